@@ -1,0 +1,653 @@
+//! `kaowu import plan|fees|sites`: read a file, check every row, compare with what is
+//! stored by natural key, and write the difference in one transaction (or, with
+//! `--dry-run`, only print it).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Rejected, connect, current_session, now, print_json};
+use crate::cli::{GlobalArgs, ImportArgs, ImportCommand};
+use crate::db::Tx;
+use crate::db::imports::ImportRecord;
+use crate::db::sessions::SessionRow;
+use crate::io::table::{self, Cells, Column, Header, Problems, Schema, Value};
+use crate::model::RowProblem;
+use crate::model::fee::{self, FeeRule, normalize_region};
+use crate::model::level::Level;
+use crate::model::plan::{self, PlanRow};
+use crate::model::site::{self, RoomRow, format_seat_list, parse_seat_list};
+use crate::model::text::fold_ascii;
+
+pub const PLAN: Schema = Schema {
+    what: "exam plan (考试计划)",
+    columns: &[
+        Column::req("level", "级别", "level").aka(&["报考级别"]),
+        Column::req("qualification", "资格名称", "qualification").aka(&["报考资格", "资格"]),
+        Column::opt("qualification_code", "资格代码", "qualification_code"),
+        Column::req("subject", "科目", "subject").aka(&["科目名称", "考试科目"]),
+        Column::req("sitting", "场次", "sitting").aka(&["批次"]),
+        Column::req("date", "考试日期", "date").aka(&["日期"]),
+        Column::req("start", "开始时间", "start").aka(&["start_time"]),
+        Column::req("end", "结束时间", "end").aka(&["end_time"]),
+    ],
+};
+
+pub const FEES: Schema = Schema {
+    what: "fees (收费标准)",
+    columns: &[
+        Column::req("region", "地区", "region").aka(&["报名省市", "地市"]),
+        Column::req("level", "级别", "level").aka(&["报考级别"]),
+        Column::opt("qualification", "资格名称", "qualification").aka(&["报考资格", "资格"]),
+        Column::opt("subject", "科目", "subject").aka(&["科目名称"]),
+        Column::req("amount", "金额", "amount").aka(&["收费标准", "费用"]),
+        Column::req("effective_from", "生效日期", "effective_from"),
+        Column::opt("effective_to", "失效日期", "effective_to"),
+    ],
+};
+
+pub const SITES: Schema = Schema {
+    what: "sites and rooms (考点考场)",
+    columns: &[
+        Column::req("exam_area", "考区", "exam_area").aka(&["考区名称"]),
+        Column::req("site_code", "考点代码", "site_code").aka(&["考点编号", "考点编码"]),
+        Column::req("site_name", "考点名称", "site_name").aka(&["考点"]),
+        Column::req("address", "考点地址", "address").aka(&["地址"]),
+        Column::req("room", "考场号", "room").aka(&["考场", "考场编号"]),
+        Column::req("seats", "座位数", "seats").aka(&["座位数量", "容量"]),
+        Column::opt("disabled_seats", "停用座位", "disabled_seats").aka(&["停用座位号"]),
+    ],
+};
+
+/// What an import changes, by natural key.
+#[derive(Debug, Default, Serialize)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub changed: Vec<Changed>,
+    pub unchanged: usize,
+    /// Stored rows that the file does not name; they are kept.
+    pub kept: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Changed {
+    pub key: String,
+    pub fields: Vec<String>,
+}
+
+impl Diff {
+    /// Compares one incoming row with the stored one, if any.
+    fn row(&mut self, key: String, fields: Option<Vec<String>>) {
+        match fields {
+            None => self.added.push(key),
+            Some(f) if f.is_empty() => self.unchanged += 1,
+            Some(fields) => self.changed.push(Changed { key, fields }),
+        }
+    }
+}
+
+/// `field: old -> new` when they differ.
+fn field(out: &mut Vec<String>, name: &str, old: impl ToString, new: impl ToString) {
+    let (o, n) = (old.to_string(), new.to_string());
+    if o != n {
+        out.push(format!("{name}: {o} -> {n}"));
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    import: &'a str,
+    session: &'a str,
+    file: String,
+    sheet: Option<&'a str>,
+    encoding: Option<String>,
+    dry_run: bool,
+    rows: usize,
+    added: usize,
+    changed: usize,
+    unchanged: usize,
+    kept: usize,
+    ignored_columns: &'a [String],
+    changes: &'a Diff,
+}
+
+pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
+    let (kind, args) = match cmd {
+        ImportCommand::Plan(a) => ("plan", a),
+        ImportCommand::Fees(a) => ("fees", a),
+        ImportCommand::Sites(a) => ("sites", a),
+    };
+    let db = connect(g).await?;
+    // Writers of one session queue here; what is compared below is what is written.
+    let mut tx = db.begin_write().await?;
+    let session = current_session(&mut tx, g).await?;
+    tx.lock_session(session.id).await?;
+    let (header, rows, diff) = match kind {
+        "plan" => import_plan(&mut tx, &session, args).await?,
+        "fees" => import_fees(&mut tx, &session, args).await?,
+        _ => import_sites(&mut tx, &session, args).await?,
+    };
+    if !header.unknown.is_empty() {
+        eprintln!(
+            "warning: {}: ignored columns that {} files do not have: {}",
+            header.source.file,
+            header.schema.what,
+            header.unknown.join(", ")
+        );
+    }
+    if !args.change.dry_run && !(diff.added.is_empty() && diff.changed.is_empty()) {
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        tx.record_import(&ImportRecord {
+            session_id: session.id,
+            kind,
+            file: &args.file.display().to_string(),
+            sha256: &sha256,
+            operator: &g.operator(),
+            at: now(),
+            added: diff.added.len(),
+            changed: diff.changed.len(),
+            unchanged: diff.unchanged,
+        })
+        .await?;
+        tx.commit().await?;
+    } else {
+        drop(tx);
+    }
+    db.close().await;
+
+    let report = Report {
+        import: kind,
+        session: &session.code,
+        file: args.file.display().to_string(),
+        sheet: header.source.sheet.as_deref(),
+        encoding: header.source.encoding.map(|e| e.to_string()),
+        dry_run: args.change.dry_run,
+        rows,
+        added: diff.added.len(),
+        changed: diff.changed.len(),
+        unchanged: diff.unchanged,
+        kept: diff.kept,
+        ignored_columns: &header.unknown,
+        changes: &diff,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    print_report(&report, &header, args);
+    Ok(())
+}
+
+fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
+    let from = match (&header.source.sheet, &header.source.encoding) {
+        (Some(sheet), _) => format!("{}[{sheet}]", header.source.file),
+        (None, Some(enc)) => format!("{} ({enc})", header.source.file),
+        (None, None) => header.source.file.clone(),
+    };
+    let (verb, add, change) = if r.dry_run {
+        ("dry run, nothing written", "would add", "would change")
+    } else {
+        ("imported", "added", "changed")
+    };
+    println!(
+        "{} {} into {}: {verb}: {} rows: {add} {}, {change} {}, unchanged {}{}",
+        header.schema.what,
+        from,
+        r.session,
+        r.rows,
+        r.added,
+        r.changed,
+        r.unchanged,
+        if r.kept > 0 {
+            format!(
+                "; {} stored rows not in this file were left as they are",
+                r.kept
+            )
+        } else {
+            String::new()
+        }
+    );
+    if r.dry_run || args.verbose {
+        const SHOWN: usize = 30;
+        for a in r
+            .changes
+            .added
+            .iter()
+            .take(if args.verbose { usize::MAX } else { SHOWN })
+        {
+            println!("  + {a}");
+        }
+        if !args.verbose && r.added > SHOWN {
+            println!("  + ... and {} more (--verbose lists all)", r.added - SHOWN);
+        }
+        for c in r
+            .changes
+            .changed
+            .iter()
+            .take(if args.verbose { usize::MAX } else { SHOWN })
+        {
+            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+        }
+        if !args.verbose && r.changed > SHOWN {
+            println!(
+                "  ~ ... and {} more (--verbose lists all)",
+                r.changed - SHOWN
+            );
+        }
+    }
+}
+
+/// Reads a file, turning each row into a `T` with `parse`; rows with problems are left out
+/// and their problems collected. Stops with [`Rejected`] when the file cannot be read.
+fn read_rows<T>(
+    path: &Path,
+    args: &ImportArgs,
+    schema: Schema,
+    mut parse: impl FnMut(&mut Cells<'_, '_>) -> Option<T>,
+) -> Result<(Header, Vec<T>, Problems)> {
+    let mut rows = Vec::new();
+    let mut problems = Problems::default();
+    let header = table::read(path, &args.read.options(), schema, |row| {
+        let mut cells = Cells::new(row, &mut problems);
+        if let Some(t) = parse(&mut cells)
+            && cells.ok()
+        {
+            rows.push(t);
+        }
+    })
+    .map_err(|e| match e {
+        table::TableError::Open { .. } => anyhow::Error::new(e),
+        table::TableError::Format { file, message } => Rejected::one(file, message).into(),
+    })?;
+    Ok((header, rows, problems))
+}
+
+/// Fails with every problem found, each with its place, when there are any.
+fn reject_if_any(
+    header: &Header,
+    problems: Problems,
+    rules: Vec<(usize, RowProblem)>,
+) -> Result<()> {
+    // In file order: the problems of each row together, as a user fixes them.
+    let mut list = problems.list;
+    list.extend(rules.into_iter().map(|(line, p)| {
+        (
+            line,
+            format!("{}: {}", header.at(line, p.column), p.message),
+        )
+    }));
+    list.sort_by_key(|(line, _)| *line);
+    let list: Vec<String> = list.into_iter().map(|(_, p)| p).collect();
+    if list.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejected {
+            what: header.source.file.clone(),
+            problems: list,
+        }
+        .into())
+    }
+}
+
+fn level(v: &Value) -> Result<Level, String> {
+    let t = table::text(v)?;
+    Level::parse(&t).ok_or_else(|| {
+        format!("expected 初级, 中级 or 高级 (junior, intermediate, senior), found \"{t}\"")
+    })
+}
+
+/// The canonical subject of `level`, or a problem naming the allowed ones.
+fn subject_of(
+    c: &mut Cells<'_, '_>,
+    level: Option<Level>,
+    text: Option<String>,
+) -> Option<&'static str> {
+    let (level, text) = (level?, text?);
+    match level.subject(&text) {
+        Some(s) => Some(s),
+        None => {
+            c.problem(
+                "subject",
+                format!(
+                    "\"{text}\" is not a subject of {level} qualifications; allowed: {}",
+                    level.subjects().join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+async fn import_plan(
+    tx: &mut Tx,
+    session: &SessionRow,
+    args: &ImportArgs,
+) -> Result<(Header, usize, Diff)> {
+    let (header, rows, problems) = read_rows(&args.file, args, PLAN, |c| {
+        let level = c.get("level", true, level);
+        let qualification = c.text("qualification", true);
+        let code = c.code("qualification_code", false);
+        let subject_text = c.text("subject", true);
+        let subject = subject_of(c, level, subject_text);
+        let sitting = c.code("sitting", true);
+        let date = c.get("date", true, table::date);
+        let start = c.get("start", true, table::time);
+        let end = c.get("end", true, table::time);
+        Some(PlanRow {
+            line: c.line(),
+            level: level?,
+            qualification: qualification?,
+            code,
+            subject: subject?,
+            sitting: sitting?,
+            date: date?,
+            start: start?,
+            end: end?,
+        })
+    })?;
+    // Completeness only makes sense once every row could be read.
+    let mut rules = plan::check(&rows);
+    if problems.is_empty() {
+        rules.extend(plan::check_complete(&rows));
+    }
+    reject_if_any(
+        &header,
+        problems,
+        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
+    )?;
+
+    let stored = tx.plan(session.id).await?;
+    let by_key: HashMap<(&str, &str), _> = stored
+        .iter()
+        .map(|e| ((e.qualification.as_str(), e.subject.as_str()), e))
+        .collect();
+    let mut diff = Diff::default();
+    let mut seen = HashSet::new();
+    for r in &rows {
+        seen.insert((r.qualification.as_str(), r.subject));
+        let key = format!("{} {}", r.qualification, r.subject);
+        let fields = by_key.get(&(r.qualification.as_str(), r.subject)).map(|e| {
+            let mut f = Vec::new();
+            field(&mut f, "级别", &e.level, r.level);
+            if r.code.is_some() {
+                field(
+                    &mut f,
+                    "资格代码",
+                    e.code.as_deref().unwrap_or("-"),
+                    r.code.as_deref().unwrap_or("-"),
+                );
+            }
+            field(&mut f, "场次", &e.sitting, &r.sitting);
+            field(&mut f, "考试日期", e.exam_date, r.date);
+            field(
+                &mut f,
+                "开始时间",
+                e.starts_at.format("%H:%M"),
+                r.start.format("%H:%M"),
+            );
+            field(
+                &mut f,
+                "结束时间",
+                e.ends_at.format("%H:%M"),
+                r.end.format("%H:%M"),
+            );
+            f
+        });
+        diff.row(key, fields);
+    }
+    diff.kept = stored
+        .iter()
+        .filter(|e| !seen.contains(&(e.qualification.as_str(), e.subject.as_str())))
+        .count();
+
+    if !args.change.dry_run {
+        let mut sittings: HashMap<&str, i64> = HashMap::new();
+        let mut quals: HashMap<&str, i64> = HashMap::new();
+        for r in &rows {
+            if !sittings.contains_key(r.sitting.as_str()) {
+                let id = tx
+                    .upsert_sitting(session.id, &r.sitting, r.date, r.start, r.end)
+                    .await?;
+                sittings.insert(&r.sitting, id);
+            }
+            if !quals.contains_key(r.qualification.as_str()) {
+                // A file without codes leaves the stored codes alone.
+                let code = rows
+                    .iter()
+                    .find_map(|o| {
+                        (o.qualification == r.qualification)
+                            .then_some(o.code.clone())
+                            .flatten()
+                    })
+                    .or_else(|| {
+                        stored
+                            .iter()
+                            .find(|e| e.qualification == r.qualification)
+                            .and_then(|e| e.code.clone())
+                    });
+                let id = tx
+                    .upsert_qualification(
+                        session.id,
+                        &r.qualification,
+                        code.as_deref(),
+                        r.level.zh(),
+                    )
+                    .await?;
+                quals.insert(&r.qualification, id);
+            }
+            tx.upsert_plan_subject(
+                quals[r.qualification.as_str()],
+                r.subject,
+                sittings[r.sitting.as_str()],
+            )
+            .await?;
+        }
+    }
+    Ok((header, rows.len(), diff))
+}
+
+async fn import_fees(
+    tx: &mut Tx,
+    session: &SessionRow,
+    args: &ImportArgs,
+) -> Result<(Header, usize, Diff)> {
+    let province = session.province.clone();
+    let (header, rows, problems) = read_rows(&args.file, args, FEES, |c| {
+        let region = c
+            .text("region", true)
+            .map(|r| normalize_region(&r, &province));
+        let level = c.get("level", true, level);
+        let qualification = c.text("qualification", false).filter(|q| !is_all(q));
+        let subject_text = c.text("subject", false).filter(|s| !is_all(s));
+        let subject = match subject_text {
+            None => None,
+            Some(t) => Some(subject_of(c, level, Some(t))?),
+        };
+        let amount = c.get("amount", true, table::amount);
+        let from = c.get("effective_from", true, table::date);
+        let to = c.get("effective_to", false, table::date);
+        Some((
+            c.line(),
+            FeeRule {
+                region: region?,
+                level: level?,
+                qualification,
+                subject,
+                amount: amount?,
+                effective_from: from?,
+                effective_to: to,
+                source: String::new(),
+            },
+        ))
+    })?;
+    let mut rows = rows;
+    for (line, r) in &mut rows {
+        r.source = header.at_row(*line);
+    }
+
+    let stored = tx.fees(session.id).await?;
+    let file_keys: HashSet<_> = rows.iter().map(|(_, r)| r.key()).collect();
+    let kept: Vec<FeeRule> = stored
+        .iter()
+        .filter(|s| !file_keys.contains(&s.key()))
+        .cloned()
+        .collect();
+    let rules = {
+        let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
+        let quals: HashMap<String, Level> = tx
+            .plan(session.id)
+            .await?
+            .into_iter()
+            .filter_map(|e| Level::parse(&e.level).map(|l| (e.qualification, l)))
+            .collect();
+        let scope = fee::Scope {
+            province: &province,
+            exam_areas: &areas,
+            qualifications: &quals,
+        };
+        fee::check(&rows, &kept, &scope)
+    };
+    reject_if_any(
+        &header,
+        problems,
+        rules.into_iter().map(|p| (rows[p.row].0, p)).collect(),
+    )?;
+
+    let by_key: HashMap<_, _> = stored.iter().map(|s| (s.key(), s)).collect();
+    let mut diff = Diff::default();
+    for (_, r) in &rows {
+        let key = format!("{} {}", r.describe(), r.effective_from);
+        let fields = by_key.get(&r.key()).map(|s| {
+            let mut f = Vec::new();
+            field(&mut f, "金额", s.amount, r.amount);
+            let to =
+                |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
+            field(&mut f, "失效日期", to(s.effective_to), to(r.effective_to));
+            f
+        });
+        diff.row(key, fields);
+    }
+    diff.kept = kept.len();
+    if !args.change.dry_run {
+        for (_, r) in &rows {
+            tx.upsert_fee(session.id, r).await?;
+        }
+    }
+    Ok((header, rows.len(), diff))
+}
+
+/// Cells that mean "every qualification" or "every subject".
+fn is_all(s: &str) -> bool {
+    matches!(
+        s.trim(),
+        "全部" | "所有" | "不限" | "*" | "all" | "ALL" | "All"
+    )
+}
+
+async fn import_sites(
+    tx: &mut Tx,
+    session: &SessionRow,
+    args: &ImportArgs,
+) -> Result<(Header, usize, Diff)> {
+    let (header, rows, problems) = read_rows(&args.file, args, SITES, |c| {
+        let exam_area = c.text("exam_area", true);
+        let site_code = c.code("site_code", true);
+        let site_name = c.text("site_name", true);
+        let address = c.text("address", true);
+        let room = c.get("room", true, |v| {
+            let t = fold_ascii(&v.text());
+            let digits = t
+                .trim_start_matches('第')
+                .trim_end_matches("考场")
+                .trim_end_matches('室');
+            digits
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "expected a room number like 01 or 第1考场, found {}",
+                        v.shown()
+                    )
+                })
+        });
+        let seats = c.get("seats", true, table::count);
+        let disabled = c
+            .get("disabled_seats", false, |v| parse_seat_list(&v.text()))
+            .unwrap_or_default();
+        Some(RoomRow {
+            line: c.line(),
+            exam_area: exam_area?,
+            site_code: site_code?,
+            site_name: site_name?,
+            address: address?,
+            room: room?,
+            seats: seats?,
+            disabled_seats: disabled,
+        })
+    })?;
+    let rules = site::check(&rows);
+    reject_if_any(
+        &header,
+        problems,
+        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
+    )?;
+
+    let stored = tx.rooms(session.id).await?;
+    let key = |r: &RoomRow| (r.exam_area.clone(), r.site_code.clone(), r.room);
+    let by_key: HashMap<_, _> = stored.iter().map(|r| (key(r), r)).collect();
+    let mut diff = Diff::default();
+    let mut seen = HashSet::new();
+    for r in &rows {
+        seen.insert(key(r));
+        let fields = by_key.get(&key(r)).map(|s| {
+            let mut f = Vec::new();
+            field(&mut f, "考点名称", &s.site_name, &r.site_name);
+            field(&mut f, "考点地址", &s.address, &r.address);
+            field(&mut f, "座位数", s.seats, r.seats);
+            field(
+                &mut f,
+                "停用座位",
+                format_seat_list(&s.disabled_seats),
+                format_seat_list(&r.disabled_seats),
+            );
+            f
+        });
+        diff.row(
+            format!(
+                "{} {} {} 第{}考场",
+                r.exam_area, r.site_code, r.site_name, r.room
+            ),
+            fields,
+        );
+    }
+    diff.kept = stored.iter().filter(|s| !seen.contains(&key(s))).count();
+    if !args.change.dry_run {
+        let mut site_ids: HashMap<(&str, &str), i64> = HashMap::new();
+        for r in &rows {
+            let k = (r.exam_area.as_str(), r.site_code.as_str());
+            let id = match site_ids.get(&k) {
+                Some(&id) => id,
+                None => {
+                    let id = tx
+                        .upsert_site(
+                            session.id,
+                            &r.exam_area,
+                            &r.site_code,
+                            &r.site_name,
+                            &r.address,
+                        )
+                        .await?;
+                    site_ids.insert(k, id);
+                    id
+                }
+            };
+            tx.upsert_room(id, r).await?;
+        }
+    }
+    Ok((header, rows.len(), diff))
+}

@@ -1,0 +1,119 @@
+//! One file per subcommand (or group); shared helpers for sessions, rejected input and output.
+
+pub mod fees;
+pub mod import;
+pub mod session;
+pub mod status;
+
+use std::fmt;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+use crate::db::sessions::SessionRow;
+use crate::db::{Db, Tx};
+
+/// How many problems are printed before the rest are only counted.
+pub const PROBLEM_CAP: usize = 50;
+
+/// Input that was refused: every problem found, with its place. Nothing was written.
+/// Exit code 1.
+#[derive(Debug)]
+pub struct Rejected {
+    pub what: String,
+    pub problems: Vec<String>,
+}
+
+impl Rejected {
+    pub fn one(what: impl Into<String>, problem: impl Into<String>) -> Self {
+        Rejected {
+            what: what.into(),
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        if n == 1 {
+            return write!(f, "{}: {}", self.what, self.problems[0]);
+        }
+        write!(f, "{}: {n} problems; nothing was written", self.what)?;
+        for p in self.problems.iter().take(PROBLEM_CAP) {
+            write!(f, "\n  {p}")?;
+        }
+        if n > PROBLEM_CAP {
+            write!(f, "\n  ... and {} more", n - PROBLEM_CAP)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// Connects to the database the flags name.
+pub async fn connect(g: &GlobalArgs) -> Result<Db> {
+    Ok(Db::connect(&g.database_url).await?)
+}
+
+/// The session to work on: `--session`/`KAOWU_SESSION`, or the only one there is.
+pub async fn current_session(tx: &mut Tx, g: &GlobalArgs) -> Result<SessionRow> {
+    if let Some(code) = &g.session {
+        let code = code.trim().to_ascii_uppercase();
+        return match tx.session_by_code(&code).await? {
+            Some(s) => Ok(s),
+            None => {
+                let all = tx.sessions().await?;
+                let known: Vec<&str> = all.iter().map(|s| s.code.as_str()).collect();
+                bail!(
+                    "no session {code} in the database; {}",
+                    if known.is_empty() {
+                        "create it with: kaowu session create CODE --province PROVINCE".to_string()
+                    } else {
+                        format!("it has: {}", known.join(", "))
+                    }
+                )
+            }
+        };
+    }
+    let mut all = tx.sessions().await?;
+    match all.len() {
+        0 => bail!(
+            "the database has no session yet; create one with: kaowu session create 2026H2 --province 云南"
+        ),
+        1 => Ok(all.remove(0)),
+        _ => {
+            let known: Vec<&str> = all.iter().map(|s| s.code.as_str()).collect();
+            bail!(
+                "the database has several sessions ({}); name one with --session or KAOWU_SESSION",
+                known.join(", ")
+            )
+        }
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<()> {
+    let s = serde_json::to_string_pretty(value).context("cannot write JSON")?;
+    println!("{s}");
+    Ok(())
+}
+
+/// A table for the terminal; comfy-table measures CJK characters as two columns.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    t
+}
+
+/// The local time, as stored in `imported_at` and `created_at`; offices work in one zone.
+pub fn now() -> chrono::NaiveDateTime {
+    let n = chrono::Local::now().naive_local();
+    n.with_nanosecond(0).unwrap_or(n)
+}
+
+use chrono::Timelike;

@@ -1,0 +1,318 @@
+//! `kaowu session create/list/show/set`: sessions and their settings.
+
+use anyhow::Result;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::{Rejected, connect, current_session, now, print_json, table};
+use crate::cli::{GlobalArgs, SessionCommand, SettingsArgs};
+use crate::db::sessions::SessionRow;
+use crate::model::date::parse_datetime;
+use crate::model::session::{SessionCode, Settings, format_bytes, parse_bytes};
+
+#[derive(Serialize)]
+struct SessionView {
+    code: String,
+    name: String,
+    province: String,
+    created_at: NaiveDateTime,
+    #[serde(flatten)]
+    settings: Settings,
+}
+
+impl From<&SessionRow> for SessionView {
+    fn from(s: &SessionRow) -> Self {
+        SessionView {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            province: s.province.clone(),
+            created_at: s.created_at,
+            settings: s.settings(),
+        }
+    }
+}
+
+pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
+    match cmd {
+        SessionCommand::Create {
+            code,
+            name,
+            province,
+            settings,
+            change,
+        } => {
+            let parsed =
+                SessionCode::parse(code).map_err(|e| Rejected::one("session create", e))?;
+            let code = parsed.code();
+            let name = name.clone().unwrap_or_else(|| parsed.default_name());
+            let province = province.trim().trim_end_matches('省').to_string();
+            if province.is_empty() {
+                return Err(Rejected::one(
+                    "session create",
+                    "--province must name a province, e.g. 云南",
+                )
+                .into());
+            }
+            let s = apply(Settings::default(), settings).map_err(|p| Rejected {
+                what: "session create".into(),
+                problems: p,
+            })?;
+            let db = connect(g).await?;
+            let mut tx = db.begin_write().await?;
+            if tx.session_by_code(&code).await?.is_some() {
+                return Err(Rejected::one(
+                    "session create",
+                    format!("session {code} already exists; change it with: kaowu session set --session {code}"),
+                )
+                .into());
+            }
+            if !change.dry_run {
+                tx.insert_session(&code, &name, &province, &s, now())
+                    .await?;
+                tx.commit().await?;
+            }
+            let row = SessionView {
+                code,
+                name,
+                province,
+                created_at: now(),
+                settings: s,
+            };
+            if g.json {
+                return print_json(&row);
+            }
+            let verb = if change.dry_run {
+                "would create (dry run, nothing written)"
+            } else {
+                "created"
+            };
+            println!(
+                "{verb} session {} {} ({})",
+                row.code, row.name, row.province
+            );
+            print_settings(&row.settings);
+            Ok(())
+        }
+        SessionCommand::List => {
+            let db = connect(g).await?;
+            let mut tx = db.begin().await?;
+            let all: Vec<SessionView> =
+                tx.sessions().await?.iter().map(SessionView::from).collect();
+            if g.json {
+                return print_json(&all);
+            }
+            if all.is_empty() {
+                println!("no sessions yet: kaowu session create 2026H2 --province 云南");
+                return Ok(());
+            }
+            let mut t = table(&["session", "name", "province", "created"]);
+            for s in &all {
+                t.add_row(vec![
+                    s.code.clone(),
+                    s.name.clone(),
+                    s.province.clone(),
+                    s.created_at.to_string(),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+        SessionCommand::Show { code } => {
+            let db = connect(g).await?;
+            let mut tx = db.begin().await?;
+            let mut g2 = g.clone();
+            if code.is_some() {
+                g2.session.clone_from(code);
+            }
+            let s = SessionView::from(&current_session(&mut tx, &g2).await?);
+            if g.json {
+                return print_json(&s);
+            }
+            println!(
+                "session {} {} ({}), created {}",
+                s.code, s.name, s.province, s.created_at
+            );
+            print_settings(&s.settings);
+            Ok(())
+        }
+        SessionCommand::Set {
+            name,
+            province,
+            settings,
+            change,
+        } => {
+            let db = connect(g).await?;
+            let mut tx = db.begin_write().await?;
+            let row = current_session(&mut tx, g).await?;
+            tx.lock_session(row.id).await?;
+            let before = row.settings();
+            let after = apply(before.clone(), settings).map_err(|p| Rejected {
+                what: "session set".into(),
+                problems: p,
+            })?;
+            let new_name = name.clone().unwrap_or_else(|| row.name.clone());
+            let new_province = province.clone().map_or_else(
+                || row.province.clone(),
+                |p| p.trim().trim_end_matches('省').to_string(),
+            );
+            let mut changes = Vec::new();
+            if new_name != row.name {
+                changes.push(format!("name: {} -> {new_name}", row.name));
+            }
+            if new_province != row.province {
+                changes.push(format!("province: {} -> {new_province}", row.province));
+            }
+            changes.extend(settings_diff(&before, &after));
+            if !change.dry_run && !changes.is_empty() {
+                tx.update_session(row.id, &new_name, &new_province, &after)
+                    .await?;
+                tx.commit().await?;
+            }
+            if g.json {
+                #[derive(Serialize)]
+                struct SetResult<'a> {
+                    session: &'a str,
+                    dry_run: bool,
+                    changes: &'a [String],
+                }
+                return print_json(&SetResult {
+                    session: &row.code,
+                    dry_run: change.dry_run,
+                    changes: &changes,
+                });
+            }
+            if changes.is_empty() {
+                println!("session {}: nothing to change", row.code);
+            } else {
+                let verb = if change.dry_run {
+                    "would change (dry run, nothing written)"
+                } else {
+                    "changed"
+                };
+                println!("session {}: {verb}:", row.code);
+                for c in &changes {
+                    println!("  {c}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Applies the flags given onto `s` and checks the result; every problem is listed.
+fn apply(mut s: Settings, a: &SettingsArgs) -> Result<Settings, Vec<String>> {
+    let mut problems = Vec::new();
+    if let Some(v) = a.photo_min_width {
+        s.photo_min_width = v;
+    }
+    if let Some(v) = a.photo_min_height {
+        s.photo_min_height = v;
+    }
+    for (flag, arg, slot) in [
+        (
+            "--photo-min-size",
+            &a.photo_min_size,
+            &mut s.photo_min_bytes,
+        ),
+        (
+            "--photo-max-size",
+            &a.photo_max_size,
+            &mut s.photo_max_bytes,
+        ),
+    ] {
+        if let Some(text) = arg {
+            match parse_bytes(text) {
+                Ok(n) => *slot = n,
+                Err(e) => problems.push(format!("{flag}: {e}")),
+            }
+        }
+    }
+    if let Some(t) = &a.card_number_template {
+        s.card_number_template = t.trim().to_string();
+    }
+    for (flag, arg, slot) in [
+        (
+            "--registration-opens",
+            &a.registration_opens,
+            &mut s.registration_opens,
+        ),
+        (
+            "--registration-closes",
+            &a.registration_closes,
+            &mut s.registration_closes,
+        ),
+        ("--payment-opens", &a.payment_opens, &mut s.payment_opens),
+        ("--payment-closes", &a.payment_closes, &mut s.payment_closes),
+    ] {
+        match arg.as_deref().map(str::trim) {
+            None => {}
+            Some("") => *slot = None,
+            Some(text) => match parse_datetime(text) {
+                Some(dt) => *slot = Some(dt),
+                None => problems.push(format!(
+                    "{flag}: expected a date and time like \"2026-08-20 09:00\", found \"{text}\""
+                )),
+            },
+        }
+    }
+    problems.extend(s.check());
+    if problems.is_empty() {
+        Ok(s)
+    } else {
+        Err(problems)
+    }
+}
+
+fn window(o: Option<NaiveDateTime>, c: Option<NaiveDateTime>) -> String {
+    let f = |d: Option<NaiveDateTime>| {
+        d.map_or_else(
+            || "open".to_string(),
+            |d| d.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    match (o, c) {
+        (None, None) => "not set".to_string(),
+        _ => format!("{} to {}", f(o), f(c)),
+    }
+}
+
+fn settings_lines(s: &Settings) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "photo size",
+            format!("at least {}x{} px", s.photo_min_width, s.photo_min_height),
+        ),
+        (
+            "photo file",
+            format!(
+                "{} to {}",
+                format_bytes(s.photo_min_bytes),
+                format_bytes(s.photo_max_bytes)
+            ),
+        ),
+        (
+            "admit-card number (准考证号)",
+            s.card_number_template.clone(),
+        ),
+        (
+            "registration",
+            window(s.registration_opens, s.registration_closes),
+        ),
+        ("payment", window(s.payment_opens, s.payment_closes)),
+    ]
+}
+
+fn print_settings(s: &Settings) {
+    for (k, v) in settings_lines(s) {
+        println!("  {k}: {v}");
+    }
+}
+
+fn settings_diff(a: &Settings, b: &Settings) -> Vec<String> {
+    settings_lines(a)
+        .into_iter()
+        .zip(settings_lines(b))
+        .filter(|((_, x), (_, y))| x != y)
+        .map(|((k, x), (_, y))| format!("{k}: {x} -> {y}"))
+        .collect()
+}

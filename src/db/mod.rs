@@ -1,0 +1,241 @@
+//! The store: connect by URL (an SQLite file by default, PostgreSQL for `postgres://`),
+//! run the migrations of that backend, and hand out transactions. Queries live in one
+//! file per aggregate; each runs once per backend through [`with_conn!`], so both keep
+//! their native types and placeholders (see ../shared/notes/stack.md on sqlx's Any driver).
+
+pub mod fees;
+pub mod imports;
+pub mod plan;
+pub mod sessions;
+pub mod sites;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+/// The default database: an SQLite file in the working folder.
+pub const DEFAULT_URL: &str = "sqlite://kaowu.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {url}: {cause}")]
+    Connect { url: String, cause: sqlx::Error },
+    #[error("cannot bring the database {url} up to this kaowu's schema: {cause}")]
+    Migrate {
+        url: String,
+        cause: sqlx::migrate::MigrateError,
+    },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so the
+/// same query text is compiled for both with their own types.
+macro_rules! with_conn {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut *t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c: &mut sqlx::PgConnection = &mut *t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+/// The backend a URL names: PostgreSQL for `postgres://` and `postgresql://`, else SQLite
+/// (`sqlite://file.db`, `sqlite:file.db`, or a plain path).
+pub fn backend_of(url: &str) -> Backend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// The URL as it may be printed: the password replaced by `***`.
+pub fn display_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end + 3],
+                &authority[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+impl Db {
+    /// Connects and runs the backend's migrations.
+    pub async fn connect(url: &str) -> Result<Db> {
+        let shown = display_url(url);
+        let connect_err = |cause| DbError::Connect {
+            url: shown.clone(),
+            cause,
+        };
+        let db = match backend_of(url) {
+            Backend::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .map_err(connect_err)?;
+                Db::Postgres(pool)
+            }
+            Backend::Sqlite => {
+                let opts = if url.starts_with("sqlite:") {
+                    SqliteConnectOptions::from_str(url).map_err(connect_err)?
+                } else {
+                    SqliteConnectOptions::new().filename(url)
+                };
+                // WAL and a busy timeout let a second process read, and wait to write,
+                // instead of failing while another command holds the file.
+                let opts = opts
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(60))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(2)
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?;
+                Db::Sqlite(pool)
+            }
+        };
+        let migrated = match &db {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        };
+        migrated.map_err(|cause| DbError::Migrate { url: shown, cause })?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A transaction for reading.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once, so that
+    /// what it reads cannot change before it writes (a deferred transaction would fail
+    /// with "database is locked" when two writers upgrade at the same time). On
+    /// PostgreSQL, writers of one session serialise on its row ([`Tx::lock_session`]).
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The newest migration applied: the schema version.
+    pub async fn schema_version(&mut self) -> Result<i64> {
+        let v: Option<i64> = with_conn!(self, |c| {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Makes writers of one session wait for each other on PostgreSQL (SQLite's
+    /// `BEGIN IMMEDIATE` already does).
+    pub async fn lock_session(&mut self, session_id: i64) -> Result<()> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+                .bind(session_id)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            display_url("postgres://kaowu:secret@db.example:5432/kaowu?sslmode=require"),
+            "postgres://kaowu:***@db.example:5432/kaowu?sslmode=require"
+        );
+        assert_eq!(
+            display_url("postgres://kaowu@localhost/k"),
+            "postgres://kaowu@localhost/k"
+        );
+        assert_eq!(display_url("sqlite://kaowu.db"), "sqlite://kaowu.db");
+    }
+
+    #[test]
+    fn backends_by_url() {
+        assert_eq!(backend_of("postgresql://x/y"), Backend::Postgres);
+        assert_eq!(backend_of("sqlite://kaowu.db"), Backend::Sqlite);
+        assert_eq!(backend_of("/var/lib/kaowu/2026.db"), Backend::Sqlite);
+    }
+}

@@ -1,0 +1,3 @@
+//! Reading tables (CSV in any encoding, XLSX/XLS/ODS) and writing files atomically.
+
+pub mod table;

@@ -1,0 +1,49 @@
+//! kaowu (考务): the back office of a provincial 软考 exam office, as a library behind the
+//! `kaowu` command.
+
+/// Every clap type of the command line.
+pub mod cli;
+/// One file per subcommand; they read through `io`, check with `model`, store through `db`.
+pub mod commands;
+/// The store: SQLite or PostgreSQL, migrations, queries per aggregate.
+pub mod db;
+/// Reading tables in any office format, writing files.
+pub mod io;
+/// Domain types and rules, free of I/O.
+pub mod model;
+
+use cli::{Cli, Command};
+
+/// Exit codes, as the README lists them.
+pub const EXIT_OK: u8 = 0;
+/// Input rejected, or some items failed.
+pub const EXIT_REJECTED: u8 = 1;
+/// Usage or system error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Status => commands::status::run(g).await,
+        Command::Session(c) => commands::session::run(g, c).await,
+        Command::Import(c) => commands::import::run(g, c).await,
+        Command::Fees(c) => commands::fees::run(g, c).await,
+    }
+}
+
+/// The exit code for an error: 1 when input was rejected, 2 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<commands::Rejected>()) {
+        EXIT_REJECTED
+    } else {
+        EXIT_ERROR
+    }
+}

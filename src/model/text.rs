@@ -1,0 +1,73 @@
+//! Text normalisation shared by every import: trimming, folding full-width characters to
+//! ASCII (as Chinese input methods produce them), and normalising header names.
+
+/// Folds full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space (U+3000) to
+/// their ASCII forms, and trims. Used for codes, numbers, dates and amounts, where `２０２６`
+/// and `2026` must mean the same thing. Names and addresses are only trimmed.
+pub fn fold_ascii(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            // Chinese punctuation that offices type in numbers and lists.
+            '。' => '.',
+            '、' => ',',
+            '—' | '–' => '-',
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Trims ASCII and ideographic white space (`str::trim` already covers U+3000) and
+/// zero-width characters that spreadsheets carry over from web pages.
+pub fn clean(s: &str) -> String {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
+        .to_string()
+}
+
+/// The form in which header cells are compared: full-width folded, white space removed,
+/// a required-field marker `*` dropped, a unit in brackets dropped (`金额（元）` -> `金额`),
+/// and ASCII lowercased (`Amount` -> `amount`).
+pub fn header_key(s: &str) -> String {
+    let folded = fold_ascii(s);
+    let mut out = String::with_capacity(folded.len());
+    let mut depth = 0u32;
+    for c in folded.chars() {
+        match c {
+            '(' | '[' | '【' => depth += 1,
+            ')' | ']' | '】' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            '*' | '_' | '-' => {}
+            c if c.is_whitespace() => {}
+            c => out.push(c.to_ascii_lowercase()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_full_width_digits_and_letters() {
+        assert_eq!(fold_ascii("　２０２６－１０－２４ "), "2026-10-24");
+        assert_eq!(fold_ascii("５３０１０２ＡＢ"), "530102AB");
+        assert_eq!(fold_ascii("5、17"), "5,17");
+    }
+
+    #[test]
+    fn header_keys_ignore_units_markers_and_case() {
+        assert_eq!(header_key("金额（元）"), "金额");
+        assert_eq!(header_key("*姓名"), "姓名");
+        assert_eq!(header_key(" Effective_From "), "effectivefrom");
+        assert_eq!(header_key("site_code"), header_key("Site Code"));
+    }
+
+    #[test]
+    fn clean_strips_zero_width_and_ideographic_space() {
+        assert_eq!(clean("\u{FEFF} 丽江\u{3000}"), "丽江");
+    }
+}
