@@ -10,8 +10,11 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workboo
 
 type Res<T = ()> = Result<T, Box<dyn Error>>;
 
+/// An hour and a minute.
+type Hm = (u16, u8);
+
 /// (场次, date (day of November 2026), start, end)
-const SITTINGS: &[(&str, u8, (u16, u8), (u16, u8))] = &[
+const SITTINGS: &[(&str, u8, Hm, Hm)] = &[
     ("第1场", 7, (8, 30), (12, 30)),
     ("第2场", 7, (14, 30), (16, 30)),
     ("第3场", 8, (8, 30), (12, 30)),
@@ -23,7 +26,8 @@ const SITTINGS: &[(&str, u8, (u16, u8), (u16, u8))] = &[
 ];
 
 /// (level, qualification, code, sitting of the first subjects, sitting of 论文)
-const QUALIFICATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+type Qualification<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
+const QUALIFICATIONS: &[Qualification] = &[
     ("高级", "信息系统项目管理师", "11", "第1场", Some("第2场")),
     ("高级", "系统规划与管理师", "12", "第1场", Some("第2场")),
     ("高级", "系统架构设计师", "13", "第3场", Some("第4场")),
@@ -40,7 +44,7 @@ const QUALIFICATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("初级", "信息处理技术员", "33", "第8场", None),
 ];
 
-fn sitting(label: &str) -> (u8, (u16, u8), (u16, u8)) {
+fn sitting(label: &str) -> (u8, Hm, Hm) {
     let s = SITTINGS
         .iter()
         .find(|s| s.0 == label)

@@ -138,7 +138,8 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
             header.unknown.join(", ")
         );
     }
-    if !args.change.dry_run && !(diff.added.is_empty() && diff.changed.is_empty()) {
+    let writes = !diff.added.is_empty() || !diff.changed.is_empty();
+    if !args.change.dry_run && writes {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));

@@ -896,7 +896,9 @@ mod tests {
         columns: COLS,
     };
 
-    fn read_str(bytes: &[u8]) -> Result<(Header, Vec<(usize, String, String)>), TableError> {
+    type Rows = Vec<(usize, String, String)>;
+
+    fn read_str(bytes: &[u8]) -> Result<(Header, Rows), TableError> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
         std::fs::write(&p, bytes).unwrap();

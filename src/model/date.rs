@@ -11,7 +11,7 @@ use super::text::fold_ascii;
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let s = fold_ascii(text);
     if let Some(dt) = parse_datetime(&s)
-        && s.contains(|c: char| c == ':' || c == '时')
+        && s.contains([':', '时'])
     {
         return (dt.time() == NaiveTime::MIN).then_some(dt.date());
     }

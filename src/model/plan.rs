@@ -248,6 +248,7 @@ pub fn check_complete(rows: &[PlanRow]) -> Vec<RowProblem> {
 mod tests {
     use super::*;
 
+    #[allow(clippy::too_many_arguments)]
     fn row(
         line: usize,
         level: Level,

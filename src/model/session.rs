@@ -143,7 +143,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 }
 
 pub fn format_bytes(n: u64) -> String {
-    if n >= 1024 && n % 1024 == 0 {
+    if n >= 1024 && n.is_multiple_of(1024) {
         format!("{}K", n / 1024)
     } else {
         format!("{n} bytes")

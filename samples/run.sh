@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job on samples/: builds kaowu and runs the pipeline as far as it exists on the
+# default SQLite file, kaowu.db in the folder you run it from. Safe to run again: a session
+# that exists is kept, and re-imports change nothing.
+#
+#   bash samples/run.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+samples="$root/samples"
+cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml"
+kaowu() { "$root/target/release/kaowu" "$@"; }
+export KAOWU_SESSION=2026H2
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "session 2026H2 (云南)"
+if kaowu session show >/dev/null 2>&1; then
+  kaowu session show
+else
+  kaowu session create 2026H2 --name 2026年下半年 --province 云南 \
+    --registration-opens "2026-08-20 09:00" --registration-closes "2026-08-30 17:00" \
+    --payment-opens "2026-08-20 09:00" --payment-closes "2026-09-05 23:59"
+fi
+
+step "exam plan (考试计划): samples/plan.xlsx, a title row above the header"
+kaowu import plan "$samples/plan.xlsx"
+step "sites and rooms (考点考场): samples/sites.csv, GBK as Excel saves it"
+kaowu import sites "$samples/sites.csv"
+step "fees (收费标准): samples/fees.xlsx"
+kaowu import fees "$samples/fees.xlsx"
+
+step "fee quotes"
+kaowu fees quote --exam-area 丽江 --qualification 电子商务设计师 --on 2026-08-25
+kaowu fees quote --exam-area 昆明 --qualification 系统架构设计师 --on 2026-08-25
+
+step "status"
+kaowu status

@@ -1,0 +1,8 @@
+//! One CLI test binary: each module runs the built `kaowu` on files in a temporary folder,
+//! on SQLite and, when KAOWU_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database too.
+
+mod common;
+mod fees;
+mod imports;
+mod session;
+mod status;
