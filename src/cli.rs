@@ -81,6 +81,38 @@ pub enum Command {
     /// Work with the fee table (收费标准).
     #[command(subcommand)]
     Fees(FeesCommand),
+
+    /// Show the exam plan (考试计划): qualifications, subjects and sittings.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+
+    /// Show exam sites (考点) and rooms (考场).
+    #[command(subcommand)]
+    Sites(SitesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// List the plan in exam order: date, time, qualification, subject.
+    ///
+    /// Example: kaowu plan list --level 高级
+    List {
+        /// Only qualifications of this level (初级, 中级, 高级).
+        #[arg(long)]
+        level: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// List rooms by exam area, site and room, with seats.
+    ///
+    /// Example: kaowu sites list --exam-area 丽江
+    List {
+        /// Only this exam area (考区).
+        #[arg(long, value_name = "AREA")]
+        exam_area: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -36,6 +36,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Session(c) => commands::session::run(g, c).await,
         Command::Import(c) => commands::import::run(g, c).await,
         Command::Fees(c) => commands::fees::run(g, c).await,
+        Command::Plan(c) => commands::plan::run(g, c).await,
+        Command::Sites(c) => commands::sites::run(g, c).await,
     }
 }
 

@@ -118,9 +118,10 @@ pub async fn run(g: &GlobalArgs, cmd: &FeesCommand) -> Result<()> {
                 })?,
                 None => chrono::Local::now().date_naive(),
             };
-            let exam_area = exam_area.trim();
-            let qualification = qualification.trim();
             let areas = tx.exam_areas(session.id).await?;
+            let area_set = areas.iter().cloned().collect();
+            let exam_area = fee::match_area(exam_area, &area_set);
+            let qualification = qualification.trim();
             if !areas.iter().any(|a| a == exam_area) {
                 return Err(Rejected::one(
                     what,

@@ -490,6 +490,10 @@ async fn import_fees(
         r.source = header.at_row(*line);
     }
 
+    let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
+    for (_, r) in &mut rows {
+        r.region = fee::match_area(&r.region, &areas).to_string();
+    }
     let stored = tx.fees(session.id).await?;
     let file_keys: HashSet<_> = rows.iter().map(|(_, r)| r.key()).collect();
     let kept: Vec<FeeRule> = stored
@@ -498,7 +502,6 @@ async fn import_fees(
         .cloned()
         .collect();
     let rules = {
-        let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
         let quals: HashMap<String, Level> = tx
             .plan(session.id)
             .await?

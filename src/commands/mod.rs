@@ -2,7 +2,9 @@
 
 pub mod fees;
 pub mod import;
+pub mod plan;
 pub mod session;
+pub mod sites;
 pub mod status;
 
 use std::fmt;

@@ -106,6 +106,17 @@ pub fn normalize_region(text: &str, province: &str) -> String {
     }
 }
 
+/// The exam area `text` names: itself, or without a trailing 市 (`丽江市` -> `丽江`) when
+/// that is how the session's sites name it.
+pub fn match_area<'a>(text: &'a str, areas: &'a BTreeSet<String>) -> &'a str {
+    let t = text.trim();
+    if areas.contains(t) {
+        return t;
+    }
+    let bare = t.trim_end_matches('市');
+    if areas.contains(bare) { bare } else { t }
+}
+
 /// What a fee row may refer to: the session's province, its exam areas, and its plan.
 pub struct Scope<'a> {
     pub province: &'a str,
@@ -286,6 +297,14 @@ mod tests {
             effective_to: None,
             source: "test".into(),
         }
+    }
+
+    #[test]
+    fn city_suffixes_match_exam_areas() {
+        let areas: BTreeSet<String> = ["丽江".to_string()].into();
+        assert_eq!(match_area("丽江市", &areas), "丽江");
+        assert_eq!(match_area("丽江", &areas), "丽江");
+        assert_eq!(match_area("大理市", &areas), "大理市");
     }
 
     #[test]

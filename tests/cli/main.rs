@@ -4,5 +4,6 @@
 mod common;
 mod fees;
 mod imports;
+mod lists;
 mod session;
 mod status;
