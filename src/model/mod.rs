@@ -2,6 +2,7 @@
 
 pub mod date;
 pub mod fee;
+pub mod id_number;
 pub mod level;
 pub mod money;
 pub mod plan;

@@ -395,3 +395,80 @@ fn fees_must_not_overlap_what_is_stored() {
         );
     }
 }
+
+/// Writes a minimal OpenDocument spreadsheet, as LibreOffice and WPS save one: dates as
+/// `office:date-value`, times as `office:time-value` durations.
+fn write_ods(path: &std::path::Path, sheet: &str, rows: &[Vec<(&str, &str)>]) {
+    use std::io::Write;
+    let mut body = String::new();
+    for row in rows {
+        body.push_str("<table:table-row>");
+        for (kind, v) in row {
+            body.push_str(&match *kind {
+                "date" => format!(r#"<table:table-cell office:value-type="date" office:date-value="{v}"><text:p>{v}</text:p></table:table-cell>"#),
+                "time" => format!(r#"<table:table-cell office:value-type="time" office:time-value="{v}"><text:p>{v}</text:p></table:table-cell>"#),
+                _ => format!(r#"<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>"#),
+            });
+        }
+        body.push_str("</table:table-row>");
+    }
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="{sheet}">{body}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("META-INF/manifest.xml", stored).unwrap();
+    z.write_all(manifest.as_bytes()).unwrap();
+    z.start_file("content.xml", stored).unwrap();
+    z.write_all(content.as_bytes()).unwrap();
+    z.finish().unwrap();
+}
+
+#[test]
+fn an_ods_plan_with_date_and_time_cells() {
+    let env = Env::sqlite();
+    env.ok(&["session", "create", "2026H2", "--province", "云南"]);
+    let path = env.path("plan.ods");
+    let t = |v| ("text", v);
+    let mut rows = vec![
+        vec![t("2026年下半年考试计划")],
+        vec![
+            t("级别"),
+            t("资格名称"),
+            t("科目"),
+            t("场次"),
+            t("考试日期"),
+            t("开始时间"),
+            t("结束时间"),
+        ],
+    ];
+    for subject in ["基础知识", "应用技术"] {
+        rows.push(vec![
+            t("初级"),
+            t("程序员"),
+            t(subject),
+            t("第7场"),
+            ("date", "2026-11-10"),
+            ("time", "PT08H30M00S"),
+            ("time", "PT12H30M00S"),
+        ]);
+    }
+    write_ods(&path, "计划", &rows);
+    let r = env.json(&["import", "plan", s(&path)]);
+    assert_eq!(
+        (r["sheet"].as_str(), r["added"].as_u64()),
+        (Some("计划"), Some(2)),
+        "{r}"
+    );
+    let plan = env.json(&["plan", "list"]);
+    assert_eq!(plan[0]["date"], "2026-11-10");
+    assert_eq!(
+        (plan[0]["start"].as_str(), plan[0]["end"].as_str()),
+        (Some("08:30"), Some("12:30"))
+    );
+}
