@@ -59,38 +59,41 @@ fn fixed_properties() -> Res<DocProperties> {
         .set_creation_datetime(&ExcelDateTime::from_ymd(2026, 7, 1)?))
 }
 
+/// A sheet as offices lay it out: a bold, centred title merged over the columns in row 1,
+/// the bold header in row 2.
+fn title_and_header(ws: &mut rust_xlsxwriter::Worksheet, title: &str, headers: &[&str]) -> Res {
+    let title_format = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    ws.merge_range(0, 0, 0, headers.len() as u16 - 1, title, &title_format)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &bold)?;
+    }
+    Ok(())
+}
+
 fn write_plan(path: &str) -> Res {
     let mut wb = Workbook::new();
     wb.set_properties(&fixed_properties()?);
     let ws = wb.add_worksheet().set_name("考试计划")?;
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(14)
-        .set_align(FormatAlign::Center);
-    let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let time = Format::new().set_num_format("hh:mm");
-    ws.merge_range(
-        0,
-        0,
-        0,
-        7,
+    title_and_header(
+        ws,
         "2026年下半年云南省计算机技术与软件专业技术资格（水平）考试 考试计划",
-        &title,
+        &[
+            "级别",
+            "资格名称",
+            "资格代码",
+            "科目",
+            "场次",
+            "考试日期",
+            "开始时间",
+            "结束时间",
+        ],
     )?;
-    let headers = [
-        "级别",
-        "资格名称",
-        "资格代码",
-        "科目",
-        "场次",
-        "考试日期",
-        "开始时间",
-        "结束时间",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(1, c as u16, *h, &bold)?;
-    }
     let mut row = 2u32;
     for (level, name, code, first, essay) in QUALIFICATIONS {
         let subjects: &[(&str, &str)] = if *level == "高级" {
@@ -130,33 +133,21 @@ fn write_fees(path: &str) -> Res {
     let mut wb = Workbook::new();
     wb.set_properties(&fixed_properties()?);
     let ws = wb.add_worksheet().set_name("收费标准")?;
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(14)
-        .set_align(FormatAlign::Center);
-    let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let money = Format::new().set_num_format("0.00");
-    ws.merge_range(
-        0,
-        0,
-        0,
-        6,
+    title_and_header(
+        ws,
         "云南省计算机软件资格考试收费标准（元/科）",
-        &title,
+        &[
+            "地区",
+            "级别",
+            "资格名称",
+            "科目",
+            "金额",
+            "生效日期",
+            "失效日期",
+        ],
     )?;
-    let headers = [
-        "地区",
-        "级别",
-        "资格名称",
-        "科目",
-        "金额",
-        "生效日期",
-        "失效日期",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(1, c as u16, *h, &bold)?;
-    }
     // (地区, 级别, 资格名称, 科目, 金额, 生效, 失效)
     type Fee<'a> = (
         &'a str,

@@ -77,72 +77,51 @@ fn overrides_by_area_qualification_subject_and_date() {
     }
 }
 
+/// Runs a quote that must be refused (exit 1) and returns its message.
+fn quote_fails(env: &Env, area: &str, qual: &str, on: &str) -> String {
+    env.fails(
+        1,
+        &[
+            "fees",
+            "quote",
+            "--exam-area",
+            area,
+            "--qualification",
+            qual,
+            "--on",
+            on,
+        ],
+    )
+}
+
 #[test]
 fn quotes_that_cannot_be_made_say_why() {
     let env = Env::sqlite();
     env.with_samples();
-    let err = env.fails(
-        1,
-        &[
-            "fees",
-            "quote",
-            "--exam-area",
+    for (area, qual, on, expected) in [
+        (
             "北京",
-            "--qualification",
             "程序员",
-            "--on",
             "2026-09-01",
-        ],
-    );
-    assert!(err.contains("北京 is not an exam area (考区) of session 2026H2; it has: 丽江, 大理, 昆明, 曲靖, 玉溪, 红河"), "{err}");
-    let err = env.fails(
-        1,
-        &[
-            "fees",
-            "quote",
-            "--exam-area",
+            "北京 is not an exam area (考区) of session 2026H2; it has: 丽江, 大理, 昆明, 曲靖, 玉溪, 红河",
+        ),
+        (
             "丽江",
-            "--qualification",
             "架构师",
-            "--on",
             "2026-09-01",
-        ],
-    );
-    assert!(
-        err.contains("架构师 is not in the plan of session 2026H2; it has:"),
-        "{err}"
-    );
-    let err = env.fails(
-        1,
-        &[
-            "fees",
-            "quote",
-            "--exam-area",
+            "架构师 is not in the plan of session 2026H2; it has:",
+        ),
+        (
             "丽江",
-            "--qualification",
             "程序员",
-            "--on",
             "2024-09-01",
-        ],
-    );
-    assert!(
-        err.contains("no fee row applies to 基础知识 of 程序员 (初级) in 丽江 on 2024-09-01"),
-        "{err}"
-    );
-    let err = env.fails(
-        1,
-        &[
-            "fees",
-            "quote",
-            "--exam-area",
-            "丽江",
-            "--qualification",
-            "程序员",
-            "--on",
-            "soon",
-        ],
-    );
-    assert!(err.contains("--on: expected a date"), "{err}");
+            "no fee row applies to 基础知识 of 程序员 (初级) in 丽江 on 2024-09-01",
+        ),
+        ("丽江", "程序员", "soon", "--on: expected a date"),
+    ] {
+        let err = quote_fails(&env, area, qual, on);
+        assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
+    }
 }
 
 #[test]
