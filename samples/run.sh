@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on samples/: builds kaowu and runs the pipeline as far as it exists on the
 # default SQLite file, kaowu.db in the folder you run it from. Safe to run again: a session
-# that exists is kept, and re-imports change nothing.
+# that exists is kept, re-imports change nothing, and reviewed applications are skipped.
 #
 #   bash samples/run.sh
 set -euo pipefail
@@ -32,6 +32,19 @@ kaowu import fees "$samples/fees.xlsx"
 step "fee quotes"
 kaowu fees quote --exam-area 丽江 --qualification 电子商务设计师 --on 2026-08-25
 kaowu fees quote --exam-area 昆明 --qualification 系统架构设计师 --on 2026-08-25
+
+step "applications (报名信息): samples/applications.csv (GBK) with samples/photos/"
+kaowu import applications "$samples/applications.csv" --photos "$samples/photos"
+
+step "review: check every application, then the flags per code and exam area"
+kaowu review check
+kaowu review flags
+
+step "review: approve the clean ones, reject the ones with errors (each with its own reasons)"
+kaowu review approve --clean --yes
+kaowu review reject --errors --yes
+kaowu review export --status rejected --out rejected.xlsx
+kaowu review log
 
 step "status"
 kaowu status

@@ -58,6 +58,7 @@ impl GlobalArgs {
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .or_else(|| std::env::var("USERNAME").ok())
+            .or_else(|| whoami::username().ok())
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "unknown".to_string())
     }
@@ -89,6 +90,200 @@ pub enum Command {
     /// Show exam sites (考点) and rooms (考场).
     #[command(subcommand)]
     Sites(SitesCommand),
+
+    /// Review applications (审核): rule checks, bulk approve and reject, decision sheets,
+    /// the journal, undo.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+
+    /// Generate synthetic sessions for demos, tests and benchmarks.
+    #[command(subcommand)]
+    Samples(SamplesCommand),
+}
+
+/// `--yes` and `--dry-run`, on every command that changes many applications.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Confirm {
+    /// Change without asking (for scripts; without a terminal it is required).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Which applications a review command acts on. Filters combine (all must hold).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selection {
+    /// A CSV/XLSX file with a column of 报名序号 (registration_no).
+    #[arg(long, value_name = "FILE", help_heading = "Selection")]
+    pub ids: Option<PathBuf>,
+    /// Applications with this flag (repeat for any of several), e.g. photo_background.
+    #[arg(long, value_name = "CODE", help_heading = "Selection")]
+    pub flag: Vec<String>,
+    /// Submitted applications that the last check found no error in.
+    #[arg(long, help_heading = "Selection", conflicts_with = "errors")]
+    pub clean: bool,
+    /// Applications that the last check found an error in.
+    #[arg(long, help_heading = "Selection")]
+    pub errors: bool,
+    /// Applications of this exam area (考区).
+    #[arg(long, value_name = "AREA", help_heading = "Selection")]
+    pub exam_area: Option<String>,
+    /// Applications for this qualification (报考资格).
+    #[arg(long, value_name = "NAME", help_heading = "Selection")]
+    pub qualification: Option<String>,
+    /// Applications of this level (初级, 中级, 高级).
+    #[arg(long, value_name = "LEVEL", help_heading = "Selection")]
+    pub level: Option<String>,
+    /// Every application of the session (with the other filters, if any).
+    #[arg(long, help_heading = "Selection")]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Check every application of the session and store its flags.
+    ///
+    /// ID numbers (length, characters, region, birth date, check digit), form against ID
+    /// number (birth date, sex), the same ID number twice, photos (missing, unreadable, not
+    /// JPEG, too small, outside the byte range, background far from white), mobile, email
+    /// and required contact fields. Each flag is an error (blocks approval) or a warning.
+    /// The photo background needs a decode: it is measured once per photo and kept.
+    ///
+    /// Example: kaowu review check
+    Check,
+    /// Count the flags per code and per exam area.
+    ///
+    /// Example: kaowu review flags --json
+    Flags,
+    /// Approve (审核通过) the selected submitted applications.
+    ///
+    /// Shows what will change and asks; `--yes` for scripts, `--dry-run` to only look.
+    /// Applications with error flags are skipped unless --force, which is recorded.
+    ///
+    /// Example: kaowu review approve --clean --yes
+    Approve {
+        #[command(flatten)]
+        selection: Selection,
+        /// Approve applications with error flags too.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Reject (审核未通过) the selected submitted applications, with a reason.
+    ///
+    /// Without --reason, each application's reason is the messages of its error flags, so
+    /// that every candidate reads what to fix.
+    ///
+    /// Examples: kaowu review reject --errors --yes
+    ///           kaowu review reject --flag photo_background --reason "照片背景不是白色" --yes
+    Reject {
+        #[command(flatten)]
+        selection: Selection,
+        /// Why, as the candidate will read it (原因) [default: the error flags' messages].
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Write a decision sheet (XLSX) for reviewers working offline.
+    ///
+    /// The applications' fields, their flags and photo file names, and empty 审核结果 (a
+    /// 通过 / 不通过 dropdown) and 原因 columns. `kaowu review apply` reads it back.
+    ///
+    /// Example: kaowu review export --status submitted --out sheet.xlsx
+    Export {
+        #[command(flatten)]
+        selection: Selection,
+        /// Only applications in this state (submitted, approved, rejected, ...).
+        #[arg(long, default_value = "submitted")]
+        status: String,
+        /// The workbook to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Apply a filled-in decision sheet: 报名序号, 审核结果 (通过/不通过), 原因.
+    ///
+    /// Rows with an empty 审核结果 are left undecided; a 不通过 without 原因 is an error.
+    ///
+    /// Example: kaowu review apply sheet.xlsx --yes
+    Apply {
+        /// The sheet (XLSX, XLS, ODS or CSV).
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Approve applications with error flags too.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Show the journal: every batch, one batch's changes, or one application's history.
+    ///
+    /// Example: kaowu review log --application 20260000007
+    Log {
+        /// One batch's changes.
+        #[arg(long, value_name = "ID", conflicts_with = "application")]
+        batch: Option<i64>,
+        /// One application's history, by 报名序号.
+        #[arg(long, value_name = "NO")]
+        application: Option<String>,
+    },
+    /// Revert a whole batch, when none of its applications changed since.
+    ///
+    /// Example: kaowu review undo 3 --yes
+    Undo {
+        /// The batch id (see `kaowu review log`).
+        batch: i64,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamplesCommand {
+    /// Write a synthetic session: plan, fees, sites for 云南 and N applications with JPEG photos.
+    ///
+    /// Names, ID numbers (valid for the chosen exam area's region), contacts and photos are
+    /// realistic; some applications carry a planted problem (every kind at least once, then
+    /// at --invalid's rate) that `kaowu review check` must flag. The same seed gives the same
+    /// files.
+    ///
+    /// Example: kaowu samples generate --applications 10000 --out /tmp/big
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SampleFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// How many applications.
+    #[arg(long, default_value_t = 1000)]
+    pub applications: usize,
+    /// The folder to write to (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The random seed.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Share of applications with a planted problem, beyond one of each kind.
+    #[arg(long, default_value_t = 0.05)]
+    pub invalid: f64,
+    /// The applications file: CSV (as the portal exports) or XLSX with a title row.
+    #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
+    pub format: SampleFormat,
+    /// The CSV encoding.
+    #[arg(long, value_enum, default_value_t = Encoding::Gbk)]
+    pub encoding: Encoding,
+    /// Write only applications.* and photos/, not plan, fees and sites.
+    #[arg(long)]
+    pub applications_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +433,16 @@ pub struct ImportArgs {
     pub verbose: bool,
 }
 
+/// The applications import: a file and its photo folder.
+#[derive(Debug, Clone, Args)]
+pub struct ApplicationsImportArgs {
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// The folder the 照片 names are in [default: photos/ beside the file, else the file's folder].
+    #[arg(long, value_name = "DIR")]
+    pub photos: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import the exam plan (考试计划): qualifications, subjects and sittings.
@@ -259,6 +464,21 @@ pub enum ImportCommand {
     ///
     /// Example: kaowu import fees samples/fees.xlsx
     Fees(ImportArgs),
+    /// Import applications (报名信息) from the portal's export, with their photos.
+    ///
+    /// Columns as the registration form: 报名序号 registration_no, 姓名 name, 证件类型 id_type,
+    /// 证件号码 id_number, 性别 gender, 出生日期 birth_date, 报考级别 level, 报考资格
+    /// qualification, 报考科目 subjects (e.g. 基础知识,应用技术), 考区 exam_area, 现有职称 title,
+    /// 工作单位 employer, 所在学校 school, 所学专业 major, 学历 education, 学位 degree, 毕业时间
+    /// graduation_date, 通信地址 address, 手机号码 mobile, Email email, 邮政编码 postcode, 固定电话
+    /// phone, 照片 photo (a file name in the photo folder), 提交时间 submitted_at.
+    ///
+    /// The file is refused (nothing written) when a row cannot be understood; everything else
+    /// becomes a flag of `kaowu review check`. Rows are matched by 报名序号: unchanged ones stay,
+    /// changed ones are updated, and a rejected one that comes back changed is submitted again.
+    ///
+    /// Example: kaowu import applications samples/applications.csv --photos samples/photos
+    Applications(ApplicationsImportArgs),
     /// Import exam sites (考点) and rooms (考场).
     ///
     /// Columns: 考区 exam_area, 考点代码 site_code, 考点名称 site_name, 考点地址 address, 考场号

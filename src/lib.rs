@@ -11,6 +11,8 @@ pub mod db;
 pub mod io;
 /// Domain types and rules, free of I/O.
 pub mod model;
+/// Synthetic sessions for demos, tests and benchmarks.
+pub mod synth;
 
 use cli::{Cli, Command};
 
@@ -38,6 +40,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Fees(c) => commands::fees::run(g, c).await,
         Command::Plan(c) => commands::plan::run(g, c).await,
         Command::Sites(c) => commands::sites::run(g, c).await,
+        Command::Review(c) => commands::review::run(g, c).await,
+        Command::Samples(cli::SamplesCommand::Generate(a)) => commands::samples::generate(g, a),
     }
 }
 

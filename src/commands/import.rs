@@ -80,13 +80,25 @@ pub struct Changed {
 
 impl Diff {
     /// Compares one incoming row with the stored one, if any.
-    fn row(&mut self, key: String, fields: Option<Vec<String>>) {
+    pub fn row(&mut self, key: String, fields: Option<Vec<String>>) {
         match fields {
             None => self.added.push(key),
             Some(f) if f.is_empty() => self.unchanged += 1,
             Some(fields) => self.changed.push(Changed { key, fields }),
         }
     }
+}
+
+/// The fields whose text differs between `old` and `new`: (name, old, new).
+pub fn field_changes(
+    old: &[(&'static str, String)],
+    new: &[(&'static str, String)],
+) -> Vec<(&'static str, String, String)> {
+    old.iter()
+        .zip(new)
+        .filter(|((_, o), (_, n))| o != n)
+        .map(|((name, o), (_, n))| (*name, o.clone(), n.clone()))
+        .collect()
 }
 
 /// `field: old -> new` when they differ.
@@ -119,6 +131,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Plan(a) => ("plan", a),
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
+        ImportCommand::Applications(a) => return super::import_applications::run(g, a).await,
     };
     let db = connect(g).await?;
     // Writers of one session queue here; what is compared below is what is written.
@@ -260,15 +273,21 @@ fn read_rows<T>(
             rows.push(t);
         }
     })
-    .map_err(|e| match e {
-        table::TableError::Open { .. } => anyhow::Error::new(e),
-        table::TableError::Format { file, message } => Rejected::one(file, message).into(),
-    })?;
+    .map_err(rejected_from)?;
     Ok((header, rows, problems))
 }
 
+/// A file that cannot be read at all: a missing file is a system error (exit 2), a file
+/// that is not what it should be is rejected input (exit 1).
+pub fn rejected_from(e: table::TableError) -> anyhow::Error {
+    match e {
+        table::TableError::Open { .. } => anyhow::Error::new(e),
+        table::TableError::Format { file, message } => Rejected::one(file, message).into(),
+    }
+}
+
 /// Fails with every problem found, each with its place, when there are any.
-fn reject_if_any(
+pub fn reject_if_any(
     header: &Header,
     problems: Problems,
     rules: Vec<(usize, RowProblem)>,

@@ -2,7 +2,11 @@
 
 pub mod fees;
 pub mod import;
+pub mod import_applications;
 pub mod plan;
+pub mod progress;
+pub mod review;
+pub mod samples;
 pub mod session;
 pub mod sites;
 pub mod status;

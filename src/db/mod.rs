@@ -3,16 +3,19 @@
 //! file per aggregate; each runs once per backend through [`with_conn!`], so both keep
 //! their native types and placeholders (see ../shared/notes/stack.md on sqlx's Any driver).
 
+pub mod applications;
 pub mod fees;
 pub mod imports;
 pub mod plan;
+pub mod review;
 pub mod sessions;
 pub mod sites;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -112,10 +115,19 @@ impl Db {
         };
         let db = match backend_of(url) {
             Backend::Postgres => {
+                let opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
+                // One plain connection first: an unreachable server fails at once, where the
+                // pool would retry until its acquire timeout.
+                PgConnection::connect_with(&opts)
+                    .await
+                    .map_err(connect_err)?
+                    .close()
+                    .await
+                    .map_err(connect_err)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect(url)
+                    .connect_with(opts)
                     .await
                     .map_err(connect_err)?;
                 Db::Postgres(pool)

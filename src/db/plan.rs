@@ -18,6 +18,20 @@ pub struct PlanEntry {
 }
 
 impl Tx {
+    /// Qualification name -> id, for the session.
+    pub async fn qualification_ids(
+        &mut self,
+        session_id: i64,
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = with_conn!(self, |c| {
+            sqlx::query_as("SELECT name, id FROM qualifications WHERE session_id = $1")
+                .bind(session_id)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// The session's plan in exam order: by date, start, qualification, subject.
     pub async fn plan(&mut self, session_id: i64) -> Result<Vec<PlanEntry>> {
         Ok(with_conn!(self, |c| {

@@ -1,3 +1,4 @@
 //! Reading tables (CSV in any encoding, XLSX/XLS/ODS) and writing files atomically.
 
+pub mod photos;
 pub mod table;

@@ -80,12 +80,12 @@ impl std::fmt::Display for IdError {
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
-/// The first two digits of every province-level region in GB/T 2260 (and 71, 81, 82 for
-/// Taiwan, Hong Kong and Macao, which residence permits use).
-const PROVINCES: [&str; 34] = [
+/// The first two digits of every province-level region in GB/T 2260, with 71, 81, 82 for
+/// Taiwan, Hong Kong and Macao, and 83 for the residence permits of Taiwan residents.
+const PROVINCES: [&str; 35] = [
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
     "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
-    "81", "82",
+    "81", "82", "83",
 ];
 
 /// The check character of the first 17 digits.

@@ -5,5 +5,6 @@ mod common;
 mod fees;
 mod imports;
 mod lists;
+mod review;
 mod session;
 mod status;

@@ -1,0 +1,590 @@
+//! `kaowu import applications FILE --photos DIR`: the portal's export of applications.
+//!
+//! A reader thread streams the file in chunks and fingerprints each chunk's photos in
+//! parallel; the database side writes the chunks as they come, inside one transaction that
+//! is committed only when every row could be understood. A row the import refuses (a
+//! required value missing, an unknown qualification, subject or exam area, a date that is
+//! no date, a registration number twice, a photo name leaving the folder) stops the whole
+//! file; everything else that is wrong becomes a flag of `review check`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::import::{Diff, field_changes, reject_if_any, rejected_from};
+use super::{Rejected, connect, current_session, now, print_json};
+use crate::cli::{ApplicationsImportArgs, GlobalArgs};
+use crate::db::applications::NewApplication;
+use crate::db::imports::ImportRecord;
+use crate::io::photos::{PhotoDir, fingerprint};
+use crate::io::table::{self, Cells, Column, Header, Problems, Schema};
+use crate::model::fee::match_area;
+use crate::model::level::Level;
+
+pub const APPLICATIONS: Schema = Schema {
+    what: "applications (报名信息)",
+    columns: &[
+        Column::req("registration_no", "报名序号", "registration_no").aka(&["报名号"]),
+        Column::req("name", "姓名", "name").aka(&["考生姓名"]),
+        Column::req("id_type", "证件类型", "id_type"),
+        Column::req("id_number", "证件号码", "id_number").aka(&["身份证号", "身份证号码"]),
+        Column::opt("gender", "性别", "gender").aka(&["sex"]),
+        Column::opt("birth_date", "出生日期", "birth_date"),
+        Column::opt("level", "报考级别", "level").aka(&["级别"]),
+        Column::req("qualification", "报考资格", "qualification").aka(&["资格名称"]),
+        Column::req("subjects", "报考科目", "subjects").aka(&["科目"]),
+        Column::req("exam_area", "考区", "exam_area").aka(&["考试考区"]),
+        Column::opt("title", "现有职称", "title"),
+        Column::opt("employer", "工作单位", "employer"),
+        Column::opt("school", "所在学校", "school"),
+        Column::opt("major", "所学专业", "major"),
+        Column::opt("education", "学历", "education"),
+        Column::opt("degree", "学位", "degree"),
+        Column::opt("graduation_date", "毕业时间", "graduation_date"),
+        Column::opt("address", "通信地址", "address"),
+        Column::opt("mobile", "手机号码", "mobile").aka(&["手机"]),
+        Column::opt("email", "Email", "email").aka(&["电子邮箱", "邮箱"]),
+        Column::opt("postcode", "邮政编码", "postcode"),
+        Column::opt("phone", "固定电话", "phone"),
+        Column::opt("photo", "照片", "photo").aka(&["照片文件"]),
+        Column::opt("submitted_at", "提交时间", "submitted_at"),
+    ],
+};
+
+/// Rows the reader parses and fingerprints before handing them on.
+const CHUNK: usize = 2000;
+
+/// A qualification as the plan offers it.
+struct Offered {
+    id: i64,
+    level: Level,
+    subjects: Vec<&'static str>,
+}
+
+/// What the reader needs to understand a row.
+struct Context_ {
+    plan: HashMap<String, Offered>,
+    areas: BTreeSet<String>,
+    photos: Option<PhotoDir>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    import: &'static str,
+    session: &'a str,
+    file: String,
+    sheet: Option<&'a str>,
+    encoding: Option<String>,
+    photos: Option<String>,
+    dry_run: bool,
+    rows: usize,
+    added: usize,
+    changed: usize,
+    resubmitted: usize,
+    unchanged: usize,
+    kept: usize,
+    photos_missing: usize,
+    photos_unreadable: usize,
+    batch: Option<i64>,
+    seconds: f64,
+    ignored_columns: &'a [String],
+    changes: &'a Diff,
+}
+
+pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
+    let started = Instant::now();
+    let a = &args.import;
+    let db = connect(g).await?;
+    let mut tx = db.begin_write().await?;
+    let session = current_session(&mut tx, g).await?;
+    tx.lock_session(session.id).await?;
+
+    let mut plan: HashMap<String, Offered> = HashMap::new();
+    let quals = tx.qualification_ids(session.id).await?;
+    for e in tx.plan(session.id).await? {
+        let Some(level) = Level::parse(&e.level) else {
+            continue;
+        };
+        let entry = plan
+            .entry(e.qualification.clone())
+            .or_insert_with(|| Offered {
+                id: quals.get(&e.qualification).copied().unwrap_or_default(),
+                level,
+                subjects: Vec::new(),
+            });
+        if let Some(s) = level.subject(&e.subject) {
+            entry.subjects.push(s);
+        }
+    }
+    if plan.is_empty() {
+        return Err(Rejected::one(
+            a.file.display().to_string(),
+            format!(
+                "session {} has no plan yet: import the plan first (kaowu import plan FILE)",
+                session.code
+            ),
+        )
+        .into());
+    }
+    let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
+    let photo_dir = photo_folder(&a.file, args.photos.as_deref())?;
+    let cx = Arc::new(Context_ {
+        plan,
+        areas,
+        photos: photo_dir,
+    });
+
+    let stored: HashMap<String, crate::db::applications::StoredKey> = tx
+        .application_keys(session.id)
+        .await?
+        .into_iter()
+        .map(|k| (k.registration_no.clone(), k))
+        .collect();
+    let batch = if a.change.dry_run {
+        None
+    } else {
+        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        Some(
+            tx.create_batch(session.id, "import", &g.operator(), &command, now(), None)
+                .await?,
+        )
+    };
+
+    // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
+    let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
+    let reader = {
+        let (file, opts, cx) = (a.file.clone(), a.read.options(), Arc::clone(&cx));
+        std::thread::spawn(move || read_applications(&file, &opts, &cx, send))
+    };
+    let progress = crate::commands::progress::spinner("reading applications");
+
+    let mut diff = Diff::default();
+    let mut resubmitted = 0usize;
+    let mut seen: HashSet<String> = HashSet::new();
+    let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut failed_write = None;
+    while let Some(chunk) = recv.recv().await {
+        rows += chunk.len();
+        progress.set_position(rows as u64);
+        let mut inserts = Vec::new();
+        for r in chunk {
+            missing += usize::from(r.photo_problem == "missing");
+            unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
+            seen.insert(r.registration_no.clone());
+            match stored.get(&r.registration_no) {
+                None => {
+                    diff.added.push(r.registration_no.clone());
+                    inserts.push(r);
+                }
+                Some(k) if k.content_hash == r.content_hash => diff.unchanged += 1,
+                Some(k) => {
+                    let old = tx.application_fields(k.id).await?;
+                    let fields = field_changes(&old.fields(), &r.fields());
+                    let back = k.status == "rejected";
+                    resubmitted += usize::from(back);
+                    if let Some(b) = batch {
+                        tx.update_application(k.id, b, &r, back.then_some("submitted"))
+                            .await?;
+                        for (name, old_value, new_value) in &fields {
+                            tx.journal(
+                                b,
+                                k.id,
+                                name,
+                                Some(old_value),
+                                Some(new_value),
+                                "re-imported",
+                            )
+                            .await?;
+                        }
+                        if back {
+                            tx.journal(
+                                b,
+                                k.id,
+                                "status",
+                                Some("rejected"),
+                                Some("submitted"),
+                                "resubmitted with changes",
+                            )
+                            .await?;
+                        }
+                    }
+                    let shown = fields
+                        .iter()
+                        .map(|(n, o, v)| format!("{n}: {o} -> {v}"))
+                        .collect();
+                    diff.changed.push(super::import::Changed {
+                        key: r.registration_no.clone(),
+                        fields: shown,
+                    });
+                }
+            }
+        }
+        if let Some(b) = batch
+            && failed_write.is_none()
+            && let Err(e) = tx.insert_applications(session.id, b, &inserts).await
+        {
+            // Keep draining the reader so that it finishes, then report.
+            failed_write = Some(e);
+        }
+    }
+    progress.finish_and_clear();
+    let (header, problems) = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+    reject_if_any(&header, problems, Vec::new())?;
+    if let Some(e) = failed_write {
+        return Err(e.into());
+    }
+    diff.kept = stored.keys().filter(|k| !seen.contains(*k)).count();
+
+    // A re-import that changes nothing leaves no batch behind.
+    let batch = batch.filter(|_| !(diff.added.is_empty() && diff.changed.is_empty()));
+    if let Some(b) = batch {
+        let file = a.file.display().to_string();
+        tx.journal_inserted(b, &format!("imported from {file}"))
+            .await?;
+        let summary = format!(
+            "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
+            diff.added.len(),
+            diff.changed.len(),
+            diff.unchanged
+        );
+        tx.set_batch_summary(b, &summary).await?;
+        let bytes = std::fs::read(&a.file).with_context(|| format!("cannot read {file}"))?;
+        tx.record_import(&ImportRecord {
+            session_id: session.id,
+            kind: "applications",
+            file: &file,
+            sha256: &format!("{:x}", Sha256::digest(&bytes)),
+            operator: &g.operator(),
+            at: now(),
+            added: diff.added.len(),
+            changed: diff.changed.len(),
+            unchanged: diff.unchanged,
+        })
+        .await?;
+        tx.commit().await?;
+    } else {
+        drop(tx);
+    }
+    db.close().await;
+
+    let report = Report {
+        import: "applications",
+        session: &session.code,
+        file: a.file.display().to_string(),
+        sheet: header.source.sheet.as_deref(),
+        encoding: header.source.encoding.map(|e| e.to_string()),
+        photos: cx.photos.as_ref().map(|p| p.root().display().to_string()),
+        dry_run: a.change.dry_run,
+        rows,
+        added: diff.added.len(),
+        changed: diff.changed.len(),
+        resubmitted,
+        unchanged: diff.unchanged,
+        kept: diff.kept,
+        photos_missing: missing,
+        photos_unreadable: unreadable,
+        batch,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        ignored_columns: &header.unknown,
+        changes: &diff,
+    };
+    if !header.unknown.is_empty() {
+        eprintln!(
+            "warning: {}: ignored columns that application files do not have: {}",
+            header.source.file,
+            header.unknown.join(", ")
+        );
+    }
+    if g.json {
+        return print_json(&report);
+    }
+    let (verb, add, change) = if report.dry_run {
+        ("dry run, nothing written", "would add", "would change")
+    } else {
+        ("imported", "added", "changed")
+    };
+    println!(
+        "applications (报名信息) {} into {}: {verb}: {} rows in {:.1} s: {add} {}, {change} {} ({} resubmitted after rejection), unchanged {}{}",
+        header.source.file,
+        report.session,
+        rows,
+        report.seconds,
+        report.added,
+        report.changed,
+        report.resubmitted,
+        report.unchanged,
+        if report.kept > 0 {
+            format!(
+                "; {} stored applications not in this file were left as they are",
+                report.kept
+            )
+        } else {
+            String::new()
+        }
+    );
+    if missing + unreadable > 0 {
+        println!(
+            "photos: {missing} missing, {unreadable} unreadable; `kaowu review check` flags them"
+        );
+    }
+    if let Some(b) = batch {
+        println!("batch {b}; next: kaowu review check");
+    }
+    if report.dry_run || a.verbose {
+        for c in diff
+            .changed
+            .iter()
+            .take(if a.verbose { usize::MAX } else { 30 })
+        {
+            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+        }
+    }
+    Ok(())
+}
+
+/// The photo folder: `--photos`, else `photos/` beside the file, else the file's folder.
+fn photo_folder(file: &Path, given: Option<&Path>) -> Result<Option<PhotoDir>> {
+    let dir: PathBuf = match given {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let parent = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let beside = parent.join("photos");
+            if beside.is_dir() {
+                beside
+            } else {
+                parent.to_path_buf()
+            }
+        }
+    };
+    match PhotoDir::open(&dir) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if given.is_some() => Err(anyhow::anyhow!("--photos {}: {e}", dir.display())),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The reader thread: returns the header and every problem found.
+fn read_applications(
+    file: &Path,
+    opts: &table::ReadOptions,
+    cx: &Context_,
+    send: tokio::sync::mpsc::Sender<Vec<NewApplication>>,
+) -> Result<(Header, Problems)> {
+    let mut problems = Problems::default();
+    let mut chunk: Vec<(NewApplication, Option<PathBuf>)> = Vec::with_capacity(CHUNK);
+    let mut numbers: HashMap<String, usize> = HashMap::new();
+    let today = chrono::Local::now().date_naive();
+    let flush = |chunk: &mut Vec<(NewApplication, Option<PathBuf>)>, clean: bool| {
+        let mut rows = std::mem::take(chunk);
+        if clean {
+            // Nothing is written once a row was refused, so photos need no reading then.
+            rows.par_iter_mut().for_each(|(r, path)| {
+                if let Some(p) = path {
+                    let f = fingerprint(p);
+                    r.photo_hash = f.hash;
+                    r.photo_format = f.format;
+                    r.photo_width = i64::from(f.width);
+                    r.photo_height = i64::from(f.height);
+                    r.photo_bytes = f.bytes as i64;
+                    r.photo_problem = f.problem;
+                } else if !r.photo.is_empty() {
+                    r.photo_problem = "missing".into();
+                }
+                r.compute_hash();
+            });
+            let _ = send.blocking_send(rows.into_iter().map(|(r, _)| r).collect());
+        }
+    };
+    let header = table::read(file, opts, APPLICATIONS, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        if let Some(r) = parse_row(&mut c, cx, &mut numbers, today)
+            && c.ok()
+        {
+            chunk.push(r);
+        }
+        if chunk.len() >= CHUNK {
+            let clean = problems.is_empty();
+            flush(&mut chunk, clean);
+        }
+    })
+    .map_err(rejected_from)?;
+    let clean = problems.is_empty();
+    flush(&mut chunk, clean);
+    Ok((header, problems))
+}
+
+fn parse_row(
+    c: &mut Cells<'_, '_>,
+    cx: &Context_,
+    numbers: &mut HashMap<String, usize>,
+    today: chrono::NaiveDate,
+) -> Option<(NewApplication, Option<PathBuf>)> {
+    let registration_no = c.code("registration_no", true);
+    if let Some(n) = &registration_no {
+        if let Some(first) = numbers.get(n) {
+            c.problem(
+                "registration_no",
+                format!("{n} is already in row {first}; a registration number appears once"),
+            );
+        } else {
+            numbers.insert(n.clone(), c.line());
+        }
+    }
+    let name = c.text("name", true);
+    let id_type = c.text("id_type", true);
+    let id_number = c.code("id_number", true).map(|s| s.to_ascii_uppercase());
+    let gender = c.text("gender", false).unwrap_or_default();
+    let birth_date = c.get("birth_date", false, table::date);
+    let level = c.get("level", false, |v| {
+        let t = table::text(v)?;
+        Level::parse(&t).ok_or_else(|| format!("expected 初级, 中级 or 高级, found \"{t}\""))
+    });
+    let qualification = c.text("qualification", true);
+    let offered = match &qualification {
+        Some(q) => match cx.plan.get(q) {
+            Some(o) => Some(o),
+            None => {
+                c.problem("qualification", format!("{q} is not in the session's plan"));
+                None
+            }
+        },
+        None => None,
+    };
+    if let (Some(o), Some(l)) = (offered, level)
+        && o.level != l
+    {
+        c.problem(
+            "level",
+            format!(
+                "{} is a {} qualification in the plan, not {l}",
+                qualification.as_deref().unwrap_or(""),
+                o.level
+            ),
+        );
+    }
+    let subjects_text = c.text("subjects", true);
+    let subjects = match (offered, subjects_text) {
+        (Some(o), Some(t)) => {
+            let mut picked: Vec<&'static str> = Vec::new();
+            let mut bad = Vec::new();
+            for part in t
+                .split([',', '，', '、', ';', '；', '/', ' '])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                match o.level.subject(part).filter(|s| o.subjects.contains(s)) {
+                    Some(s) if !picked.contains(&s) => picked.push(s),
+                    Some(_) => {}
+                    None => bad.push(part.to_string()),
+                }
+            }
+            if !bad.is_empty() || picked.is_empty() {
+                c.problem(
+                    "subjects",
+                    format!(
+                        "{} is not offered for {}; the plan has {}",
+                        if bad.is_empty() {
+                            t.clone()
+                        } else {
+                            bad.join(", ")
+                        },
+                        qualification.as_deref().unwrap_or(""),
+                        o.subjects.join(", ")
+                    ),
+                );
+                None
+            } else {
+                // Canonical order: the level's exam order.
+                let ordered: Vec<&str> = o
+                    .level
+                    .subjects()
+                    .iter()
+                    .copied()
+                    .filter(|s| picked.contains(s))
+                    .collect();
+                Some(ordered.join(","))
+            }
+        }
+        _ => None,
+    };
+    let exam_area = c.text("exam_area", true).and_then(|a| {
+        let matched = match_area(&a, &cx.areas).to_string();
+        if cx.areas.contains(&matched) {
+            Some(matched)
+        } else {
+            c.problem(
+                "exam_area",
+                format!(
+                    "{a} is not an exam area (考区) of the session; it has: {}",
+                    cx.areas.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            None
+        }
+    });
+    let graduation_date = c.get("graduation_date", false, table::date);
+    let submitted_at = c.get("submitted_at", false, table::datetime);
+    let photo = c.text("photo", false).unwrap_or_default();
+    let photo_path = if photo.is_empty() {
+        None
+    } else {
+        match &cx.photos {
+            Some(dir) => match dir.resolve(&photo) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    c.problem("photo", e);
+                    None
+                }
+            },
+            None => None,
+        }
+    };
+    if let Some(b) = birth_date
+        && b > today
+    {
+        c.problem("birth_date", format!("{b} is in the future"));
+    }
+    let text = |c: &mut Cells<'_, '_>, k: &str| c.text(k, false).unwrap_or_default();
+    let r = NewApplication {
+        registration_no: registration_no?,
+        name: name?,
+        id_type: id_type?,
+        id_number: id_number?,
+        gender,
+        birth_date,
+        qualification_id: offered?.id,
+        subjects: subjects?,
+        exam_area: exam_area?,
+        title: text(c, "title"),
+        employer: text(c, "employer"),
+        school: text(c, "school"),
+        major: text(c, "major"),
+        education: text(c, "education"),
+        degree: text(c, "degree"),
+        graduation_date,
+        address: text(c, "address"),
+        mobile: c.code("mobile", false).unwrap_or_default(),
+        email: text(c, "email"),
+        postcode: c.code("postcode", false).unwrap_or_default(),
+        phone: c.code("phone", false).unwrap_or_default(),
+        submitted_at,
+        photo_path: photo_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        photo,
+        ..NewApplication::default()
+    };
+    Some((r, photo_path))
+}

@@ -1,0 +1,1317 @@
+//! `kaowu review check|flags|approve|reject|export|apply|log|undo`: the office's review of
+//! applications (审核), in bulk, with a preview before anything changes, a journal of every
+//! change in batches, and undo by batch.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use rust_xlsxwriter::{DataValidation, Format, Workbook};
+use serde::Serialize;
+
+use super::import::{reject_if_any, rejected_from};
+use super::{Rejected, connect, current_session, now, print_json};
+use crate::cli::{Confirm, GlobalArgs, ReadArgs, ReviewCommand, Selection};
+use crate::db::Tx;
+use crate::db::review::{CheckRow, FlagRow, SelRow};
+use crate::db::sessions::SessionRow;
+use crate::io::photos::border_lightness;
+use crate::io::table::{self, Cells, Column, Problems, Schema};
+use crate::model::application::{self, Decision, FLAG_CODES, Facts, PhotoFacts, Severity, Status};
+use crate::model::fee::match_area;
+use crate::model::level::Level;
+use crate::model::text::fold_ascii;
+
+pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
+    match cmd {
+        ReviewCommand::Check => check(g).await,
+        ReviewCommand::Flags => flags(g).await,
+        ReviewCommand::Approve {
+            selection,
+            force,
+            confirm,
+        } => {
+            let db = connect(g).await?;
+            let mut tx = db.begin().await?;
+            let session = current_session(&mut tx, g).await?;
+            let rows = selected(&mut tx, &session, selection, None).await?;
+            drop(tx);
+            let plan = plan_decisions(
+                rows.iter().map(|(r, f)| (r, f, Decision::Approve, None)),
+                *force,
+            );
+            carry_out(g, &db, &session, "approve", plan, confirm).await
+        }
+        ReviewCommand::Reject {
+            selection,
+            reason,
+            confirm,
+        } => {
+            let reason = reason.as_deref().map(str::trim);
+            if reason == Some("") {
+                return Err(Rejected::one(
+                    "review reject",
+                    "--reason must say why (原因), as the candidate will read it",
+                )
+                .into());
+            }
+            let db = connect(g).await?;
+            let mut tx = db.begin().await?;
+            let session = current_session(&mut tx, g).await?;
+            let rows = selected(&mut tx, &session, selection, None).await?;
+            drop(tx);
+            let plan = plan_decisions(
+                rows.iter().map(|(r, f)| {
+                    (
+                        r,
+                        f,
+                        Decision::Reject,
+                        reason.map(str::to_string).or_else(|| reason_from_flags(f)),
+                    )
+                }),
+                false,
+            );
+            carry_out(g, &db, &session, "reject", plan, confirm).await
+        }
+        ReviewCommand::Export {
+            selection,
+            status,
+            out,
+        } => export(g, selection, status, out).await,
+        ReviewCommand::Apply {
+            file,
+            read,
+            force,
+            confirm,
+        } => apply(g, file, read, *force, confirm).await,
+        ReviewCommand::Log { batch, application } => log(g, *batch, application.as_deref()).await,
+        ReviewCommand::Undo { batch, confirm } => undo(g, *batch, confirm).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// check and flags
+
+#[derive(Serialize)]
+struct CheckReport {
+    session: String,
+    applications: usize,
+    photos_measured: usize,
+    with_errors: usize,
+    with_warnings: usize,
+    clean: usize,
+    flags: BTreeMap<&'static str, usize>,
+    seconds: f64,
+}
+
+async fn check(g: &GlobalArgs) -> Result<()> {
+    let started = Instant::now();
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let rows = tx.check_rows(session.id).await?;
+    drop(tx);
+
+    // The background needs a decode: measure each photo once, in parallel, and keep it.
+    let unmeasured: Vec<&CheckRow> = rows
+        .iter()
+        .filter(|r| r.photo_border < 0 && r.photo_problem.is_empty() && r.photo_format == "jpeg")
+        .collect();
+    let measured: Vec<(i64, String, i64)> = if unmeasured.is_empty() {
+        Vec::new()
+    } else {
+        let bar = super::progress::bar(unmeasured.len() as u64, "measuring photo backgrounds");
+        let out = unmeasured
+            .par_iter()
+            .filter_map(|r| {
+                bar.inc(1);
+                let bytes = std::fs::read(&r.photo_path).ok()?;
+                // A file replaced since the import is measured at the next import, not now.
+                (blake3::hash(&bytes).to_hex().as_str() == r.photo_hash)
+                    .then(|| {
+                        border_lightness(&bytes).map(|b| (r.id, r.photo_hash.clone(), i64::from(b)))
+                    })
+                    .flatten()
+            })
+            .collect();
+        bar.finish_and_clear();
+        out
+    };
+    let border_of: HashMap<i64, i64> = measured.iter().map(|(id, _, b)| (*id, *b)).collect();
+
+    let mut tx = db.begin_write().await?;
+    tx.lock_session(session.id).await?;
+    tx.set_photo_borders(&measured).await?;
+    // What is flagged is what is stored now; another operator's change meanwhile is either
+    // seen here or leaves its application marked as changed since the check.
+    let rows = tx.check_rows(session.id).await?;
+    let settings = session.settings();
+    let today = chrono::Local::now().date_naive();
+    let mut by_id_number: HashMap<String, Vec<&str>> = HashMap::new();
+    for r in &rows {
+        if !r.id_number.is_empty() {
+            by_id_number
+                .entry(fold_ascii(&r.id_number).to_ascii_uppercase())
+                .or_default()
+                .push(&r.registration_no);
+        }
+    }
+    let flags: Vec<FlagRow> = rows
+        .par_iter()
+        .flat_map_iter(|r| {
+            let border = if r.photo_border >= 0 {
+                Some(r.photo_border)
+            } else {
+                border_of.get(&r.id).copied()
+            };
+            let facts = Facts {
+                id_type: &r.id_type,
+                id_number: &r.id_number,
+                gender: &r.gender,
+                birth_date: r.birth_date,
+                mobile: &r.mobile,
+                email: &r.email,
+                address: &r.address,
+                photo: PhotoFacts {
+                    name: &r.photo,
+                    problem: &r.photo_problem,
+                    format: &r.photo_format,
+                    width: r.photo_width as u32,
+                    height: r.photo_height as u32,
+                    bytes: r.photo_bytes as u64,
+                    border: border.map(|b| b.clamp(0, 255) as u8),
+                },
+            };
+            let mut found = application::check(&facts, &settings, today);
+            if let Some(others) = by_id_number.get(&fold_ascii(&r.id_number).to_ascii_uppercase())
+                && others.len() > 1
+            {
+                let others: Vec<&str> = others
+                    .iter()
+                    .copied()
+                    .filter(|n| *n != r.registration_no)
+                    .collect();
+                found.push(application::Flag {
+                    code: "id_duplicate",
+                    severity: Severity::Error,
+                    message: format!("证件号码 {} is also on {}", r.id_number, others.join(", ")),
+                });
+            }
+            found.into_iter().map(move |f| FlagRow {
+                application_id: r.id,
+                code: f.code.to_string(),
+                severity: f.severity.as_str().to_string(),
+                message: f.message,
+            })
+        })
+        .collect();
+    let checked: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
+    tx.replace_flags(session.id, &flags, &checked).await?;
+    tx.commit().await?;
+    db.close().await;
+
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let (mut errors, mut warnings) = (HashSet::new(), HashSet::new());
+    for f in &flags {
+        let code = FLAG_CODES
+            .iter()
+            .find(|c| c.0 == f.code)
+            .map_or("unknown", |c| c.0);
+        *counts.entry(code).or_default() += 1;
+        if f.severity == "error" {
+            errors.insert(f.application_id);
+        } else {
+            warnings.insert(f.application_id);
+        }
+    }
+    let report = CheckReport {
+        session: session.code.clone(),
+        applications: rows.len(),
+        photos_measured: measured.len(),
+        with_errors: errors.len(),
+        with_warnings: warnings.difference(&errors).count(),
+        clean: rows.len() - errors.len(),
+        flags: counts,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "checked {} applications of {} in {:.1} s ({} photo backgrounds measured): {} with errors, {} with warnings only, {} without errors",
+        report.applications,
+        report.session,
+        report.seconds,
+        report.photos_measured,
+        report.with_errors,
+        report.with_warnings,
+        report.clean
+    );
+    let mut t = super::table(&["flag", "severity", "applications", "meaning"]);
+    for (code, n) in &report.flags {
+        let (_, sev, meaning) = FLAG_CODES
+            .iter()
+            .find(|c| c.0 == *code)
+            .copied()
+            .unwrap_or((code, Severity::Error, ""));
+        t.add_row(vec![
+            code.to_string(),
+            sev.as_str().to_string(),
+            n.to_string(),
+            meaning.to_string(),
+        ]);
+    }
+    if !report.flags.is_empty() {
+        println!("{t}");
+    }
+    println!(
+        "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct FlagCount {
+    code: String,
+    severity: String,
+    applications: usize,
+    by_exam_area: BTreeMap<String, usize>,
+}
+
+#[derive(Serialize)]
+struct FlagsReport {
+    session: String,
+    applications: usize,
+    /// Applications changed since the last check, whose flags may be out of date.
+    changed_since_check: usize,
+    flags: Vec<FlagCount>,
+}
+
+async fn flags(g: &GlobalArgs) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let apps = tx.selection_rows(session.id).await?;
+    let flags = tx.flags(session.id).await?;
+    let area: HashMap<i64, &str> = apps.iter().map(|a| (a.id, a.exam_area.as_str())).collect();
+    let mut counts: BTreeMap<(String, String), BTreeMap<String, usize>> = BTreeMap::new();
+    for f in &flags {
+        let by_area = counts
+            .entry((f.code.clone(), f.severity.clone()))
+            .or_default();
+        *by_area
+            .entry(
+                area.get(&f.application_id)
+                    .copied()
+                    .unwrap_or("?")
+                    .to_string(),
+            )
+            .or_default() += 1;
+    }
+    let report = FlagsReport {
+        session: session.code.clone(),
+        applications: apps.len(),
+        changed_since_check: apps
+            .iter()
+            .filter(|a| a.checked_hash != a.content_hash)
+            .count(),
+        flags: counts
+            .into_iter()
+            .map(|((code, severity), by_exam_area)| FlagCount {
+                applications: by_exam_area.values().sum(),
+                code,
+                severity,
+                by_exam_area,
+            })
+            .collect(),
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    let areas: Vec<String> = apps
+        .iter()
+        .map(|a| a.exam_area.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut header = vec!["flag", "severity", "total"];
+    header.extend(areas.iter().map(String::as_str));
+    let mut t = super::table(&header);
+    for f in &report.flags {
+        let mut row = vec![
+            f.code.clone(),
+            f.severity.clone(),
+            f.applications.to_string(),
+        ];
+        row.extend(areas.iter().map(|a| {
+            f.by_exam_area
+                .get(a)
+                .map_or_else(String::new, |n| n.to_string())
+        }));
+        t.add_row(row);
+    }
+    println!(
+        "flags of {} applications in {}:",
+        report.applications, report.session
+    );
+    println!("{t}");
+    if report.changed_since_check > 0 {
+        println!(
+            "{} applications changed since the last check: run kaowu review check",
+            report.changed_since_check
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// selections
+
+/// An application with its flags.
+type Flagged = (SelRow, Vec<FlagRow>);
+
+/// The reason a candidate reads when none is given: what its error flags say.
+fn reason_from_flags(flags: &[FlagRow]) -> Option<String> {
+    let errors: Vec<&str> = flags
+        .iter()
+        .filter(|f| f.severity == "error")
+        .map(|f| f.message.as_str())
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("；"))
+}
+
+/// The applications a [`Selection`] names, each with its flags.
+async fn selected(
+    tx: &mut Tx,
+    session: &SessionRow,
+    s: &Selection,
+    status: Option<Status>,
+) -> Result<Vec<Flagged>> {
+    let any = s.ids.is_some()
+        || !s.flag.is_empty()
+        || s.clean
+        || s.errors
+        || s.exam_area.is_some()
+        || s.qualification.is_some()
+        || s.level.is_some()
+        || s.all;
+    if !any && status.is_none() {
+        bail!(
+            "name the applications: --clean, --errors, --ids FILE, --flag CODE, --exam-area, --qualification, --level, or --all"
+        );
+    }
+    for code in &s.flag {
+        if !FLAG_CODES.iter().any(|c| c.0 == code) {
+            let known: Vec<&str> = FLAG_CODES.iter().map(|c| c.0).collect();
+            bail!(
+                "--flag {code}: no such flag; the flags are: {}",
+                known.join(", ")
+            );
+        }
+    }
+    let level = match &s.level {
+        Some(l) => Some(Level::parse(l).ok_or_else(|| {
+            anyhow::anyhow!("--level: expected 初级, 中级 or 高级, found \"{l}\"")
+        })?),
+        None => None,
+    };
+    let apps = tx.selection_rows(session.id).await?;
+    let areas = apps.iter().map(|a| a.exam_area.clone()).collect();
+    let area = s
+        .exam_area
+        .as_deref()
+        .map(|a| match_area(a, &areas).to_string());
+    let ids: Option<HashSet<String>> = match &s.ids {
+        Some(path) => Some(read_ids(path)?),
+        None => None,
+    };
+    let mut flags: HashMap<i64, Vec<FlagRow>> = HashMap::new();
+    for f in tx.flags(session.id).await? {
+        flags.entry(f.application_id).or_default().push(f);
+    }
+    Ok(apps
+        .into_iter()
+        .filter_map(|a| {
+            let f = flags.remove(&a.id).unwrap_or_default();
+            let has_error = f.iter().any(|x| x.severity == "error");
+            let keep = ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&a.registration_no))
+                && (s.flag.is_empty() || f.iter().any(|x| s.flag.contains(&x.code)))
+                && (!s.errors || has_error)
+                && (!s.clean
+                    || (a.status == "submitted" && !has_error && a.checked_hash == a.content_hash))
+                && area.as_ref().is_none_or(|x| &a.exam_area == x)
+                && s.qualification
+                    .as_ref()
+                    .is_none_or(|q| a.qualification == q.trim())
+                && level.is_none_or(|l| a.level == l.zh())
+                && status.is_none_or(|st| a.status == st.as_str());
+            keep.then_some((a, f))
+        })
+        .collect())
+}
+
+/// Registration numbers from a file with a 报名序号 column.
+fn read_ids(path: &Path) -> Result<HashSet<String>> {
+    const IDS: Schema = Schema {
+        what: "registration numbers (报名序号)",
+        columns: &[Column::req("registration_no", "报名序号", "registration_no").aka(&["报名号"])],
+    };
+    let mut out = HashSet::new();
+    let mut problems = Problems::default();
+    let header = table::read(path, &Default::default(), IDS, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        if let Some(n) = c.code("registration_no", true) {
+            out.insert(n);
+        }
+    })
+    .map_err(rejected_from)?;
+    reject_if_any(&header, problems, Vec::new())?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// deciding: plan, preview, confirm, carry out
+
+/// One application that will move, with the version the preview saw.
+#[derive(Debug, Clone)]
+struct Move {
+    id: i64,
+    version: i64,
+    registration_no: String,
+    name: String,
+    exam_area: String,
+    qualification: String,
+    from: Status,
+    to: Status,
+    /// The reason journalled (and, for rejections, shown to the candidate).
+    reason: String,
+    forced: bool,
+}
+
+#[derive(Debug, Default)]
+struct DecisionPlan {
+    moves: Vec<Move>,
+    /// Why -> registration numbers.
+    skipped: BTreeMap<String, Vec<String>>,
+}
+
+fn plan_decisions<'a>(
+    items: impl Iterator<Item = (&'a SelRow, &'a Vec<FlagRow>, Decision, Option<String>)>,
+    force: bool,
+) -> DecisionPlan {
+    let mut plan = DecisionPlan::default();
+    for (a, flags, decision, reason) in items {
+        let from = Status::parse(&a.status).unwrap_or(Status::Submitted);
+        if let Err(why) = decision.allowed_from(from) {
+            plan.skipped
+                .entry(why.to_string())
+                .or_default()
+                .push(a.registration_no.clone());
+            continue;
+        }
+        let errors: Vec<&str> = flags
+            .iter()
+            .filter(|f| f.severity == "error")
+            .map(|f| f.code.as_str())
+            .collect();
+        let mut forced = false;
+        if decision == Decision::Approve {
+            if a.checked_hash != a.content_hash {
+                plan.skipped
+                    .entry(
+                        "changed since the last check (or never checked): run kaowu review check"
+                            .into(),
+                    )
+                    .or_default()
+                    .push(a.registration_no.clone());
+                continue;
+            }
+            if !errors.is_empty() {
+                if !force {
+                    plan.skipped
+                        .entry("has error flags; --force approves anyway".into())
+                        .or_default()
+                        .push(a.registration_no.clone());
+                    continue;
+                }
+                forced = true;
+            }
+        }
+        let reason = match (decision, reason, forced) {
+            (Decision::Reject, Some(r), _) => r,
+            (Decision::Reject, None, _) => {
+                plan.skipped
+                    .entry("no --reason given and no error flag to give as the reason".into())
+                    .or_default()
+                    .push(a.registration_no.clone());
+                continue;
+            }
+            (_, _, true) => format!("approved with --force despite {}", errors.join(", ")),
+            _ => String::new(),
+        };
+        plan.moves.push(Move {
+            id: a.id,
+            version: a.version,
+            registration_no: a.registration_no.clone(),
+            name: a.name.clone(),
+            exam_area: a.exam_area.clone(),
+            qualification: a.qualification.clone(),
+            from,
+            to: decision.target(),
+            reason,
+            forced,
+        });
+    }
+    plan
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    reason: String,
+    applications: usize,
+    examples: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct DecisionReport {
+    action: String,
+    session: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    to_change: usize,
+    changed: usize,
+    forced: usize,
+    by_change: BTreeMap<String, usize>,
+    by_exam_area: BTreeMap<String, usize>,
+    skipped: Vec<Skipped>,
+    /// Changed by someone else between the preview and the change; left alone.
+    changed_meanwhile: Vec<String>,
+}
+
+/// Shows the plan, asks, and carries it out as one batch.
+async fn carry_out(
+    g: &GlobalArgs,
+    db: &crate::db::Db,
+    session: &SessionRow,
+    action: &str,
+    plan: DecisionPlan,
+    confirm: &Confirm,
+) -> Result<()> {
+    let mut report = DecisionReport {
+        action: action.to_string(),
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        to_change: plan.moves.len(),
+        changed: 0,
+        forced: plan.moves.iter().filter(|m| m.forced).count(),
+        by_change: BTreeMap::new(),
+        by_exam_area: BTreeMap::new(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|(reason, nos)| Skipped {
+                reason: reason.clone(),
+                applications: nos.len(),
+                examples: nos.iter().take(5).cloned().collect(),
+            })
+            .collect(),
+        changed_meanwhile: Vec::new(),
+    };
+    for m in &plan.moves {
+        *report
+            .by_change
+            .entry(format!("{} -> {}", m.from, m.to))
+            .or_default() += 1;
+        *report.by_exam_area.entry(m.exam_area.clone()).or_default() += 1;
+    }
+    if !g.json || confirm.dry_run {
+        preview(&report, &plan, g.json);
+    }
+    if plan.moves.is_empty() || confirm.dry_run {
+        if g.json {
+            return print_json(&report);
+        }
+        if plan.moves.is_empty() {
+            println!("nothing to change");
+        }
+        return Ok(());
+    }
+    if !confirm.yes
+        && !ask(&format!(
+            "{action}: change {} applications?",
+            plan.moves.len()
+        ))?
+    {
+        println!("nothing changed");
+        return Ok(());
+    }
+
+    let mut tx = db.begin_write().await?;
+    tx.lock_session(session.id).await?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let batch = tx
+        .create_batch(session.id, action, &g.operator(), &command, now(), None)
+        .await?;
+    // One conditional update per (from, to, reason): most batches have one or two.
+    let mut groups: BTreeMap<(Status, Status, String), Vec<&Move>> = BTreeMap::new();
+    for m in &plan.moves {
+        groups
+            .entry((m.from, m.to, m.reason.clone()))
+            .or_default()
+            .push(m);
+    }
+    let mut moved: HashSet<i64> = HashSet::new();
+    for ((from, to, reason), ms) in &groups {
+        let list: Vec<(i64, i64)> = ms.iter().map(|m| (m.id, m.version)).collect();
+        let shown_reason = if *to == Status::Rejected {
+            reason.as_str()
+        } else {
+            ""
+        };
+        moved.extend(
+            tx.transition(
+                batch,
+                &list,
+                from.as_str(),
+                to.as_str(),
+                reason,
+                shown_reason,
+            )
+            .await?,
+        );
+    }
+    report.changed = moved.len();
+    report.changed_meanwhile = plan
+        .moves
+        .iter()
+        .filter(|m| !moved.contains(&m.id))
+        .map(|m| m.registration_no.clone())
+        .collect();
+    let summary = format!(
+        "{action}: {} changed ({} forced){}",
+        report.changed,
+        report.forced,
+        if report.changed_meanwhile.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} changed meanwhile and left alone",
+                report.changed_meanwhile.len()
+            )
+        }
+    );
+    if report.changed == 0 {
+        drop(tx);
+    } else {
+        tx.set_batch_summary(batch, &summary).await?;
+        tx.commit().await?;
+        report.batch = Some(batch);
+    }
+    if g.json {
+        print_json(&report)?;
+    } else {
+        match report.batch {
+            Some(b) => println!("batch {b}: {summary}; undo with: kaowu review undo {b}"),
+            None => println!("nothing changed"),
+        }
+    }
+    if !report.changed_meanwhile.is_empty() {
+        return Err(Rejected {
+            what: format!("{action}: {} applications changed between the preview and the change, and were left alone", report.changed_meanwhile.len()),
+            problems: report.changed_meanwhile.iter().map(|n| format!("{n}: look again with kaowu review log --application {n}")).collect(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
+    let mut out = String::new();
+    let verb = if r.dry_run {
+        "would change (dry run)"
+    } else {
+        "will change"
+    };
+    out.push_str(&format!(
+        "{}: {} applications {verb}",
+        r.action, r.to_change
+    ));
+    if r.forced > 0 {
+        out.push_str(&format!(", {} of them forced past error flags", r.forced));
+    }
+    out.push('\n');
+    for (change, n) in &r.by_change {
+        out.push_str(&format!("  {change}: {n}\n"));
+    }
+    if !r.by_exam_area.is_empty() {
+        let areas: Vec<String> = r
+            .by_exam_area
+            .iter()
+            .map(|(a, n)| format!("{a} {n}"))
+            .collect();
+        out.push_str(&format!("  by exam area (考区): {}\n", areas.join(", ")));
+    }
+    for m in plan.moves.iter().take(5) {
+        out.push_str(&format!(
+            "  e.g. {} {} {} {}{}\n",
+            m.registration_no,
+            m.name,
+            m.exam_area,
+            m.qualification,
+            if m.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.reason)
+            }
+        ));
+    }
+    for s in &r.skipped {
+        out.push_str(&format!(
+            "skipped {}: {} (e.g. {})\n",
+            s.applications,
+            s.reason,
+            s.examples.join(", ")
+        ));
+    }
+    if to_stderr {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+}
+
+/// Asks on a terminal; without one, a change needs --yes.
+fn ask(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "{question} Not asked: there is no terminal; add --yes to change without asking, or --dry-run to look"
+        );
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "是"
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// decision sheets
+
+const SHEET_HEADER: [&str; 17] = [
+    "报名序号",
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "性别",
+    "出生日期",
+    "报考级别",
+    "报考资格",
+    "报考科目",
+    "考区",
+    "工作单位",
+    "手机号码",
+    "照片",
+    "提交时间",
+    "问题",
+    "审核结果",
+    "原因",
+];
+
+async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Result<()> {
+    let status = Status::parse(status).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--status {status}: expected one of {}",
+            Status::ALL.map(|s| s.as_str()).join(", ")
+        )
+    })?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let rows = selected(&mut tx, &session, s, Some(status)).await?;
+    let flags: HashMap<i64, Vec<FlagRow>> =
+        tx.flags(session.id)
+            .await?
+            .into_iter()
+            .fold(HashMap::new(), |mut m, f| {
+                m.entry(f.application_id).or_default().push(f);
+                m
+            });
+    drop(tx);
+    db.close().await;
+
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet_with_constant_memory()?.set_name("审核")?;
+    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
+    for (c, h) in SHEET_HEADER.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, (a, _)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        let problems: Vec<String> = flags
+            .get(&a.id)
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| {
+                        format!(
+                            "[{}] {}: {}",
+                            if f.severity == "error" {
+                                "错误"
+                            } else {
+                                "提示"
+                            },
+                            f.code,
+                            f.message
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let values = [
+            a.registration_no.clone(),
+            a.name.clone(),
+            a.id_type.clone(),
+            a.id_number.clone(),
+            a.gender.clone(),
+            a.birth_date.map_or_else(String::new, |d| d.to_string()),
+            a.level.clone(),
+            a.qualification.clone(),
+            a.subjects.clone(),
+            a.exam_area.clone(),
+            a.employer.clone(),
+            a.mobile.clone(),
+            a.photo.clone(),
+            a.submitted_at
+                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            problems.join("\n"),
+        ];
+        for (c, v) in values.iter().enumerate() {
+            ws.write_string(r, c as u16, v)?;
+        }
+    }
+    let last = rows.len().max(1) as u32;
+    let dv = DataValidation::new()
+        .allow_list_strings(&["通过", "不通过"])?
+        .set_input_title("审核结果")?
+        .set_input_message("通过 或 不通过；不通过须填写原因")?;
+    ws.add_data_validation(1, 15, last, 15, &dv)?;
+    ws.set_freeze_panes(1, 2)?;
+    ws.autofilter(0, 0, last, 16)?;
+    for (c, w) in [
+        13, 8, 11, 20, 5, 11, 7, 22, 18, 7, 24, 13, 20, 16, 50, 10, 24,
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    let tmp = out.with_extension("xlsx.part");
+    wb.save(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+
+    #[derive(Serialize)]
+    struct ExportReport {
+        session: String,
+        out: String,
+        status: Status,
+        applications: usize,
+    }
+    let report = ExportReport {
+        session: session.code,
+        out: out.display().to_string(),
+        status,
+        applications: rows.len(),
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "wrote {} ({} {} applications); fill in 审核结果 and 原因, then: kaowu review apply {}",
+        report.out, report.applications, status, report.out
+    );
+    Ok(())
+}
+
+const DECISIONS: Schema = Schema {
+    what: "decision sheet (审核结果)",
+    columns: &[
+        Column::req("registration_no", "报名序号", "registration_no").aka(&["报名号"]),
+        Column::req("decision", "审核结果", "decision").aka(&["审核意见"]),
+        Column::opt("reason", "原因", "reason").aka(&["不通过原因", "审核原因"]),
+    ],
+};
+
+async fn apply(
+    g: &GlobalArgs,
+    file: &Path,
+    read: &ReadArgs,
+    force: bool,
+    confirm: &Confirm,
+) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let apps = selected(
+        &mut tx,
+        &session,
+        &Selection {
+            all: true,
+            ..Selection::default()
+        },
+        None,
+    )
+    .await?;
+    drop(tx);
+    let by_no: HashMap<&str, &Flagged> = apps
+        .iter()
+        .map(|f| (f.0.registration_no.as_str(), f))
+        .collect();
+
+    let mut problems = Problems::default();
+    let mut decided: Vec<(&Flagged, Decision, Option<String>)> = Vec::new();
+    let mut lines: HashMap<String, usize> = HashMap::new();
+    let mut undecided = 0usize;
+    let header = table::read(file, &read.options(), DECISIONS, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        let no = c.code("registration_no", true);
+        let decision = c.get("decision", false, |v| {
+            let t = table::text(v)?;
+            Decision::parse(&t).ok_or_else(|| format!("expected 通过 or 不通过, found \"{t}\""))
+        });
+        let reason = c.text("reason", false);
+        let Some(no) = no else { return };
+        if let Some(first) = lines.insert(no.clone(), c.line()) {
+            c.problem("registration_no", format!("{no} is already in row {first}"));
+            return;
+        }
+        let Some(app) = by_no.get(no.as_str()) else {
+            c.problem(
+                "registration_no",
+                format!("{no} is not an application of session {}", session.code),
+            );
+            return;
+        };
+        match decision {
+            None if c.ok() => undecided += 1,
+            None => {}
+            Some(Decision::Reject) if reason.is_none() => {
+                c.problem(
+                    "reason",
+                    "不通过 needs a 原因 (the reason the candidate will read)",
+                );
+            }
+            Some(d) => decided.push((app, d, reason)),
+        }
+    })
+    .map_err(rejected_from)?;
+    reject_if_any(&header, problems, Vec::new())?;
+
+    let plan = plan_decisions(
+        decided.iter().map(|(f, d, r)| (&f.0, &f.1, *d, r.clone())),
+        force,
+    );
+    if !g.json {
+        println!(
+            "{}: {} decisions, {undecided} rows left undecided",
+            header.source.file,
+            decided.len()
+        );
+    }
+    carry_out(g, &db, &session, "apply", plan, confirm).await
+}
+
+// ---------------------------------------------------------------------------------------
+// journal and undo
+
+async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    match (batch, application) {
+        (None, None) => {
+            let batches = tx.batches(session.id).await?;
+            if g.json {
+                return print_json(&batches);
+            }
+            let mut t = super::table(&[
+                "batch",
+                "time",
+                "kind",
+                "operator",
+                "changes",
+                "summary",
+                "undone by",
+            ]);
+            for b in &batches {
+                t.add_row(vec![
+                    b.id.to_string(),
+                    b.created_at.to_string(),
+                    b.kind.clone(),
+                    b.operator.clone(),
+                    b.changes.to_string(),
+                    b.summary.clone(),
+                    b.undone_by.map_or_else(String::new, |u| u.to_string()),
+                ]);
+            }
+            println!("{t}");
+        }
+        (Some(b), _) => {
+            let all = tx.batches(session.id).await?;
+            let Some(info) = all.iter().find(|x| x.id == b) else {
+                bail!("no batch {b} in session {}", session.code);
+            };
+            let rows = tx.journal_of_batch(b).await?;
+            if g.json {
+                #[derive(Serialize)]
+                struct BatchLog<'a> {
+                    batch: &'a crate::db::review::BatchRow,
+                    changes: &'a [crate::db::review::JournalRow],
+                }
+                return print_json(&BatchLog {
+                    batch: info,
+                    changes: &rows,
+                });
+            }
+            println!(
+                "batch {} {} by {} at {}: {}\n  command: {}",
+                info.id, info.kind, info.operator, info.created_at, info.summary, info.command
+            );
+            print_journal(&rows, false);
+        }
+        (None, Some(no)) => {
+            let no = fold_ascii(no);
+            let rows = tx.journal_of_application(session.id, &no).await?;
+            if rows.is_empty()
+                && !tx
+                    .selection_rows(session.id)
+                    .await?
+                    .iter()
+                    .any(|a| a.registration_no == no)
+            {
+                bail!("no application {no} in session {}", session.code);
+            }
+            if g.json {
+                return print_json(&rows);
+            }
+            print_journal(&rows, true);
+        }
+    }
+    Ok(())
+}
+
+fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: bool) {
+    let mut header = vec![];
+    if with_batch {
+        header.extend(["batch", "time", "operator"]);
+    }
+    header.extend(["报名序号", "姓名", "field", "from", "to", "reason"]);
+    let mut t = super::table(&header);
+    for r in rows {
+        let mut row = vec![];
+        if with_batch {
+            row.extend([
+                r.batch_id.to_string(),
+                r.created_at.to_string(),
+                r.operator.clone(),
+            ]);
+        }
+        row.extend([
+            r.registration_no.clone(),
+            r.name.clone(),
+            r.field.clone(),
+            r.old_value.clone().unwrap_or_default(),
+            r.new_value.clone().unwrap_or_default(),
+            r.reason.clone(),
+        ]);
+        t.add_row(row);
+    }
+    println!("{t}");
+}
+
+async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
+    let what = format!("review undo {batch}");
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let batches = tx.batches(session.id).await?;
+    let Some(info) = batches.iter().find(|b| b.id == batch) else {
+        bail!(
+            "no batch {batch} in session {}; see kaowu review log",
+            session.code
+        );
+    };
+    if info.kind == "import" {
+        return Err(Rejected::one(
+            what,
+            "an import is not undone; import the corrected file, which updates what changed",
+        )
+        .into());
+    }
+    if let Some(u) = info.undone_by {
+        return Err(Rejected::one(
+            what,
+            format!("batch {batch} was already undone by batch {u}"),
+        )
+        .into());
+    }
+    let members = tx.batch_members(batch).await?;
+    let since: Vec<String> = members
+        .iter()
+        .filter(|(_, _, last, _, _)| *last != Some(batch))
+        .map(|(_, no, last, _, _)| {
+            format!(
+                "{no} (changed since by batch {})",
+                last.map_or_else(|| "?".into(), |l| l.to_string())
+            )
+        })
+        .collect();
+    if !since.is_empty() {
+        return Err(Rejected {
+            what: format!("{what}: {} of its applications changed since, so the batch cannot be reverted whole", since.len()),
+            problems: since,
+        }
+        .into());
+    }
+    let journal = tx.journal_of_batch(batch).await?;
+    drop(tx);
+    let version: HashMap<i64, i64> = members.iter().map(|(id, _, _, v, _)| (*id, *v)).collect();
+    let mut plan = DecisionPlan::default();
+    for j in journal.iter().filter(|j| j.field == "status") {
+        let (Some(from), Some(to)) = (
+            j.new_value.as_deref().and_then(Status::parse),
+            j.old_value.as_deref().and_then(Status::parse),
+        ) else {
+            continue;
+        };
+        plan.moves.push(Move {
+            id: j.application_id,
+            version: version[&j.application_id],
+            registration_no: j.registration_no.clone(),
+            name: j.name.clone(),
+            exam_area: String::new(),
+            qualification: String::new(),
+            from,
+            to,
+            reason: format!("undo of batch {batch}"),
+            forced: false,
+        });
+    }
+    carry_out_undo(g, &db, &session, batch, plan, confirm).await
+}
+
+/// Undo is a batch like any other, pointing at the batch it reverts.
+async fn carry_out_undo(
+    g: &GlobalArgs,
+    db: &crate::db::Db,
+    session: &SessionRow,
+    undone: i64,
+    plan: DecisionPlan,
+    confirm: &Confirm,
+) -> Result<()> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &plan.moves {
+        *counts.entry(format!("{} -> {}", m.from, m.to)).or_default() += 1;
+    }
+    let shown: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    if !g.json || confirm.dry_run {
+        let verb = if confirm.dry_run {
+            "would revert (dry run)"
+        } else {
+            "will revert"
+        };
+        let text = format!(
+            "undo of batch {undone} {verb} {} applications: {}",
+            plan.moves.len(),
+            shown.join(", ")
+        );
+        if g.json {
+            eprintln!("{text}")
+        } else {
+            println!("{text}")
+        }
+    }
+    #[derive(Serialize)]
+    struct UndoReport {
+        undone: i64,
+        dry_run: bool,
+        batch: Option<i64>,
+        changes: BTreeMap<String, usize>,
+        reverted: usize,
+    }
+    let mut report = UndoReport {
+        undone,
+        dry_run: confirm.dry_run,
+        batch: None,
+        changes: counts,
+        reverted: 0,
+    };
+    if confirm.dry_run || plan.moves.is_empty() {
+        return if g.json { print_json(&report) } else { Ok(()) };
+    }
+    if !confirm.yes
+        && !ask(&format!(
+            "undo batch {undone}: revert {} applications?",
+            plan.moves.len()
+        ))?
+    {
+        println!("nothing changed");
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    tx.lock_session(session.id).await?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let batch = tx
+        .create_batch(
+            session.id,
+            "undo",
+            &g.operator(),
+            &command,
+            now(),
+            Some(undone),
+        )
+        .await?;
+    let mut groups: BTreeMap<(Status, Status), Vec<(i64, i64)>> = BTreeMap::new();
+    for m in &plan.moves {
+        groups
+            .entry((m.from, m.to))
+            .or_default()
+            .push((m.id, m.version));
+    }
+    let mut moved = 0;
+    for ((from, to), list) in &groups {
+        // A reverted rejection clears the reason shown to the candidate; a reverted approval
+        // returns the application to review with none.
+        moved += tx
+            .transition(
+                batch,
+                list,
+                from.as_str(),
+                to.as_str(),
+                &format!("undo of batch {undone}"),
+                "",
+            )
+            .await?
+            .len();
+    }
+    if moved != plan.moves.len() {
+        bail!("batch {undone} changed while it was being undone; nothing was changed, try again");
+    }
+    tx.set_batch_summary(batch, &format!("undo of batch {undone}: {moved} reverted"))
+        .await?;
+    tx.commit().await?;
+    report.batch = Some(batch);
+    report.reverted = moved;
+    if g.json {
+        return print_json(&report);
+    }
+    println!("batch {batch}: undo of batch {undone}: {moved} applications reverted");
+    Ok(())
+}

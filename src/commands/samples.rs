@@ -1,0 +1,267 @@
+//! `kaowu samples generate`: a synthetic session for demos and benchmarks, in the files an
+//! office receives (GBK CSV or XLSX with a title row, a photo folder of JPEGs).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+use super::print_json;
+use crate::cli::{GenerateArgs, GlobalArgs, SampleFormat};
+use crate::io::table::Encoding;
+use crate::synth::{self, Generated, PhotoPool};
+
+/// The sample plan and fees, built into the binary so that generation works anywhere.
+const PLAN_XLSX: &[u8] = include_bytes!("../../samples/plan.xlsx");
+const FEES_XLSX: &[u8] = include_bytes!("../../samples/fees.xlsx");
+
+/// The sample sites of each exam area: (area, code, name, address).
+const SITES: &[(&str, &str, &str, &str)] = &[
+    (
+        "昆明",
+        "001",
+        "云南大学呈贡校区",
+        "昆明市呈贡区大学城东外环南路2号",
+    ),
+    (
+        "昆明",
+        "002",
+        "昆明理工大学莲华校区",
+        "昆明市五华区学府路253号",
+    ),
+    ("昆明", "003", "云南财经大学", "昆明市盘龙区龙泉路237号"),
+    ("曲靖", "001", "曲靖师范学院", "曲靖市麒麟区三江大道222号"),
+    ("玉溪", "001", "玉溪师范学院", "玉溪市红塔区凤凰路134号"),
+    ("红河", "001", "红河学院", "蒙自市学府路1号"),
+    ("大理", "001", "大理大学古城校区", "大理市古城区弘圣路2号"),
+    ("丽江", "001", "丽江文化旅游学院", "丽江市古城区文智路1号"),
+];
+
+const HEADER: [&str; 24] = [
+    "报名序号",
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "性别",
+    "出生日期",
+    "报考级别",
+    "报考资格",
+    "报考科目",
+    "考区",
+    "现有职称",
+    "工作单位",
+    "所在学校",
+    "所学专业",
+    "学历",
+    "学位",
+    "毕业时间",
+    "通信地址",
+    "手机号码",
+    "Email",
+    "邮政编码",
+    "固定电话",
+    "照片",
+    "提交时间",
+];
+
+fn record(g: &Generated) -> [String; 24] {
+    [
+        g.registration_no.clone(),
+        g.name.clone(),
+        g.id_type.to_string(),
+        g.id_number.clone(),
+        g.gender.to_string(),
+        g.birth_date.to_string(),
+        g.level.to_string(),
+        g.qualification.to_string(),
+        g.subjects.replace(',', ", "),
+        g.exam_area.to_string(),
+        g.title.to_string(),
+        g.employer.to_string(),
+        g.school.to_string(),
+        g.major.to_string(),
+        g.education.to_string(),
+        g.degree.to_string(),
+        g.graduation_date.to_string(),
+        g.address.clone(),
+        g.mobile.clone(),
+        g.email.clone(),
+        g.postcode.to_string(),
+        g.phone.clone(),
+        g.photo.clone(),
+        g.submitted_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+    ]
+}
+
+#[derive(serde::Serialize)]
+struct Generatedreport {
+    out: String,
+    applications: usize,
+    planted: usize,
+    photos: usize,
+    photo_bytes: u64,
+    files: Vec<String>,
+    seconds: f64,
+}
+
+pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
+    let started = Instant::now();
+    let out = &a.out;
+    std::fs::create_dir_all(out.join("photos"))
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let apps = synth::applications(a.applications, a.seed, a.invalid);
+    let mut files = Vec::new();
+    if !a.applications_only {
+        write_atomic(&out.join("plan.xlsx"), PLAN_XLSX)?;
+        write_atomic(&out.join("fees.xlsx"), FEES_XLSX)?;
+        write_atomic(&out.join("sites.csv"), &sites_csv(&apps))?;
+        files.extend(["plan.xlsx", "fees.xlsx", "sites.csv"].map(String::from));
+    }
+    let name = match a.format {
+        SampleFormat::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(Vec::new());
+            w.write_record(HEADER)?;
+            for g in &apps {
+                w.write_record(record(g))?;
+            }
+            let text = String::from_utf8(w.into_inner()?).expect("UTF-8");
+            let bytes = match a.encoding {
+                Encoding::Gbk => encoding_rs::GB18030.encode(&text).0.into_owned(),
+                Encoding::Utf8 => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+                Encoding::Utf16 => {
+                    anyhow::bail!("--encoding utf-16 is for reading; write gbk or utf-8")
+                }
+            };
+            write_atomic(&out.join("applications.csv"), &bytes)?;
+            "applications.csv"
+        }
+        SampleFormat::Xlsx => {
+            write_xlsx(&out.join("applications.xlsx"), &apps)?;
+            "applications.xlsx"
+        }
+    };
+    files.push(name.to_string());
+
+    let pool = PhotoPool::new(a.seed);
+    let progress = super::progress::bar(apps.len() as u64, "writing photos");
+    let photo_bytes: u64 = apps
+        .par_iter()
+        .map(|app| -> Result<u64> {
+            progress.inc(1);
+            match pool.photo(app) {
+                Some(bytes) => {
+                    std::fs::write(out.join("photos").join(&app.photo), &bytes)?;
+                    Ok(bytes.len() as u64)
+                }
+                None => Ok(0),
+            }
+        })
+        .sum::<Result<u64>>()?;
+    progress.finish_and_clear();
+    let report = Generatedreport {
+        out: out.display().to_string(),
+        applications: apps.len(),
+        planted: apps.iter().filter(|g| g.plant.is_some()).count(),
+        photos: apps
+            .iter()
+            .filter(|g| g.photo_kind != synth::PhotoKind::None)
+            .count(),
+        photo_bytes,
+        files,
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "wrote {} applications ({} with a planted problem) and {} photos ({:.1} MB) to {} in {:.1} s: {}, photos/",
+        report.applications,
+        report.planted,
+        report.photos,
+        report.photo_bytes as f64 / 1e6,
+        report.out,
+        report.seconds,
+        report.files.join(", ")
+    );
+    Ok(())
+}
+
+/// Rooms of 30 seats enough for every area's candidates, spread over the area's sites.
+fn sites_csv(apps: &[Generated]) -> Vec<u8> {
+    let mut text = String::from("考区,考点代码,考点名称,考点地址,考场号,座位数,停用座位\r\n");
+    for (area, ..) in synth::AREAS {
+        let n = apps.iter().filter(|g| g.exam_area == *area).count();
+        let rooms = (n * 115 / 100).div_ceil(30).max(2);
+        let sites: Vec<_> = SITES.iter().filter(|s| s.0 == *area).collect();
+        for r in 0..rooms {
+            let (_, code, name, address) = sites[r % sites.len()];
+            let number = r / sites.len() + 1;
+            let disabled = if number % 7 == 3 { "30" } else { "" };
+            text.push_str(&format!(
+                "{area},{code},{name},{address},{number:02},30,{disabled}\r\n"
+            ));
+        }
+    }
+    encoding_rs::GB18030.encode(&text).0.into_owned()
+}
+
+fn write_xlsx(path: &Path, apps: &[Generated]) -> Result<()> {
+    let mut wb = Workbook::new();
+    let ws = wb
+        .add_worksheet_with_constant_memory()?
+        .set_name("报名信息")?;
+    ws.write_string(
+        0,
+        0,
+        "2026年下半年计算机技术与软件专业技术资格（水平）考试 报名信息",
+    )?;
+    for (c, h) in HEADER.iter().enumerate() {
+        ws.write_string(1, c as u16, *h)?;
+    }
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let stamp = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (i, g) in apps.iter().enumerate() {
+        let row = i as u32 + 2;
+        for (c, v) in record(g).iter().enumerate() {
+            let c = c as u16;
+            match c {
+                5 => {
+                    let d = ExcelDateTime::parse_from_str(&g.birth_date.to_string())?;
+                    ws.write_datetime_with_format(row, c, &d, &date)?
+                }
+                23 => {
+                    let t = ExcelDateTime::parse_from_str(
+                        &g.submitted_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    )?;
+                    ws.write_datetime_with_format(row, c, &t, &stamp)?
+                }
+                _ => ws.write_string(row, c, v)?,
+            };
+        }
+    }
+    let tmp = path.with_extension("xlsx.part");
+    wb.save(&tmp)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.part",
+        path.extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! Applications: bulk insert at import, the batches and journal of every change, and the
+//! reads that checks and reviews need.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::{Result, Tx, with_conn};
+
+/// An application as an import stores it.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct NewApplication {
+    pub registration_no: String,
+    pub name: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub gender: String,
+    pub birth_date: Option<NaiveDate>,
+    pub qualification_id: i64,
+    pub subjects: String,
+    pub exam_area: String,
+    pub title: String,
+    pub employer: String,
+    pub school: String,
+    pub major: String,
+    pub education: String,
+    pub degree: String,
+    pub graduation_date: Option<NaiveDate>,
+    pub address: String,
+    pub mobile: String,
+    pub email: String,
+    pub postcode: String,
+    pub phone: String,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub photo: String,
+    pub photo_path: String,
+    pub photo_hash: String,
+    pub photo_format: String,
+    pub photo_width: i64,
+    pub photo_height: i64,
+    pub photo_bytes: i64,
+    pub photo_problem: String,
+    pub content_hash: String,
+}
+
+impl NewApplication {
+    /// The fields a re-import compares, with their Chinese names, as text.
+    pub fn fields(&self) -> [(&'static str, String); 24] {
+        let d = |d: Option<NaiveDate>| d.map_or_else(String::new, |d| d.to_string());
+        [
+            ("姓名", self.name.clone()),
+            ("证件类型", self.id_type.clone()),
+            ("证件号码", self.id_number.clone()),
+            ("性别", self.gender.clone()),
+            ("出生日期", d(self.birth_date)),
+            ("报考资格", self.qualification_id.to_string()),
+            ("报考科目", self.subjects.clone()),
+            ("考区", self.exam_area.clone()),
+            ("现有职称", self.title.clone()),
+            ("工作单位", self.employer.clone()),
+            ("所在学校", self.school.clone()),
+            ("所学专业", self.major.clone()),
+            ("学历", self.education.clone()),
+            ("学位", self.degree.clone()),
+            ("毕业时间", d(self.graduation_date)),
+            ("通信地址", self.address.clone()),
+            ("手机号码", self.mobile.clone()),
+            ("Email", self.email.clone()),
+            ("邮政编码", self.postcode.clone()),
+            ("固定电话", self.phone.clone()),
+            (
+                "提交时间",
+                self.submitted_at
+                    .map_or_else(String::new, |t| t.to_string()),
+            ),
+            ("照片", self.photo.clone()),
+            ("照片内容", self.photo_hash.clone()),
+            ("照片问题", self.photo_problem.clone()),
+        ]
+    }
+
+    /// A hash of every compared field, stored to tell a changed row on re-import.
+    pub fn compute_hash(&mut self) {
+        let mut h = blake3::Hasher::new();
+        for (_, v) in self.fields() {
+            h.update(v.as_bytes());
+            h.update(b"\x1f");
+        }
+        self.content_hash = h.finalize().to_hex().to_string();
+    }
+}
+
+/// What a re-import needs to know of a stored application.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredKey {
+    pub id: i64,
+    pub registration_no: String,
+    pub content_hash: String,
+    pub status: String,
+}
+
+const INSERT_COLUMNS: &str = "INSERT INTO applications (session_id, registration_no, name, id_type, id_number, \
+    gender, birth_date, qualification_id, subjects, exam_area, title, employer, school, major, education, degree, \
+    graduation_date, address, mobile, email, postcode, phone, submitted_at, photo, photo_path, photo_hash, \
+    photo_format, photo_width, photo_height, photo_bytes, photo_problem, content_hash, last_batch) ";
+
+/// Rows per INSERT: 33 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535.
+pub const INSERT_CHUNK: usize = 500;
+
+impl Tx {
+    /// The imported fields of one application, to journal what a re-import changes.
+    pub async fn application_fields(&mut self, id: i64) -> Result<NewApplication> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT registration_no, name, id_type, id_number, gender, birth_date, qualification_id, subjects, \
+                 exam_area, title, employer, school, major, education, degree, graduation_date, address, mobile, \
+                 email, postcode, phone, submitted_at, photo, photo_path, photo_hash, photo_format, photo_width, \
+                 photo_height, photo_bytes, photo_problem, content_hash FROM applications WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await?
+        }))
+    }
+
+    pub async fn application_keys(&mut self, session_id: i64) -> Result<Vec<StoredKey>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT id, registration_no, content_hash, status FROM applications WHERE session_id = $1",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    /// Inserts applications as submitted, in statements of [`INSERT_CHUNK`] rows.
+    pub async fn insert_applications(
+        &mut self,
+        session_id: i64,
+        batch: i64,
+        rows: &[NewApplication],
+    ) -> Result<()> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            with_conn!(self, |c| {
+                let mut qb = sqlx::QueryBuilder::new(INSERT_COLUMNS);
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(session_id)
+                        .push_bind(r.registration_no.as_str())
+                        .push_bind(r.name.as_str())
+                        .push_bind(r.id_type.as_str())
+                        .push_bind(r.id_number.as_str())
+                        .push_bind(r.gender.as_str())
+                        .push_bind(r.birth_date)
+                        .push_bind(r.qualification_id)
+                        .push_bind(r.subjects.as_str())
+                        .push_bind(r.exam_area.as_str())
+                        .push_bind(r.title.as_str())
+                        .push_bind(r.employer.as_str())
+                        .push_bind(r.school.as_str())
+                        .push_bind(r.major.as_str())
+                        .push_bind(r.education.as_str())
+                        .push_bind(r.degree.as_str())
+                        .push_bind(r.graduation_date)
+                        .push_bind(r.address.as_str())
+                        .push_bind(r.mobile.as_str())
+                        .push_bind(r.email.as_str())
+                        .push_bind(r.postcode.as_str())
+                        .push_bind(r.phone.as_str())
+                        .push_bind(r.submitted_at)
+                        .push_bind(r.photo.as_str())
+                        .push_bind(r.photo_path.as_str())
+                        .push_bind(r.photo_hash.as_str())
+                        .push_bind(r.photo_format.as_str())
+                        .push_bind(r.photo_width)
+                        .push_bind(r.photo_height)
+                        .push_bind(r.photo_bytes)
+                        .push_bind(r.photo_problem.as_str())
+                        .push_bind(r.content_hash.as_str())
+                        .push_bind(batch);
+                });
+                qb.build().execute(&mut *c).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Replaces the imported fields of one application; with `status`, moves it there.
+    pub async fn update_application(
+        &mut self,
+        id: i64,
+        batch: i64,
+        r: &NewApplication,
+        status: Option<&str>,
+    ) -> Result<()> {
+        with_conn!(self, |c| {
+            sqlx::query(
+                "UPDATE applications SET name = $2, id_type = $3, id_number = $4, gender = $5, birth_date = $6, \
+                 qualification_id = $7, subjects = $8, exam_area = $9, title = $10, employer = $11, school = $12, \
+                 major = $13, education = $14, degree = $15, graduation_date = $16, address = $17, mobile = $18, \
+                 email = $19, postcode = $20, phone = $21, submitted_at = $22, photo = $23, photo_path = $24, \
+                 photo_hash = $25, photo_format = $26, photo_width = $27, photo_height = $28, photo_bytes = $29, \
+                 photo_problem = $30, content_hash = $31, \
+                 photo_border = CASE WHEN photo_hash = $25 THEN photo_border ELSE -1 END, \
+                 status = COALESCE($32, status), status_reason = CASE WHEN $32 IS NULL THEN status_reason ELSE '' END, \
+                 version = version + 1, last_batch = $33 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&r.name)
+            .bind(&r.id_type)
+            .bind(&r.id_number)
+            .bind(&r.gender)
+            .bind(r.birth_date)
+            .bind(r.qualification_id)
+            .bind(&r.subjects)
+            .bind(&r.exam_area)
+            .bind(&r.title)
+            .bind(&r.employer)
+            .bind(&r.school)
+            .bind(&r.major)
+            .bind(&r.education)
+            .bind(&r.degree)
+            .bind(r.graduation_date)
+            .bind(&r.address)
+            .bind(&r.mobile)
+            .bind(&r.email)
+            .bind(&r.postcode)
+            .bind(&r.phone)
+            .bind(r.submitted_at)
+            .bind(&r.photo)
+            .bind(&r.photo_path)
+            .bind(&r.photo_hash)
+            .bind(&r.photo_format)
+            .bind(r.photo_width)
+            .bind(r.photo_height)
+            .bind(r.photo_bytes)
+            .bind(&r.photo_problem)
+            .bind(&r.content_hash)
+            .bind(status)
+            .bind(batch)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Opens a batch: one command's changes, which the journal rows point to.
+    pub async fn create_batch(
+        &mut self,
+        session_id: i64,
+        kind: &str,
+        operator: &str,
+        command: &str,
+        at: NaiveDateTime,
+        undoes: Option<i64>,
+    ) -> Result<i64> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_scalar(
+                "INSERT INTO batches (session_id, kind, operator, command, created_at, undoes) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(session_id)
+            .bind(kind)
+            .bind(operator)
+            .bind(command)
+            .bind(at)
+            .bind(undoes)
+            .fetch_one(&mut *c)
+            .await?
+        }))
+    }
+
+    pub async fn set_batch_summary(&mut self, batch: i64, summary: &str) -> Result<()> {
+        with_conn!(self, |c| {
+            sqlx::query("UPDATE batches SET summary = $2 WHERE id = $1")
+                .bind(batch)
+                .bind(summary)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// One journal row.
+    pub async fn journal(
+        &mut self,
+        batch: i64,
+        application_id: i64,
+        field: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+        reason: &str,
+    ) -> Result<()> {
+        with_conn!(self, |c| {
+            sqlx::query(
+                "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(batch)
+            .bind(application_id)
+            .bind(field)
+            .bind(old)
+            .bind(new)
+            .bind(reason)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Journals every application this batch inserted (version 1, last changed by it) as
+    /// having entered `submitted`, in one statement.
+    pub async fn journal_inserted(&mut self, batch: i64, reason: &str) -> Result<u64> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query(
+                "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+                 SELECT $1, id, 'status', CAST(NULL AS TEXT), 'submitted', $2 FROM applications \
+                 WHERE last_batch = $1 AND version = 1",
+            )
+            .bind(batch)
+            .bind(reason)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }))
+    }
+}

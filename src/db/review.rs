@@ -1,0 +1,371 @@
+//! Review: the facts checks read, the flags they write, the selections reviews act on, the
+//! conditional state changes with their journal rows, and the journal read back.
+//!
+//! State changes are set-based: one UPDATE names the (id, version) pairs the preview saw, so
+//! an application that another operator changed meanwhile is left alone, and one INSERT ..
+//! SELECT journals exactly the rows that changed. The list travels as one JSON parameter on
+//! SQLite (json_each) and as two arrays on PostgreSQL (UNNEST).
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::{Result, Tx, with_conn};
+
+/// What `review check` reads of an application.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckRow {
+    pub id: i64,
+    pub registration_no: String,
+    pub exam_area: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub gender: String,
+    pub birth_date: Option<NaiveDate>,
+    pub mobile: String,
+    pub email: String,
+    pub address: String,
+    pub photo: String,
+    pub photo_path: String,
+    pub photo_hash: String,
+    pub photo_format: String,
+    pub photo_width: i64,
+    pub photo_height: i64,
+    pub photo_bytes: i64,
+    pub photo_border: i64,
+    pub photo_problem: String,
+    pub version: i64,
+}
+
+/// What a selection for review needs of an application.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SelRow {
+    pub id: i64,
+    pub registration_no: String,
+    pub name: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub gender: String,
+    pub birth_date: Option<NaiveDate>,
+    pub exam_area: String,
+    pub qualification: String,
+    pub level: String,
+    pub subjects: String,
+    pub employer: String,
+    pub mobile: String,
+    pub photo: String,
+    pub status: String,
+    pub status_reason: String,
+    pub version: i64,
+    pub content_hash: String,
+    pub checked_hash: String,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlagRow {
+    pub application_id: i64,
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct BatchRow {
+    pub id: i64,
+    pub kind: String,
+    pub operator: String,
+    pub command: String,
+    pub created_at: NaiveDateTime,
+    pub summary: String,
+    pub undoes: Option<i64>,
+    /// The batch that undid this one, if any.
+    pub undone_by: Option<i64>,
+    pub changes: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct JournalRow {
+    pub batch_id: i64,
+    pub created_at: NaiveDateTime,
+    pub operator: String,
+    pub kind: String,
+    pub application_id: i64,
+    pub registration_no: String,
+    pub name: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: String,
+}
+
+/// (id, version) pairs as SQLite's json_each reads them.
+fn json_pairs(list: &[(i64, i64)]) -> String {
+    let mut s = String::with_capacity(list.len() * 16 + 2);
+    s.push('[');
+    for (i, (id, v)) in list.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("[{id},{v}]"));
+    }
+    s.push(']');
+    s
+}
+
+const JOURNAL_SELECT: &str = "SELECT j.batch_id, b.created_at, b.operator, b.kind, j.application_id, \
+    a.registration_no, a.name, j.field, j.old_value, j.new_value, j.reason \
+    FROM journal j JOIN batches b ON b.id = j.batch_id JOIN applications a ON a.id = j.application_id ";
+
+impl Tx {
+    pub async fn check_rows(&mut self, session_id: i64) -> Result<Vec<CheckRow>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT id, registration_no, exam_area, id_type, id_number, gender, birth_date, mobile, email, \
+                 address, photo, photo_path, photo_hash, photo_format, photo_width, photo_height, photo_bytes, \
+                 photo_border, photo_problem, version FROM applications WHERE session_id = $1 ORDER BY id",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    /// Stores measured border lightness, each only if the photo is still the content it was
+    /// measured on (a re-import may have replaced it meanwhile).
+    pub async fn set_photo_borders(&mut self, rows: &[(i64, String, i64)]) -> Result<()> {
+        for (id, hash, border) in rows {
+            with_conn!(self, |c| {
+                sqlx::query(
+                    "UPDATE applications SET photo_border = $1 WHERE id = $2 AND photo_hash = $3",
+                )
+                .bind(*border)
+                .bind(*id)
+                .bind(hash.as_str())
+                .execute(&mut *c)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Replaces the session's flags with `flags`, and records the versions they describe.
+    pub async fn replace_flags(
+        &mut self,
+        session_id: i64,
+        flags: &[FlagRow],
+        checked: &[(i64, i64)],
+    ) -> Result<()> {
+        with_conn!(self, |c| {
+            sqlx::query("DELETE FROM flags WHERE application_id IN (SELECT id FROM applications WHERE session_id = $1)")
+                .bind(session_id)
+                .execute(&mut *c)
+                .await?;
+        });
+        for chunk in flags.chunks(1000) {
+            with_conn!(self, |c| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO flags (application_id, code, severity, message) ",
+                );
+                qb.push_values(chunk, |mut b, f| {
+                    b.push_bind(f.application_id)
+                        .push_bind(f.code.as_str())
+                        .push_bind(f.severity.as_str())
+                        .push_bind(f.message.as_str());
+                });
+                qb.build().execute(&mut *c).await?;
+            });
+        }
+        match self {
+            Tx::Sqlite(t) => {
+                sqlx::query(
+                    "UPDATE applications SET checked_hash = content_hash WHERE (id, version) IN \
+                     (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($1))",
+                )
+                .bind(json_pairs(checked))
+                .execute(&mut **t)
+                .await?;
+            }
+            Tx::Postgres(t) => {
+                let (ids, versions): (Vec<i64>, Vec<i64>) = checked.iter().copied().unzip();
+                sqlx::query(
+                    "UPDATE applications SET checked_hash = content_hash WHERE (id, version) IN \
+                     (SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[]))",
+                )
+                .bind(ids)
+                .bind(versions)
+                .execute(&mut **t)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every flag of the session.
+    pub async fn flags(&mut self, session_id: i64) -> Result<Vec<FlagRow>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT f.application_id, f.code, f.severity, f.message FROM flags f \
+                 JOIN applications a ON a.id = f.application_id WHERE a.session_id = $1 ORDER BY f.application_id, f.code",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    /// Every application of the session with what reviews select and show by.
+    pub async fn selection_rows(&mut self, session_id: i64) -> Result<Vec<SelRow>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT a.id, a.registration_no, a.name, a.id_type, a.id_number, a.gender, a.birth_date, a.exam_area, \
+                 q.name AS qualification, q.level, a.subjects, a.employer, a.mobile, a.photo, a.status, a.status_reason, \
+                 a.version, a.content_hash, a.checked_hash, a.submitted_at \
+                 FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
+                 WHERE a.session_id = $1 ORDER BY a.registration_no",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    /// Moves the listed applications from `from` to `to`, each only if it still has the
+    /// version listed, journals each move with `reason`, and returns the ids that moved.
+    pub async fn transition(
+        &mut self,
+        batch: i64,
+        list: &[(i64, i64)],
+        from: &str,
+        to: &str,
+        reason: &str,
+        status_reason: &str,
+    ) -> Result<Vec<i64>> {
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
+        let moved: Vec<i64> = match self {
+            Tx::Sqlite(t) => {
+                let json = json_pairs(list);
+                sqlx::query(
+                    "UPDATE applications SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+                     WHERE status = $4 AND (id, version) IN \
+                     (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($5))",
+                )
+                .bind(to)
+                .bind(status_reason)
+                .bind(batch)
+                .bind(from)
+                .bind(&json)
+                .execute(&mut **t)
+                .await?;
+                sqlx::query_scalar(
+                    "SELECT id FROM applications WHERE last_batch = $1 AND status = $2 AND id IN \
+                     (SELECT json_extract(value, '$[0]') FROM json_each($3))",
+                )
+                .bind(batch)
+                .bind(to)
+                .bind(&json)
+                .fetch_all(&mut **t)
+                .await?
+            }
+            Tx::Postgres(t) => {
+                let (ids, versions): (Vec<i64>, Vec<i64>) = list.iter().copied().unzip();
+                sqlx::query_scalar(
+                    "UPDATE applications SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+                     WHERE status = $4 AND (id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[])) \
+                     RETURNING id",
+                )
+                .bind(to)
+                .bind(status_reason)
+                .bind(batch)
+                .bind(from)
+                .bind(ids)
+                .bind(versions)
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        // Journal exactly what moved, in one statement.
+        for chunk in moved.chunks(10_000) {
+            with_conn!(self, |c| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) SELECT ",
+                );
+                qb.push_bind(batch)
+                    .push(", id, 'status', ")
+                    .push_bind(from)
+                    .push(", ")
+                    .push_bind(to)
+                    .push(", ")
+                    .push_bind(reason)
+                    .push(" FROM applications WHERE last_batch = ")
+                    .push_bind(batch)
+                    .push(" AND id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *c).await?;
+            });
+        }
+        Ok(moved)
+    }
+
+    pub async fn batches(&mut self, session_id: i64) -> Result<Vec<BatchRow>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT b.id, b.kind, b.operator, b.command, b.created_at, b.summary, b.undoes, \
+                 (SELECT MAX(u.id) FROM batches u WHERE u.undoes = b.id) AS undone_by, \
+                 (SELECT COUNT(*) FROM journal j WHERE j.batch_id = b.id) AS changes \
+                 FROM batches b WHERE b.session_id = $1 ORDER BY b.id",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    pub async fn journal_of_batch(&mut self, batch: i64) -> Result<Vec<JournalRow>> {
+        let sql =
+            format!("{JOURNAL_SELECT} WHERE j.batch_id = $1 ORDER BY a.registration_no, j.id");
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(batch)
+                .fetch_all(&mut *c)
+                .await?
+        }))
+    }
+
+    pub async fn journal_of_application(
+        &mut self,
+        session_id: i64,
+        registration_no: &str,
+    ) -> Result<Vec<JournalRow>> {
+        let sql = format!(
+            "{JOURNAL_SELECT} WHERE a.session_id = $1 AND a.registration_no = $2 ORDER BY j.id"
+        );
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(session_id)
+                .bind(registration_no)
+                .fetch_all(&mut *c)
+                .await?
+        }))
+    }
+
+    /// The last batch that changed each application of `batch`'s journal, with its version.
+    pub async fn batch_members(
+        &mut self,
+        batch: i64,
+    ) -> Result<Vec<(i64, String, Option<i64>, i64, String)>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT DISTINCT a.id, a.registration_no, a.last_batch, a.version, a.status \
+                 FROM journal j JOIN applications a ON a.id = j.application_id WHERE j.batch_id = $1",
+            )
+            .bind(batch)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+}

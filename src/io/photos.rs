@@ -1,0 +1,220 @@
+//! Candidate photos: resolving a photo name inside the photo folder without letting it
+//! escape (`../`, absolute paths, links pointing outside), fingerprinting a file from its
+//! bytes and header (BLAKE3, format, width, height, size; no decode), and measuring how
+//! light its border is, which needs a decode and so is done only when `review check` asks.
+
+use std::path::{Component, Path, PathBuf};
+
+use zune_jpeg::JpegDecoder;
+use zune_jpeg::zune_core::colorspace::ColorSpace;
+use zune_jpeg::zune_core::options::DecoderOptions;
+
+/// The folder that photo names are relative to.
+#[derive(Debug, Clone)]
+pub struct PhotoDir {
+    root: PathBuf,
+}
+
+impl PhotoDir {
+    pub fn open(dir: &Path) -> std::io::Result<PhotoDir> {
+        let root = dir.canonicalize()?;
+        if !root.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "{} is not a folder",
+                dir.display()
+            )));
+        }
+        Ok(PhotoDir { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of `name` inside the folder, or why it is refused. A file that does not
+    /// exist resolves (it is flagged as missing later, not refused).
+    pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
+        // Names exported on Windows use backslashes.
+        let name = name.trim().replace('\\', "/");
+        let rel = Path::new(&name);
+        for c in rel.components() {
+            match c {
+                Component::Normal(_) | Component::CurDir => {}
+                Component::ParentDir => {
+                    return Err(format!("{name} leaves the photo folder (it contains ..)"));
+                }
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(format!(
+                        "{name} is an absolute path; name a file inside the photo folder"
+                    ));
+                }
+            }
+        }
+        let path = self.root.join(rel);
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(&self.root) => Err(format!(
+                "{name} is a link that leads outside the photo folder"
+            )),
+            Ok(real) => Ok(real),
+            Err(_) => Ok(path),
+        }
+    }
+}
+
+/// What a photo file is, from its bytes and header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// BLAKE3 of the file, hex.
+    pub hash: String,
+    /// `jpeg`, `png`, `gif`, ... as the header says; empty when unknown.
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Empty when the file was read; else `missing` or `unreadable: ...`.
+    pub problem: String,
+}
+
+/// Fingerprints the file at `path`.
+pub fn fingerprint(path: &Path) -> Fingerprint {
+    match std::fs::read(path) {
+        Ok(bytes) => fingerprint_bytes(&bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Fingerprint {
+            problem: "missing".into(),
+            ..Fingerprint::default()
+        },
+        Err(e) => Fingerprint {
+            problem: format!("unreadable: {e}"),
+            ..Fingerprint::default()
+        },
+    }
+}
+
+pub fn fingerprint_bytes(bytes: &[u8]) -> Fingerprint {
+    let hash = blake3::hash(bytes).to_hex().to_string();
+    let mut f = Fingerprint {
+        hash,
+        bytes: bytes.len() as u64,
+        ..Fingerprint::default()
+    };
+    match (imagesize::image_type(bytes), imagesize::blob_size(bytes)) {
+        (Ok(kind), Ok(size)) => {
+            f.format = format!("{kind:?}").to_ascii_lowercase();
+            f.width = size.width as u32;
+            f.height = size.height as u32;
+        }
+        (Ok(kind), Err(e)) => {
+            f.format = format!("{kind:?}").to_ascii_lowercase();
+            f.problem = format!("unreadable: {e}");
+        }
+        (Err(_), _) => f.problem = "unreadable: not an image file".into(),
+    }
+    f
+}
+
+/// The mean lightness (0..255) of a photo's border, where an ID photo's background is: the
+/// top tenth, and the left and right tenths of the upper half (the shoulders reach the lower
+/// corners). `None` when the JPEG cannot be decoded.
+pub fn border_lightness(jpeg: &[u8]) -> Option<u8> {
+    let opts = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::Luma);
+    let mut d = JpegDecoder::new_with_options(jpeg, opts);
+    let pixels = d.decode().ok()?;
+    let info = d.info()?;
+    let (w, h) = (usize::from(info.width), usize::from(info.height));
+    if w == 0 || h == 0 || pixels.len() < w * h {
+        return None;
+    }
+    let (band_w, band_h) = ((w / 10).max(1), (h / 10).max(1));
+    let (mut sum, mut n) = (0u64, 0u64);
+    for y in 0..h / 2 {
+        let row = &pixels[y * w..(y + 1) * w];
+        let take: Box<dyn Iterator<Item = &u8>> = if y < band_h {
+            Box::new(row.iter())
+        } else {
+            Box::new(row[..band_w].iter().chain(&row[w - band_w..]))
+        };
+        for &p in take {
+            sum += u64::from(p);
+            n += 1;
+        }
+    }
+    (n > 0).then(|| (sum / n) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(w: u16, h: u16, background: u8) -> Vec<u8> {
+        let mut px = vec![background; usize::from(w) * usize::from(h) * 3];
+        // A dark figure in the middle.
+        for y in usize::from(h) / 4..usize::from(h) {
+            for x in usize::from(w) / 3..usize::from(w) * 2 / 3 {
+                let i = (y * usize::from(w) + x) * 3;
+                px[i..i + 3].copy_from_slice(&[90, 70, 60]);
+            }
+        }
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 85)
+            .encode(&px, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn fingerprints_from_the_header() {
+        let f = fingerprint_bytes(&jpeg(295, 413, 255));
+        assert_eq!((f.format.as_str(), f.width, f.height), ("jpeg", 295, 413));
+        assert_eq!(f.hash.len(), 64);
+        assert!(f.problem.is_empty());
+        let f = fingerprint_bytes(b"not an image");
+        assert_eq!(f.problem, "unreadable: not an image file");
+    }
+
+    #[test]
+    fn white_and_grey_backgrounds() {
+        assert!(border_lightness(&jpeg(295, 413, 255)).unwrap() > 240);
+        assert!(border_lightness(&jpeg(295, 413, 140)).unwrap() < 160);
+        assert_eq!(border_lightness(b"junk"), None);
+    }
+
+    #[test]
+    fn names_stay_inside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("photos")).unwrap();
+        std::fs::write(dir.path().join("secret.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("photos/a.jpg"), b"x").unwrap();
+        let pd = PhotoDir::open(&dir.path().join("photos")).unwrap();
+        assert!(pd.resolve("a.jpg").unwrap().ends_with("photos/a.jpg"));
+        assert!(
+            pd.resolve("sub\\b.jpg")
+                .unwrap()
+                .ends_with("photos/sub/b.jpg")
+        );
+        assert!(
+            pd.resolve("../secret.jpg")
+                .unwrap_err()
+                .contains("leaves the photo folder")
+        );
+        assert!(
+            pd.resolve("/etc/passwd")
+                .unwrap_err()
+                .contains("absolute path")
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(
+                dir.path().join("secret.jpg"),
+                dir.path().join("photos/link.jpg"),
+            )
+            .unwrap();
+            assert!(
+                pd.resolve("link.jpg")
+                    .unwrap_err()
+                    .contains("link that leads outside")
+            );
+        }
+        // A missing file resolves; the checks flag it.
+        assert!(pd.resolve("nobody.jpg").is_ok());
+    }
+}

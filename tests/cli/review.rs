@@ -1,0 +1,538 @@
+//! `kaowu import applications` and `kaowu review ...`: the planted problems of the sample
+//! applications flagged, bulk decisions, decision sheets, the journal and undo, on every
+//! backend; refused files and interrupted runs leave nothing behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::common::{Env, backends, s, sample};
+
+/// Imports the sample plan, sites, fees and applications.
+fn with_applications(env: &Env) -> Value {
+    env.with_samples();
+    env.json(&[
+        "import",
+        "applications",
+        s(&sample("applications.csv")),
+        "--photos",
+        s(&sample("photos")),
+    ])
+}
+
+/// The flags `review check` must give the sample applications: each planted problem on its
+/// application, and id_duplicate also on the application whose number was copied.
+fn expected_flags() -> BTreeMap<String, BTreeSet<&'static str>> {
+    let apps = kaowu::synth::applications(40, 2026, 0.0);
+    let mut out: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    for g in &apps {
+        if let Some(p) = g.plant {
+            out.entry(g.registration_no.clone())
+                .or_default()
+                .insert(p.flag());
+            if p == kaowu::synth::Plant::DuplicateId {
+                let first = apps.iter().find(|o| o.id_number == g.id_number).unwrap();
+                out.entry(first.registration_no.clone())
+                    .or_default()
+                    .insert("id_duplicate");
+            }
+        }
+    }
+    out
+}
+
+fn status_counts(env: &Env) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for st in ["submitted", "approved", "rejected"] {
+        let path = env.path(&format!("{st}.xlsx"));
+        let r = env.json(&["review", "export", "--status", st, "--out", s(&path)]);
+        out.insert(st.to_string(), r["applications"].as_u64().unwrap());
+    }
+    out
+}
+
+#[test]
+fn the_sample_applications_import_and_every_planted_problem_is_flagged() {
+    for env in backends() {
+        let r = with_applications(&env);
+        assert_eq!(r["encoding"], "GBK/GB18030");
+        assert_eq!(
+            (r["added"].as_u64(), r["photos_missing"].as_u64()),
+            (Some(40), Some(1)),
+            "{r}"
+        );
+        let again = env.json(&[
+            "import",
+            "applications",
+            s(&sample("applications.csv")),
+            "--photos",
+            s(&sample("photos")),
+        ]);
+        assert_eq!(
+            (
+                again["added"].as_u64(),
+                again["unchanged"].as_u64(),
+                again["batch"].is_null()
+            ),
+            (Some(0), Some(40), true)
+        );
+
+        let check = env.json(&["review", "check"]);
+        assert_eq!(check["applications"], 40);
+        // Every planted problem, and nothing else, on exactly the planted applications.
+        let expected = expected_flags();
+        let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let sheet = env.path("all.xlsx");
+        env.ok(&[
+            "review",
+            "export",
+            "--status",
+            "submitted",
+            "--out",
+            s(&sheet),
+        ]);
+        for row in read_sheet(&sheet) {
+            let problems = &row["问题"];
+            for line in problems.lines() {
+                let code = line
+                    .split(' ')
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches(':')
+                    .to_string();
+                found
+                    .entry(row["报名序号"].clone())
+                    .or_default()
+                    .insert(code);
+            }
+        }
+        let expected: BTreeMap<String, BTreeSet<String>> = expected
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().map(String::from).collect()))
+            .collect();
+        assert_eq!(found, expected, "[{}]", env.backend);
+        let flags = env.json(&["review", "flags"]);
+        assert_eq!(flags["changed_since_check"], 0);
+        assert_eq!(flags["flags"].as_array().unwrap().len(), 12);
+    }
+}
+
+/// Reads the first sheet of a workbook into maps from header to text, with calamine.
+fn read_sheet(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
+    use calamine::{Reader, open_workbook_auto};
+    let mut wb = open_workbook_auto(path).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    rows.map(|r| {
+        header
+            .iter()
+            .cloned()
+            .zip(r.iter().map(|c| c.to_string()))
+            .collect()
+    })
+    .collect()
+}
+
+#[test]
+fn approve_the_clean_reject_the_flagged_then_undo() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        let errors = expected_flags()
+            .values()
+            .filter(|f| {
+                f.iter()
+                    .any(|c| !matches!(*c, "photo_background" | "email_invalid"))
+            })
+            .count() as u64;
+
+        let dry = env.json(&["review", "approve", "--clean", "--dry-run"]);
+        assert_eq!(dry["to_change"].as_u64(), Some(40 - errors));
+        assert_eq!(
+            status_counts(&env)["submitted"],
+            40,
+            "a dry run changes nothing"
+        );
+        // Without a terminal and without --yes nothing is changed.
+        let err = env.fails(2, &["review", "approve", "--clean"]);
+        assert!(err.contains("add --yes"), "{err}");
+
+        let approved = env.json(&["review", "approve", "--clean", "--yes"]);
+        assert_eq!(approved["changed"].as_u64(), Some(40 - errors));
+        let rejected = env.json(&["review", "reject", "--errors", "--yes"]);
+        assert_eq!(rejected["changed"].as_u64(), Some(errors));
+        let counts = status_counts(&env);
+        assert_eq!(
+            (counts["submitted"], counts["approved"], counts["rejected"]),
+            (0, 40 - errors, errors)
+        );
+
+        // Each rejected candidate reads what to fix: the messages of their own flags.
+        let rejected_sheet = env.path("rejected.xlsx");
+        env.ok(&[
+            "review",
+            "export",
+            "--status",
+            "rejected",
+            "--out",
+            s(&rejected_sheet),
+        ]);
+        let planted = kaowu::synth::applications(40, 2026, 0.0);
+        let digit = planted
+            .iter()
+            .find(|g| g.plant == Some(kaowu::synth::Plant::CheckDigit))
+            .unwrap();
+        let log = env.json(&["review", "log", "--application", &digit.registration_no]);
+        let last = log.as_array().unwrap().last().unwrap();
+        assert_eq!(
+            (last["old_value"].as_str(), last["new_value"].as_str()),
+            (Some("submitted"), Some("rejected"))
+        );
+        assert!(
+            last["reason"]
+                .as_str()
+                .unwrap()
+                .contains("check digit should be"),
+            "{last}"
+        );
+
+        // Approving again is skipped with a reason; undo reverts the approval batch whole.
+        let again = env.json(&["review", "approve", "--all", "--yes"]);
+        assert_eq!(again["changed"], 0);
+        let batch = approved["batch"].as_i64().unwrap().to_string();
+        let undone = env.json(&["review", "undo", &batch, "--yes"]);
+        assert_eq!(undone["reverted"].as_u64(), Some(40 - errors));
+        assert_eq!(status_counts(&env)["submitted"], 40 - errors);
+        let err = env.fails(1, &["review", "undo", &batch, "--yes"]);
+        assert!(err.contains("already undone by batch"), "{err}");
+        let log = env.json(&["review", "log"]);
+        let kinds: Vec<&str> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["import", "approve", "reject", "undo"]);
+    }
+}
+
+#[test]
+fn a_decision_sheet_goes_out_and_comes_back() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        let sheet = env.path("sheet.xlsx");
+        let r = env.json(&["review", "export", "--out", s(&sheet)]);
+        assert_eq!(r["applications"], 40);
+        // The dropdown is in the file as Excel and WPS read it.
+        let xml = sheet_xml(&sheet);
+        let dv = xml
+            .find("<dataValidations")
+            .map(|i| &xml[i..])
+            .unwrap_or("no dataValidations element");
+        assert!(
+            dv.contains(r#"<dataValidation type="list""#)
+                && dv.contains(r#"<formula1>"通过,不通过"</formula1>"#),
+            "{dv}"
+        );
+        assert!(
+            dv.contains(r#"sqref="P2:P41""#),
+            "the dropdown covers every row of 审核结果: {dv}"
+        );
+        let rows = read_sheet(&sheet);
+        assert_eq!(
+            rows[0]
+                .keys()
+                .filter(|k| *k == "审核结果" || *k == "原因")
+                .count(),
+            2
+        );
+
+        // A reviewer fills it in: approve the first five, reject two, one without a reason.
+        let decided = |with_reason: bool| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            for (c, h) in ["报名序号", "姓名", "审核结果", "原因"].iter().enumerate() {
+                ws.write(0, c as u16, *h).unwrap();
+            }
+            for (i, row) in rows.iter().take(7).enumerate() {
+                let r = i as u32 + 1;
+                ws.write(r, 0, row["报名序号"].as_str()).unwrap();
+                ws.write(r, 1, row["姓名"].as_str()).unwrap();
+                ws.write(r, 2, if i < 5 { "通过" } else { "不通过" })
+                    .unwrap();
+                if i == 5 || with_reason {
+                    ws.write(r, 3, if i < 5 { "" } else { "照片模糊" }).unwrap();
+                }
+            }
+            let p = env.path("filled.xlsx");
+            wb.save(&p).unwrap();
+            p
+        };
+        let err = env.fails(1, &["review", "apply", s(&decided(false)), "--yes"]);
+        assert!(
+            err.contains("filled.xlsx[Sheet1]!D8: 原因: 不通过 needs a 原因"),
+            "{err}"
+        );
+        let out = env.json(&["review", "apply", s(&decided(true)), "--yes", "--force"]);
+        assert_eq!(out["changed"], 7, "{out}");
+        let counts = status_counts(&env);
+        assert_eq!((counts["approved"], counts["rejected"]), (5, 2));
+        let batch = out["batch"].as_i64().unwrap();
+        let log = env.json(&["review", "log", "--batch", &batch.to_string()]);
+        assert_eq!(log["batch"]["kind"], "apply");
+        assert_eq!(log["changes"].as_array().unwrap().len(), 7);
+    }
+}
+
+fn sheet_xml(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    z.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    s
+}
+
+#[test]
+fn a_fixed_rejected_application_comes_back_for_review() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        let planted = kaowu::synth::applications(40, 2026, 0.0);
+        let bad = planted
+            .iter()
+            .find(|g| g.plant == Some(kaowu::synth::Plant::Mobile))
+            .unwrap();
+        env.ok(&["review", "reject", "--flag", "mobile_invalid", "--yes"]);
+        // The candidate fixes the mobile number; the portal exports again.
+        let text = std::fs::read(sample("applications.csv")).unwrap();
+        let (text, _, _) = encoding_rs::GB18030.decode(&text);
+        let fixed = text.replace(&format!(",{},", bad.mobile), ",13912345678,");
+        assert_ne!(fixed, text);
+        let f = env.write_gbk("applications.csv", &fixed);
+        let r = env.json(&[
+            "import",
+            "applications",
+            s(&f),
+            "--photos",
+            s(&sample("photos")),
+        ]);
+        assert_eq!(
+            (
+                r["changed"].as_u64(),
+                r["resubmitted"].as_u64(),
+                r["unchanged"].as_u64()
+            ),
+            (Some(1), Some(1), Some(39)),
+            "{r}"
+        );
+        let history = env.json(&["review", "log", "--application", &bad.registration_no]);
+        let entries: Vec<(String, String, String)> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["field"].as_str().unwrap().to_string(),
+                    h["old_value"].as_str().unwrap_or("").to_string(),
+                    h["new_value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("status".to_string(), String::new(), "submitted".to_string()),
+                ("status".into(), "submitted".into(), "rejected".into()),
+                ("手机号码".into(), bad.mobile.clone(), "13912345678".into()),
+                ("status".into(), "rejected".into(), "submitted".into()),
+            ]
+        );
+        // Its flags are out of date until the next check, so approving waits for it.
+        let dry = env.json(&[
+            "review",
+            "approve",
+            "--ids",
+            s(&env.write("ids.csv", &format!("报名序号\n{}\n", bad.registration_no))),
+            "--dry-run",
+        ]);
+        assert_eq!(dry["to_change"], 0);
+        assert!(
+            dry["skipped"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("changed since the last check")
+        );
+        env.ok(&["review", "check"]);
+        let ok = env.json(&[
+            "review",
+            "approve",
+            "--ids",
+            s(&env.path("ids.csv")),
+            "--yes",
+        ]);
+        assert_eq!(ok["changed"], 1);
+    }
+}
+
+#[test]
+fn a_bad_applications_file_is_refused_whole() {
+    let env = Env::sqlite();
+    env.with_samples();
+    std::fs::create_dir(env.path("photos")).unwrap();
+    std::fs::write(env.path("secret.jpg"), b"x").unwrap();
+    let f = env.write(
+        "applications.csv",
+        "报名序号,姓名,证件类型,证件号码,出生日期,报考资格,报考科目,考区,照片\n\
+         A1,张三,居民身份证,530102199003070011,1990-03-07,软件设计师,\"基础知识, 应用技术\",丽江,a.jpg\n\
+         A2,李四,居民身份证,530102199003070011,1990-13-07,软件设计师,基础知识,丽江,b.jpg\n\
+         A1,王五,居民身份证,530102199003070011,,架构师,基础知识,丽江,c.jpg\n\
+         A4,赵六,居民身份证,530102199003070011,,软件设计师,论文,北京,d.jpg\n\
+         A5,,居民身份证,,,软件设计师,基础知识,丽江,../secret.jpg\n",
+    );
+    let err = env.fails(1, &["import", "applications", s(&f)]);
+    for expected in [
+        "applications.csv:3: 出生日期: expected a date",
+        "applications.csv:4: 报名序号: A1 is already in row 2; a registration number appears once",
+        "applications.csv:4: 报考资格: 架构师 is not in the session's plan",
+        "applications.csv:5: 报考科目: 论文 is not offered for 软件设计师; the plan has 基础知识, 应用技术",
+        "applications.csv:5: 考区: 北京 is not an exam area (考区) of the session",
+        "applications.csv:6: 姓名: a value is required here",
+        "applications.csv:6: 证件号码: a value is required here",
+        "applications.csv:6: 照片: ../secret.jpg leaves the photo folder",
+    ] {
+        assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
+    }
+    let log = env.json(&["review", "log"]);
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        0,
+        "nothing written, not even a batch"
+    );
+}
+
+#[test]
+fn a_killed_import_leaves_the_database_as_it_was() {
+    let env = Env::sqlite();
+    env.with_samples();
+    let generated = env.path("gen");
+    env.ok(&[
+        "samples",
+        "generate",
+        "--applications",
+        "4000",
+        "--out",
+        s(&generated),
+        "--applications-only",
+    ]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kaowu"))
+        .current_dir(env.dir.path())
+        .env("KAOWU_DATABASE_URL", &env.url)
+        .args([
+            "import",
+            "applications",
+            s(&generated.join("applications.csv")),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = child.kill(); // SIGKILL: no cleanup runs
+    let _ = child.wait();
+    // Either nothing or everything: never a part.
+    let sheet = env.path("x.xlsx");
+    let r = env.json(&[
+        "review",
+        "export",
+        "--all",
+        "--status",
+        "submitted",
+        "--out",
+        s(&sheet),
+    ]);
+    let n = r["applications"].as_u64().unwrap();
+    assert!(n == 0 || n == 4000, "a killed import left {n} applications");
+    let again = env.json(&[
+        "import",
+        "applications",
+        s(&generated.join("applications.csv")),
+    ]);
+    assert_eq!(
+        again["added"].as_u64().unwrap() + again["unchanged"].as_u64().unwrap(),
+        4000
+    );
+}
+
+#[test]
+fn an_update_happens_only_from_the_state_the_preview_saw() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        // Another operator's change lands between this preview and its change: the library's
+        // conditional update, driven directly, must leave the changed application alone.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = kaowu::db::Db::connect(&env.url).await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            let session = tx.sessions().await.unwrap().remove(0);
+            let rows = tx.selection_rows(session.id).await.unwrap();
+            drop(tx);
+            let seen: Vec<(i64, i64)> = rows.iter().take(3).map(|r| (r.id, r.version)).collect();
+            // The other operator rejects the first one.
+            let mut tx = db.begin_write().await.unwrap();
+            let b = tx
+                .create_batch(
+                    session.id,
+                    "reject",
+                    "other",
+                    "test",
+                    chrono::Local::now().naive_local(),
+                    None,
+                )
+                .await
+                .unwrap();
+            tx.transition(
+                b,
+                &seen[..1],
+                "submitted",
+                "rejected",
+                "other operator",
+                "x",
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            // This operator approves what its preview saw.
+            let mut tx = db.begin_write().await.unwrap();
+            let b = tx
+                .create_batch(
+                    session.id,
+                    "approve",
+                    "me",
+                    "test",
+                    chrono::Local::now().naive_local(),
+                    None,
+                )
+                .await
+                .unwrap();
+            let moved = tx
+                .transition(b, &seen, "submitted", "approved", "", "")
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let mut moved = moved;
+            moved.sort();
+            assert_eq!(moved, vec![seen[1].0, seen[2].0], "[{}]", env.backend);
+            db.close().await;
+        });
+    }
+}
