@@ -99,6 +99,34 @@ pub enum Command {
     /// Generate synthetic sessions for demos, tests and benchmarks.
     #[command(subcommand)]
     Samples(SamplesCommand),
+
+    /// Measure import, check, approve and export on a generated session.
+    ///
+    /// Generates N applications with photos (once; kept in --dir), then runs each step as
+    /// its own kaowu process on a fresh SQLite file (and PostgreSQL database with
+    /// --postgres) and prints seconds, rows per second and peak memory per step.
+    ///
+    /// Example: kaowu bench --applications 200000 --dir /tmp/kaowu-bench
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// How many applications.
+    #[arg(long, default_value_t = 20_000)]
+    pub applications: usize,
+    /// Where the generated session is kept between runs.
+    #[arg(long, value_name = "DIR", default_value = "kaowu-bench")]
+    pub dir: PathBuf,
+    /// Also measure PostgreSQL: a URL of a role that may create databases; a fresh one is
+    /// made and dropped.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KAOWU_BENCH_POSTGRES_URL",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
 }
 
 /// `--yes` and `--dry-run`, on every command that changes many applications.
@@ -284,6 +312,9 @@ pub struct GenerateArgs {
     /// Write only applications.* and photos/, not plan, fees and sites.
     #[arg(long)]
     pub applications_only: bool,
+    /// Do not write photos/ (for a second format of the same applications).
+    #[arg(long)]
+    pub no_photos: bool,
 }
 
 #[derive(Debug, Subcommand)]

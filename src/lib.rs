@@ -41,6 +41,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(c) => commands::plan::run(g, c).await,
         Command::Sites(c) => commands::sites::run(g, c).await,
         Command::Review(c) => commands::review::run(g, c).await,
+        Command::Bench(a) => commands::bench::run(g, a).await,
         Command::Samples(cli::SamplesCommand::Generate(a)) => commands::samples::generate(g, a),
     }
 }

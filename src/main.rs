@@ -6,11 +6,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = kaowu::cli::Cli::parse();
-    match kaowu::run(cli) {
+    let code = match kaowu::run(cli) {
         Ok(()) => ExitCode::from(kaowu::EXIT_OK),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(kaowu::exit_code(&e))
         }
+    };
+    // `kaowu bench` runs each step as a child and reads its peak memory from here.
+    if std::env::var_os("KAOWU_REPORT_PEAK").is_some() {
+        kaowu::commands::bench::report_peak();
     }
+    code
 }

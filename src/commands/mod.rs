@@ -1,5 +1,6 @@
 //! One file per subcommand (or group); shared helpers for sessions, rejected input and output.
 
+pub mod bench;
 pub mod fees;
 pub mod import;
 pub mod import_applications;

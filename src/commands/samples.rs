@@ -151,6 +151,7 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     let progress = super::progress::bar(apps.len() as u64, "writing photos");
     let photo_bytes: u64 = apps
         .par_iter()
+        .filter(|_| !a.no_photos)
         .map(|app| -> Result<u64> {
             progress.inc(1);
             match pool.photo(app) {

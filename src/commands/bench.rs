@@ -1,0 +1,307 @@
+//! `kaowu bench`: the figures the applications work is held to, measured as a user would
+//! run it. Each step is its own `kaowu` process, so that its time and peak memory (VmHWM,
+//! which a child reports when KAOWU_REPORT_PEAK is set) are its own.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::print_json;
+use crate::cli::{BenchArgs, GlobalArgs};
+
+/// Prints this process's peak resident memory to stderr (Linux), for `kaowu bench`.
+pub fn report_peak() {
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+    {
+        let kb: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        eprintln!("kaowu-peak-rss-kb: {kb}");
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Step {
+    backend: String,
+    step: String,
+    rows: usize,
+    seconds: f64,
+    rows_per_second: f64,
+    peak_mb: f64,
+}
+
+struct Runner<'a> {
+    exe: std::path::PathBuf,
+    dir: &'a Path,
+    url: String,
+    backend: &'static str,
+}
+
+impl Runner<'_> {
+    /// Runs one kaowu command; returns seconds and peak MB.
+    fn run(&self, args: &[&str]) -> Result<(f64, f64)> {
+        let started = Instant::now();
+        let out = Command::new(&self.exe)
+            .args(args)
+            .current_dir(self.dir)
+            .env("KAOWU_DATABASE_URL", &self.url)
+            .env("KAOWU_REPORT_PEAK", "1")
+            .env_remove("KAOWU_SESSION")
+            .output()
+            .with_context(|| format!("cannot run {}", self.exe.display()))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            bail!(
+                "[{}] kaowu {} failed:\n{}",
+                self.backend,
+                args.join(" "),
+                stderr
+            );
+        }
+        let kb: f64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("kaowu-peak-rss-kb: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0.0);
+        Ok((seconds, kb / 1024.0))
+    }
+
+    fn step(&self, steps: &mut Vec<Step>, name: &str, rows: usize, args: &[&str]) -> Result<()> {
+        let (seconds, peak_mb) = self.run(args)?;
+        let step = Step {
+            backend: self.backend.to_string(),
+            step: name.to_string(),
+            rows,
+            seconds: (seconds * 1000.0).round() / 1000.0,
+            rows_per_second: (rows as f64 / seconds).round(),
+            peak_mb: (peak_mb * 10.0).round() / 10.0,
+        };
+        eprintln!(
+            "  {:<9} {:<40} {:>8} rows {:>8.2} s {:>10.0} rows/s {:>7.1} MB",
+            step.backend, step.step, step.rows, step.seconds, step.rows_per_second, step.peak_mb
+        );
+        steps.push(step);
+        Ok(())
+    }
+}
+
+pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
+    let dir = &a.dir;
+    std::fs::create_dir_all(dir)?;
+    let n = a.applications;
+    let marker = dir.join(format!("generated-{n}"));
+    if !marker.exists() {
+        eprintln!(
+            "generating {n} applications with photos in {} (once)",
+            dir.display()
+        );
+        for (format, extra) in [
+            ("csv", &[][..]),
+            ("xlsx", &["--applications-only", "--no-photos"][..]),
+        ] {
+            let mut cmd = Command::new(&exe);
+            cmd.args([
+                "samples",
+                "generate",
+                "--applications",
+                &n.to_string(),
+                "--out",
+            ])
+            .arg(dir)
+            .args(["--format", format])
+            .args(extra);
+            let status = cmd.status()?;
+            if !status.success() {
+                bail!("generating the session failed");
+            }
+        }
+        std::fs::write(&marker, b"")?;
+    }
+    // Photos are read from the page cache in the figures the targets name: warm it.
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    for e in std::fs::read_dir(dir.join("photos"))? {
+        bytes += std::fs::read(e?.path())
+            .map(|b| b.len() as u64)
+            .unwrap_or(0);
+    }
+    eprintln!(
+        "photos: {:.1} GB read into the page cache in {:.1} s",
+        bytes as f64 / 1e9,
+        started.elapsed().as_secs_f64()
+    );
+    let empty = dir.join("no-photos");
+    std::fs::create_dir_all(&empty)?;
+
+    let mut backends: Vec<(&'static str, String, Option<(String, String)>)> = Vec::new();
+    for name in ["bench-csv.db", "bench-xlsx.db"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}{suffix}")));
+        }
+    }
+    backends.push((
+        "sqlite",
+        format!("sqlite://{}", dir.join("bench-csv.db").display()),
+        None,
+    ));
+    if let Some(admin) = &a.postgres {
+        let name = format!("kaowu_bench_{}", std::process::id());
+        create_pg(admin, &name).await?;
+        let base = admin.split('?').next().unwrap_or(admin);
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap_or(base.len())]);
+        backends.push(("postgres", url, Some((admin.clone(), name))));
+    }
+
+    let mut steps = Vec::new();
+    eprintln!(
+        "  backend   step                                         rows       time         rate    peak"
+    );
+    for (backend, url, pg) in &backends {
+        let r = Runner {
+            exe: exe.clone(),
+            dir,
+            url: url.clone(),
+            backend,
+        };
+        r.run(&["session", "create", "2026H2", "--province", "云南"])?;
+        for (kind, file) in [
+            ("plan", "plan.xlsx"),
+            ("sites", "sites.csv"),
+            ("fees", "fees.xlsx"),
+        ] {
+            r.run(&["import", kind, file])?;
+        }
+        let no_photos = empty.display().to_string();
+        r.step(
+            &mut steps,
+            "import CSV, not reading photos (dry run)",
+            n,
+            &[
+                "import",
+                "applications",
+                "applications.csv",
+                "--photos",
+                &no_photos,
+                "--dry-run",
+            ],
+        )?;
+        r.step(
+            &mut steps,
+            "import CSV with photos",
+            n,
+            &["import", "applications", "applications.csv"],
+        )?;
+        r.step(
+            &mut steps,
+            "review check (first: measures photos)",
+            n,
+            &["review", "check"],
+        )?;
+        r.step(&mut steps, "review check (again)", n, &["review", "check"])?;
+        r.step(
+            &mut steps,
+            "review approve --clean",
+            n,
+            &["review", "approve", "--clean", "--yes"],
+        )?;
+        let out = dir
+            .join(format!("approved-{backend}.xlsx"))
+            .display()
+            .to_string();
+        r.step(
+            &mut steps,
+            "review export (approved)",
+            n,
+            &["review", "export", "--status", "approved", "--out", &out],
+        )?;
+        if let Some((admin, name)) = pg {
+            drop_pg(admin, name).await;
+        }
+    }
+    // The XLSX import on a database of its own.
+    let r = Runner {
+        exe: exe.clone(),
+        dir,
+        url: format!("sqlite://{}", dir.join("bench-xlsx.db").display()),
+        backend: "sqlite",
+    };
+    r.run(&["session", "create", "2026H2", "--province", "云南"])?;
+    for (kind, file) in [
+        ("plan", "plan.xlsx"),
+        ("sites", "sites.csv"),
+        ("fees", "fees.xlsx"),
+    ] {
+        r.run(&["import", kind, file])?;
+    }
+    let no_photos = empty.display().to_string();
+    r.step(
+        &mut steps,
+        "import XLSX, not reading photos (dry run)",
+        n,
+        &[
+            "import",
+            "applications",
+            "applications.xlsx",
+            "--photos",
+            &no_photos,
+            "--dry-run",
+        ],
+    )?;
+    r.step(
+        &mut steps,
+        "import XLSX with photos",
+        n,
+        &["import", "applications", "applications.xlsx"],
+    )?;
+
+    if g.json {
+        return print_json(&steps);
+    }
+    let mut t = super::table(&["backend", "step", "rows", "seconds", "rows/s", "peak MB"]);
+    for s in &steps {
+        t.add_row(vec![
+            s.backend.clone(),
+            s.step.clone(),
+            s.rows.to_string(),
+            format!("{:.2}", s.seconds),
+            format!("{:.0}", s.rows_per_second),
+            format!("{:.1}", s.peak_mb),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "(each step is one kaowu process: its time includes start-up and connecting; {} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    Ok(())
+}
+
+async fn create_pg(admin: &str, name: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(admin)
+        .await
+        .context("--postgres does not connect")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+async fn drop_pg(admin: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(admin).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut c)
+        .await;
+    }
+}
