@@ -36,6 +36,13 @@ struct Step {
     peak_mb: f64,
 }
 
+/// A database to measure on; a PostgreSQL one is dropped afterwards (admin URL, name).
+struct Target {
+    backend: &'static str,
+    url: String,
+    pg: Option<(String, String)>,
+}
+
 struct Runner<'a> {
     exe: std::path::PathBuf,
     dir: &'a Path,
@@ -141,30 +148,34 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     let empty = dir.join("no-photos");
     std::fs::create_dir_all(&empty)?;
 
-    let mut backends: Vec<(&'static str, String, Option<(String, String)>)> = Vec::new();
+    let mut backends: Vec<Target> = Vec::new();
     for name in ["bench-csv.db", "bench-xlsx.db"] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(dir.join(format!("{name}{suffix}")));
         }
     }
-    backends.push((
-        "sqlite",
-        format!("sqlite://{}", dir.join("bench-csv.db").display()),
-        None,
-    ));
+    backends.push(Target {
+        backend: "sqlite",
+        url: format!("sqlite://{}", dir.join("bench-csv.db").display()),
+        pg: None,
+    });
     if let Some(admin) = &a.postgres {
         let name = format!("kaowu_bench_{}", std::process::id());
         create_pg(admin, &name).await?;
         let base = admin.split('?').next().unwrap_or(admin);
         let url = format!("{}/{name}", &base[..base.rfind('/').unwrap_or(base.len())]);
-        backends.push(("postgres", url, Some((admin.clone(), name))));
+        backends.push(Target {
+            backend: "postgres",
+            url,
+            pg: Some((admin.clone(), name)),
+        });
     }
 
     let mut steps = Vec::new();
     eprintln!(
         "  backend   step                                         rows       time         rate    peak"
     );
-    for (backend, url, pg) in &backends {
+    for Target { backend, url, pg } in &backends {
         let r = Runner {
             exe: exe.clone(),
             dir,
