@@ -25,3 +25,40 @@ pub fn spinner(what: &str) -> ProgressBar {
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
     pb
 }
+
+/// Phase timings on stderr when KAOWU_TIMINGS is set, for finding where a slow run spends
+/// its time without a profiler.
+pub struct Phases {
+    on: bool,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Phases {
+    pub fn new() -> Phases {
+        let now = std::time::Instant::now();
+        Phases {
+            on: std::env::var_os("KAOWU_TIMINGS").is_some(),
+            started: now,
+            last: now,
+        }
+    }
+
+    pub fn mark(&mut self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {what}: {:.3} s (total {:.3} s)",
+                (now - self.last).as_secs_f64(),
+                (now - self.started).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
+}
+
+impl Default for Phases {
+    fn default() -> Self {
+        Phases::new()
+    }
+}

@@ -109,10 +109,12 @@ struct CheckReport {
 
 async fn check(g: &GlobalArgs) -> Result<()> {
     let started = Instant::now();
+    let mut t = super::progress::Phases::new();
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
     let rows = tx.check_rows(session.id).await?;
+    t.mark("load");
     drop(tx);
 
     // The background needs a decode: measure each photo once, in parallel, and keep it.
@@ -141,13 +143,15 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         out
     };
     let border_of: HashMap<i64, i64> = measured.iter().map(|(id, _, b)| (*id, *b)).collect();
+    t.mark("measure photos");
 
     let mut tx = db.begin_write().await?;
     tx.lock_session(session.id).await?;
     tx.set_photo_borders(&measured).await?;
-    // What is flagged is what is stored now; another operator's change meanwhile is either
-    // seen here or leaves its application marked as changed since the check.
-    let rows = tx.check_rows(session.id).await?;
+    // The rows read above are what is flagged. One changed meanwhile keeps its flags from
+    // the version read, but is not marked current (replace_flags names versions), so its
+    // approval waits for the next check.
+    t.mark("store borders");
     let settings = session.settings();
     let today = chrono::Local::now().date_naive();
     let mut by_id_number: HashMap<String, Vec<&str>> = HashMap::new();
@@ -208,9 +212,12 @@ async fn check(g: &GlobalArgs) -> Result<()> {
             })
         })
         .collect();
+    t.mark("flag");
     let checked: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
     tx.replace_flags(session.id, &flags, &checked).await?;
+    t.mark("store flags");
     tx.commit().await?;
+    t.mark("commit");
     db.close().await;
 
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -314,10 +321,7 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
     let report = FlagsReport {
         session: session.code.clone(),
         applications: apps.len(),
-        changed_since_check: apps
-            .iter()
-            .filter(|a| a.checked_hash != a.content_hash)
-            .count(),
+        changed_since_check: apps.iter().filter(|a| a.current == 0).count(),
         flags: counts
             .into_iter()
             .map(|((code, severity), by_exam_area)| FlagCount {
@@ -442,8 +446,7 @@ async fn selected(
                 .is_none_or(|ids| ids.contains(&a.registration_no))
                 && (s.flag.is_empty() || f.iter().any(|x| s.flag.contains(&x.code)))
                 && (!s.errors || has_error)
-                && (!s.clean
-                    || (a.status == "submitted" && !has_error && a.checked_hash == a.content_hash))
+                && (!s.clean || (a.status == "submitted" && !has_error && a.current == 1))
                 && area.as_ref().is_none_or(|x| &a.exam_area == x)
                 && s.qualification
                     .as_ref()
@@ -521,7 +524,7 @@ fn plan_decisions<'a>(
             .collect();
         let mut forced = false;
         if decision == Decision::Approve {
-            if a.checked_hash != a.content_hash {
+            if a.current == 0 {
                 plan.skipped
                     .entry(
                         "changed since the last check (or never checked): run kaowu review check"
@@ -666,7 +669,9 @@ async fn carry_out(
             .or_default()
             .push(m);
     }
-    let mut moved: HashSet<i64> = HashSet::new();
+    let mut t = super::progress::Phases::new();
+    let mut missed: HashSet<i64> = HashSet::new();
+    let mut changed = 0;
     for ((from, to, reason), ms) in &groups {
         let list: Vec<(i64, i64)> = ms.iter().map(|m| (m.id, m.version)).collect();
         let shown_reason = if *to == Status::Rejected {
@@ -674,8 +679,8 @@ async fn carry_out(
         } else {
             ""
         };
-        moved.extend(
-            tx.transition(
+        let (n, not_moved) = tx
+            .transition(
                 batch,
                 &list,
                 from.as_str(),
@@ -683,14 +688,16 @@ async fn carry_out(
                 reason,
                 shown_reason,
             )
-            .await?,
-        );
+            .await?;
+        changed += n;
+        missed.extend(not_moved);
     }
-    report.changed = moved.len();
+    t.mark("transition");
+    report.changed = changed;
     report.changed_meanwhile = plan
         .moves
         .iter()
-        .filter(|m| !moved.contains(&m.id))
+        .filter(|m| missed.contains(&m.id))
         .map(|m| m.registration_no.clone())
         .collect();
     let summary = format!(
@@ -711,6 +718,7 @@ async fn carry_out(
     } else {
         tx.set_batch_summary(batch, &summary).await?;
         tx.commit().await?;
+        t.mark("commit");
         report.batch = Some(batch);
     }
     if g.json {
@@ -835,7 +843,17 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
-    let rows = selected(&mut tx, &session, s, Some(status)).await?;
+    let chosen: HashSet<i64> = selected(&mut tx, &session, s, Some(status))
+        .await?
+        .iter()
+        .map(|(a, _)| a.id)
+        .collect();
+    let rows: Vec<_> = tx
+        .export_rows(session.id, status.as_str())
+        .await?
+        .into_iter()
+        .filter(|a| chosen.contains(&a.id))
+        .collect();
     let flags: HashMap<i64, Vec<FlagRow>> =
         tx.flags(session.id)
             .await?
@@ -853,7 +871,7 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     for (c, h) in SHEET_HEADER.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (i, (a, _)) in rows.iter().enumerate() {
+    for (i, a) in rows.iter().enumerate() {
         let r = i as u32 + 1;
         let problems: Vec<String> = flags
             .get(&a.id)
@@ -1299,7 +1317,7 @@ async fn carry_out_undo(
                 "",
             )
             .await?
-            .len();
+            .0;
     }
     if moved != plan.moves.len() {
         bail!("batch {undone} changed while it was being undone; nothing was changed, try again");

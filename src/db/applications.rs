@@ -88,8 +88,8 @@ impl NewApplication {
     }
 }
 
-/// What a re-import needs to know of a stored application.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What a re-import needs to know of a stored application, in [`Tx::bulk_rows`]' order.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct StoredKey {
     pub id: i64,
     pub registration_no: String,
@@ -100,9 +100,9 @@ pub struct StoredKey {
 const INSERT_COLUMNS: &str = "INSERT INTO applications (session_id, registration_no, name, id_type, id_number, \
     gender, birth_date, qualification_id, subjects, exam_area, title, employer, school, major, education, degree, \
     graduation_date, address, mobile, email, postcode, phone, submitted_at, photo, photo_path, photo_hash, \
-    photo_format, photo_width, photo_height, photo_bytes, photo_problem, content_hash, last_batch) ";
+    photo_format, photo_width, photo_height, photo_bytes, photo_problem, content_hash) ";
 
-/// Rows per INSERT: 33 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535.
+/// Rows per INSERT: 32 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_CHUNK: usize = 500;
 
 impl Tx {
@@ -122,14 +122,12 @@ impl Tx {
     }
 
     pub async fn application_keys(&mut self, session_id: i64) -> Result<Vec<StoredKey>> {
-        Ok(with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT id, registration_no, content_hash, status FROM applications WHERE session_id = $1",
-            )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        }))
+        self.bulk_rows(
+            &["a.id", "a.registration_no", "a.content_hash", "s.status"],
+            "FROM applications a JOIN application_states s ON s.application_id = a.id WHERE a.session_id = $1",
+            session_id,
+        )
+        .await
     }
 
     /// Inserts applications as submitted, in statements of [`INSERT_CHUNK`] rows.
@@ -174,12 +172,22 @@ impl Tx {
                         .push_bind(r.photo_height)
                         .push_bind(r.photo_bytes)
                         .push_bind(r.photo_problem.as_str())
-                        .push_bind(r.content_hash.as_str())
-                        .push_bind(batch);
+                        .push_bind(r.content_hash.as_str());
                 });
                 qb.build().execute(&mut *c).await?;
             });
         }
+        // Each new application starts submitted, changed last by this batch.
+        with_conn!(self, |c| {
+            sqlx::query(
+                "INSERT INTO application_states (application_id, last_batch) SELECT a.id, $2 FROM applications a \
+                 WHERE a.session_id = $1 AND NOT EXISTS (SELECT 1 FROM application_states s WHERE s.application_id = a.id)",
+            )
+            .bind(session_id)
+            .bind(batch)
+            .execute(&mut *c)
+            .await?;
+        });
         Ok(())
     }
 
@@ -199,9 +207,7 @@ impl Tx {
                  email = $19, postcode = $20, phone = $21, submitted_at = $22, photo = $23, photo_path = $24, \
                  photo_hash = $25, photo_format = $26, photo_width = $27, photo_height = $28, photo_bytes = $29, \
                  photo_problem = $30, content_hash = $31, \
-                 photo_border = CASE WHEN photo_hash = $25 THEN photo_border ELSE -1 END, \
-                 status = COALESCE($32, status), status_reason = CASE WHEN $32 IS NULL THEN status_reason ELSE '' END, \
-                 version = version + 1, last_batch = $33 WHERE id = $1",
+                 photo_border = CASE WHEN photo_hash = $25 THEN photo_border ELSE -1 END WHERE id = $1",
             )
             .bind(id)
             .bind(&r.name)
@@ -234,6 +240,15 @@ impl Tx {
             .bind(r.photo_bytes)
             .bind(&r.photo_problem)
             .bind(&r.content_hash)
+            .execute(&mut *c)
+            .await?;
+            // Changed content needs checking again; a new status clears the old reason.
+            sqlx::query(
+                "UPDATE application_states SET status = COALESCE($2, status), \
+                 status_reason = CASE WHEN $2 IS NULL THEN status_reason ELSE '' END, \
+                 version = version + 1, checked = 0, last_batch = $3 WHERE application_id = $1",
+            )
+            .bind(id)
             .bind(status)
             .bind(batch)
             .execute(&mut *c)
@@ -312,7 +327,7 @@ impl Tx {
         Ok(with_conn!(self, |c| {
             sqlx::query(
                 "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-                 SELECT $1, id, 'status', CAST(NULL AS TEXT), 'submitted', $2 FROM applications \
+                 SELECT $1, application_id, 'status', CAST(NULL AS TEXT), 'submitted', $2 FROM application_states \
                  WHERE last_batch = $1 AND version = 1",
             )
             .bind(batch)

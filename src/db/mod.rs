@@ -214,6 +214,47 @@ impl Tx {
         Ok(v.unwrap_or(0))
     }
 
+    /// Reads many rows as one: `SELECT <columns> <rest>` (with `$1` bound to `param`) comes
+    /// back as one JSON array of arrays, which serde reads positionally into `T`. sqlx hands
+    /// every row across a channel from its SQLite worker and copies each value, which costs
+    /// about 18 µs a row; one text value for 200,000 rows costs a fraction of that. Row order
+    /// is not kept: callers sort what they show.
+    pub async fn bulk_rows<T: serde::de::DeserializeOwned>(
+        &mut self,
+        columns: &[&str],
+        rest: &str,
+        param: i64,
+    ) -> Result<Vec<T>> {
+        let inner: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} AS c{i}"))
+            .collect();
+        let outer: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+        let (inner, outer) = (inner.join(", "), outer.join(", "));
+        let text: String = match self {
+            Tx::Sqlite(t) => {
+                let sql = format!(
+                    "SELECT COALESCE(json_group_array(json_array({outer})), '[]') FROM (SELECT {inner} {rest}) AS x"
+                );
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(param)
+                    .fetch_one(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                let sql = format!(
+                    "SELECT COALESCE(json_agg(json_build_array({outer})), '[]'::json)::text FROM (SELECT {inner} {rest}) AS x"
+                );
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(param)
+                    .fetch_one(&mut **t)
+                    .await?
+            }
+        };
+        serde_json::from_str(&text).map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))
+    }
+
     /// Makes writers of one session wait for each other on PostgreSQL (SQLite's
     /// `BEGIN IMMEDIATE` already does).
     pub async fn lock_session(&mut self, session_id: i64) -> Result<()> {

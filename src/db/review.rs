@@ -10,8 +10,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{Result, Tx, with_conn};
 
-/// What `review check` reads of an application.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What `review check` reads of an application, in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct CheckRow {
     pub id: i64,
     pub registration_no: String,
@@ -35,9 +35,24 @@ pub struct CheckRow {
     pub version: i64,
 }
 
-/// What a selection for review needs of an application.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What a selection for review needs of an application, in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct SelRow {
+    pub id: i64,
+    pub registration_no: String,
+    pub name: String,
+    pub exam_area: String,
+    pub qualification: String,
+    pub level: String,
+    pub status: String,
+    pub version: i64,
+    /// 1 when the last check saw this content (its flags are current), else 0.
+    pub current: i64,
+}
+
+/// What a decision sheet shows of an application.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
     pub id: i64,
     pub registration_no: String,
     pub name: String,
@@ -52,11 +67,6 @@ pub struct SelRow {
     pub employer: String,
     pub mobile: String,
     pub photo: String,
-    pub status: String,
-    pub status_reason: String,
-    pub version: i64,
-    pub content_hash: String,
-    pub checked_hash: String,
     pub submitted_at: Option<NaiveDateTime>,
 }
 
@@ -117,16 +127,37 @@ const JOURNAL_SELECT: &str = "SELECT j.batch_id, b.created_at, b.operator, b.kin
 
 impl Tx {
     pub async fn check_rows(&mut self, session_id: i64) -> Result<Vec<CheckRow>> {
-        Ok(with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT id, registration_no, exam_area, id_type, id_number, gender, birth_date, mobile, email, \
-                 address, photo, photo_path, photo_hash, photo_format, photo_width, photo_height, photo_bytes, \
-                 photo_border, photo_problem, version FROM applications WHERE session_id = $1 ORDER BY id",
+        let columns = [
+            "a.id",
+            "a.registration_no",
+            "a.exam_area",
+            "a.id_type",
+            "a.id_number",
+            "a.gender",
+            "a.birth_date",
+            "a.mobile",
+            "a.email",
+            "a.address",
+            "a.photo",
+            "a.photo_path",
+            "a.photo_hash",
+            "a.photo_format",
+            "a.photo_width",
+            "a.photo_height",
+            "a.photo_bytes",
+            "a.photo_border",
+            "a.photo_problem",
+            "s.version",
+        ];
+        let mut rows: Vec<CheckRow> = self
+            .bulk_rows(
+                &columns,
+                "FROM applications a JOIN application_states s ON s.application_id = a.id WHERE a.session_id = $1",
+                session_id,
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        }))
+            .await?;
+        rows.sort_unstable_by_key(|r| r.id);
+        Ok(rows)
     }
 
     /// Stores measured border lightness, each only if the photo is still the content it was
@@ -177,7 +208,7 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 sqlx::query(
-                    "UPDATE applications SET checked_hash = content_hash WHERE (id, version) IN \
+                    "UPDATE application_states SET checked = 1 WHERE (application_id, version) IN \
                      (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($1))",
                 )
                 .bind(json_pairs(checked))
@@ -187,7 +218,7 @@ impl Tx {
             Tx::Postgres(t) => {
                 let (ids, versions): (Vec<i64>, Vec<i64>) = checked.iter().copied().unzip();
                 sqlx::query(
-                    "UPDATE applications SET checked_hash = content_hash WHERE (id, version) IN \
+                    "UPDATE application_states SET checked = 1 WHERE (application_id, version) IN \
                      (SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[]))",
                 )
                 .bind(ids)
@@ -212,24 +243,51 @@ impl Tx {
         }))
     }
 
-    /// Every application of the session with what reviews select and show by.
+    /// Every application of the session with what reviews select by, by 报名序号.
     pub async fn selection_rows(&mut self, session_id: i64) -> Result<Vec<SelRow>> {
+        let columns = [
+            "a.id",
+            "a.registration_no",
+            "a.name",
+            "a.exam_area",
+            "q.name",
+            "q.level",
+            "s.status",
+            "s.version",
+            "s.checked",
+        ];
+        let mut rows: Vec<SelRow> = self
+            .bulk_rows(
+                &columns,
+                "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
+                 JOIN application_states s ON s.application_id = a.id WHERE a.session_id = $1",
+                session_id,
+            )
+            .await?;
+        rows.sort_unstable_by(|a, b| a.registration_no.cmp(&b.registration_no));
+        Ok(rows)
+    }
+
+    /// The fields a decision sheet shows, for every application of the session in `status`.
+    pub async fn export_rows(&mut self, session_id: i64, status: &str) -> Result<Vec<ExportRow>> {
         Ok(with_conn!(self, |c| {
             sqlx::query_as(
                 "SELECT a.id, a.registration_no, a.name, a.id_type, a.id_number, a.gender, a.birth_date, a.exam_area, \
-                 q.name AS qualification, q.level, a.subjects, a.employer, a.mobile, a.photo, a.status, a.status_reason, \
-                 a.version, a.content_hash, a.checked_hash, a.submitted_at \
+                 q.name AS qualification, q.level, a.subjects, a.employer, a.mobile, a.photo, a.submitted_at \
                  FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
-                 WHERE a.session_id = $1 ORDER BY a.registration_no",
+                 JOIN application_states s ON s.application_id = a.id \
+                 WHERE a.session_id = $1 AND s.status = $2 ORDER BY a.registration_no",
             )
             .bind(session_id)
+            .bind(status)
             .fetch_all(&mut *c)
             .await?
         }))
     }
 
     /// Moves the listed applications from `from` to `to`, each only if it still has the
-    /// version listed, journals each move with `reason`, and returns the ids that moved.
+    /// version listed, and journals each move with `reason`. Returns how many moved and the
+    /// listed ids that did not (changed by someone else since they were listed).
     pub async fn transition(
         &mut self,
         batch: i64,
@@ -238,41 +296,29 @@ impl Tx {
         to: &str,
         reason: &str,
         status_reason: &str,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<(usize, Vec<i64>)> {
         if list.is_empty() {
-            return Ok(Vec::new());
+            return Ok((0, Vec::new()));
         }
-        let moved: Vec<i64> = match self {
-            Tx::Sqlite(t) => {
-                let json = json_pairs(list);
-                sqlx::query(
-                    "UPDATE applications SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
-                     WHERE status = $4 AND (id, version) IN \
-                     (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($5))",
-                )
-                .bind(to)
-                .bind(status_reason)
-                .bind(batch)
-                .bind(from)
-                .bind(&json)
-                .execute(&mut **t)
-                .await?;
-                sqlx::query_scalar(
-                    "SELECT id FROM applications WHERE last_batch = $1 AND status = $2 AND id IN \
-                     (SELECT json_extract(value, '$[0]') FROM json_each($3))",
-                )
-                .bind(batch)
-                .bind(to)
-                .bind(&json)
-                .fetch_all(&mut **t)
-                .await?
-            }
+        let moved = match self {
+            Tx::Sqlite(t) => sqlx::query(
+                "UPDATE application_states SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+                 WHERE status = $4 AND (application_id, version) IN \
+                 (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($5))",
+            )
+            .bind(to)
+            .bind(status_reason)
+            .bind(batch)
+            .bind(from)
+            .bind(json_pairs(list))
+            .execute(&mut **t)
+            .await?
+            .rows_affected(),
             Tx::Postgres(t) => {
                 let (ids, versions): (Vec<i64>, Vec<i64>) = list.iter().copied().unzip();
-                sqlx::query_scalar(
-                    "UPDATE applications SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
-                     WHERE status = $4 AND (id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[])) \
-                     RETURNING id",
+                sqlx::query(
+                    "UPDATE application_states SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+                     WHERE status = $4 AND (application_id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[]))",
                 )
                 .bind(to)
                 .bind(status_reason)
@@ -280,35 +326,53 @@ impl Tx {
                 .bind(from)
                 .bind(ids)
                 .bind(versions)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+            }
+        } as usize;
+        // Journal exactly what this call moved: this batch's rows in `to` not yet journalled.
+        with_conn!(self, |c| {
+            sqlx::query(
+                "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+                 SELECT $1, s.application_id, 'status', $2, $3, $4 FROM application_states s \
+                 WHERE s.last_batch = $1 AND s.status = $3 \
+                 AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.batch_id = $1 AND j.application_id = s.application_id)",
+            )
+            .bind(batch)
+            .bind(from)
+            .bind(to)
+            .bind(reason)
+            .execute(&mut *c)
+            .await?;
+        });
+        if moved == list.len() {
+            return Ok((moved, Vec::new()));
+        }
+        let missed: Vec<i64> = match self {
+            Tx::Sqlite(t) => sqlx::query_scalar(
+                "SELECT json_extract(value, '$[0]') FROM json_each($1) WHERE json_extract(value, '$[0]') NOT IN \
+                 (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
+            )
+            .bind(json_pairs(list))
+            .bind(batch)
+            .bind(to)
+            .fetch_all(&mut **t)
+            .await?,
+            Tx::Postgres(t) => {
+                let ids: Vec<i64> = list.iter().map(|(id, _)| *id).collect();
+                sqlx::query_scalar(
+                    "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
+                     (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
+                )
+                .bind(ids)
+                .bind(batch)
+                .bind(to)
                 .fetch_all(&mut **t)
                 .await?
             }
         };
-        // Journal exactly what moved, in one statement.
-        for chunk in moved.chunks(10_000) {
-            with_conn!(self, |c| {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) SELECT ",
-                );
-                qb.push_bind(batch)
-                    .push(", id, 'status', ")
-                    .push_bind(from)
-                    .push(", ")
-                    .push_bind(to)
-                    .push(", ")
-                    .push_bind(reason)
-                    .push(" FROM applications WHERE last_batch = ")
-                    .push_bind(batch)
-                    .push(" AND id IN (");
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build().execute(&mut *c).await?;
-            });
-        }
-        Ok(moved)
+        Ok((moved, missed))
     }
 
     pub async fn batches(&mut self, session_id: i64) -> Result<Vec<BatchRow>> {
@@ -360,8 +424,9 @@ impl Tx {
     ) -> Result<Vec<(i64, String, Option<i64>, i64, String)>> {
         Ok(with_conn!(self, |c| {
             sqlx::query_as(
-                "SELECT DISTINCT a.id, a.registration_no, a.last_batch, a.version, a.status \
-                 FROM journal j JOIN applications a ON a.id = j.application_id WHERE j.batch_id = $1",
+                "SELECT DISTINCT a.id, a.registration_no, s.last_batch, s.version, s.status \
+                 FROM journal j JOIN applications a ON a.id = j.application_id \
+                 JOIN application_states s ON s.application_id = a.id WHERE j.batch_id = $1",
             )
             .bind(batch)
             .fetch_all(&mut *c)
