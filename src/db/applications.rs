@@ -175,19 +175,23 @@ impl Tx {
                         .push_bind(r.content_hash.as_str());
                 });
                 qb.build().execute(&mut *c).await?;
+                // Each new application starts submitted, changed last by this batch; found by
+                // its registration number through the unique index.
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO application_states (application_id, last_batch) SELECT a.id, ",
+                );
+                qb.push_bind(batch)
+                    .push(" FROM applications a WHERE a.session_id = ")
+                    .push_bind(session_id);
+                qb.push(" AND a.registration_no IN (");
+                let mut sep = qb.separated(", ");
+                for r in chunk {
+                    sep.push_bind(r.registration_no.as_str());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *c).await?;
             });
         }
-        // Each new application starts submitted, changed last by this batch.
-        with_conn!(self, |c| {
-            sqlx::query(
-                "INSERT INTO application_states (application_id, last_batch) SELECT a.id, $2 FROM applications a \
-                 WHERE a.session_id = $1 AND NOT EXISTS (SELECT 1 FROM application_states s WHERE s.application_id = a.id)",
-            )
-            .bind(session_id)
-            .bind(batch)
-            .execute(&mut *c)
-            .await?;
-        });
         Ok(())
     }
 

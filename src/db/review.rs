@@ -163,17 +163,36 @@ impl Tx {
     /// Stores measured border lightness, each only if the photo is still the content it was
     /// measured on (a re-import may have replaced it meanwhile).
     pub async fn set_photo_borders(&mut self, rows: &[(i64, String, i64)]) -> Result<()> {
-        for (id, hash, border) in rows {
-            with_conn!(self, |c| {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Tx::Sqlite(t) => {
+                let json = serde_json::to_string(rows).expect("numbers and hex strings");
                 sqlx::query(
-                    "UPDATE applications SET photo_border = $1 WHERE id = $2 AND photo_hash = $3",
+                    "UPDATE applications SET photo_border = json_extract(j.value, '$[2]') FROM json_each($1) AS j \
+                     WHERE applications.id = json_extract(j.value, '$[0]') \
+                     AND applications.photo_hash = json_extract(j.value, '$[1]')",
                 )
-                .bind(*border)
-                .bind(*id)
-                .bind(hash.as_str())
-                .execute(&mut *c)
+                .bind(json)
+                .execute(&mut **t)
                 .await?;
-            });
+            }
+            Tx::Postgres(t) => {
+                let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+                let hashes: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+                let borders: Vec<i64> = rows.iter().map(|r| r.2).collect();
+                sqlx::query(
+                    "UPDATE applications a SET photo_border = u.b \
+                     FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS u(id, h, b) \
+                     WHERE a.id = u.id AND a.photo_hash = u.h",
+                )
+                .bind(ids)
+                .bind(hashes)
+                .bind(borders)
+                .execute(&mut **t)
+                .await?;
+            }
         }
         Ok(())
     }
