@@ -23,9 +23,10 @@ use crate::cli::{ApplicationsImportArgs, GlobalArgs};
 use crate::db::applications::NewApplication;
 use crate::db::imports::ImportRecord;
 use crate::io::photos::{PhotoDir, fingerprint};
-use crate::io::table::{self, Cells, Column, Header, Problems, Schema};
+use crate::io::table::{self, Cells, Column, Header, Problems, Row, Schema, Value};
 use crate::model::fee::match_area;
 use crate::model::level::Level;
+use crate::model::text::fold_ascii;
 
 pub const APPLICATIONS: Schema = Schema {
     what: "applications (报名信息)",
@@ -374,7 +375,9 @@ fn photo_folder(file: &Path, given: Option<&Path>) -> Result<Option<PhotoDir>> {
     }
 }
 
-/// The reader thread: returns the header and every problem found.
+/// The reader thread: returns the header and every problem found. Rows are collected raw
+/// and parsed a chunk at a time in parallel; what needs the order of the file (a registration
+/// number seen twice) is checked after each chunk, in order.
 fn read_applications(
     file: &Path,
     opts: &table::ReadOptions,
@@ -382,65 +385,94 @@ fn read_applications(
     send: tokio::sync::mpsc::Sender<Vec<NewApplication>>,
 ) -> Result<(Header, Problems)> {
     let mut problems = Problems::default();
-    let mut chunk: Vec<(NewApplication, Option<PathBuf>)> = Vec::with_capacity(CHUNK);
+    let mut raw: Vec<(usize, Vec<Value>)> = Vec::with_capacity(CHUNK);
+    let mut header_copy: Option<Header> = None;
     let mut numbers: HashMap<String, usize> = HashMap::new();
     let today = chrono::Local::now().date_naive();
-    let flush = |chunk: &mut Vec<(NewApplication, Option<PathBuf>)>, clean: bool| {
-        let mut rows = std::mem::take(chunk);
-        if clean {
-            // Nothing is written once a row was refused, so photos need no reading then.
-            rows.par_iter_mut().for_each(|(r, path)| {
-                if let Some(p) = path {
-                    let f = fingerprint(p);
-                    r.photo_hash = f.hash;
-                    r.photo_format = f.format;
-                    r.photo_width = i64::from(f.width);
-                    r.photo_height = i64::from(f.height);
-                    r.photo_bytes = f.bytes as i64;
-                    r.photo_problem = f.problem;
-                } else if !r.photo.is_empty() {
-                    r.photo_problem = "missing".into();
-                }
-                r.compute_hash();
-            });
-            let _ = send.blocking_send(rows.into_iter().map(|(r, _)| r).collect());
-        }
-    };
-    let header = table::read(file, opts, APPLICATIONS, |row| {
-        let mut c = Cells::new(row, &mut problems);
-        if let Some(r) = parse_row(&mut c, cx, &mut numbers, today)
-            && c.ok()
-        {
-            chunk.push(r);
-        }
-        if chunk.len() >= CHUNK {
-            let clean = problems.is_empty();
-            flush(&mut chunk, clean);
+    let header = table::read_raw(file, opts, APPLICATIONS, |header, line, cells| {
+        let h = header_copy.get_or_insert_with(|| header.clone());
+        raw.push((line, std::mem::take(cells)));
+        if raw.len() >= CHUNK {
+            flush(&mut raw, h, cx, today, &mut problems, &mut numbers, &send);
         }
     })
     .map_err(rejected_from)?;
-    let clean = problems.is_empty();
-    flush(&mut chunk, clean);
+    if let Some(h) = &header_copy {
+        flush(&mut raw, h, cx, today, &mut problems, &mut numbers, &send);
+    }
     Ok((header, problems))
+}
+
+/// Parses a chunk of raw rows in parallel, checks numbers in order, and (while no row was
+/// refused: nothing is written once one was) fingerprints the photos and hands the rows on.
+fn flush(
+    raw: &mut Vec<(usize, Vec<Value>)>,
+    header: &Header,
+    cx: &Context_,
+    today: chrono::NaiveDate,
+    problems: &mut Problems,
+    numbers: &mut HashMap<String, usize>,
+    send: &tokio::sync::mpsc::Sender<Vec<NewApplication>>,
+) {
+    let rows = std::mem::take(raw);
+    let parsed: Vec<_> = rows
+        .par_iter()
+        .map(|(line, cells)| {
+            let row = Row::new(*line, header, cells);
+            let mut own = Problems::default();
+            let mut c = Cells::new(&row, &mut own);
+            let parsed = parse_row(&mut c, cx, today);
+            let ok = c.ok();
+            let number = fold_ascii(&row.get("registration_no").text());
+            (*line, number, parsed.filter(|_| ok), own)
+        })
+        .collect();
+    let mut good = Vec::with_capacity(parsed.len());
+    for (line, number, r, own) in parsed {
+        problems.list.extend(own.list);
+        if !number.is_empty() {
+            if let Some(first) = numbers.get(&number) {
+                problems.push(
+                    line,
+                    format!(
+                        "{}: {number} is already in row {first}; a registration number appears once",
+                        header.at(line, "registration_no")
+                    ),
+                );
+                continue;
+            }
+            numbers.insert(number, line);
+        }
+        if let Some(r) = r {
+            good.push(r);
+        }
+    }
+    if !problems.is_empty() {
+        return;
+    }
+    good.par_iter_mut().for_each(|(r, path)| {
+        if let Some(p) = path {
+            let f = fingerprint(p);
+            r.photo_hash = f.hash;
+            r.photo_format = f.format;
+            r.photo_width = i64::from(f.width);
+            r.photo_height = i64::from(f.height);
+            r.photo_bytes = f.bytes as i64;
+            r.photo_problem = f.problem;
+        } else if !r.photo.is_empty() {
+            r.photo_problem = "missing".into();
+        }
+        r.compute_hash();
+    });
+    let _ = send.blocking_send(good.into_iter().map(|(r, _)| r).collect());
 }
 
 fn parse_row(
     c: &mut Cells<'_, '_>,
     cx: &Context_,
-    numbers: &mut HashMap<String, usize>,
     today: chrono::NaiveDate,
 ) -> Option<(NewApplication, Option<PathBuf>)> {
     let registration_no = c.code("registration_no", true);
-    if let Some(n) = &registration_no {
-        if let Some(first) = numbers.get(n) {
-            c.problem(
-                "registration_no",
-                format!("{n} is already in row {first}; a registration number appears once"),
-            );
-        } else {
-            numbers.insert(n.clone(), c.line());
-        }
-    }
     let name = c.text("name", true);
     let id_type = c.text("id_type", true);
     let id_number = c.code("id_number", true).map(|s| s.to_ascii_uppercase());

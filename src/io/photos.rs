@@ -51,12 +51,23 @@ impl PhotoDir {
             }
         }
         let path = self.root.join(rel);
-        match path.canonicalize() {
-            Ok(real) if !real.starts_with(&self.root) => Err(format!(
-                "{name} is a link that leads outside the photo folder"
-            )),
-            Ok(real) => Ok(real),
+        // A plain file directly in the (canonical) folder needs no more than an lstat; a
+        // link, or a name through subfolders (which may be links), is resolved in full.
+        let direct = rel
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .count()
+            == 1;
+        match std::fs::symlink_metadata(&path) {
             Err(_) => Ok(path),
+            Ok(m) if direct && !m.file_type().is_symlink() => Ok(path),
+            Ok(_) => match path.canonicalize() {
+                Ok(real) if !real.starts_with(&self.root) => Err(format!(
+                    "{name} is a link that leads outside the photo folder"
+                )),
+                Ok(real) => Ok(real),
+                Err(_) => Ok(path),
+            },
         }
     }
 }

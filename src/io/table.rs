@@ -237,7 +237,24 @@ pub struct Row<'a> {
 
 static EMPTY: Value = Value::Empty;
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// A row kept from an earlier read, to be parsed away from the reader (in parallel).
+    pub fn new(line: usize, header: &'a Header, cells: &'a [Value]) -> Row<'a> {
+        Row {
+            line,
+            header,
+            cells,
+        }
+    }
+
+    pub fn header(&self) -> &'a Header {
+        self.header
+    }
+
+    pub fn cells(&self) -> &'a [Value] {
+        self.cells
+    }
+
     pub fn get(&self, key: &str) -> &Value {
         match &self.header.cols[self.header.index(key)] {
             Some((phys, _)) => self.cells.get(*phys).unwrap_or(&EMPTY),
@@ -433,6 +450,23 @@ pub fn read(
     schema: Schema,
     mut each: impl FnMut(&Row<'_>),
 ) -> Result<Header, TableError> {
+    read_raw(path, opts, schema, |header, line, cells| {
+        each(&Row {
+            line,
+            header,
+            cells,
+        })
+    })
+}
+
+/// As [`read`], handing over each row's cells, which the caller may take (`mem::take`) to
+/// keep them without a copy: the applications import parses rows later, in parallel.
+pub fn read_raw(
+    path: &Path,
+    opts: &ReadOptions,
+    schema: Schema,
+    mut each: impl FnMut(&Header, usize, &mut Vec<Value>),
+) -> Result<Header, TableError> {
     let file = path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
@@ -537,7 +571,7 @@ fn read_csv(
     text: &str,
     source: Source,
     schema: Schema,
-    each: &mut dyn FnMut(&Row<'_>),
+    each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -581,7 +615,7 @@ fn read_csv(
                 Value::Text(s.to_string())
             }
         }));
-        finder.feed(line, &cells, each)?;
+        finder.feed(line, &mut cells, each)?;
     }
     finder.finish()
 }
@@ -591,7 +625,7 @@ fn read_workbook(
     file: &str,
     opts: &ReadOptions,
     schema: Schema,
-    each: &mut dyn FnMut(&Row<'_>),
+    each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
     let fmt_err = |message: String| TableError::Format {
         file: file.to_string(),
@@ -641,7 +675,7 @@ fn read_workbook(
                 let (r, c) = cell.get_position();
                 if current != Some(r) {
                     if let Some(prev) = current {
-                        finder.feed(prev as usize + 1, &cells, each)?;
+                        finder.feed(prev as usize + 1, &mut cells, each)?;
                     }
                     cells.clear();
                     current = Some(r);
@@ -653,7 +687,7 @@ fn read_workbook(
                 cells[c] = from_ref(cell.get_value());
             }
             if let Some(prev) = current {
-                finder.feed(prev as usize + 1, &cells, each)?;
+                finder.feed(prev as usize + 1, &mut cells, each)?;
             }
         }
         other => {
@@ -664,7 +698,7 @@ fn read_workbook(
                 cells.clear();
                 cells.resize(left as usize, Value::Empty);
                 cells.extend(row.iter().map(from_data));
-                finder.feed(top as usize + i + 1, &cells, each)?;
+                finder.feed(top as usize + i + 1, &mut cells, each)?;
             }
         }
     }
@@ -758,18 +792,14 @@ impl HeaderFinder {
     fn feed(
         &mut self,
         line: usize,
-        cells: &[Value],
-        each: &mut dyn FnMut(&Row<'_>),
+        cells: &mut Vec<Value>,
+        each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
     ) -> Result<(), TableError> {
         if cells.iter().all(Value::is_empty) {
             return Ok(());
         }
         if let Some(h) = &self.header {
-            each(&Row {
-                line,
-                header: h,
-                cells,
-            });
+            each(h, line, cells);
             return Ok(());
         }
         self.seen += 1;
