@@ -89,6 +89,31 @@ impl Diff {
     }
 }
 
+/// Records an import that changed the database: the file, its SHA-256, who, and the counts.
+pub async fn record_import(
+    tx: &mut Tx,
+    session_id: i64,
+    kind: &str,
+    file: &Path,
+    operator: &str,
+    diff: &Diff,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    tx.record_import(&ImportRecord {
+        session_id,
+        kind,
+        file: &file.display().to_string(),
+        sha256: &format!("{:x}", Sha256::digest(&bytes)),
+        operator,
+        at: now(),
+        added: diff.added.len(),
+        changed: diff.changed.len(),
+        unchanged: diff.unchanged,
+    })
+    .await?;
+    Ok(())
+}
+
 /// The fields whose text differs between `old` and `new`: (name, old, new).
 pub fn field_changes(
     old: &[(&'static str, String)],
@@ -153,21 +178,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
     }
     let writes = !diff.added.is_empty() || !diff.changed.is_empty();
     if !args.change.dry_run && writes {
-        let bytes = std::fs::read(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?;
-        let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        tx.record_import(&ImportRecord {
-            session_id: session.id,
-            kind,
-            file: &args.file.display().to_string(),
-            sha256: &sha256,
-            operator: &g.operator(),
-            at: now(),
-            added: diff.added.len(),
-            changed: diff.changed.len(),
-            unchanged: diff.unchanged,
-        })
-        .await?;
+        record_import(&mut tx, session.id, kind, &args.file, &g.operator(), &diff).await?;
         tx.commit().await?;
     } else {
         drop(tx);

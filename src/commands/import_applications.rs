@@ -12,16 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::import::{Diff, field_changes, reject_if_any, rejected_from};
 use super::{Rejected, connect, current_session, now, print_json};
 use crate::cli::{ApplicationsImportArgs, GlobalArgs};
 use crate::db::applications::NewApplication;
-use crate::db::imports::ImportRecord;
 use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Column, Header, Problems, Row, Schema, Value};
 use crate::model::fee::match_area;
@@ -257,18 +255,14 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             diff.unchanged
         );
         tx.set_batch_summary(b, &summary).await?;
-        let bytes = std::fs::read(&a.file).with_context(|| format!("cannot read {file}"))?;
-        tx.record_import(&ImportRecord {
-            session_id: session.id,
-            kind: "applications",
-            file: &file,
-            sha256: &format!("{:x}", Sha256::digest(&bytes)),
-            operator: &g.operator(),
-            at: now(),
-            added: diff.added.len(),
-            changed: diff.changed.len(),
-            unchanged: diff.unchanged,
-        })
+        super::import::record_import(
+            &mut tx,
+            session.id,
+            "applications",
+            &a.file,
+            &g.operator(),
+            &diff,
+        )
         .await?;
         tx.commit().await?;
     } else {

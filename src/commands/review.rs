@@ -655,12 +655,7 @@ async fn carry_out(
         return Ok(());
     }
 
-    let mut tx = db.begin_write().await?;
-    tx.lock_session(session.id).await?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let batch = tx
-        .create_batch(session.id, action, &g.operator(), &command, now(), None)
-        .await?;
+    let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
     // One conditional update per (from, to, reason): most batches have one or two.
     let mut groups: BTreeMap<(Status, Status, String), Vec<&Move>> = BTreeMap::new();
     for m in &plan.moves {
@@ -792,6 +787,24 @@ fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
     } else {
         print!("{out}");
     }
+}
+
+/// Opens the write transaction of a batch: the session's writers queue, and the batch
+/// records who ran which command line.
+async fn open_batch(
+    db: &crate::db::Db,
+    session: &SessionRow,
+    g: &GlobalArgs,
+    kind: &str,
+    undoes: Option<i64>,
+) -> Result<(Tx, i64)> {
+    let mut tx = db.begin_write().await?;
+    tx.lock_session(session.id).await?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let batch = tx
+        .create_batch(session.id, kind, &g.operator(), &command, now(), undoes)
+        .await?;
+    Ok((tx, batch))
 }
 
 /// Asks on a terminal; without one, a change needs --yes.
@@ -1283,19 +1296,7 @@ async fn carry_out_undo(
         println!("nothing changed");
         return Ok(());
     }
-    let mut tx = db.begin_write().await?;
-    tx.lock_session(session.id).await?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let batch = tx
-        .create_batch(
-            session.id,
-            "undo",
-            &g.operator(),
-            &command,
-            now(),
-            Some(undone),
-        )
-        .await?;
+    let (mut tx, batch) = open_batch(db, session, g, "undo", Some(undone)).await?;
     let mut groups: BTreeMap<(Status, Status), Vec<(i64, i64)>> = BTreeMap::new();
     for m in &plan.moves {
         groups
