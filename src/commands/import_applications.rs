@@ -255,6 +255,9 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             diff.unchanged
         );
         tx.set_batch_summary(b, &summary).await?;
+        // PostgreSQL plans the next commands from statistics; a bulk load leaves them stale.
+        tx.analyze(&["applications", "application_states", "journal"])
+            .await?;
         super::import::record_import(
             &mut tx,
             session.id,

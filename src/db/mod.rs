@@ -255,6 +255,18 @@ impl Tx {
         serde_json::from_str(&text).map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))
     }
 
+    /// Refreshes PostgreSQL's planner statistics of `tables` after a bulk change (SQLite
+    /// plans without them here).
+    pub async fn analyze(&mut self, tables: &[&str]) -> Result<()> {
+        if let Tx::Postgres(t) = self {
+            let sql = format!("ANALYZE {}", tables.join(", "));
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Makes writers of one session wait for each other on PostgreSQL (SQLite's
     /// `BEGIN IMMEDIATE` already does).
     pub async fn lock_session(&mut self, session_id: i64) -> Result<()> {
