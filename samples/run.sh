@@ -46,5 +46,22 @@ kaowu review reject --errors --yes
 kaowu review export --status rejected --out rejected.xlsx
 kaowu review log
 
+step "payments (缴费): the gateway's export samples/payments.csv (GBK); importing it twice changes nothing"
+kaowu import payments "$samples/payments.csv"
+kaowu import payments "$samples/payments.csv"
+
+step "reconcile with the statement samples/statement.xlsx: every finding in reconcile/reconcile.xlsx"
+kaowu payments reconcile --gateway "$samples/payments.csv" --statement "$samples/statement.xlsx" --out reconcile
+
+step "mark the 掉单 paid, each naming its statement line; then reconcile again"
+kaowu payments mark-paid --statement "$samples/statement.xlsx" --gateway "$samples/payments.csv" --yes
+kaowu payments reconcile --gateway "$samples/payments.csv" --statement "$samples/statement.xlsx" --out reconcile
+
+step "the payment window closed on 2026-09-05: expire the approved applications still unpaid"
+kaowu payments expire --yes
+
+step "one application: fields, fee due with its fee rows, payments, history"
+kaowu applications show 20260000001
+
 step "status"
 kaowu status

@@ -96,6 +96,16 @@ pub enum Command {
     #[command(subcommand)]
     Review(ReviewCommand),
 
+    /// Payments (缴费): reconcile with the gateway and the statement, expire the unpaid,
+    /// record counter payments and 掉单. The gateway's export is imported with
+    /// `kaowu import payments`.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+
+    /// Find and show applications (报名信息).
+    #[command(subcommand)]
+    Applications(ApplicationsCommand),
+
     /// Generate synthetic sessions for demos, tests and benchmarks.
     #[command(subcommand)]
     Samples(SamplesCommand),
@@ -271,6 +281,93 @@ pub enum ReviewCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Reconcile applications, the gateway's orders and the bank's (or 非税) statement.
+    ///
+    /// Writes reconcile.xlsx into --out, one sheet per finding: 掉单 (paid in the statement
+    /// but not marked paid), 已缴费未到账 (marked paid but absent from the statement),
+    /// 重复缴费退费 (duplicate payments: the refund list for the finance office), 金额不符
+    /// (amount different from the fee due) and 非审核通过缴费 (payments for applications that
+    /// are not approved, or unknown). Prints a summary (or --json). Changes nothing.
+    ///
+    /// Statement columns: 支付单号 order_no, 金额 amount, 交易时间 paid_at; others are ignored.
+    ///
+    /// Example: kaowu payments reconcile --gateway samples/payments.csv --statement samples/statement.xlsx --out recon
+    Reconcile {
+        /// The gateway's order export (the same columns as `kaowu import payments`).
+        #[arg(long, value_name = "FILE")]
+        gateway: PathBuf,
+        /// The statement (对账单) of the bank or the 非税 platform.
+        #[arg(long, value_name = "FILE")]
+        statement: Option<PathBuf>,
+        /// The folder to write reconcile.xlsx into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Expire (逾期未缴费) the approved applications that are unpaid once the payment window
+    /// has closed.
+    ///
+    /// Shows what will change and asks; `--yes` for scripts, `--dry-run` to only look;
+    /// `kaowu review undo BATCH` reverts it.
+    ///
+    /// Example: kaowu payments expire --dry-run
+    Expire {
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Mark applications paid by hand: a counter payment, or the 掉单 a statement shows.
+    ///
+    /// With NO: a counter payment (or one the office saw elsewhere) of exactly the fee due,
+    /// recorded with --order, --amount, --reason and the operator. With --statement: every
+    /// 掉单 that `kaowu payments reconcile` finds in that statement, each naming its
+    /// statement line as evidence.
+    ///
+    /// Examples: kaowu payments mark-paid 20260000007 --order GT0001 --amount 50 --reason "柜台缴费 收据 0012" --yes
+    ///           kaowu payments mark-paid --statement samples/statement.xlsx --gateway samples/payments.csv --yes
+    MarkPaid {
+        /// The application (报名序号) of a counter payment.
+        #[arg(required_unless_present = "statement", conflicts_with = "statement")]
+        registration_no: Option<String>,
+        /// The order or receipt number (支付单号).
+        #[arg(long, value_name = "ORDER", requires = "registration_no")]
+        order: Option<String>,
+        /// The amount paid, in yuan; it must be the fee due.
+        #[arg(long, value_name = "YUAN", requires = "registration_no")]
+        amount: Option<String>,
+        /// When it was paid [default: now], e.g. "2026-08-25 10:30".
+        #[arg(long, value_name = "TIME", requires = "registration_no")]
+        paid_at: Option<String>,
+        /// The channel (支付网关).
+        #[arg(long, default_value = "柜台", requires = "registration_no")]
+        channel: String,
+        /// Why, for the journal (with a counter payment: required).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// The statement whose 掉单 to mark paid.
+        #[arg(long, value_name = "FILE")]
+        statement: Option<PathBuf>,
+        /// A gateway export that links statement orders to applications, beside what was
+        /// imported.
+        #[arg(long, value_name = "FILE", requires = "statement")]
+        gateway: Option<PathBuf>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApplicationsCommand {
+    /// Show one application: its fields, state, flags, fee due (with the fee rows it comes
+    /// from), payments and history.
+    ///
+    /// Example: kaowu applications show 20260000007
+    Show {
+        /// The 报名序号.
+        registration_no: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SamplesCommand {
     /// Write a synthetic session: plan, fees, sites for 云南 and N applications with JPEG photos.
     ///
@@ -281,6 +378,25 @@ pub enum SamplesCommand {
     ///
     /// Example: kaowu samples generate --applications 10000 --out /tmp/big
     Generate(GenerateArgs),
+    /// Write a gateway export and a statement for the session's approved applications, with
+    /// planted discrepancies.
+    ///
+    /// Reads the database: most approved applications pay once (some after a failed try),
+    /// some do not pay, and a few of each discrepancy are planted: two 掉单 (the gateway says
+    /// 处理中 or 失败, the statement has the money), two duplicate payments, one wrong amount,
+    /// one payment for a rejected application and one for an unknown 报名序号. Writes
+    /// payments.csv (GBK, as the gateway exports it) and statement.xlsx (a bank statement
+    /// with a title row and columns kaowu ignores), and prints what was planted.
+    ///
+    /// Example: kaowu samples payments --out /tmp/pay
+    Payments {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -510,6 +626,17 @@ pub enum ImportCommand {
     ///
     /// Example: kaowu import applications samples/applications.csv --photos samples/photos
     Applications(ApplicationsImportArgs),
+    /// Import the payment gateway's order export (缴费记录).
+    ///
+    /// Columns: 支付单号 order_no, 报名序号 registration_no, 金额 amount, 支付时间 paid_at,
+    /// 支付网关 channel, 支付结果 result (成功 / 失败 / 处理中, or success / failed /
+    /// pending). Orders are matched by 支付单号, so importing the same file again changes
+    /// nothing. A successful payment of the fee due for an approved application makes it paid
+    /// (已缴费), in the journal; every other payment is listed with why and left for
+    /// `kaowu payments reconcile`.
+    ///
+    /// Example: kaowu import payments samples/payments.csv
+    Payments(ImportArgs),
     /// Import exam sites (考点) and rooms (考场).
     ///
     /// Columns: 考区 exam_area, 考点代码 site_code, 考点名称 site_name, 考点地址 address, 考场号

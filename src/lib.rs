@@ -43,6 +43,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Review(c) => commands::review::run(g, c).await,
         Command::Bench(a) => commands::bench::run(g, a).await,
         Command::Samples(cli::SamplesCommand::Generate(a)) => commands::samples::generate(g, a),
+        Command::Samples(cli::SamplesCommand::Payments { out, seed }) => {
+            commands::payments::samples(g, out, *seed).await
+        }
+        Command::Payments(c) => commands::payments::run(g, c).await,
+        Command::Applications(c) => commands::applications::run(g, c).await,
     }
 }
 

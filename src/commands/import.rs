@@ -157,6 +157,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
         ImportCommand::Applications(a) => return super::import_applications::run(g, a).await,
+        ImportCommand::Payments(a) => return super::payments::import(g, a).await,
     };
     let db = connect(g).await?;
     // Writers of one session queue here; what is compared below is what is written.

@@ -1,9 +1,11 @@
 //! One file per subcommand (or group); shared helpers for sessions, rejected input and output.
 
+pub mod applications;
 pub mod bench;
 pub mod fees;
 pub mod import;
 pub mod import_applications;
+pub mod payments;
 pub mod plan;
 pub mod progress;
 pub mod review;

@@ -482,25 +482,25 @@ fn read_ids(path: &Path) -> Result<HashSet<String>> {
 
 /// One application that will move, with the version the preview saw.
 #[derive(Debug, Clone)]
-struct Move {
-    id: i64,
-    version: i64,
-    registration_no: String,
-    name: String,
-    exam_area: String,
-    qualification: String,
-    from: Status,
-    to: Status,
+pub(crate) struct Move {
+    pub id: i64,
+    pub version: i64,
+    pub registration_no: String,
+    pub name: String,
+    pub exam_area: String,
+    pub qualification: String,
+    pub from: Status,
+    pub to: Status,
     /// The reason journalled (and, for rejections, shown to the candidate).
-    reason: String,
-    forced: bool,
+    pub reason: String,
+    pub forced: bool,
 }
 
 #[derive(Debug, Default)]
-struct DecisionPlan {
-    moves: Vec<Move>,
+pub(crate) struct DecisionPlan {
+    pub moves: Vec<Move>,
     /// Why -> registration numbers.
-    skipped: BTreeMap<String, Vec<String>>,
+    pub skipped: BTreeMap<String, Vec<String>>,
 }
 
 fn plan_decisions<'a>(
@@ -597,7 +597,7 @@ struct DecisionReport {
 }
 
 /// Shows the plan, asks, and carries it out as one batch.
-async fn carry_out(
+pub(crate) async fn carry_out(
     g: &GlobalArgs,
     db: &crate::db::Db,
     session: &SessionRow,
@@ -791,7 +791,7 @@ fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
 
 /// Opens the write transaction of a batch: the session's writers queue, and the batch
 /// records who ran which command line.
-async fn open_batch(
+pub(crate) async fn open_batch(
     db: &crate::db::Db,
     session: &SessionRow,
     g: &GlobalArgs,
@@ -808,7 +808,7 @@ async fn open_batch(
 }
 
 /// Asks on a terminal; without one, a change needs --yes.
-fn ask(question: &str) -> Result<bool> {
+pub(crate) fn ask(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "{question} Not asked: there is no terminal; add --yes to change without asking, or --dry-run to look"
@@ -1138,7 +1138,7 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
     Ok(())
 }
 
-fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: bool) {
+pub(crate) fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: bool) {
     let mut header = vec![];
     if with_batch {
         header.extend(["batch", "time", "operator"]);
@@ -1183,6 +1183,14 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         return Err(Rejected::one(
             what,
             "an import is not undone; import the corrected file, which updates what changed",
+        )
+        .into());
+    }
+    if info.kind == "payments" || info.kind == "mark-paid" {
+        return Err(Rejected::one(
+            what,
+            "a recorded payment is not undone: money was received; duplicates and mistakes go \
+             to the finance office through kaowu payments reconcile",
         )
         .into());
     }

@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod fees;
 pub mod imports;
+pub mod payments;
 pub mod plan;
 pub mod review;
 pub mod sessions;

@@ -272,6 +272,42 @@ pub fn resolve<'a>(
         })
 }
 
+/// A subject of an application and the fee row that prices it.
+pub type SubjectFee<'a> = (String, &'a FeeRule);
+
+/// The fee due for an application: each of its `subjects` (as stored, comma-separated) with
+/// the row that prices it, and the total. `Err` names the first subject no row prices.
+pub fn due<'a>(
+    rules: &'a [FeeRule],
+    province: &str,
+    area: &str,
+    level: Level,
+    qualification: &str,
+    subjects: &str,
+    on: NaiveDate,
+) -> Result<(Fen, Vec<SubjectFee<'a>>), String> {
+    let mut total = Fen(0);
+    let mut lines = Vec::new();
+    for subject in subjects
+        .split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let rule =
+            resolve(rules, province, area, level, qualification, subject, on).ok_or_else(|| {
+                format!(
+                    "no fee row prices {subject} of {qualification} ({level}) in {area} on {on}"
+                )
+            })?;
+        total = Fen(total.0 + rule.amount.0);
+        lines.push((subject.to_string(), rule));
+    }
+    if lines.is_empty() {
+        return Err("the application names no subject".into());
+    }
+    Ok((total, lines))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +348,39 @@ mod tests {
         assert_eq!(normalize_region("全省", "云南"), "云南");
         assert_eq!(normalize_region("云南省", "云南"), "云南");
         assert_eq!(normalize_region("丽江", "云南"), "丽江");
+    }
+
+    #[test]
+    fn fee_due_sums_the_subjects_each_from_its_row() {
+        use Level::*;
+        let rules = vec![
+            rule("云南", Senior, None, None, 6000),
+            rule("云南", Senior, None, Some("论文"), 7000),
+        ];
+        let (total, lines) = due(
+            &rules,
+            "云南",
+            "丽江",
+            Senior,
+            "系统架构设计师",
+            "综合知识,案例分析,论文",
+            d(11, 1),
+        )
+        .unwrap();
+        assert_eq!(total, Fen(19000));
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2].1.subject, Some("论文"));
+        let err = due(
+            &rules,
+            "云南",
+            "丽江",
+            Junior,
+            "程序员",
+            "基础知识",
+            d(11, 1),
+        )
+        .unwrap_err();
+        assert!(err.contains("基础知识"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod fee;
 pub mod id_number;
 pub mod level;
 pub mod money;
+pub mod payment;
 pub mod plan;
 pub mod session;
 pub mod site;

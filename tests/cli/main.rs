@@ -5,6 +5,7 @@ mod common;
 mod fees;
 mod imports;
 mod lists;
+mod payments;
 mod review;
 mod session;
 mod status;

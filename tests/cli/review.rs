@@ -118,7 +118,7 @@ fn the_sample_applications_import_and_every_planted_problem_is_flagged() {
 }
 
 /// Reads the first sheet of a workbook into maps from header to text, with calamine.
-fn read_sheet(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
+pub fn read_sheet(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
     use calamine::{Reader, open_workbook_auto};
     let mut wb = open_workbook_auto(path).unwrap();
     let name = wb.sheet_names()[0].clone();

@@ -1,0 +1,1697 @@
+//! Payments (缴费): `kaowu import payments` (the gateway's order export), `kaowu payments
+//! reconcile|expire|mark-paid`, and the sample gateway export and statement with planted
+//! discrepancies (`kaowu samples payments`).
+//!
+//! A payment changes an application's state like a review does: in a batch, conditionally on
+//! the version read, with a journal row for the state and one naming the payment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_xlsxwriter::{Format, Workbook};
+use serde::Serialize;
+
+use super::import::{Diff, record_import, reject_if_any, rejected_from};
+use super::review::{DecisionPlan, Move, ask, carry_out, open_batch};
+use super::{Rejected, connect, current_session, now, print_json, table as text_table};
+use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
+use crate::db::Tx;
+use crate::db::payments::{JournalEntry, NewPayment, PayRow, PaymentRow};
+use crate::db::sessions::SessionRow;
+use crate::io::table::{self, Cells, Column, Header, Problems, ReadOptions, Schema};
+use crate::model::application::Status;
+use crate::model::date::parse_datetime;
+use crate::model::fee::{self, FeeRule};
+use crate::model::level::Level;
+use crate::model::money::Fen;
+use crate::model::payment::{
+    self, Finding, Kind, Order, PayResult, Payable, ReconApp, StatementLine,
+};
+
+pub const GATEWAY: Schema = Schema {
+    what: "payments (缴费记录)",
+    columns: &[
+        Column::req("order_no", "支付单号", "order_no").aka(&["订单号", "支付订单号", "交易单号"]),
+        Column::req("registration_no", "报名序号", "registration_no").aka(&["报名号"]),
+        Column::req("amount", "金额", "amount").aka(&["支付金额", "缴费金额"]),
+        Column::opt("paid_at", "支付时间", "paid_at").aka(&["缴费时间", "交易时间"]),
+        Column::opt("channel", "支付网关", "channel").aka(&["支付方式", "支付渠道"]),
+        Column::req("result", "支付结果", "result").aka(&["支付状态", "订单状态"]),
+    ],
+};
+
+pub const STATEMENT: Schema = Schema {
+    what: "statement (对账单)",
+    columns: &[
+        Column::req("order_no", "支付单号", "order_no").aka(&[
+            "订单号",
+            "商户订单号",
+            "支付订单号",
+        ]),
+        Column::req("amount", "金额", "amount").aka(&["交易金额", "入账金额"]),
+        Column::opt("paid_at", "交易时间", "paid_at").aka(&["入账时间", "支付时间"]),
+    ],
+};
+
+pub async fn run(g: &GlobalArgs, cmd: &PaymentsCommand) -> Result<()> {
+    match cmd {
+        PaymentsCommand::Reconcile {
+            gateway,
+            statement,
+            out,
+        } => reconcile(g, gateway, statement.as_deref(), out).await,
+        PaymentsCommand::Expire { confirm } => expire(g, confirm).await,
+        PaymentsCommand::MarkPaid {
+            registration_no,
+            order,
+            amount,
+            paid_at,
+            channel,
+            reason,
+            statement,
+            gateway,
+            confirm,
+        } => match (registration_no, statement) {
+            (Some(no), _) => {
+                let counter = Counter {
+                    registration_no: no.trim().to_string(),
+                    order: order.as_deref().map(str::trim).unwrap_or_default(),
+                    amount: amount.as_deref().unwrap_or_default(),
+                    paid_at: paid_at.as_deref(),
+                    channel,
+                    reason: reason.as_deref().map(str::trim).unwrap_or_default(),
+                };
+                mark_paid_counter(g, &counter, confirm).await
+            }
+            (None, Some(st)) => {
+                mark_paid_statement(g, st, gateway.as_deref(), reason.as_deref(), confirm).await
+            }
+            (None, None) => bail!("name an application (报名序号) or --statement FILE"),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// reading the gateway's export and the statement
+
+/// The orders of a gateway export, each with its line.
+pub struct GatewayFile {
+    pub header: Header,
+    pub orders: Vec<(usize, Order)>,
+}
+
+pub fn read_gateway(path: &Path, opts: &ReadOptions) -> Result<GatewayFile> {
+    let mut problems = Problems::default();
+    let mut orders = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let header = table::read(path, opts, GATEWAY, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        let order_no = c.code("order_no", true);
+        let registration_no = c.code("registration_no", true);
+        let amount = c.get("amount", true, table::amount);
+        let paid_at = c.get("paid_at", false, table::datetime);
+        let channel = c.text("channel", false).unwrap_or_default();
+        let result = c.get("result", true, |v| {
+            let t = table::text(v)?;
+            PayResult::parse(&t).ok_or_else(|| {
+                format!("expected 成功, 失败 or 处理中 (success, failed, pending), found \"{t}\"")
+            })
+        });
+        if let Some(a) = amount
+            && a.0 <= 0
+        {
+            c.problem(
+                "amount",
+                format!("expected an amount above zero, found {a}"),
+            );
+        }
+        let line = c.line();
+        if let Some(no) = &order_no {
+            match seen.get(no) {
+                Some(first) => c.problem(
+                    "order_no",
+                    format!("{no} is also on line {first}: one row per order"),
+                ),
+                None => {
+                    seen.insert(no.clone(), line);
+                }
+            }
+        }
+        if let (true, Some(order_no), Some(registration_no), Some(amount), Some(result)) =
+            (c.ok(), order_no, registration_no, amount, result)
+        {
+            orders.push((
+                line,
+                Order {
+                    order_no,
+                    registration_no,
+                    amount,
+                    paid_at,
+                    channel,
+                    result,
+                    applied: false,
+                },
+            ));
+        }
+    })
+    .map_err(rejected_from)?;
+    reject_if_any(&header, problems, Vec::new())?;
+    warn_unknown(&header);
+    Ok(GatewayFile { header, orders })
+}
+
+pub fn read_statement(path: &Path) -> Result<Vec<StatementLine>> {
+    let mut problems = Problems::default();
+    let mut lines = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let header = table::read(path, &ReadOptions::default(), STATEMENT, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        let order_no = c.code("order_no", true);
+        let amount = c.get("amount", true, table::amount);
+        let paid_at = c.get("paid_at", false, table::datetime);
+        let line = c.line();
+        if let Some(no) = &order_no {
+            match seen.get(no) {
+                Some(first) => c.problem(
+                    "order_no",
+                    format!("{no} is also on line {first}: one line per order"),
+                ),
+                None => {
+                    seen.insert(no.clone(), line);
+                }
+            }
+        }
+        let place = row.header().at_row(line);
+        if let (true, Some(order_no), Some(amount)) = (c.ok(), order_no, amount) {
+            lines.push(StatementLine {
+                place,
+                order_no,
+                amount,
+                paid_at,
+            });
+        }
+    })
+    .map_err(rejected_from)?;
+    reject_if_any(&header, problems, Vec::new())?;
+    Ok(lines)
+}
+
+fn warn_unknown(header: &Header) {
+    if !header.unknown.is_empty() {
+        eprintln!(
+            "warning: {}: ignored columns that {} files do not have: {}",
+            header.source.file,
+            header.schema.what,
+            header.unknown.join(", ")
+        );
+    }
+}
+
+/// A stored payment as the model sees it.
+fn order_of(p: &PaymentRow) -> Order {
+    Order {
+        order_no: p.order_no.clone(),
+        registration_no: p.registration_no.clone(),
+        amount: Fen(p.amount_fen),
+        paid_at: p.paid_at(),
+        channel: p.channel.clone(),
+        result: PayResult::parse(&p.result).unwrap_or(PayResult::Pending),
+        applied: p.applied_batch.is_some(),
+    }
+}
+
+/// A file order that names another application or amount than the stored one: the same
+/// order number cannot mean two payments.
+fn conflict(stored: &PaymentRow, o: &Order) -> Option<String> {
+    (stored.registration_no != o.registration_no || stored.amount_fen != o.amount.0).then(|| {
+        format!(
+            "order {} is stored for 报名序号 {} with {} (batch {}); this file says {} with {}",
+            o.order_no,
+            stored.registration_no,
+            Fen(stored.amount_fen),
+            stored.batch_id,
+            o.registration_no,
+            o.amount
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// fees due
+
+/// Each application's fee due: its subjects' fees on the day of its approval. Computed once
+/// per distinct (area, level, qualification, subjects, day).
+pub fn fees_due(rows: &[PayRow], rules: &[FeeRule], province: &str) -> Vec<Option<Fen>> {
+    let mut cache: HashMap<(&str, &str, &str, &str, NaiveDate), Option<Fen>> = HashMap::new();
+    rows.iter()
+        .map(|r| {
+            let on = r.approved_on()?;
+            let level = Level::parse(&r.level)?;
+            *cache
+                .entry((&r.exam_area, &r.level, &r.qualification, &r.subjects, on))
+                .or_insert_with(|| {
+                    fee::due(
+                        rules,
+                        province,
+                        &r.exam_area,
+                        level,
+                        &r.qualification,
+                        &r.subjects,
+                        on,
+                    )
+                    .ok()
+                    .map(|(total, _)| total)
+                })
+        })
+        .collect()
+}
+
+fn status_of(r: &PayRow) -> Status {
+    Status::parse(&r.status).unwrap_or(Status::Submitted)
+}
+
+/// What the payments commands read of a session.
+struct Books {
+    rows: Vec<PayRow>,
+    due: Vec<Option<Fen>>,
+    by_no: HashMap<String, usize>,
+    payments: Vec<PaymentRow>,
+}
+
+impl Books {
+    async fn load(tx: &mut Tx, session: &SessionRow) -> Result<Books> {
+        let rows = tx.pay_rows(session.id).await?;
+        let rules = tx.fees(session.id).await?;
+        let due = fees_due(&rows, &rules, &session.province);
+        let by_no = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.registration_no.clone(), i))
+            .collect();
+        let payments = tx.payments(session.id).await?;
+        Ok(Books {
+            rows,
+            due,
+            by_no,
+            payments,
+        })
+    }
+
+    fn payables(&self) -> HashMap<String, Payable> {
+        self.rows
+            .iter()
+            .zip(&self.due)
+            .map(|(r, d)| {
+                (
+                    r.registration_no.clone(),
+                    Payable {
+                        status: status_of(r),
+                        fee_due: *d,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn recon_apps(&self) -> BTreeMap<String, ReconApp> {
+        self.rows
+            .iter()
+            .zip(&self.due)
+            .map(|(r, d)| {
+                (
+                    r.registration_no.clone(),
+                    ReconApp {
+                        registration_no: r.registration_no.clone(),
+                        name: r.name.clone(),
+                        id_number: r.id_number.clone(),
+                        exam_area: r.exam_area.clone(),
+                        qualification: r.qualification.clone(),
+                        status: status_of(r),
+                        fee_due: *d,
+                        paid_by: r.paid_by.clone(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Stored orders, overlaid with a gateway file's (which may be newer); a file order that
+    /// contradicts a stored one is refused.
+    fn orders_with(&self, file: Option<&GatewayFile>) -> Result<BTreeMap<String, Order>> {
+        let mut orders: BTreeMap<String, Order> = self
+            .payments
+            .iter()
+            .map(|p| (p.order_no.clone(), order_of(p)))
+            .collect();
+        let stored: HashMap<&str, &PaymentRow> = self
+            .payments
+            .iter()
+            .map(|p| (p.order_no.as_str(), p))
+            .collect();
+        if let Some(f) = file {
+            let mut problems = Vec::new();
+            for (line, o) in &f.orders {
+                match stored.get(o.order_no.as_str()) {
+                    Some(s) => {
+                        if let Some(c) = conflict(s, o) {
+                            problems.push(format!("{}: {c}", f.header.at_row(*line)));
+                        } else if s.source == "gateway" {
+                            let e = orders.get_mut(&o.order_no).expect("stored");
+                            e.result = o.result;
+                            e.paid_at = o.paid_at.or(e.paid_at);
+                            e.channel = o.channel.clone();
+                        }
+                    }
+                    None => {
+                        orders.insert(o.order_no.clone(), o.clone());
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                return Err(Rejected {
+                    what: f.header.source.file.clone(),
+                    problems,
+                }
+                .into());
+            }
+        }
+        Ok(orders)
+    }
+}
+
+/// `order P1 · 50.00 · 支付宝 · 2026-08-21 10:00:00`, as the journal names a payment.
+fn describe(o: &Order) -> String {
+    let mut s = format!("order {} · {}", o.order_no, o.amount);
+    if !o.channel.is_empty() {
+        s.push_str(&format!(" · {}", o.channel));
+    }
+    if let Some(t) = o.paid_at {
+        s.push_str(&format!(" · {}", t.format("%Y-%m-%d %H:%M:%S")));
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// import payments
+
+#[derive(Serialize)]
+struct Left {
+    order_no: String,
+    registration_no: String,
+    amount: Fen,
+    result: PayResult,
+    why: String,
+}
+
+#[derive(Serialize)]
+struct ImportReport<'a> {
+    import: &'static str,
+    session: &'a str,
+    file: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    rows: usize,
+    added: usize,
+    changed: usize,
+    unchanged: usize,
+    /// Applications this import made paid.
+    paid: usize,
+    /// Payments of this file that did not make an application paid, with why.
+    left: Vec<Left>,
+}
+
+pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
+    let file = read_gateway(&args.file, &args.read.options())?;
+    let db = connect(g).await?;
+    let mut tx = db.begin_write().await?;
+    let session = current_session(&mut tx, g).await?;
+    tx.lock_session(session.id).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    let stored: HashMap<&str, usize> = books
+        .payments
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.order_no.as_str(), i))
+        .collect();
+
+    // Compare each order with what is stored.
+    let mut orders: Vec<Order> = books.payments.iter().map(order_of).collect();
+    let mut candidates = Vec::new();
+    let mut new_orders = Vec::new();
+    let mut changed_orders = Vec::new();
+    let mut problems = Vec::new();
+    let mut diff = Diff::default();
+    for (line, o) in &file.orders {
+        match stored.get(o.order_no.as_str()) {
+            None => {
+                diff.added.push(o.order_no.clone());
+                candidates.push(orders.len());
+                new_orders.push(orders.len());
+                orders.push(o.clone());
+            }
+            Some(&i) => {
+                let s = &books.payments[i];
+                if let Some(c) = conflict(s, o) {
+                    problems.push(format!("{}: {c}", file.header.at_row(*line)));
+                    continue;
+                }
+                let before = &orders[i];
+                // A payment recorded by hand stays as the office recorded it; the gateway may
+                // still call it pending.
+                let differs = s.source == "gateway"
+                    && (before.result != o.result
+                        || before.channel != o.channel
+                        || (o.paid_at.is_some() && before.paid_at != o.paid_at));
+                if !differs {
+                    diff.unchanged += 1;
+                    continue;
+                }
+                if before.applied && o.result != PayResult::Success {
+                    problems.push(format!(
+                        "{}: order {} made {} paid, and the gateway now says {}: ask the gateway, then record the outcome by hand",
+                        file.header.at_row(*line),
+                        o.order_no,
+                        o.registration_no,
+                        o.result.zh()
+                    ));
+                    continue;
+                }
+                let mut fields = Vec::new();
+                if before.result != o.result {
+                    fields.push(format!(
+                        "支付结果: {} -> {}",
+                        before.result.zh(),
+                        o.result.zh()
+                    ));
+                }
+                if before.channel != o.channel {
+                    fields.push(format!("支付网关: {} -> {}", before.channel, o.channel));
+                }
+                if o.paid_at.is_some() && before.paid_at != o.paid_at {
+                    fields.push("支付时间".to_string());
+                }
+                diff.row(o.order_no.clone(), Some(fields));
+                let applied = before.applied;
+                orders[i] = Order {
+                    applied,
+                    ..o.clone()
+                };
+                if !applied {
+                    candidates.push(i);
+                }
+                changed_orders.push(i);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Rejected {
+            what: format!("{}: nothing was imported", file.header.source.file),
+            problems,
+        }
+        .into());
+    }
+    let (applied, left) = payment::settle(&orders, &candidates, &books.payables());
+
+    let mut report = ImportReport {
+        import: "payments",
+        session: &session.code,
+        file: args.file.display().to_string(),
+        dry_run: args.change.dry_run,
+        batch: None,
+        rows: file.orders.len(),
+        added: diff.added.len(),
+        changed: diff.changed.len(),
+        unchanged: diff.unchanged,
+        paid: applied.len(),
+        left: left
+            .iter()
+            .map(|(i, why)| Left {
+                order_no: orders[*i].order_no.clone(),
+                registration_no: orders[*i].registration_no.clone(),
+                amount: orders[*i].amount,
+                result: orders[*i].result,
+                why: why.clone(),
+            })
+            .collect(),
+    };
+    let writes = !diff.added.is_empty() || !diff.changed.is_empty();
+    if !args.change.dry_run && writes {
+        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let batch = tx
+            .create_batch(session.id, "payments", &g.operator(), &command, now(), None)
+            .await?;
+        let app_id = |no: &str| books.by_no.get(no).map(|&i| books.rows[i].id);
+        let new: Vec<NewPayment> = new_orders
+            .iter()
+            .map(|&i| {
+                let o = &orders[i];
+                NewPayment {
+                    order_no: o.order_no.clone(),
+                    registration_no: o.registration_no.clone(),
+                    application_id: app_id(&o.registration_no),
+                    amount_fen: o.amount.0,
+                    paid_at: o.paid_at,
+                    channel: o.channel.clone(),
+                    result: o.result.as_str(),
+                    source: "gateway",
+                    evidence: String::new(),
+                }
+            })
+            .collect();
+        let new_ids = tx.insert_payments(session.id, batch, &new).await?;
+        let mut id_of: HashMap<usize, i64> = new_orders.iter().copied().zip(new_ids).collect();
+        for &i in &changed_orders {
+            let o = &orders[i];
+            let id = books.payments[i].id;
+            tx.update_payment(id, batch, o.result.as_str(), o.paid_at, &o.channel)
+                .await?;
+            id_of.insert(i, id);
+        }
+        let reason = format!("payment imported from {}", file.header.source.file);
+        let mut moves = Vec::with_capacity(applied.len());
+        let mut journal: Vec<JournalEntry> = Vec::with_capacity(applied.len());
+        for &i in &applied {
+            let o = &orders[i];
+            let r = &books.rows[books.by_no[&o.registration_no]];
+            moves.push((r.id, r.version));
+            journal.push((r.id, "payment", None, Some(describe(o)), reason.clone()));
+        }
+        let (moved, missed) = tx
+            .transition(batch, &moves, "approved", "paid", &reason, "")
+            .await?;
+        if !missed.is_empty() {
+            bail!(
+                "{} applications changed during the import; nothing was imported, run it again",
+                missed.len()
+            );
+        }
+        tx.journal_many(batch, &journal).await?;
+        let applied_ids: Vec<i64> = applied.iter().map(|i| id_of[i]).collect();
+        tx.set_applied(batch, &applied_ids).await?;
+        tx.set_batch_summary(
+            batch,
+            &format!(
+                "import {}: {} orders added, {} changed, {} unchanged; {moved} paid",
+                file.header.source.file,
+                diff.added.len(),
+                diff.changed.len(),
+                diff.unchanged
+            ),
+        )
+        .await?;
+        record_import(
+            &mut tx,
+            session.id,
+            "payments",
+            &args.file,
+            &g.operator(),
+            &diff,
+        )
+        .await?;
+        tx.commit().await?;
+        report.batch = Some(batch);
+    } else {
+        drop(tx);
+    }
+    db.close().await;
+
+    if g.json {
+        return print_json(&report);
+    }
+    let from = match &file.header.source.sheet {
+        Some(sheet) => format!("{}[{sheet}]", file.header.source.file),
+        None => file.header.source.file.clone(),
+    };
+    let (verb, add, change, pay) = if report.dry_run {
+        (
+            "dry run, nothing written",
+            "would add",
+            "would change",
+            "would make paid",
+        )
+    } else {
+        ("imported", "added", "changed", "made paid")
+    };
+    println!(
+        "payments (缴费记录) {from} into {}: {verb}: {} orders: {add} {}, {change} {}, unchanged {}; {pay} {} applications",
+        report.session, report.rows, report.added, report.changed, report.unchanged, report.paid
+    );
+    if report.dry_run || args.verbose {
+        for c in &diff.changed {
+            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+        }
+    }
+    if !report.left.is_empty() {
+        const SHOWN: usize = 30;
+        println!(
+            "{} payments of this file did not make an application paid (see kaowu payments reconcile):",
+            report.left.len()
+        );
+        for l in report
+            .left
+            .iter()
+            .take(if args.verbose { usize::MAX } else { SHOWN })
+        {
+            println!(
+                "  {} {} {} {}: {}",
+                l.order_no,
+                l.registration_no,
+                l.amount,
+                l.result.zh(),
+                l.why
+            );
+        }
+        if !args.verbose && report.left.len() > SHOWN {
+            println!(
+                "  ... and {} more (--verbose lists all)",
+                report.left.len() - SHOWN
+            );
+        }
+    }
+    if let Some(b) = report.batch {
+        println!("batch {b}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// reconcile
+
+/// A finding as the workbook and `--json` show it.
+#[derive(Debug, Serialize)]
+struct FindingView {
+    kind: Kind,
+    registration_no: String,
+    name: String,
+    id_number: String,
+    exam_area: String,
+    qualification: String,
+    status: Option<Status>,
+    fee_due: Option<Fen>,
+    order_no: String,
+    amount: Option<Fen>,
+    paid_at: Option<NaiveDateTime>,
+    channel: String,
+    gateway_result: Option<PayResult>,
+    statement_line: Option<String>,
+    kept_order: Option<String>,
+    note: String,
+}
+
+fn view(f: &Finding, apps: &BTreeMap<String, ReconApp>) -> FindingView {
+    let app = f.registration_no.as_ref().and_then(|n| apps.get(n));
+    let m = f.money.as_ref();
+    FindingView {
+        kind: f.kind,
+        registration_no: f.registration_no.clone().unwrap_or_default(),
+        name: app.map(|a| a.name.clone()).unwrap_or_default(),
+        id_number: app.map(|a| a.id_number.clone()).unwrap_or_default(),
+        exam_area: app.map(|a| a.exam_area.clone()).unwrap_or_default(),
+        qualification: app.map(|a| a.qualification.clone()).unwrap_or_default(),
+        status: app.map(|a| a.status),
+        fee_due: app.and_then(|a| a.fee_due),
+        order_no: m.map(|m| m.order_no.clone()).unwrap_or_default(),
+        amount: m.map(|m| m.amount),
+        paid_at: m.and_then(|m| m.paid_at),
+        channel: m.map(|m| m.channel.clone()).unwrap_or_default(),
+        gateway_result: m.and_then(|m| m.gateway_result),
+        statement_line: m.and_then(|m| m.place.clone()),
+        kept_order: f.kept_order.clone(),
+        note: f.note.clone(),
+    }
+}
+
+const FINDING_HEADER: [&str; 16] = [
+    "序号",
+    "报名序号",
+    "姓名",
+    "证件号码",
+    "考区",
+    "报考资格",
+    "申请状态",
+    "应缴金额",
+    "支付单号",
+    "金额",
+    "支付时间",
+    "支付网关",
+    "支付平台状态",
+    "对账单行",
+    "保留支付单号",
+    "说明",
+];
+const FINDING_WIDTHS: [f64; 16] = [
+    6.0, 13.0, 8.0, 20.0, 7.0, 22.0, 10.0, 10.0, 22.0, 10.0, 19.0, 9.0, 12.0, 26.0, 22.0, 48.0,
+];
+
+/// Saves a workbook beside its place and moves it there, so that a reader never sees half.
+pub fn save_atomic(wb: &mut Workbook, out: &Path) -> Result<()> {
+    let tmp = out.with_extension("xlsx.part");
+    wb.save(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+fn excel_time(t: NaiveDateTime) -> Result<rust_xlsxwriter::ExcelDateTime> {
+    Ok(rust_xlsxwriter::ExcelDateTime::parse_from_str(
+        &t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )?)
+}
+
+fn write_workbook(
+    out: &Path,
+    session: &SessionRow,
+    sources: &[(&str, String)],
+    views: &[FindingView],
+) -> Result<()> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
+    let money = Format::new().set_num_format("#,##0.00");
+    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let yuan = |f: Fen| f.0 as f64 / 100.0;
+
+    let ws = wb.add_worksheet().set_name("汇总")?;
+    ws.write_string_with_format(0, 0, "缴费对账", &bold)?;
+    ws.write_string(1, 0, "考试批次")?;
+    ws.write_string(1, 1, format!("{} {}", session.code, session.name))?;
+    let mut r = 2;
+    for (label, file) in sources {
+        ws.write_string(r, 0, *label)?;
+        ws.write_string(r, 1, file)?;
+        r += 1;
+    }
+    r += 1;
+    for (c, h) in ["核对项", "笔数", "金额合计", "说明"].iter().enumerate() {
+        ws.write_string_with_format(r, c as u16, *h, &bold)?;
+    }
+    for kind in Kind::ALL {
+        r += 1;
+        let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
+        let total: i64 = of.iter().filter_map(|v| v.amount).map(|a| a.0).sum();
+        ws.write_string(r, 0, kind.zh())?;
+        ws.write_number(r, 1, of.len() as f64)?;
+        ws.write_number_with_format(r, 2, yuan(Fen(total)), &money)?;
+        ws.write_string(r, 3, kind.describe())?;
+    }
+    ws.set_column_width(0, 16)?;
+    ws.set_column_width(1, 40)?;
+    ws.set_column_width(2, 12)?;
+    ws.set_column_width(3, 48)?;
+
+    for kind in Kind::ALL {
+        let ws = wb.add_worksheet().set_name(kind.zh())?;
+        for (c, h) in FINDING_HEADER.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            ws.set_column_width(c as u16, FINDING_WIDTHS[c])?;
+        }
+        let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
+        for (i, v) in of.iter().enumerate() {
+            let r = i as u32 + 1;
+            ws.write_number(r, 0, (i + 1) as f64)?;
+            ws.write_string(r, 1, &v.registration_no)?;
+            ws.write_string(r, 2, &v.name)?;
+            ws.write_string(r, 3, &v.id_number)?;
+            ws.write_string(r, 4, &v.exam_area)?;
+            ws.write_string(r, 5, &v.qualification)?;
+            ws.write_string(
+                r,
+                6,
+                v.status.map_or(
+                    if v.registration_no.is_empty() {
+                        ""
+                    } else {
+                        "无此报名"
+                    },
+                    |s| s.zh(),
+                ),
+            )?;
+            if let Some(d) = v.fee_due {
+                ws.write_number_with_format(r, 7, yuan(d), &money)?;
+            }
+            ws.write_string(r, 8, &v.order_no)?;
+            if let Some(a) = v.amount {
+                ws.write_number_with_format(r, 9, yuan(a), &money)?;
+            }
+            if let Some(t) = v.paid_at {
+                ws.write_datetime_with_format(r, 10, &excel_time(t)?, &time)?;
+            }
+            ws.write_string(r, 11, &v.channel)?;
+            ws.write_string(r, 12, v.gateway_result.map_or("无此订单", PayResult::zh))?;
+            ws.write_string(r, 13, v.statement_line.as_deref().unwrap_or(""))?;
+            ws.write_string(r, 14, v.kept_order.as_deref().unwrap_or(""))?;
+            ws.write_string(r, 15, &v.note)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofilter(
+            0,
+            0,
+            of.len().max(1) as u32,
+            FINDING_HEADER.len() as u16 - 1,
+        )?;
+    }
+    save_atomic(&mut wb, out)
+}
+
+#[derive(Serialize)]
+struct ReconReport {
+    session: String,
+    gateway: String,
+    statement: Option<String>,
+    gateway_orders: usize,
+    statement_lines: Option<usize>,
+    workbook: String,
+    counts: BTreeMap<Kind, usize>,
+    findings: Vec<FindingView>,
+}
+
+async fn reconcile(
+    g: &GlobalArgs,
+    gateway: &Path,
+    statement: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
+    let file = read_gateway(gateway, &ReadOptions::default())?;
+    let lines = statement.map(read_statement).transpose()?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    drop(tx);
+    db.close().await;
+    let orders = books.orders_with(Some(&file))?;
+    let apps = books.recon_apps();
+    let findings = payment::reconcile(&apps, &orders, lines.as_deref());
+    let views: Vec<FindingView> = findings.iter().map(|f| view(f, &apps)).collect();
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let workbook = out.join("reconcile.xlsx");
+    let mut sources = vec![("支付平台订单", gateway.display().to_string())];
+    if let Some(s) = statement {
+        sources.push(("对账单", s.display().to_string()));
+    }
+    write_workbook(&workbook, &session, &sources, &views)?;
+
+    let counts: BTreeMap<Kind, usize> = Kind::ALL
+        .iter()
+        .map(|k| (*k, views.iter().filter(|v| v.kind == *k).count()))
+        .collect();
+    let missed = counts[&Kind::Missed];
+    let report = ReconReport {
+        session: session.code.clone(),
+        gateway: gateway.display().to_string(),
+        statement: statement.map(|s| s.display().to_string()),
+        gateway_orders: file.orders.len(),
+        statement_lines: lines.as_ref().map(Vec::len),
+        workbook: workbook.display().to_string(),
+        counts,
+        findings: views,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "reconciled session {}: {} gateway orders{}",
+        report.session,
+        report.gateway_orders,
+        report
+            .statement_lines
+            .map_or(" (no statement)".to_string(), |n| format!(
+                ", {n} statement lines"
+            ))
+    );
+    let mut t = text_table(&["核对项", "finding", "笔数", "金额"]);
+    for kind in Kind::ALL {
+        if statement.is_none() && kind == Kind::PaidNotInStatement {
+            continue;
+        }
+        let of = report.findings.iter().filter(|v| v.kind == kind);
+        let total: i64 = of.clone().filter_map(|v| v.amount).map(|a| a.0).sum();
+        t.add_row(vec![
+            kind.zh().to_string(),
+            kind.describe().to_string(),
+            report.counts[&kind].to_string(),
+            Fen(total).to_string(),
+        ]);
+    }
+    println!("{t}");
+    for v in report.findings.iter().take(20) {
+        println!(
+            "  {} {} {} {}: {}",
+            v.kind.zh(),
+            if v.registration_no.is_empty() {
+                "-"
+            } else {
+                &v.registration_no
+            },
+            v.order_no,
+            v.amount.map(|a| a.to_string()).unwrap_or_default(),
+            v.note
+        );
+    }
+    if report.findings.len() > 20 {
+        println!(
+            "  ... and {} more in the workbook",
+            report.findings.len() - 20
+        );
+    }
+    println!("wrote {}", report.workbook);
+    if missed > 0 {
+        match statement {
+            Some(s) => println!(
+                "mark the {missed} 掉单 paid, each with its statement line as evidence:\n  kaowu payments mark-paid --statement {} --gateway {} --yes",
+                s.display(),
+                gateway.display()
+            ),
+            None => println!(
+                "{missed} successful orders are not imported: kaowu import payments {}",
+                gateway.display()
+            ),
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// expire
+
+async fn expire(g: &GlobalArgs, confirm: &crate::cli::Confirm) -> Result<()> {
+    let what = "payments expire";
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let Some(closes) = session.payment_closes else {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "session {} has no payment window: set it with kaowu session set --payment-closes \"2026-09-05 23:59\"",
+                session.code
+            ),
+        )
+        .into());
+    };
+    if now() <= closes {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "the payment window of session {} closes at {closes}; nothing expires before then",
+                session.code
+            ),
+        )
+        .into());
+    }
+    let books = Books::load(&mut tx, &session).await?;
+    drop(tx);
+    let waiting: usize = {
+        let mut seen = std::collections::HashSet::new();
+        for p in &books.payments {
+            if p.result != "failed"
+                && p.applied_batch.is_none()
+                && let Some(&i) = books.by_no.get(&p.registration_no)
+                && status_of(&books.rows[i]) == Status::Approved
+            {
+                seen.insert(i);
+            }
+        }
+        seen.len()
+    };
+    let reason = format!(
+        "payment window closed at {}",
+        closes.format("%Y-%m-%d %H:%M")
+    );
+    let mut plan = DecisionPlan::default();
+    for r in &books.rows {
+        if status_of(r) == Status::Approved {
+            plan.moves.push(Move {
+                id: r.id,
+                version: r.version,
+                registration_no: r.registration_no.clone(),
+                name: r.name.clone(),
+                exam_area: r.exam_area.clone(),
+                qualification: r.qualification.clone(),
+                from: Status::Approved,
+                to: Status::Expired,
+                reason: reason.clone(),
+                forced: false,
+            });
+        }
+    }
+    if waiting > 0 {
+        eprintln!(
+            "warning: {waiting} of these applications have a gateway order that did not make them paid \
+             (pending, or a wrong amount); kaowu payments reconcile with the statement first finds any 掉单"
+        );
+    }
+    carry_out(g, &db, &session, "expire", plan, confirm).await
+}
+
+// ---------------------------------------------------------------------------------------
+// mark-paid
+
+struct Counter<'a> {
+    registration_no: String,
+    order: &'a str,
+    amount: &'a str,
+    paid_at: Option<&'a str>,
+    channel: &'a str,
+    reason: &'a str,
+}
+
+/// One application to mark paid, as previewed.
+struct Marking {
+    id: i64,
+    version: i64,
+    registration_no: String,
+    name: String,
+    from: Status,
+    order: Order,
+    /// A stored order to confirm, else a new payment.
+    stored: Option<i64>,
+    source: &'static str,
+    evidence: String,
+}
+
+async fn mark_paid_counter(
+    g: &GlobalArgs,
+    c: &Counter<'_>,
+    confirm: &crate::cli::Confirm,
+) -> Result<()> {
+    let what = format!("payments mark-paid {}", c.registration_no);
+    let mut problems = Vec::new();
+    if c.order.is_empty() {
+        problems.push("--order: the order or receipt number (支付单号) is required".to_string());
+    }
+    if c.reason.is_empty() {
+        problems.push("--reason: say why (e.g. the counter receipt), for the journal".to_string());
+    }
+    let amount = Fen::parse_yuan(c.amount).filter(|a| a.0 > 0);
+    if amount.is_none() {
+        problems.push(format!(
+            "--amount: expected an amount in yuan like 50.00, found \"{}\"",
+            c.amount
+        ));
+    }
+    let paid_at = match c.paid_at {
+        Some(t) => {
+            let p = parse_datetime(t);
+            if p.is_none() {
+                problems.push(format!(
+                    "--paid-at: expected a date and time like 2026-08-25 10:30, found \"{t}\""
+                ));
+            }
+            p
+        }
+        None => Some(now()),
+    };
+    if !problems.is_empty() {
+        return Err(Rejected { what, problems }.into());
+    }
+    let (amount, order_no) = (
+        amount.expect("checked"),
+        crate::model::text::fold_ascii(c.order),
+    );
+
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    drop(tx);
+    let Some(&i) = books.by_no.get(&c.registration_no) else {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "no application {} in session {}",
+                c.registration_no, session.code
+            ),
+        )
+        .into());
+    };
+    let r = &books.rows[i];
+    let status = status_of(r);
+    let refuse = |p: String| -> Result<()> { Err(Rejected::one(what.clone(), p).into()) };
+    match status {
+        Status::Approved | Status::Expired => {}
+        Status::Paid | Status::Seated => {
+            return refuse(format!(
+                "{} is already paid by order {}; a second payment goes to the refund list",
+                r.registration_no,
+                r.paid_by.as_deref().unwrap_or("(not recorded)")
+            ));
+        }
+        other => {
+            return refuse(format!(
+                "{} is {other} ({}); only an approved (or expired) application can be paid",
+                r.registration_no,
+                other.zh()
+            ));
+        }
+    }
+    match books.due[i] {
+        None => {
+            return refuse(format!(
+                "{} has no fee due: a subject of it has no fee row on its approval day; see kaowu applications show {}",
+                r.registration_no, r.registration_no
+            ));
+        }
+        Some(due) if due != amount => {
+            return refuse(format!(
+                "--amount {amount} is not the fee due {due}; see kaowu applications show {}",
+                r.registration_no
+            ));
+        }
+        Some(_) => {}
+    }
+    let stored = books.payments.iter().find(|p| p.order_no == order_no);
+    if let Some(p) = stored
+        && p.registration_no != r.registration_no
+    {
+        return refuse(format!(
+            "order {order_no} is stored for {} (batch {}); an order pays one application",
+            p.registration_no, p.batch_id
+        ));
+    }
+    if let Some(p) = stored
+        && p.amount_fen != amount.0
+    {
+        return refuse(format!(
+            "order {order_no} is stored with {}, not {amount}",
+            Fen(p.amount_fen)
+        ));
+    }
+    let marking = Marking {
+        id: r.id,
+        version: r.version,
+        registration_no: r.registration_no.clone(),
+        name: r.name.clone(),
+        from: status,
+        order: Order {
+            order_no,
+            registration_no: r.registration_no.clone(),
+            amount,
+            paid_at,
+            channel: c.channel.trim().to_string(),
+            result: PayResult::Success,
+            applied: true,
+        },
+        stored: stored.map(|p| p.id),
+        source: "counter",
+        evidence: c.reason.to_string(),
+    };
+    let reason = format!("marked paid by hand: {}", c.reason);
+    carry_out_marking(g, &db, &session, vec![marking], &reason, confirm).await
+}
+
+async fn mark_paid_statement(
+    g: &GlobalArgs,
+    statement: &Path,
+    gateway: Option<&Path>,
+    reason: Option<&str>,
+    confirm: &crate::cli::Confirm,
+) -> Result<()> {
+    let lines = read_statement(statement)?;
+    let file = gateway
+        .map(|p| read_gateway(p, &ReadOptions::default()))
+        .transpose()?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    drop(tx);
+    let orders = books.orders_with(file.as_ref())?;
+    let apps = books.recon_apps();
+    let stored: HashMap<&str, i64> = books
+        .payments
+        .iter()
+        .map(|p| (p.order_no.as_str(), p.id))
+        .collect();
+    let mut markings = Vec::new();
+    for f in payment::reconcile(&apps, &orders, Some(&lines)) {
+        let (Kind::Missed, Some(m), Some(no)) = (f.kind, &f.money, &f.registration_no) else {
+            continue;
+        };
+        let r = &books.rows[books.by_no[no]];
+        let o = &orders[&m.order_no];
+        markings.push(Marking {
+            id: r.id,
+            version: r.version,
+            registration_no: no.clone(),
+            name: r.name.clone(),
+            from: status_of(r),
+            order: Order {
+                amount: m.amount,
+                paid_at: m.paid_at,
+                result: PayResult::Success,
+                applied: true,
+                ..o.clone()
+            },
+            stored: stored.get(m.order_no.as_str()).copied(),
+            source: "statement",
+            evidence: format!(
+                "statement line {} (the gateway said {})",
+                m.place.as_deref().unwrap_or_default(),
+                m.gateway_result.map_or("nothing", PayResult::zh)
+            ),
+        });
+    }
+    let mut why = format!("掉单: paid in statement {}", statement.display());
+    if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+        why.push_str(&format!("; {r}"));
+    }
+    carry_out_marking(g, &db, &session, markings, &why, confirm).await
+}
+
+#[derive(Serialize)]
+struct MarkReport {
+    session: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    to_change: usize,
+    changed: usize,
+    applications: Vec<MarkedView>,
+}
+
+#[derive(Serialize)]
+struct MarkedView {
+    registration_no: String,
+    name: String,
+    from: Status,
+    order_no: String,
+    amount: Fen,
+    evidence: String,
+}
+
+/// Previews, asks, and marks the applications paid in one batch.
+async fn carry_out_marking(
+    g: &GlobalArgs,
+    db: &crate::db::Db,
+    session: &SessionRow,
+    markings: Vec<Marking>,
+    reason: &str,
+    confirm: &crate::cli::Confirm,
+) -> Result<()> {
+    let mut report = MarkReport {
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        to_change: markings.len(),
+        changed: 0,
+        applications: markings
+            .iter()
+            .map(|m| MarkedView {
+                registration_no: m.registration_no.clone(),
+                name: m.name.clone(),
+                from: m.from,
+                order_no: m.order.order_no.clone(),
+                amount: m.order.amount,
+                evidence: m.evidence.clone(),
+            })
+            .collect(),
+    };
+    if markings.is_empty() {
+        if g.json {
+            return print_json(&report);
+        }
+        println!("nothing to mark paid");
+        return Ok(());
+    }
+    if !g.json || confirm.dry_run {
+        let mut text = format!(
+            "mark-paid: {} applications {} paid\n",
+            markings.len(),
+            if confirm.dry_run {
+                "would be marked (dry run)"
+            } else {
+                "will be marked"
+            }
+        );
+        for m in &report.applications {
+            text.push_str(&format!(
+                "  {} {} {} -> paid: order {} {} ({})\n",
+                m.registration_no, m.name, m.from, m.order_no, m.amount, m.evidence
+            ));
+        }
+        if g.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    if confirm.dry_run {
+        return if g.json { print_json(&report) } else { Ok(()) };
+    }
+    if !confirm.yes && !ask(&format!("mark {} applications paid?", markings.len()))? {
+        println!("nothing changed");
+        return Ok(());
+    }
+    let (mut tx, batch) = open_batch(db, session, g, "mark-paid", None).await?;
+    let mut new = Vec::new();
+    let mut applied_ids = Vec::new();
+    for m in &markings {
+        match m.stored {
+            Some(id) => {
+                tx.confirm_payment(id, batch, &m.evidence).await?;
+                applied_ids.push(id);
+            }
+            None => new.push(NewPayment {
+                order_no: m.order.order_no.clone(),
+                registration_no: m.registration_no.clone(),
+                application_id: Some(m.id),
+                amount_fen: m.order.amount.0,
+                paid_at: m.order.paid_at,
+                channel: m.order.channel.clone(),
+                result: "success",
+                source: m.source,
+                evidence: m.evidence.clone(),
+            }),
+        }
+    }
+    applied_ids.extend(tx.insert_payments(session.id, batch, &new).await?);
+    tx.set_applied(batch, &applied_ids).await?;
+    let mut changed = 0;
+    for from in [Status::Approved, Status::Expired] {
+        let list: Vec<(i64, i64)> = markings
+            .iter()
+            .filter(|m| m.from == from)
+            .map(|m| (m.id, m.version))
+            .collect();
+        let (n, missed) = tx
+            .transition(batch, &list, from.as_str(), "paid", reason, "")
+            .await?;
+        if !missed.is_empty() {
+            bail!(
+                "{} applications changed since they were shown; nothing was changed, look again",
+                missed.len()
+            );
+        }
+        changed += n;
+    }
+    let journal: Vec<JournalEntry> = markings
+        .iter()
+        .map(|m| {
+            (
+                m.id,
+                "payment",
+                None,
+                Some(format!("{} · {}", describe(&m.order), m.evidence)),
+                reason.to_string(),
+            )
+        })
+        .collect();
+    tx.journal_many(batch, &journal).await?;
+    tx.set_batch_summary(
+        batch,
+        &format!("mark-paid: {changed} marked paid ({reason})"),
+    )
+    .await?;
+    tx.commit().await?;
+    report.batch = Some(batch);
+    report.changed = changed;
+    if g.json {
+        return print_json(&report);
+    }
+    println!("batch {batch}: {changed} applications marked paid");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// samples: a gateway export and a statement with planted discrepancies
+
+#[derive(Debug, Default, Serialize)]
+struct Planted {
+    /// 掉单: the gateway says 处理中 or 失败, the statement has the money.
+    missed: Vec<String>,
+    /// The second order of each application that paid twice: the refund list.
+    duplicates: Vec<String>,
+    /// Applications that paid a wrong amount.
+    amount_mismatch: Vec<String>,
+    /// Orders for applications that are not approved, or unknown.
+    not_approved: Vec<String>,
+    /// Approved applications that did not pay at all.
+    unpaid: usize,
+}
+
+#[derive(Serialize)]
+struct SamplesReport {
+    session: String,
+    gateway: String,
+    statement: String,
+    orders: usize,
+    statement_lines: usize,
+    planted: Planted,
+}
+
+pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    let rules = tx.fees(session.id).await?;
+    drop(tx);
+    db.close().await;
+
+    let approved: Vec<usize> = (0..books.rows.len())
+        .filter(|&i| {
+            status_of(&books.rows[i]) == Status::Approved
+                && books.due[i].is_some()
+                && books.rows[i].paid_by.is_none()
+        })
+        .collect();
+    if approved.len() < 8 {
+        bail!(
+            "session {} has {} approved unpaid applications; sample payments need at least 8 (kaowu review approve first)",
+            session.code,
+            approved.len()
+        );
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut order = approved.clone();
+    rng.shuffle(&mut order);
+    let opens = session
+        .payment_opens
+        .unwrap_or_else(|| now() - chrono::Duration::days(10));
+    let span = session
+        .payment_closes
+        .map_or(10 * 24 * 60, |c| (c - opens).num_minutes().max(60));
+    let mut seq = 0u32;
+    let mut gateway: Vec<Order> = Vec::new();
+    let mut statement: Vec<(Order, i64)> = Vec::new();
+    let mut planted = Planted::default();
+    let channels = ["非税支付", "支付宝", "微信支付"];
+    // `after`: a second try comes some minutes after the first, as a candidate would retry.
+    let mut pay = |no: &str,
+                   amount: Fen,
+                   result: PayResult,
+                   after: Option<&Order>,
+                   rng: &mut fastrand::Rng| {
+        seq += 1;
+        let at = match after.and_then(|o| o.paid_at) {
+            Some(t) => t + chrono::Duration::minutes(rng.i64(3..600)),
+            None => opens + chrono::Duration::minutes(rng.i64(0..span)),
+        };
+        Order {
+            order_no: format!("ZF{}{:06}", at.format("%Y%m%d"), seq),
+            registration_no: no.to_string(),
+            amount,
+            paid_at: Some(at),
+            channel: channels[rng.usize(0..channels.len())].to_string(),
+            result,
+            applied: false,
+        }
+    };
+    let unpaid = (approved.len() / 10).max(1);
+    for (k, &i) in order.iter().enumerate() {
+        let r = &books.rows[i];
+        let due = books.due[i].expect("filtered");
+        let no = r.registration_no.as_str();
+        match k {
+            0 | 1 => {
+                let o = pay(
+                    no,
+                    due,
+                    if k == 0 {
+                        PayResult::Pending
+                    } else {
+                        PayResult::Failed
+                    },
+                    None,
+                    &mut rng,
+                );
+                statement.push((o.clone(), rng.i64(5..90)));
+                gateway.push(o);
+                planted.missed.push(no.to_string());
+            }
+            2 | 3 => {
+                let first = pay(no, due, PayResult::Success, None, &mut rng);
+                let second = pay(no, due, PayResult::Success, Some(&first), &mut rng);
+                statement.push((first.clone(), rng.i64(5..90)));
+                statement.push((second.clone(), rng.i64(5..90)));
+                planted.duplicates.push(second.order_no.clone());
+                gateway.extend([first, second]);
+            }
+            4 => {
+                let o = pay(no, Fen(due.0 / 2), PayResult::Success, None, &mut rng);
+                statement.push((o.clone(), rng.i64(5..90)));
+                gateway.push(o);
+                planted.amount_mismatch.push(no.to_string());
+            }
+            5 => {
+                // A failed try, then a successful one: no discrepancy.
+                let failed = pay(no, due, PayResult::Failed, None, &mut rng);
+                let ok = pay(no, due, PayResult::Success, Some(&failed), &mut rng);
+                statement.push((ok.clone(), rng.i64(5..90)));
+                gateway.extend([failed, ok]);
+            }
+            k if k < 6 + unpaid => planted.unpaid += 1,
+            _ => {
+                let o = pay(no, due, PayResult::Success, None, &mut rng);
+                statement.push((o.clone(), rng.i64(5..90)));
+                gateway.push(o);
+            }
+        }
+    }
+    // A payment for a rejected application, at what its fee would be, and one for a number
+    // that no application has.
+    if let Some(r) = books.rows.iter().find(|r| status_of(r) == Status::Rejected) {
+        let amount = Level::parse(&r.level)
+            .and_then(|level| {
+                fee::due(
+                    &rules,
+                    &session.province,
+                    &r.exam_area,
+                    level,
+                    &r.qualification,
+                    &r.subjects,
+                    opens.date(),
+                )
+                .ok()
+            })
+            .map_or(Fen(10000), |(t, _)| t);
+        let o = pay(
+            &r.registration_no,
+            amount,
+            PayResult::Success,
+            None,
+            &mut rng,
+        );
+        statement.push((o.clone(), rng.i64(5..90)));
+        planted.not_approved.push(o.order_no.clone());
+        gateway.push(o);
+    }
+    let unknown = {
+        let first = books.rows.first().map_or("2026", |r| {
+            &r.registration_no[..4.min(r.registration_no.len())]
+        });
+        format!("{first}9999999")
+    };
+    let o = pay(&unknown, Fen(10000), PayResult::Success, None, &mut rng);
+    statement.push((o.clone(), rng.i64(5..90)));
+    planted.not_approved.push(o.order_no.clone());
+    gateway.push(o);
+
+    gateway.sort_by(|a, b| (a.paid_at, &a.order_no).cmp(&(b.paid_at, &b.order_no)));
+    statement.sort_by(|a, b| (a.0.paid_at, &a.0.order_no).cmp(&(b.0.paid_at, &b.0.order_no)));
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // The gateway's export: GBK CSV, as Excel on Chinese Windows saves it.
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record([
+        "支付单号",
+        "报名序号",
+        "金额",
+        "支付时间",
+        "支付网关",
+        "支付结果",
+    ])?;
+    for o in &gateway {
+        w.write_record([
+            o.order_no.clone(),
+            o.registration_no.clone(),
+            o.amount.to_string(),
+            o.paid_at
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
+            o.channel.clone(),
+            o.result.zh().to_string(),
+        ])?;
+    }
+    let text = String::from_utf8(w.into_inner()?)?;
+    let gateway_path = out.join("payments.csv");
+    super::samples::write_atomic(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
+
+    // The bank's statement: a title row, the bank's own columns, money as numbers.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("对账单")?;
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{}省非税收入汇缴结算户 交易明细对账单", session.province),
+        &bold,
+    )?;
+    for (c, h) in [
+        "交易流水号",
+        "交易时间",
+        "支付单号",
+        "交易金额",
+        "摘要",
+        "对方户名",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(1, c as u16, *h, &bold)?;
+    }
+    for (i, (o, delay)) in statement.iter().enumerate() {
+        let r = i as u32 + 2;
+        let at = o.paid_at.map(|t| t + chrono::Duration::seconds(*delay));
+        ws.write_string(r, 0, format!("LS{:010}", 7_300_000 + i))?;
+        if let Some(t) = at {
+            ws.write_datetime_with_format(r, 1, &excel_time(t)?, &time)?;
+        }
+        ws.write_string(r, 2, &o.order_no)?;
+        ws.write_number_with_format(r, 3, o.amount.0 as f64 / 100.0, &money)?;
+        ws.write_string(r, 4, "软考报名费")?;
+        ws.write_string(r, 5, &o.channel)?;
+    }
+    for (c, w) in [16.0, 19.0, 22.0, 11.0, 12.0, 10.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    let statement_path = out.join("statement.xlsx");
+    save_atomic(&mut wb, &statement_path)?;
+
+    let report = SamplesReport {
+        session: session.code.clone(),
+        gateway: gateway_path.display().to_string(),
+        statement: statement_path.display().to_string(),
+        orders: gateway.len(),
+        statement_lines: statement.len(),
+        planted,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "wrote {} ({} orders) and {} ({} lines)",
+        report.gateway, report.orders, report.statement, report.statement_lines
+    );
+    let p = &report.planted;
+    println!(
+        "  掉单 (gateway pending or failed, in the statement): {}",
+        p.missed.join(", ")
+    );
+    println!(
+        "  duplicate orders (to refund): {}",
+        p.duplicates.join(", ")
+    );
+    println!("  wrong amount: {}", p.amount_mismatch.join(", "));
+    println!(
+        "  not approved or unknown (orders): {}",
+        p.not_approved.join(", ")
+    );
+    println!("  approved but unpaid: {}", p.unpaid);
+    Ok(())
+}
