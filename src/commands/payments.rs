@@ -423,12 +423,15 @@ struct ImportReport<'a> {
 }
 
 pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
+    let mut t = super::progress::Phases::new();
     let file = read_gateway(&args.file, &args.read.options())?;
+    t.mark("read");
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
     let session = current_session(&mut tx, g).await?;
     tx.lock_session(session.id).await?;
     let books = Books::load(&mut tx, &session).await?;
+    t.mark("load");
     let stored: HashMap<&str, usize> = books
         .payments
         .iter()
@@ -513,6 +516,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         .into());
     }
     let (applied, left) = payment::settle(&orders, &candidates, &books.payables());
+    t.mark("settle");
 
     let mut report = ImportReport {
         import: "payments",
@@ -561,6 +565,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             })
             .collect();
         let new_ids = tx.insert_payments(session.id, batch, &new).await?;
+        t.mark("insert");
         let mut id_of: HashMap<usize, i64> = new_orders.iter().copied().zip(new_ids).collect();
         for &i in &changed_orders {
             let o = &orders[i];
@@ -587,9 +592,12 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
                 missed.len()
             );
         }
+        t.mark("transition");
         tx.journal_many(batch, &journal).await?;
+        t.mark("journal");
         let applied_ids: Vec<i64> = applied.iter().map(|i| id_of[i]).collect();
         tx.set_applied(batch, &applied_ids).await?;
+        t.mark("applied");
         tx.set_batch_summary(
             batch,
             &format!(
@@ -610,7 +618,10 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             &diff,
         )
         .await?;
+        tx.analyze(&["payments", "application_states", "journal"])
+            .await?;
         tx.commit().await?;
+        t.mark("commit");
         report.batch = Some(batch);
     } else {
         drop(tx);
