@@ -357,6 +357,20 @@ pub enum PaymentsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ApplicationsCommand {
+    /// List applications, filtered: a table, or --json / --csv for scripts.
+    ///
+    /// Filters combine. --name and --id-number take part of the value, or a pattern with *
+    /// (5301*, *1234, 张*).
+    ///
+    /// Examples: kaowu applications list --id-number 5301* --status approved
+    ///           kaowu applications list --exam-area 昆明 --flag photo_background --csv > list.csv
+    List {
+        #[command(flatten)]
+        filter: ListFilter,
+        /// Print CSV (UTF-8) instead of a table.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
     /// Show one application: its fields, state, flags, fee due (with the fee rows it comes
     /// from), payments and history.
     ///
@@ -365,6 +379,108 @@ pub enum ApplicationsCommand {
         /// The 报名序号.
         registration_no: String,
     },
+    /// Correct applications from a file: 报名序号, only the columns to change, and 原因.
+    ///
+    /// The columns are those of the applications import (Chinese or English names); an
+    /// empty cell leaves that field as it is. Each value is checked as the import checks it,
+    /// the flags are checked again afterwards, and every changed field is journalled with its
+    /// old and new value. A rejected application that is corrected returns to review.
+    /// Preview, --yes, --dry-run; `kaowu review undo BATCH` restores the applications.
+    ///
+    /// Example: kaowu applications fix moves.xlsx --yes
+    Fix {
+        /// The corrections (CSV/XLSX/XLS).
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// The folder new 照片 names are in.
+        #[arg(long, value_name = "DIR")]
+        photos: Option<PathBuf>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Correct fields of one application: 字段=值 pairs (Chinese or English field names).
+    ///
+    /// Example: kaowu applications set 20260000007 姓名=孙瑞 --reason "考生来电更正" --yes
+    Set {
+        /// The 报名序号.
+        registration_no: String,
+        /// Field changes, e.g. 姓名=孙瑞 or exam_area=曲靖; `字段=` clears an optional field.
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        changes: Vec<String>,
+        /// Why (原因), for the journal.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The folder a new 照片 name is in.
+        #[arg(long, value_name = "DIR")]
+        photos: Option<PathBuf>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Withdraw an application (the candidate gives up).
+    ///
+    /// From any state but withdrawn. A paid application's payment is refunded only with
+    /// --refund, which puts it on the refund list of `kaowu payments reconcile`.
+    ///
+    /// Example: kaowu applications withdraw 20260000007 --reason "考生申请放弃" --yes
+    Withdraw {
+        /// The 报名序号.
+        registration_no: String,
+        /// Why (原因), for the journal.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Refund what it paid (the office's decision).
+        #[arg(long)]
+        refund: bool,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Replace an application's photo, after a check against the session's photo rules.
+    ///
+    /// The old fingerprint stays in the journal; undo restores it.
+    ///
+    /// Example: kaowu applications photo 20260000007 new/20260000007.jpg --reason "考生重新上传" --yes
+    Photo {
+        /// The 报名序号.
+        registration_no: String,
+        /// The new photo (JPEG); it stays where it is.
+        file: PathBuf,
+        /// Why (原因), for the journal.
+        #[arg(long, value_name = "TEXT", default_value = "photo replaced")]
+        reason: String,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+}
+
+/// Filters of `applications list`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListFilter {
+    /// In this state (submitted, approved, rejected, paid, seated, expired, withdrawn, or
+    /// the Chinese term).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Of this exam area (考区).
+    #[arg(long, value_name = "AREA")]
+    pub exam_area: Option<String>,
+    /// Of this level (初级, 中级, 高级).
+    #[arg(long)]
+    pub level: Option<String>,
+    /// For this qualification (报考资格).
+    #[arg(long, value_name = "NAME")]
+    pub qualification: Option<String>,
+    /// With this flag from the last check.
+    #[arg(long, value_name = "CODE")]
+    pub flag: Option<String>,
+    /// Name (姓名), part of it or a pattern with *.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// ID number (证件号码), part of it or a pattern with *, e.g. 5301*.
+    #[arg(long, value_name = "PATTERN")]
+    pub id_number: Option<String>,
+    /// Submitted (提交时间) on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

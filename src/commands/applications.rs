@@ -1,16 +1,31 @@
-//! `kaowu applications show`: one application with everything known of it.
+//! `kaowu applications list|show|fix|set|withdraw|photo`: finding applications and the
+//! office's one-off corrections, each previewed, journalled with old and new values, and
+//! undone by batch with `kaowu review undo`.
 
-use anyhow::Result;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::import::{field_changes, reject_if_any, rejected_from};
+use super::import_applications::APPLICATIONS;
 use super::payments::fees_due;
+use super::review::{ask, open_batch, run_check};
 use super::{Rejected, connect, current_session, print_json, table};
-use crate::cli::{ApplicationsCommand, GlobalArgs};
+use crate::cli::{ApplicationsCommand, Confirm, GlobalArgs, ListFilter, ReadArgs};
+use crate::db::Tx;
+use crate::db::applications::NewApplication;
 use crate::db::review::JournalRow;
-use crate::model::application::Status;
-use crate::model::fee;
+use crate::db::sessions::SessionRow;
+use crate::io::photos::{PhotoDir, fingerprint};
+use crate::io::table::{self, Cells, Column, Problems, Schema, Value};
+use crate::model::application::{self, Facts, PhotoFacts, Severity, Status};
+use crate::model::date::parse_date;
+use crate::model::fee::{self, match_area};
 use crate::model::level::Level;
 use crate::model::money::Fen;
+use crate::model::text::{header_key, matches_pattern};
 
 #[derive(Serialize)]
 struct FeeLine {
@@ -61,7 +76,43 @@ struct Shown {
 
 pub async fn run(g: &GlobalArgs, cmd: &ApplicationsCommand) -> Result<()> {
     match cmd {
+        ApplicationsCommand::List { filter, csv } => list(g, filter, *csv).await,
         ApplicationsCommand::Show { registration_no } => show(g, registration_no.trim()).await,
+        ApplicationsCommand::Fix {
+            file,
+            read,
+            photos,
+            confirm,
+        } => fix(g, file, read, photos.as_deref(), confirm).await,
+        ApplicationsCommand::Set {
+            registration_no,
+            changes,
+            reason,
+            photos,
+            confirm,
+        } => {
+            set(
+                g,
+                registration_no.trim(),
+                changes,
+                reason,
+                photos.as_deref(),
+                confirm,
+            )
+            .await
+        }
+        ApplicationsCommand::Withdraw {
+            registration_no,
+            reason,
+            refund,
+            confirm,
+        } => withdraw(g, registration_no.trim(), reason, *refund, confirm).await,
+        ApplicationsCommand::Photo {
+            registration_no,
+            file,
+            reason,
+            confirm,
+        } => photo(g, registration_no.trim(), file, reason, confirm).await,
     }
 }
 
@@ -231,5 +282,1137 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     }
     println!("history:");
     super::review::print_journal(&shown.history, true);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// list
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    registration_no: &'a str,
+    name: &'a str,
+    id_type: &'a str,
+    id_number: &'a str,
+    gender: &'a str,
+    exam_area: &'a str,
+    level: &'a str,
+    qualification: &'a str,
+    subjects: &'a str,
+    mobile: &'a str,
+    employer: &'a str,
+    status: Status,
+    submitted_at: Option<&'a str>,
+    flags: Vec<&'a str>,
+}
+
+async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--status {s}: expected one of {}",
+                    Status::ALL.map(|s| s.as_str()).join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let level = f
+        .level
+        .as_deref()
+        .map(|l| {
+            Level::parse(l).ok_or_else(|| {
+                anyhow::anyhow!("--level: expected 初级, 中级 or 高级, found \"{l}\"")
+            })
+        })
+        .transpose()?;
+    let since = f
+        .since
+        .as_deref()
+        .map(|d| {
+            parse_date(d).ok_or_else(|| {
+                anyhow::anyhow!("--since: expected a date like 2026-08-25, found \"{d}\"")
+            })
+        })
+        .transpose()?;
+    if let Some(code) = &f.flag
+        && !application::FLAG_CODES.iter().any(|c| c.0 == code)
+    {
+        bail!("--flag {code}: no such flag; see kaowu review check --help");
+    }
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let rows = tx.list_rows(session.id).await?;
+    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
+    for fl in tx.flags(session.id).await? {
+        flags.entry(fl.application_id).or_default().push(fl.code);
+    }
+    drop(tx);
+    db.close().await;
+    let areas: BTreeSet<String> = rows.iter().map(|r| r.exam_area.clone()).collect();
+    let area = f
+        .exam_area
+        .as_deref()
+        .map(|a| match_area(a, &areas).to_string());
+    let since = since.map(|d| d.to_string());
+    let empty = Vec::new();
+    let shown: Vec<Listed<'_>> = rows
+        .iter()
+        .filter(|r| {
+            let st = Status::parse(&r.status).unwrap_or(Status::Submitted);
+            let fl = flags.get(&r.id).unwrap_or(&empty);
+            status.is_none_or(|s| s == st)
+                && area.as_ref().is_none_or(|a| &r.exam_area == a)
+                && level.is_none_or(|l| r.level == l.zh())
+                && f.qualification
+                    .as_ref()
+                    .is_none_or(|q| r.qualification == q.trim())
+                && f.flag.as_ref().is_none_or(|c| fl.contains(c))
+                && f.name.as_ref().is_none_or(|n| matches_pattern(&r.name, n))
+                && f.id_number
+                    .as_ref()
+                    .is_none_or(|p| matches_pattern(&r.id_number, p))
+                && since.as_ref().is_none_or(|d| {
+                    r.submitted_at
+                        .as_deref()
+                        .is_some_and(|t| &t[..10.min(t.len())] >= d.as_str())
+                })
+        })
+        .map(|r| Listed {
+            registration_no: &r.registration_no,
+            name: &r.name,
+            id_type: &r.id_type,
+            id_number: &r.id_number,
+            gender: &r.gender,
+            exam_area: &r.exam_area,
+            level: &r.level,
+            qualification: &r.qualification,
+            subjects: &r.subjects,
+            mobile: &r.mobile,
+            employer: &r.employer,
+            status: Status::parse(&r.status).unwrap_or(Status::Submitted),
+            submitted_at: r.submitted_at.as_deref(),
+            flags: flags
+                .get(&r.id)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    if g.json {
+        return print_json(&shown);
+    }
+    const HEADER: [&str; 12] = [
+        "报名序号",
+        "姓名",
+        "证件号码",
+        "性别",
+        "考区",
+        "报考级别",
+        "报考资格",
+        "报考科目",
+        "手机号码",
+        "状态",
+        "提交时间",
+        "问题",
+    ];
+    let record = |a: &Listed<'_>| -> [String; 12] {
+        [
+            a.registration_no.to_string(),
+            a.name.to_string(),
+            a.id_number.to_string(),
+            a.gender.to_string(),
+            a.exam_area.to_string(),
+            a.level.to_string(),
+            a.qualification.to_string(),
+            a.subjects.to_string(),
+            a.mobile.to_string(),
+            a.status.zh().to_string(),
+            a.submitted_at.unwrap_or_default().to_string(),
+            a.flags.join(" "),
+        ]
+    };
+    if csv {
+        let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+        w.write_record(HEADER)?;
+        for a in &shown {
+            w.write_record(record(a))?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    let mut t = table(&HEADER);
+    for a in &shown {
+        t.add_row(record(a).to_vec());
+    }
+    println!("{t}");
+    println!("{} applications", shown.len());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// corrections: fix, set, photo
+
+/// A qualification as the plan offers it.
+struct Offered {
+    id: i64,
+    level: Level,
+    subjects: Vec<&'static str>,
+}
+
+/// What a correction is checked against: the plan, the exam areas, the photo folder.
+struct Cx {
+    plan: HashMap<String, Offered>,
+    names: HashMap<i64, String>,
+    areas: BTreeSet<String>,
+    photos: Option<PhotoDir>,
+}
+
+impl Cx {
+    async fn load(tx: &mut Tx, session: &SessionRow, photos: Option<&Path>) -> Result<Cx> {
+        let quals = tx.qualification_ids(session.id).await?;
+        let mut plan: HashMap<String, Offered> = HashMap::new();
+        for e in tx.plan(session.id).await? {
+            let Some(level) = Level::parse(&e.level) else {
+                continue;
+            };
+            let entry = plan
+                .entry(e.qualification.clone())
+                .or_insert_with(|| Offered {
+                    id: quals.get(&e.qualification).copied().unwrap_or_default(),
+                    level,
+                    subjects: Vec::new(),
+                });
+            if let Some(s) = level.subject(&e.subject) {
+                entry.subjects.push(s);
+            }
+        }
+        let names = plan.iter().map(|(n, o)| (o.id, n.clone())).collect();
+        let areas = tx.exam_areas(session.id).await?.into_iter().collect();
+        let photos = photos
+            .map(|d| {
+                PhotoDir::open(d)
+                    .with_context(|| format!("--photos {}: cannot open the folder", d.display()))
+            })
+            .transpose()?;
+        Ok(Cx {
+            plan,
+            names,
+            areas,
+            photos,
+        })
+    }
+
+    fn qualification(&self, a: &NewApplication) -> Option<(&str, &Offered)> {
+        let name = self.names.get(&a.qualification_id)?;
+        Some((name, &self.plan[name]))
+    }
+}
+
+/// The columns a correction may name: the import's, but 报名序号 identifies and 报考级别
+/// follows the qualification.
+fn column_of(name: &str) -> Option<&'static Column> {
+    let key = header_key(name);
+    APPLICATIONS.columns.iter().find(|c| {
+        header_key(c.zh) == key
+            || header_key(c.en) == key
+            || c.also.iter().any(|a| header_key(a) == key)
+    })
+}
+
+const REQUIRED: [&str; 6] = [
+    "name",
+    "id_type",
+    "id_number",
+    "qualification",
+    "subjects",
+    "exam_area",
+];
+
+/// Applies one value to an application, checked as the import checks it. `Err` says what
+/// was expected; the cross-field rules (subjects of the qualification, its level) follow in
+/// [`finish`].
+fn apply_field(a: &mut NewApplication, key: &str, v: &Value, cx: &Cx) -> Result<(), String> {
+    if v.is_empty() && REQUIRED.contains(&key) {
+        return Err("a value is required here and cannot be cleared".into());
+    }
+    let text = || table::text(v);
+    let code = || table::text(v).map(|t| crate::model::text::fold_ascii(&t));
+    let opt_date = |v: &Value| {
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            table::date(v).map(Some)
+        }
+    };
+    match key {
+        "name" => a.name = text()?,
+        "id_type" => a.id_type = text()?,
+        "id_number" => a.id_number = code()?.to_ascii_uppercase(),
+        "gender" => a.gender = text()?,
+        "birth_date" => {
+            let d = opt_date(v)?;
+            if let Some(b) = d
+                && b > chrono::Local::now().date_naive()
+            {
+                return Err(format!("{b} is in the future"));
+            }
+            a.birth_date = d;
+        }
+        "graduation_date" => a.graduation_date = opt_date(v)?,
+        "submitted_at" => {
+            a.submitted_at = if v.is_empty() {
+                None
+            } else {
+                Some(table::datetime(v)?)
+            }
+        }
+        "level" => {
+            let t = text()?;
+            Level::parse(&t)
+                .ok_or_else(|| format!("expected 初级, 中级 or 高级, found \"{t}\""))?;
+        }
+        "qualification" => {
+            let q = text()?;
+            let o = cx
+                .plan
+                .get(q.trim())
+                .ok_or_else(|| format!("{q} is not in the session's plan"))?;
+            a.qualification_id = o.id;
+        }
+        "subjects" => a.subjects = text()?,
+        "exam_area" => {
+            let t = text()?;
+            let m = match_area(&t, &cx.areas).to_string();
+            if !cx.areas.contains(&m) {
+                return Err(format!(
+                    "{t} is not an exam area (考区) of the session; it has: {}",
+                    cx.areas.iter().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            a.exam_area = m;
+        }
+        "mobile" => a.mobile = code()?,
+        "postcode" => a.postcode = code()?,
+        "phone" => a.phone = code()?,
+        "title" => a.title = text()?,
+        "employer" => a.employer = text()?,
+        "school" => a.school = text()?,
+        "major" => a.major = text()?,
+        "education" => a.education = text()?,
+        "degree" => a.degree = text()?,
+        "address" => a.address = text()?,
+        "email" => a.email = text()?,
+        "photo" => {
+            let name = text()?;
+            if name.is_empty() {
+                set_photo(a, "", None);
+            } else {
+                let dir = cx.photos.as_ref().ok_or(
+                    "a new 照片 needs --photos DIR, the folder it is in (or kaowu applications photo NO FILE)",
+                )?;
+                let path = dir.resolve(&name)?;
+                set_photo(a, &name, Some(&path));
+            }
+        }
+        "registration_no" => {
+            return Err("报名序号 identifies the application; it is not changed".into());
+        }
+        other => return Err(format!("{other} cannot be corrected")),
+    }
+    Ok(())
+}
+
+/// Sets the photo and its fingerprint, read from the file's header.
+fn set_photo(a: &mut NewApplication, name: &str, path: Option<&Path>) {
+    let f = path.map(fingerprint).unwrap_or_default();
+    a.photo = name.to_string();
+    a.photo_path = path.map(|p| p.display().to_string()).unwrap_or_default();
+    a.photo_hash = f.hash;
+    a.photo_format = f.format;
+    a.photo_width = i64::from(f.width);
+    a.photo_height = i64::from(f.height);
+    a.photo_bytes = f.bytes as i64;
+    a.photo_problem = if path.is_none() {
+        String::new()
+    } else {
+        f.problem
+    };
+}
+
+/// The rules across fields: the subjects are offered for the (new) qualification, and a
+/// level given is the qualification's. Stores the subjects in their canonical form.
+fn finish(a: &mut NewApplication, level: Option<&Value>, cx: &Cx) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let Some((qname, o)) = cx.qualification(a) else {
+        out.push((
+            "qualification",
+            "the qualification is no longer in the plan".into(),
+        ));
+        return out;
+    };
+    match o.level.subject_list(&a.subjects, &o.subjects) {
+        Ok(s) => a.subjects = s,
+        Err(bad) => out.push((
+            "subjects",
+            format!(
+                "{bad} is not offered for {qname}; the plan has {}",
+                o.subjects.join(", ")
+            ),
+        )),
+    }
+    if let Some(l) = level
+        .and_then(|v| table::text(v).ok())
+        .and_then(|t| Level::parse(&t))
+        && l != o.level
+    {
+        out.push((
+            "level",
+            format!(
+                "{qname} is a {} qualification in the plan, not {l}",
+                o.level
+            ),
+        ));
+    }
+    out
+}
+
+/// One application to correct, as previewed.
+struct Correction {
+    id: i64,
+    version: i64,
+    registration_no: String,
+    name: String,
+    status: Status,
+    before: NewApplication,
+    after: NewApplication,
+    /// (field, old, new), as the journal shows them.
+    changes: Vec<(&'static str, String, String)>,
+    reason: String,
+}
+
+/// The journal's view of an application's fields: the qualification by name.
+fn shown_fields(a: &NewApplication, cx: &Cx) -> Vec<(&'static str, String)> {
+    a.fields()
+        .into_iter()
+        .map(|(n, v)| {
+            if n == "报考资格" {
+                (n, cx.names.get(&a.qualification_id).cloned().unwrap_or(v))
+            } else {
+                (n, v)
+            }
+        })
+        .collect()
+}
+
+fn correction(
+    r: &crate::db::payments::PayRow,
+    before: NewApplication,
+    mut after: NewApplication,
+    reason: &str,
+    cx: &Cx,
+) -> Correction {
+    after.compute_hash();
+    let changes = field_changes(&shown_fields(&before, cx), &shown_fields(&after, cx));
+    Correction {
+        id: r.id,
+        version: r.version,
+        registration_no: r.registration_no.clone(),
+        name: r.name.clone(),
+        status: Status::parse(&r.status).unwrap_or(Status::Submitted),
+        before,
+        after,
+        changes,
+        reason: reason.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct CorrectionView {
+    registration_no: String,
+    name: String,
+    status: Status,
+    changes: Vec<FieldChange>,
+    reason: String,
+    /// What must be made again because of the change (seat, admit card).
+    regenerate: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct FieldChange {
+    field: &'static str,
+    old: String,
+    new: String,
+}
+
+#[derive(Serialize)]
+struct CorrectionReport {
+    action: String,
+    session: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    to_change: usize,
+    changed: usize,
+    unchanged: usize,
+    by_field: BTreeMap<&'static str, usize>,
+    applications: Vec<CorrectionView>,
+    /// Changed by someone else between the preview and the change; left alone.
+    changed_meanwhile: Vec<String>,
+    /// After the change: applications with error flags, with warnings only.
+    with_errors: Option<usize>,
+    with_warnings: Option<usize>,
+}
+
+/// What a seated candidate's change makes stale: the seat when the exam area moves, the
+/// admit card when what it prints changes.
+fn regenerate(c: &Correction) -> Vec<&'static str> {
+    if c.status != Status::Seated {
+        return Vec::new();
+    }
+    let touched = |f: &str| c.changes.iter().any(|(n, _, _)| *n == f);
+    let mut out = Vec::new();
+    if touched("考区") || touched("报考科目") || touched("报考资格") {
+        out.push("seat");
+    }
+    if [
+        "姓名",
+        "证件号码",
+        "照片",
+        "照片内容",
+        "考区",
+        "报考科目",
+        "报考资格",
+    ]
+    .iter()
+    .any(|f| touched(f))
+    {
+        out.push("admit card");
+    }
+    out
+}
+
+/// Previews, asks, and writes the corrections as one batch; then checks the flags again.
+async fn carry_out_corrections(
+    g: &GlobalArgs,
+    db: &crate::db::Db,
+    session: &SessionRow,
+    action: &str,
+    all: Vec<Correction>,
+    confirm: &Confirm,
+) -> Result<()> {
+    let unchanged = all.iter().filter(|c| c.changes.is_empty()).count();
+    let list: Vec<Correction> = all.into_iter().filter(|c| !c.changes.is_empty()).collect();
+    let mut by_field: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for c in &list {
+        for (f, _, _) in &c.changes {
+            *by_field.entry(f).or_default() += 1;
+        }
+    }
+    let mut report = CorrectionReport {
+        action: action.to_string(),
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        to_change: list.len(),
+        changed: 0,
+        unchanged,
+        by_field,
+        applications: list
+            .iter()
+            .map(|c| CorrectionView {
+                registration_no: c.registration_no.clone(),
+                name: c.name.clone(),
+                status: c.status,
+                changes: c
+                    .changes
+                    .iter()
+                    .map(|(f, o, n)| FieldChange {
+                        field: f,
+                        old: o.clone(),
+                        new: n.clone(),
+                    })
+                    .collect(),
+                reason: c.reason.clone(),
+                regenerate: regenerate(c),
+            })
+            .collect(),
+        changed_meanwhile: Vec::new(),
+        with_errors: None,
+        with_warnings: None,
+    };
+    if !g.json || confirm.dry_run {
+        let mut out = format!(
+            "{action}: {} applications {}{}\n",
+            list.len(),
+            if confirm.dry_run {
+                "would change (dry run)"
+            } else {
+                "will change"
+            },
+            if unchanged > 0 {
+                format!(", {unchanged} already as given")
+            } else {
+                String::new()
+            }
+        );
+        let fields: Vec<String> = report
+            .by_field
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        if !fields.is_empty() {
+            out.push_str(&format!("  fields: {}\n", fields.join(", ")));
+        }
+        for v in report.applications.iter().take(10) {
+            let ch: Vec<String> = v
+                .changes
+                .iter()
+                .map(|c| format!("{}: {} -> {}", c.field, c.old, c.new))
+                .collect();
+            out.push_str(&format!(
+                "  {} {} ({}): {}; 原因: {}\n",
+                v.registration_no,
+                v.name,
+                v.status,
+                ch.join("; "),
+                v.reason
+            ));
+            if !v.regenerate.is_empty() {
+                out.push_str(&format!(
+                    "    seated: regenerate its {}\n",
+                    v.regenerate.join(" and ")
+                ));
+            }
+        }
+        if report.applications.len() > 10 {
+            out.push_str(&format!(
+                "  ... and {} more\n",
+                report.applications.len() - 10
+            ));
+        }
+        if g.json {
+            eprint!("{out}");
+        } else {
+            print!("{out}");
+        }
+    }
+    if list.is_empty() || confirm.dry_run {
+        if g.json {
+            return print_json(&report);
+        }
+        if list.is_empty() {
+            println!("nothing to change");
+        }
+        return Ok(());
+    }
+    if !confirm.yes && !ask(&format!("{action}: change {} applications?", list.len()))? {
+        println!("nothing changed");
+        return Ok(());
+    }
+    let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
+    let mut changed = 0;
+    for c in &list {
+        let now = tx.state_of(c.id).await?;
+        if now.version != c.version {
+            report.changed_meanwhile.push(c.registration_no.clone());
+            continue;
+        }
+        tx.save_snapshot(batch, c.id, &c.before).await?;
+        // A corrected rejection returns to review, as a candidate's resubmission does.
+        let back = c.status == Status::Rejected;
+        tx.update_application(c.id, batch, &c.after, back.then_some("submitted"))
+            .await?;
+        for (field, old, new) in &c.changes {
+            tx.journal(batch, c.id, field, Some(old), Some(new), &c.reason)
+                .await?;
+        }
+        if c.before.photo_hash != c.after.photo_hash {
+            let print = |a: &NewApplication| {
+                format!(
+                    "{} {} {}x{} {} bytes blake3 {}",
+                    a.photo,
+                    a.photo_format,
+                    a.photo_width,
+                    a.photo_height,
+                    a.photo_bytes,
+                    a.photo_hash
+                )
+            };
+            tx.journal(
+                batch,
+                c.id,
+                "照片指纹",
+                Some(&print(&c.before)),
+                Some(&print(&c.after)),
+                &c.reason,
+            )
+            .await?;
+        }
+        if back {
+            tx.journal(
+                batch,
+                c.id,
+                "status",
+                Some("rejected"),
+                Some("submitted"),
+                "corrected by the office",
+            )
+            .await?;
+        }
+        changed += 1;
+    }
+    report.changed = changed;
+    if changed == 0 {
+        drop(tx);
+    } else {
+        tx.set_batch_summary(
+            batch,
+            &format!("{action}: {changed} applications corrected"),
+        )
+        .await?;
+        tx.commit().await?;
+        report.batch = Some(batch);
+        // The flags follow the new values.
+        let check = run_check(db, session).await?;
+        report.with_errors = Some(check.with_errors);
+        report.with_warnings = Some(check.with_warnings);
+    }
+    if g.json {
+        print_json(&report)?;
+    } else if let Some(b) = report.batch {
+        println!(
+            "batch {b}: {changed} applications corrected; flags checked again: {} with errors, {} with warnings only; undo with: kaowu review undo {b}",
+            report.with_errors.unwrap_or(0),
+            report.with_warnings.unwrap_or(0)
+        );
+    } else {
+        println!("nothing changed");
+    }
+    if !report.changed_meanwhile.is_empty() {
+        return Err(Rejected {
+            what: format!(
+                "{action}: {} applications changed between the preview and the change, and were left alone",
+                report.changed_meanwhile.len()
+            ),
+            problems: report
+                .changed_meanwhile
+                .iter()
+                .map(|n| format!("{n}: look again with kaowu applications show {n}"))
+                .collect(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The rows a correction starts from, by 报名序号.
+async fn stored(
+    tx: &mut Tx,
+    session: &SessionRow,
+) -> Result<HashMap<String, crate::db::payments::PayRow>> {
+    Ok(tx
+        .pay_rows(session.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.registration_no.clone(), r))
+        .collect())
+}
+
+async fn set(
+    g: &GlobalArgs,
+    no: &str,
+    changes: &[String],
+    reason: &str,
+    photos: Option<&Path>,
+    confirm: &Confirm,
+) -> Result<()> {
+    let what = format!("applications set {no}");
+    if reason.trim().is_empty() {
+        return Err(Rejected::one(what, "--reason must say why (原因)").into());
+    }
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let cx = Cx::load(&mut tx, &session, photos).await?;
+    let Some(row) = tx.pay_row(session.id, no).await? else {
+        return Err(Rejected::one(
+            what,
+            format!("no application {no} in session {}", session.code),
+        )
+        .into());
+    };
+    let before = tx.application_fields(row.id).await?;
+    drop(tx);
+    let mut after = before.clone();
+    let mut problems = Vec::new();
+    let mut level = None;
+    for change in changes {
+        let Some((name, value)) = change.split_once('=') else {
+            problems.push(format!("{change}: expected 字段=值, e.g. 姓名=孙瑞"));
+            continue;
+        };
+        let Some(col) = column_of(name) else {
+            problems.push(format!(
+                "{name}: no such field; the fields are: {}",
+                APPLICATIONS
+                    .columns
+                    .iter()
+                    .filter(|c| c.key != "registration_no")
+                    .map(|c| c.zh)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        let v = if value.trim().is_empty() {
+            Value::Empty
+        } else {
+            Value::Text(value.trim().to_string())
+        };
+        if col.key == "level" {
+            level = Some(v.clone());
+        }
+        if let Err(e) = apply_field(&mut after, col.key, &v, &cx) {
+            problems.push(format!("{}: {e}", col.zh));
+        }
+    }
+    if problems.is_empty() {
+        for (key, e) in finish(&mut after, level.as_ref(), &cx) {
+            let zh = column_of(key).map_or(key, |c| c.zh);
+            problems.push(format!("{zh}: {e}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Rejected { what, problems }.into());
+    }
+    let c = correction(&row, before, after, reason.trim(), &cx);
+    carry_out_corrections(g, &db, &session, "set", vec![c], confirm).await
+}
+
+/// A row of a corrections file: 报名序号, the values to set, 原因, its line.
+type Wanted = (String, Vec<(&'static str, Value)>, String, usize);
+
+async fn fix(
+    g: &GlobalArgs,
+    file: &Path,
+    read: &ReadArgs,
+    photos: Option<&Path>,
+    confirm: &Confirm,
+) -> Result<()> {
+    // The import's columns, all optional but 报名序号, and 原因.
+    let mut columns: Vec<Column> = APPLICATIONS
+        .columns
+        .iter()
+        .map(|c| Column {
+            required: c.key == "registration_no",
+            ..*c
+        })
+        .collect();
+    columns.push(Column::req("reason", "原因", "reason").aka(&["修改原因", "更正原因"]));
+    let schema = Schema {
+        what: "corrections (更正)",
+        // One small schema per run, for the reader's lifetime-free tables.
+        columns: Box::leak(columns.into_boxed_slice()),
+    };
+
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let cx = Cx::load(&mut tx, &session, photos).await?;
+    let rows = stored(&mut tx, &session).await?;
+    let mut problems = Problems::default();
+    let mut wanted: Vec<Wanted> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let header = table::read(file, &read.options(), schema, |row| {
+        let mut c = Cells::new(row, &mut problems);
+        let no = c.code("registration_no", true);
+        let reason = c.text("reason", true);
+        let line = c.line();
+        let mut values = Vec::new();
+        for col in APPLICATIONS
+            .columns
+            .iter()
+            .filter(|k| k.key != "registration_no")
+        {
+            if row.header().has(col.key) {
+                let v = row.get(col.key);
+                if !v.is_empty() {
+                    values.push((col.key, v.clone()));
+                }
+            }
+        }
+        if let Some(no) = &no {
+            if !rows.contains_key(no) {
+                c.problem(
+                    "registration_no",
+                    format!("no application {no} in session {}", session.code),
+                );
+            } else if let Some(first) = seen.insert(no.clone(), line) {
+                c.problem("registration_no", format!("{no} is also on line {first}"));
+            }
+        }
+        if let (true, Some(no), Some(reason)) = (c.ok(), no, reason) {
+            wanted.push((no, values, reason, line));
+        }
+    })
+    .map_err(rejected_from)?;
+    let changed_columns = APPLICATIONS
+        .columns
+        .iter()
+        .filter(|k| k.key != "registration_no" && header.has(k.key))
+        .count();
+    if changed_columns == 0 && problems.is_empty() {
+        return Err(Rejected::one(
+            file.display().to_string(),
+            "no column to change: add the columns to correct (same names as the applications import) beside 报名序号 and 原因",
+        )
+        .into());
+    }
+    let mut corrections = Vec::new();
+    let mut rule_problems = Vec::new();
+    for (no, values, reason, line) in wanted {
+        let r = &rows[&no];
+        let before = tx.application_fields(r.id).await?;
+        let mut after = before.clone();
+        let mut ok = true;
+        let level = values.iter().find(|(k, _)| *k == "level").map(|(_, v)| v);
+        for (key, v) in &values {
+            if let Err(e) = apply_field(&mut after, key, v, &cx) {
+                rule_problems.push((line, format!("{}: {e}", header.at(line, key))));
+                ok = false;
+            }
+        }
+        if ok {
+            for (key, e) in finish(&mut after, level, &cx) {
+                rule_problems.push((line, format!("{}: {e}", header.at(line, key))));
+                ok = false;
+            }
+        }
+        if ok {
+            corrections.push(correction(r, before, after, &reason, &cx));
+        }
+    }
+    drop(tx);
+    for (line, p) in rule_problems {
+        problems.push(line, p);
+    }
+    reject_if_any(&header, problems, Vec::new())?;
+    carry_out_corrections(g, &db, &session, "fix", corrections, confirm).await
+}
+
+async fn photo(
+    g: &GlobalArgs,
+    no: &str,
+    file: &Path,
+    reason: &str,
+    confirm: &Confirm,
+) -> Result<()> {
+    let what = format!("applications photo {no}");
+    let path: PathBuf = std::fs::canonicalize(file)
+        .map_err(|e| Rejected::one(what.clone(), format!("{}: {e}", file.display())))?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let cx = Cx::load(&mut tx, &session, None).await?;
+    let Some(row) = tx.pay_row(session.id, no).await? else {
+        return Err(Rejected::one(
+            what,
+            format!("no application {no} in session {}", session.code),
+        )
+        .into());
+    };
+    let before = tx.application_fields(row.id).await?;
+    drop(tx);
+    let mut after = before.clone();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    set_photo(&mut after, &name, Some(&path));
+    // The session's photo rules, as review check applies them; the background is measured
+    // now, from the new file.
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let border = crate::io::photos::border_lightness(&bytes);
+    let facts = Facts {
+        id_type: &after.id_type,
+        id_number: &after.id_number,
+        gender: &after.gender,
+        birth_date: after.birth_date,
+        mobile: &after.mobile,
+        email: &after.email,
+        address: &after.address,
+        photo: PhotoFacts {
+            name: &after.photo,
+            problem: &after.photo_problem,
+            format: &after.photo_format,
+            width: after.photo_width as u32,
+            height: after.photo_height as u32,
+            bytes: after.photo_bytes as u64,
+            border,
+        },
+    };
+    let flags = application::check(
+        &facts,
+        &session.settings(),
+        chrono::Local::now().date_naive(),
+    );
+    let photo_flags: Vec<_> = flags
+        .iter()
+        .filter(|f| f.code.starts_with("photo"))
+        .collect();
+    let errors: Vec<String> = photo_flags
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.code, f.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Rejected {
+            what: format!(
+                "{what}: {} does not meet the session's photo rules; nothing changed",
+                path.display()
+            ),
+            problems: errors,
+        }
+        .into());
+    }
+    for w in photo_flags.iter().filter(|f| f.severity != Severity::Error) {
+        eprintln!("warning: {}: {}", w.code, w.message);
+    }
+    let c = correction(&row, before, after, reason.trim(), &cx);
+    carry_out_corrections(g, &db, &session, "photo", vec![c], confirm).await
+}
+
+// ---------------------------------------------------------------------------------------
+// withdraw
+
+#[derive(Serialize)]
+struct WithdrawReport {
+    session: String,
+    registration_no: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    from: Status,
+    refund: bool,
+    changed: usize,
+}
+
+async fn withdraw(
+    g: &GlobalArgs,
+    no: &str,
+    reason: &str,
+    refund: bool,
+    confirm: &Confirm,
+) -> Result<()> {
+    let what = format!("applications withdraw {no}");
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Rejected::one(what, "--reason must say why (原因)").into());
+    }
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let Some(row) = tx.pay_row(session.id, no).await? else {
+        return Err(Rejected::one(
+            what,
+            format!("no application {no} in session {}", session.code),
+        )
+        .into());
+    };
+    drop(tx);
+    let from = Status::parse(&row.status).unwrap_or(Status::Submitted);
+    if from == Status::Withdrawn {
+        return Err(Rejected::one(what, format!("{no} is already withdrawn")).into());
+    }
+    let paid = row.paid_by.is_some();
+    if refund && !paid {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "{no} has paid nothing ({}): there is nothing to refund",
+                from.zh()
+            ),
+        )
+        .into());
+    }
+    let mut report = WithdrawReport {
+        session: session.code.clone(),
+        registration_no: no.to_string(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        from,
+        refund,
+        changed: 0,
+    };
+    let text = format!(
+        "withdraw: {no} {} {from} -> withdrawn ({reason}){}{}",
+        row.name,
+        if refund {
+            format!(
+                "; its payment {} goes to the refund list",
+                row.paid_by.as_deref().unwrap_or("")
+            )
+        } else if paid {
+            "; what it paid is kept (no --refund)".to_string()
+        } else {
+            String::new()
+        },
+        if from == Status::Seated {
+            "; its seat is released"
+        } else {
+            ""
+        }
+    );
+    if g.json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+    if confirm.dry_run {
+        return if g.json { print_json(&report) } else { Ok(()) };
+    }
+    if !confirm.yes && !ask(&format!("withdraw {no}?"))? {
+        println!("nothing changed");
+        return Ok(());
+    }
+    let (mut tx, batch) = open_batch(&db, &session, g, "withdraw", None).await?;
+    let (n, missed) = tx
+        .transition(
+            batch,
+            &[(row.id, row.version)],
+            from.as_str(),
+            "withdrawn",
+            reason,
+            reason,
+        )
+        .await?;
+    if !missed.is_empty() {
+        bail!("{no} changed since it was shown; nothing was changed, look again");
+    }
+    if refund {
+        tx.grant_refund(batch, row.id).await?;
+        tx.journal(
+            batch,
+            row.id,
+            "refund",
+            None,
+            row.paid_by.as_deref(),
+            reason,
+        )
+        .await?;
+    }
+    tx.set_batch_summary(
+        batch,
+        &format!("withdraw {no}{}", if refund { " with refund" } else { "" }),
+    )
+    .await?;
+    tx.commit().await?;
+    report.batch = Some(batch);
+    report.changed = n;
+    if g.json {
+        return print_json(&report);
+    }
+    println!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}");
     Ok(())
 }

@@ -331,6 +331,7 @@ impl Books {
                         status: status_of(r),
                         fee_due: *d,
                         paid_by: r.paid_by.clone(),
+                        refund: r.refund_batch.is_some(),
                     },
                 )
             })

@@ -96,23 +96,66 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
 // check and flags
 
 #[derive(Serialize)]
-struct CheckReport {
+pub(crate) struct CheckReport {
     session: String,
     applications: usize,
     photos_measured: usize,
-    with_errors: usize,
-    with_warnings: usize,
+    pub with_errors: usize,
+    pub with_warnings: usize,
     clean: usize,
     flags: BTreeMap<&'static str, usize>,
     seconds: f64,
 }
 
 async fn check(g: &GlobalArgs) -> Result<()> {
-    let started = Instant::now();
-    let mut t = super::progress::Phases::new();
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
+    drop(tx);
+    let report = run_check(&db, &session).await?;
+    db.close().await;
+    if g.json {
+        return print_json(&report);
+    }
+    println!(
+        "checked {} applications of {} in {:.1} s ({} photo backgrounds measured): {} with errors, {} with warnings only, {} without errors",
+        report.applications,
+        report.session,
+        report.seconds,
+        report.photos_measured,
+        report.with_errors,
+        report.with_warnings,
+        report.clean
+    );
+    let mut t = super::table(&["flag", "severity", "applications", "meaning"]);
+    for (code, n) in &report.flags {
+        let (_, sev, meaning) = FLAG_CODES
+            .iter()
+            .find(|c| c.0 == *code)
+            .copied()
+            .unwrap_or((code, Severity::Error, ""));
+        t.add_row(vec![
+            code.to_string(),
+            sev.as_str().to_string(),
+            n.to_string(),
+            meaning.to_string(),
+        ]);
+    }
+    if !report.flags.is_empty() {
+        println!("{t}");
+    }
+    println!(
+        "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
+    );
+    Ok(())
+}
+
+/// Checks every application of the session and stores its flags (as `review check` does,
+/// and as corrections do after they change applications).
+pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Result<CheckReport> {
+    let started = Instant::now();
+    let mut t = super::progress::Phases::new();
+    let mut tx = db.begin().await?;
     let rows = tx.check_rows(session.id).await?;
     t.mark("load");
     drop(tx);
@@ -218,7 +261,6 @@ async fn check(g: &GlobalArgs) -> Result<()> {
     t.mark("store flags");
     tx.commit().await?;
     t.mark("commit");
-    db.close().await;
 
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let (mut errors, mut warnings) = (HashSet::new(), HashSet::new());
@@ -244,40 +286,7 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         flags: counts,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
-    if g.json {
-        return print_json(&report);
-    }
-    println!(
-        "checked {} applications of {} in {:.1} s ({} photo backgrounds measured): {} with errors, {} with warnings only, {} without errors",
-        report.applications,
-        report.session,
-        report.seconds,
-        report.photos_measured,
-        report.with_errors,
-        report.with_warnings,
-        report.clean
-    );
-    let mut t = super::table(&["flag", "severity", "applications", "meaning"]);
-    for (code, n) in &report.flags {
-        let (_, sev, meaning) = FLAG_CODES
-            .iter()
-            .find(|c| c.0 == *code)
-            .copied()
-            .unwrap_or((code, Severity::Error, ""));
-        t.add_row(vec![
-            code.to_string(),
-            sev.as_str().to_string(),
-            n.to_string(),
-            meaning.to_string(),
-        ]);
-    }
-    if !report.flags.is_empty() {
-        println!("{t}");
-    }
-    println!(
-        "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
-    );
-    Ok(())
+    Ok(report)
 }
 
 #[derive(Serialize)]
@@ -1220,6 +1229,8 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         .into());
     }
     let journal = tx.journal_of_batch(batch).await?;
+    // A correction kept each application as it was; undo restores it whole.
+    let snapshots = tx.snapshots(batch).await?;
     drop(tx);
     let version: HashMap<i64, i64> = members.iter().map(|(id, _, _, v, _)| (*id, *v)).collect();
     let mut plan = DecisionPlan::default();
@@ -1243,7 +1254,7 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
             forced: false,
         });
     }
-    carry_out_undo(g, &db, &session, batch, plan, confirm).await
+    carry_out_undo(g, &db, &session, batch, plan, snapshots, confirm).await
 }
 
 /// Undo is a batch like any other, pointing at the batch it reverts.
@@ -1253,12 +1264,17 @@ async fn carry_out_undo(
     session: &SessionRow,
     undone: i64,
     plan: DecisionPlan,
+    snapshots: Vec<(i64, crate::db::applications::NewApplication)>,
     confirm: &Confirm,
 ) -> Result<()> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for m in &plan.moves {
         *counts.entry(format!("{} -> {}", m.from, m.to)).or_default() += 1;
     }
+    if !snapshots.is_empty() {
+        counts.insert("fields restored".into(), snapshots.len());
+    }
+    let total = plan.moves.len().max(snapshots.len());
     let shown: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
     if !g.json || confirm.dry_run {
         let verb = if confirm.dry_run {
@@ -1267,8 +1283,7 @@ async fn carry_out_undo(
             "will revert"
         };
         let text = format!(
-            "undo of batch {undone} {verb} {} applications: {}",
-            plan.moves.len(),
+            "undo of batch {undone} {verb} {total} applications: {}",
             shown.join(", ")
         );
         if g.json {
@@ -1292,13 +1307,12 @@ async fn carry_out_undo(
         changes: counts,
         reverted: 0,
     };
-    if confirm.dry_run || plan.moves.is_empty() {
+    if confirm.dry_run || total == 0 {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !confirm.yes
         && !ask(&format!(
-            "undo batch {undone}: revert {} applications?",
-            plan.moves.len()
+            "undo batch {undone}: revert {total} applications?"
         ))?
     {
         println!("nothing changed");
@@ -1331,14 +1345,43 @@ async fn carry_out_undo(
     if moved != plan.moves.len() {
         bail!("batch {undone} changed while it was being undone; nothing was changed, try again");
     }
-    tx.set_batch_summary(batch, &format!("undo of batch {undone}: {moved} reverted"))
-        .await?;
+    let reason = format!("undo of batch {undone}");
+    for (id, before) in &snapshots {
+        let state = tx.state_of(*id).await?;
+        if state.last_batch != Some(undone) && state.last_batch != Some(batch) {
+            bail!(
+                "batch {undone} changed while it was being undone; nothing was changed, try again"
+            );
+        }
+        let now = tx.application_fields(*id).await?;
+        tx.update_application(*id, batch, before, None).await?;
+        for (field, old, new) in super::import::field_changes(&now.fields(), &before.fields()) {
+            tx.journal(batch, *id, field, Some(&old), Some(&new), &reason)
+                .await?;
+        }
+    }
+    // A withdrawal's refund goes with it.
+    tx.revoke_refunds(undone).await?;
+    tx.set_batch_summary(
+        batch,
+        &format!(
+            "undo of batch {undone}: {} reverted",
+            moved.max(snapshots.len())
+        ),
+    )
+    .await?;
     tx.commit().await?;
+    if !snapshots.is_empty() {
+        run_check(db, session).await?;
+    }
     report.batch = Some(batch);
-    report.reverted = moved;
+    report.reverted = moved.max(snapshots.len());
     if g.json {
         return print_json(&report);
     }
-    println!("batch {batch}: undo of batch {undone}: {moved} applications reverted");
+    println!(
+        "batch {batch}: undo of batch {undone}: {} applications reverted",
+        report.reverted
+    );
     Ok(())
 }

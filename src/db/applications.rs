@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::{Result, Tx, with_conn};
 
 /// An application as an import stores it.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct NewApplication {
     pub registration_no: String,
     pub name: String,

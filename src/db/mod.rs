@@ -4,6 +4,7 @@
 //! their native types and placeholders (see ../shared/notes/stack.md on sqlx's Any driver).
 
 pub mod applications;
+pub mod corrections;
 pub mod fees;
 pub mod imports;
 pub mod payments;

@@ -27,6 +27,8 @@ pub struct PayRow {
     pub approved_on: Option<String>,
     /// The order that made it paid.
     pub paid_by: Option<String>,
+    /// The batch (a withdrawal with --refund) that put its payment on the refund list.
+    pub refund_batch: Option<i64>,
 }
 
 impl PayRow {
@@ -91,7 +93,7 @@ fn timestamp_text(t: Option<NaiveDateTime>) -> Option<String> {
 
 const CHUNK: usize = 10_000;
 
-const PAY_COLUMNS: [&str; 12] = [
+const PAY_COLUMNS: [&str; 13] = [
     "a.id",
     "a.registration_no",
     "a.name",
@@ -109,6 +111,7 @@ const PAY_COLUMNS: [&str; 12] = [
      AND j.field = 'status' AND j.old_value = 'submitted' AND j.new_value = 'approved')",
     "(SELECT MAX(p.order_no) FROM payments p WHERE p.application_id = a.id \
      AND p.applied_batch IS NOT NULL)",
+    "(SELECT MAX(p.refund_batch) FROM payments p WHERE p.application_id = a.id)",
 ];
 
 const PAY_FROM: &str = "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \

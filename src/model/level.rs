@@ -69,6 +69,39 @@ impl Level {
         };
         self.subjects().iter().copied().find(|&name| name == alias)
     }
+
+    /// Reads 报考科目 (`基础知识, 应用技术`; commas, 、, semicolons, slashes or spaces between)
+    /// against the subjects `offered` for a qualification of this level: the stored form,
+    /// in exam order, or what is not offered.
+    pub fn subject_list(self, text: &str, offered: &[&'static str]) -> Result<String, String> {
+        let mut picked: Vec<&'static str> = Vec::new();
+        let mut bad = Vec::new();
+        for part in text
+            .split([',', '，', '、', ';', '；', '/', ' '])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match self.subject(part).filter(|s| offered.contains(s)) {
+                Some(s) if !picked.contains(&s) => picked.push(s),
+                Some(_) => {}
+                None => bad.push(part.to_string()),
+            }
+        }
+        if !bad.is_empty() || picked.is_empty() {
+            return Err(if bad.is_empty() {
+                text.to_string()
+            } else {
+                bad.join(", ")
+            });
+        }
+        let ordered: Vec<&str> = self
+            .subjects()
+            .iter()
+            .copied()
+            .filter(|s| picked.contains(s))
+            .collect();
+        Ok(ordered.join(","))
+    }
 }
 
 impl fmt::Display for Level {

@@ -178,6 +178,8 @@ pub struct ReconApp {
     pub fee_due: Option<Fen>,
     /// The order that made it paid, if any.
     pub paid_by: Option<String>,
+    /// Withdrawn, and the office granted a refund of what it paid.
+    pub refund: bool,
 }
 
 /// Money received for an order: a statement line, or (without a statement) a successful
@@ -370,7 +372,18 @@ pub fn reconcile(
             continue;
         };
         match app.status {
-            Status::Paid | Status::Seated => {
+            Status::Withdrawn if app.refund && app.paid_by.is_some() => {
+                // Everything it paid goes back: the paying order and any duplicate.
+                for m in ms {
+                    out.push(finding(
+                        Kind::Duplicate,
+                        m,
+                        None,
+                        "withdrawn; the office granted a refund".into(),
+                    ));
+                }
+            }
+            Status::Paid | Status::Seated | Status::Withdrawn if app.paid_by.is_some() => {
                 let kept = app.paid_by.as_deref();
                 for m in ms {
                     if Some(m.order_no.as_str()) != kept {
@@ -539,6 +552,7 @@ mod tests {
                 status,
                 fee_due: Some(Fen(due)),
                 paid_by: paid_by.map(Into::into),
+                refund: false,
             },
         )
     }
@@ -624,5 +638,26 @@ mod tests {
             kinds,
             vec![Kind::Duplicate, Kind::AmountMismatch, Kind::NotApproved]
         );
+    }
+
+    #[test]
+    fn a_withdrawal_is_refunded_only_when_granted() {
+        let orders: BTreeMap<String, Order> = [order("P1", "A", 5000, PayResult::Success, 21)]
+            .into_iter()
+            .map(|mut o| {
+                o.applied = true;
+                (o.order_no.clone(), o)
+            })
+            .collect();
+        let statement = vec![line("P1", 5000, 21)];
+        let mut apps: BTreeMap<String, ReconApp> = [app("A", Status::Withdrawn, 5000, Some("P1"))]
+            .into_iter()
+            .collect();
+        assert!(reconcile(&apps, &orders, Some(&statement)).is_empty());
+        apps.get_mut("A").unwrap().refund = true;
+        let found = reconcile(&apps, &orders, Some(&statement));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, Kind::Duplicate);
+        assert!(found[0].note.contains("refund"));
     }
 }

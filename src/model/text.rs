@@ -47,6 +47,30 @@ pub fn header_key(s: &str) -> String {
     out
 }
 
+/// Whether `value` matches what a user typed to find it: part of it, or a pattern where `*`
+/// stands for any characters (`5301*`, `*1234`, `张*`). Full-width characters are folded and
+/// ASCII letters compared without case, so `x` finds an ID number's `X`.
+pub fn matches_pattern(value: &str, pattern: &str) -> bool {
+    let v = fold_ascii(value).to_ascii_uppercase();
+    let p = fold_ascii(pattern.trim()).to_ascii_uppercase();
+    if !p.contains('*') {
+        return v.contains(&p);
+    }
+    let parts: Vec<&str> = p.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !v.starts_with(first) || v.len() < first.len() + last.len() || !v.ends_with(last) {
+        return false;
+    }
+    let mut rest = &v[first.len()..v.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +93,17 @@ mod tests {
     #[test]
     fn clean_strips_zero_width_and_ideographic_space() {
         assert_eq!(clean("\u{FEFF} 丽江\u{3000}"), "丽江");
+    }
+
+    #[test]
+    fn patterns_find_part_of_a_value() {
+        assert!(matches_pattern("530102199001011234", "5301*"));
+        assert!(!matches_pattern("440102199001011234", "5301*"));
+        assert!(matches_pattern("53010219900101123X", "*123x"));
+        assert!(matches_pattern("53010219900101123X", "１９９０"));
+        assert!(matches_pattern("张三丰", "张*丰"));
+        assert!(!matches_pattern("张三", "张*丰"));
+        assert!(matches_pattern("张三", "三"));
+        assert!(!matches_pattern("53", "53*53"));
     }
 }

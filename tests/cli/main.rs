@@ -1,6 +1,7 @@
 //! One CLI test binary: each module runs the built `kaowu` on files in a temporary folder,
 //! on SQLite and, when KAOWU_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database too.
 
+mod applications;
 mod common;
 mod fees;
 mod imports;
