@@ -60,7 +60,13 @@ kaowu payments reconcile --gateway "$samples/payments.csv" --statement "$samples
 step "the payment window closed on 2026-09-05: expire the approved applications still unpaid"
 kaowu payments expire --yes
 
-step "one application: fields, fee due with its fee rows, payments, history"
+step "seating (编排): every paid candidate, reproducibly with seed 20261107; verify derives it again"
+case "$(kaowu seat verify --json)" in
+  *'"seatings": []'*) kaowu seat assign --seed 20261107 --yes ;;
+esac
+kaowu seat verify
+
+step "one application: fields, fee due with its fee rows, payments, seat, admit-card number, history"
 kaowu applications show 20260000001
 
 step "status"

@@ -102,6 +102,10 @@ pub enum Command {
     #[command(subcommand)]
     Payments(PaymentsCommand),
 
+    /// Seat the paid candidates (编排) and number their admit cards (准考证号).
+    #[command(subcommand)]
+    Seat(SeatCommand),
+
     /// Find and show applications (报名信息).
     #[command(subcommand)]
     Applications(ApplicationsCommand),
@@ -350,6 +354,57 @@ pub enum PaymentsCommand {
         /// imported.
         #[arg(long, value_name = "FILE", requires = "statement")]
         gateway: Option<PathBuf>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeatCommand {
+    /// Seat every paid candidate, at random but reproducibly, and number their admit cards.
+    ///
+    /// For each of a candidate's sittings: a seat in a site of the exam area they chose, in
+    /// a room with a free, enabled seat; candidates of one qualification sit together where
+    /// the rooms allow. The seed (given, or drawn and printed) and a fingerprint of the
+    /// inputs are stored: the same inputs and seed give the same seating on any machine and
+    /// either database (`kaowu seat verify`). All or nothing: when an exam area has fewer
+    /// seats than candidates, nothing is stored and the shortage is named. Admit-card numbers
+    /// come from the session's template ({area} is the exam area's number in name order).
+    ///
+    /// Examples: kaowu seat assign --seed 20261107 --dry-run
+    ///           kaowu seat assign --reseat 丽江 --yes
+    Assign {
+        /// The random seed [default: drawn, and printed].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Seat this exam area again (its candidates move; nobody else does).
+        #[arg(long, value_name = "AREA")]
+        reseat: Option<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Derive each stored seating again from its seed and inputs, and check every rule.
+    ///
+    /// Exit 1 when a seating does not match its derivation or a rule is broken.
+    ///
+    /// Example: kaowu seat verify
+    Verify,
+    /// Seat the paid candidates who have no seat yet (late payers) without moving anyone.
+    ///
+    /// Example: kaowu seat add --yes
+    Add {
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Release a candidate's seats (the candidate returns to paid; nobody else moves).
+    ///
+    /// Example: kaowu seat release 20260000007 --reason "考点调整" --yes
+    Release {
+        /// The 报名序号.
+        registration_no: String,
+        /// Why, for the journal.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
         #[command(flatten)]
         confirm: Confirm,
     },
@@ -635,7 +690,7 @@ pub struct SettingsArgs {
     /// Largest photo file, e.g. 50K [create default: 50K].
     #[arg(long, value_name = "SIZE", help_heading = "Settings")]
     pub photo_max_size: Option<String>,
-    /// Admit-card number (准考证号) template [create default: {yy}{half}{area2}{site3}{room3}{seat2}].
+    /// Admit-card number (准考证号) template [create default: {yy}{half}{area2}{sitting1}{site3}{room3}{seat2}].
     /// Fields: {yyyy} {yy} {half} {level} and, with a width, {areaN} {siteN} {roomN} {seatN}
     /// {sittingN} {seqN}; letters and digits may stand between them.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Settings")]

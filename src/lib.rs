@@ -48,6 +48,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Payments(c) => commands::payments::run(g, c).await,
         Command::Applications(c) => commands::applications::run(g, c).await,
+        Command::Seat(c) => commands::seat::run(g, c).await,
     }
 }
 

@@ -71,6 +71,11 @@ struct Shown {
     /// Why there is no fee due, when there is none.
     fee_problem: Option<String>,
     payments: Vec<PaymentView>,
+    seats: Vec<crate::db::seating::SeatView>,
+    /// 准考证号.
+    admit_card: Option<String>,
+    /// What a correction made out of date since seating: `card`, `seat,card`.
+    stale: String,
     history: Vec<JournalRow>,
 }
 
@@ -143,6 +148,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         .collect();
     let payments = tx.payments_of(row.id).await?;
     let history = tx.journal_of_application(session.id, no).await?;
+    let (seats, card) = tx.seats_of(row.id).await?;
     drop(tx);
     db.close().await;
 
@@ -209,6 +215,9 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
                 applied_batch: p.applied_batch,
             })
             .collect(),
+        seats,
+        admit_card: card.as_ref().map(|c| c.0.clone()),
+        stale: card.map(|c| c.1).unwrap_or_default(),
         history,
     };
     if g.json {
@@ -279,6 +288,33 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
             ]);
         }
         println!("payments:\n{t}");
+    }
+    if let Some(card) = &shown.admit_card {
+        println!(
+            "admit card (准考证号): {card}{}",
+            if shown.stale.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (out of date since a correction: regenerate the {})",
+                    shown.stale
+                )
+            }
+        );
+    }
+    for s in &shown.seats {
+        println!(
+            "  seat: {} {} {}-{} {} {} ({}) 第{:03}考场 {:02}号",
+            s.sitting,
+            s.exam_date,
+            s.starts_at.format("%H:%M"),
+            s.ends_at.format("%H:%M"),
+            s.site_code,
+            s.site_name,
+            s.address,
+            s.room,
+            s.seat_no
+        );
     }
     println!("history:");
     super::review::print_journal(&shown.history, true);
@@ -924,6 +960,10 @@ async fn carry_out_corrections(
         let back = c.status == Status::Rejected;
         tx.update_application(c.id, batch, &c.after, back.then_some("submitted"))
             .await?;
+        let stale = regenerate(c);
+        if !stale.is_empty() {
+            tx.mark_stale(c.id, &stale.join(",")).await?;
+        }
         for (field, old, new) in &c.changes {
             tx.journal(batch, c.id, field, Some(old), Some(new), &c.reason)
                 .await?;
@@ -1390,6 +1430,10 @@ async fn withdraw(
     if !missed.is_empty() {
         bail!("{no} changed since it was shown; nothing was changed, look again");
     }
+    if from == Status::Seated {
+        tx.release_seats(batch, &[row.id]).await?;
+        tx.drop_cards(&[row.id]).await?;
+    }
     if refund {
         tx.grant_refund(batch, row.id).await?;
         tx.journal(
@@ -1413,6 +1457,10 @@ async fn withdraw(
     if g.json {
         return print_json(&report);
     }
-    println!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}");
+    if from == Status::Seated {
+        println!("batch {batch}: {no} withdrawn; its seat is free for kaowu seat add");
+    } else {
+        println!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}");
+    }
     Ok(())
 }

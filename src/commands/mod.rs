@@ -10,6 +10,7 @@ pub mod plan;
 pub mod progress;
 pub mod review;
 pub mod samples;
+pub mod seat;
 pub mod session;
 pub mod sites;
 pub mod status;

@@ -1203,6 +1203,22 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
+    if info.kind == "seat-reseat" || info.kind == "seat-release" {
+        return Err(Rejected::one(
+            what,
+            "a reseat is redone with another kaowu seat assign --reseat AREA, and a released seat is \
+             given again with kaowu seat add",
+        )
+        .into());
+    }
+    if info.kind == "withdraw" && tx.released_by(batch).await? > 0 {
+        return Err(Rejected::one(
+            what,
+            "the withdrawal released the candidate's seat, which others may hold now: a seated \
+             candidate's withdrawal is final",
+        )
+        .into());
+    }
     if let Some(u) = info.undone_by {
         return Err(Rejected::one(
             what,
@@ -1360,8 +1376,10 @@ async fn carry_out_undo(
                 .await?;
         }
     }
-    // A withdrawal's refund goes with it.
+    // A withdrawal's refund goes with it, and a seating's seats and card numbers.
     tx.revoke_refunds(undone).await?;
+    tx.release_batch_seats(undone, batch).await?;
+    tx.drop_batch_cards(undone).await?;
     tx.set_batch_summary(
         batch,
         &format!(

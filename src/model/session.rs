@@ -56,7 +56,7 @@ pub struct Settings {
     pub payment_closes: Option<NaiveDateTime>,
 }
 
-pub const DEFAULT_CARD_TEMPLATE: &str = "{yy}{half}{area2}{site3}{room3}{seat2}";
+pub const DEFAULT_CARD_TEMPLATE: &str = "{yy}{half}{area2}{sitting1}{site3}{room3}{seat2}";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -162,7 +162,9 @@ pub enum TemplatePart {
 }
 
 /// The admit-card number (准考证号) template: fixed-width fields from session, exam area,
-/// site, room and seat, e.g. `{yy}{half}{area2}{site3}{room3}{seat2}`.
+/// sitting, site, room and seat, e.g. `{yy}{half}{area2}{sitting1}{site3}{room3}{seat2}`. A seat
+/// is used in every sitting, so a number made from the seat of a candidate's first sitting is
+/// unique only with that sitting in it (or a {seq}).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardTemplate {
     pub parts: Vec<TemplatePart>,
@@ -296,7 +298,7 @@ mod tests {
     #[test]
     fn default_template_is_fixed_width() {
         let t = CardTemplate::parse(DEFAULT_CARD_TEMPLATE).unwrap();
-        assert_eq!(t.width(), 2 + 1 + 2 + 3 + 3 + 2);
+        assert_eq!(t.width(), 2 + 1 + 2 + 1 + 3 + 3 + 2);
     }
 
     #[test]

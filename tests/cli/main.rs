@@ -8,5 +8,6 @@ mod imports;
 mod lists;
 mod payments;
 mod review;
+mod seat;
 mod session;
 mod status;
