@@ -114,6 +114,22 @@ const PAY_COLUMNS: [&str; 13] = [
     "(SELECT MAX(p.refund_batch) FROM payments p WHERE p.application_id = a.id)",
 ];
 
+/// The columns of [`PaymentRow`], in its order.
+const PAYMENT_COLUMNS: [&str; 12] = [
+    "p.id",
+    "p.order_no",
+    "p.registration_no",
+    "p.application_id",
+    "p.amount_fen",
+    "CAST(p.paid_at AS TEXT)",
+    "p.channel",
+    "p.result",
+    "p.source",
+    "p.evidence",
+    "p.batch_id",
+    "p.applied_batch",
+];
+
 const PAY_FROM: &str = "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
     JOIN application_states s ON s.application_id = a.id";
 
@@ -167,23 +183,9 @@ impl Tx {
 
     /// Every payment of the session, by order number.
     pub async fn payments(&mut self, session_id: i64) -> Result<Vec<PaymentRow>> {
-        let columns = [
-            "p.id",
-            "p.order_no",
-            "p.registration_no",
-            "p.application_id",
-            "p.amount_fen",
-            "CAST(p.paid_at AS TEXT)",
-            "p.channel",
-            "p.result",
-            "p.source",
-            "p.evidence",
-            "p.batch_id",
-            "p.applied_batch",
-        ];
         let mut rows: Vec<PaymentRow> = self
             .bulk_rows(
-                &columns,
+                &PAYMENT_COLUMNS,
                 "FROM payments p WHERE p.session_id = $1",
                 session_id,
             )
@@ -194,23 +196,9 @@ impl Tx {
 
     /// The payments of one application, oldest first.
     pub async fn payments_of(&mut self, application_id: i64) -> Result<Vec<PaymentRow>> {
-        let columns = [
-            "p.id",
-            "p.order_no",
-            "p.registration_no",
-            "p.application_id",
-            "p.amount_fen",
-            "CAST(p.paid_at AS TEXT)",
-            "p.channel",
-            "p.result",
-            "p.source",
-            "p.evidence",
-            "p.batch_id",
-            "p.applied_batch",
-        ];
         let mut rows: Vec<PaymentRow> = self
             .bulk_rows(
-                &columns,
+                &PAYMENT_COLUMNS,
                 "FROM payments p WHERE p.application_id = $1",
                 application_id,
             )

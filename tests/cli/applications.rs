@@ -9,20 +9,6 @@ use serde_json::Value;
 
 use crate::common::{Env, backends, s, sample};
 
-fn reviewed(env: &Env) {
-    env.with_samples();
-    env.ok(&[
-        "import",
-        "applications",
-        s(&sample("applications.csv")),
-        "--photos",
-        s(&sample("photos")),
-    ]);
-    env.ok(&["review", "check"]);
-    env.ok(&["review", "approve", "--clean", "--yes"]);
-    env.ok(&["review", "reject", "--errors", "--yes"]);
-}
-
 fn numbers(list: &Value) -> BTreeSet<String> {
     list.as_array()
         .unwrap()
@@ -45,7 +31,7 @@ fn field<'a>(shown: &'a Value, name: &str) -> &'a str {
 #[test]
 fn find_by_part_of_an_id_number_correct_a_name_and_undo_it() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let shown = env.json(&["applications", "show", "20260000007"]);
         let id = field(&shown, "证件号码").to_string();
         let found = env.json(&[
@@ -165,7 +151,7 @@ fn find_by_part_of_an_id_number_correct_a_name_and_undo_it() {
 #[test]
 fn a_spreadsheet_moves_the_exam_area_of_a_list_of_candidates() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let kunming = env.json(&[
             "applications",
             "list",
@@ -265,7 +251,7 @@ fn a_spreadsheet_moves_the_exam_area_of_a_list_of_candidates() {
 #[test]
 fn a_corrected_rejection_returns_to_review_with_its_flags_checked_again() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         // Planted: the check digit of 20260000004's ID number is wrong.
         let shown = env.json(&["applications", "show", "20260000004"]);
         assert_eq!(shown["status"], "rejected");
@@ -307,7 +293,7 @@ fn a_corrected_rejection_returns_to_review_with_its_flags_checked_again() {
 #[test]
 fn a_withdrawal_refunds_only_when_the_office_says_so() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         env.ok(&["import", "payments", s(&sample("payments.csv"))]);
         let refunds = |env: &Env| -> BTreeSet<String> {
             let r = env.json(&[
@@ -382,7 +368,7 @@ fn a_withdrawal_refunds_only_when_the_office_says_so() {
 #[test]
 fn a_photo_is_replaced_only_when_it_meets_the_rules() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let old = env.json(&["applications", "show", "20260000007"]);
         let old_hash = field(&old, "照片内容").to_string();
         let bmp = env.path("new.jpg");
@@ -433,7 +419,7 @@ fn a_photo_is_replaced_only_when_it_meets_the_rules() {
 #[test]
 fn lists_filter_and_print_csv_for_scripts() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let all = env.json(&["applications", "list"]);
         assert_eq!(all.as_array().unwrap().len(), 40);
         let rejected = env.json(&["applications", "list", "--status", "审核未通过"]);

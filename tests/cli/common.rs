@@ -141,6 +141,22 @@ impl Env {
         self.import_samples();
     }
 
+    /// The sample session reviewed as samples/run.sh does: applications imported with their
+    /// photos, checked, the clean ones approved and the flagged ones rejected.
+    pub fn reviewed(&self) {
+        self.with_samples();
+        self.ok(&[
+            "import",
+            "applications",
+            s(&sample("applications.csv")),
+            "--photos",
+            s(&sample("photos")),
+        ]);
+        self.ok(&["review", "check"]);
+        self.ok(&["review", "approve", "--clean", "--yes"]);
+        self.ok(&["review", "reject", "--errors", "--yes"]);
+    }
+
     pub fn import_samples(&self) {
         for (kind, file) in [
             ("plan", "plan.xlsx"),

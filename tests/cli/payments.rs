@@ -8,22 +8,6 @@ use serde_json::Value;
 
 use crate::common::{Env, backends, s, sample};
 
-/// The sample session reviewed as samples/run.sh does: the clean approved, the flagged
-/// rejected.
-fn reviewed(env: &Env) {
-    env.with_samples();
-    env.ok(&[
-        "import",
-        "applications",
-        s(&sample("applications.csv")),
-        "--photos",
-        s(&sample("photos")),
-    ]);
-    env.ok(&["review", "check"]);
-    env.ok(&["review", "approve", "--clean", "--yes"]);
-    env.ok(&["review", "reject", "--errors", "--yes"]);
-}
-
 fn reconcile(env: &Env, statement: &str, out: &str) -> Value {
     env.json(&[
         "payments",
@@ -106,7 +90,7 @@ fn statement_orders() -> BTreeSet<String> {
 #[test]
 fn reconcile_finds_exactly_the_planted_discrepancies_and_the_missed_are_recovered() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let gateway = sample("payments.csv");
         let first = env.json(&["import", "payments", s(&gateway)]);
         assert_eq!(
@@ -273,7 +257,7 @@ fn reconcile_finds_exactly_the_planted_discrepancies_and_the_missed_are_recovere
 #[test]
 fn a_paid_application_missing_from_the_statement_is_found() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         env.ok(&["import", "payments", s(&sample("payments.csv"))]);
         // The statement without the line of 20260000030's paying order.
         let shown = env.json(&["applications", "show", "20260000030"]);
@@ -309,7 +293,7 @@ fn a_paid_application_missing_from_the_statement_is_found() {
 #[test]
 fn a_counter_payment_needs_the_fee_due_and_a_reason() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let shown = env.json(&["applications", "show", "20260000007"]);
         assert_eq!(shown["status"], "approved");
         let due = shown["fee_due"].as_str().unwrap().to_string();
@@ -423,7 +407,7 @@ fn a_counter_payment_needs_the_fee_due_and_a_reason() {
 #[test]
 fn expiry_waits_for_the_window_to_close_and_can_be_undone() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         env.ok(&["import", "payments", s(&sample("payments.csv"))]);
         let err = env.fails(1, &["payments", "expire", "--yes"]);
         assert!(err.contains("no payment window"), "{err}");
@@ -465,7 +449,7 @@ fn expiry_waits_for_the_window_to_close_and_can_be_undone() {
 #[test]
 fn a_bad_gateway_file_is_refused_whole() {
     for env in backends() {
-        reviewed(&env);
+        env.reviewed();
         let bad = env.write_gbk(
             "payments.csv",
             "支付单号,报名序号,金额,支付时间,支付网关,支付结果\n\

@@ -10,17 +10,7 @@ use crate::common::{Env, backends, s, sample};
 
 /// The sample session up to payments: reviewed, the gateway imported, the 掉单 recovered.
 fn paid(env: &Env) {
-    env.with_samples();
-    env.ok(&[
-        "import",
-        "applications",
-        s(&sample("applications.csv")),
-        "--photos",
-        s(&sample("photos")),
-    ]);
-    env.ok(&["review", "check"]);
-    env.ok(&["review", "approve", "--clean", "--yes"]);
-    env.ok(&["review", "reject", "--errors", "--yes"]);
+    env.reviewed();
     env.ok(&["import", "payments", s(&sample("payments.csv"))]);
     env.ok(&[
         "payments",
