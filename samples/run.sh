@@ -66,6 +66,10 @@ case "$(kaowu seat verify --json)" in
 esac
 kaowu seat verify
 
+step "admit cards (准考证): a PDF per candidate in cards/, per room in cards-rooms/ (again: nothing to redo)"
+kaowu cards --out cards
+kaowu cards --out cards-rooms --per room
+
 step "one application: fields, fee due with its fee rows, payments, seat, admit-card number, history"
 kaowu applications show 20260000001
 

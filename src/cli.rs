@@ -106,6 +106,21 @@ pub enum Command {
     #[command(subcommand)]
     Seat(SeatCommand),
 
+    /// Write the admit cards (准考证) of the seated candidates as PDF, in parallel.
+    ///
+    /// A4 cards laid out by templates/admit_card.json (or --template FILE): title, name, sex,
+    /// ID number, admit-card number, level, qualification, site and address, each subject
+    /// with its date, time, room and seat, the photo (its original JPEG bytes, checked
+    /// against the fingerprint from import), a QR code of the admit-card number, and 考生须知.
+    /// The CJK font ships with kaowu (WenQuanYi Zen Hei, with CJK extension A), subset per
+    /// PDF. A character the font lacks fails that card, naming the character and candidate.
+    /// Incremental: DIR/manifest.json records each file's content and file hash; a second run
+    /// renders only what changed and removes the cards of candidates who lost their seat.
+    ///
+    /// Examples: kaowu cards --out cards
+    ///           kaowu cards --out print --per room -j 2
+    Cards(CardsArgs),
+
     /// Find and show applications (报名信息).
     #[command(subcommand)]
     Applications(ApplicationsCommand),
@@ -357,6 +372,34 @@ pub enum PaymentsCommand {
         #[command(flatten)]
         confirm: Confirm,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CardsPer {
+    /// One file per candidate, named by admit-card number, in a folder per exam area and site.
+    Candidate,
+    /// One file per room and sitting, the cards in seat order, for printing.
+    Room,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CardsArgs {
+    /// The folder to write into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// One PDF per candidate or per room.
+    #[arg(long, value_enum, default_value = "candidate")]
+    pub per: CardsPer,
+    /// Rendering threads [default: one per core].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Only these candidates (报名序号); repeat or separate with commas.
+    #[arg(long, value_name = "NO", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// The layout to use instead of the one built in (a JSON file like
+    /// templates/admit_card.json; its font path is relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,8 @@ pub mod db;
 pub mod io;
 /// Domain types and rules, free of I/O.
 pub mod model;
+/// Documents (admit cards): pure renderers from data, layout and font to PDF bytes.
+pub mod pdf;
 /// Synthetic sessions for demos, tests and benchmarks.
 pub mod synth;
 
@@ -49,6 +51,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Payments(c) => commands::payments::run(g, c).await,
         Command::Applications(c) => commands::applications::run(g, c).await,
         Command::Seat(c) => commands::seat::run(g, c).await,
+        Command::Cards(a) => commands::cards::run(g, a).await,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod bench;
+pub mod cards;
 pub mod fees;
 pub mod import;
 pub mod import_applications;

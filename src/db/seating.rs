@@ -419,6 +419,84 @@ impl Tx {
     }
 }
 
+/// One seat of a seated candidate with everything its admit card prints, in
+/// [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CardRow {
+    pub id: i64,
+    pub registration_no: String,
+    pub name: String,
+    pub gender: String,
+    pub id_number: String,
+    pub level: String,
+    pub qualification: String,
+    pub subjects: String,
+    pub exam_area: String,
+    pub photo_path: String,
+    pub photo_hash: String,
+    pub card_no: String,
+    pub sitting_id: i64,
+    pub sitting: String,
+    pub exam_date: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub site_code: String,
+    pub site_name: String,
+    pub address: String,
+    pub room: i64,
+    pub seat_no: i64,
+}
+
+impl Tx {
+    /// Every seat in use of the session's carded candidates, with what the cards print.
+    pub async fn card_rows(&mut self, session_id: i64) -> Result<Vec<CardRow>> {
+        let columns = [
+            "a.id",
+            "a.registration_no",
+            "a.name",
+            "a.gender",
+            "a.id_number",
+            "q.level",
+            "q.name",
+            "a.subjects",
+            "a.exam_area",
+            "a.photo_path",
+            "a.photo_hash",
+            "ac.card_no",
+            "st.id",
+            "st.label",
+            "CAST(st.exam_date AS TEXT)",
+            "substr(CAST(st.starts_at AS TEXT), 1, 5)",
+            "substr(CAST(st.ends_at AS TEXT), 1, 5)",
+            "s.code",
+            "s.name",
+            "s.address",
+            "r.number",
+            "t.seat_no",
+        ];
+        let mut rows: Vec<CardRow> = self
+            .bulk_rows(
+                &columns,
+                "FROM seats t JOIN admit_cards ac ON ac.application_id = t.application_id \
+                 JOIN applications a ON a.id = t.application_id \
+                 JOIN qualifications q ON q.id = a.qualification_id \
+                 JOIN sittings st ON st.id = t.sitting_id JOIN rooms r ON r.id = t.room_id \
+                 JOIN sites s ON s.id = r.site_id \
+                 WHERE a.session_id = $1 AND t.released_batch IS NULL",
+                session_id,
+            )
+            .await?;
+        rows.sort_by(|a, b| {
+            (&a.registration_no, &a.exam_date, &a.starts_at).cmp(&(
+                &b.registration_no,
+                &b.exam_date,
+                &b.starts_at,
+            ))
+        });
+        Ok(rows)
+    }
+}
+
 /// A seat as `applications show` prints it.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct SeatView {

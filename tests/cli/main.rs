@@ -2,6 +2,7 @@
 //! on SQLite and, when KAOWU_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database too.
 
 mod applications;
+mod cards;
 mod common;
 mod fees;
 mod imports;
