@@ -13,7 +13,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::model::date::{parse_date, parse_datetime, parse_time};
 use crate::model::money::Fen;
-use crate::model::text::{clean, fold_ascii, header_key};
+use crate::model::text::{clean, clean_str, fold_ascii, header_key};
 
 /// How many rows at the top of a file may precede the header row.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -120,7 +120,7 @@ impl Value {
     pub fn is_empty(&self) -> bool {
         match self {
             Value::Empty => true,
-            Value::Text(s) => clean(s).is_empty(),
+            Value::Text(s) => clean_str(s).is_empty(),
             _ => false,
         }
     }
@@ -347,7 +347,10 @@ impl<'r, 'p> Cells<'r, 'p> {
 
     /// Text with full-width characters folded to ASCII, for codes and numbers.
     pub fn code(&mut self, key: &str, required: bool) -> Option<String> {
-        self.get(key, required, |v| text(v).map(|s| fold_ascii(&s)))
+        self.get(key, required, |v| match v {
+            Value::Text(s) => Ok(fold_ascii(clean_str(s))),
+            v => text(v).map(|s| fold_ascii(&s)),
+        })
     }
 }
 
