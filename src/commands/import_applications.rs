@@ -7,7 +7,7 @@
 //! no date, a registration number twice, a photo name leaving the folder) stops the whole
 //! file; everything else that is wrong becomes a flag of `review check`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -165,7 +165,6 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
 
     let mut diff = Diff::default();
     let mut resubmitted = 0usize;
-    let mut seen: HashSet<String> = HashSet::new();
     let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
     let mut failed_write = None;
     while let Some(chunk) = recv.recv().await {
@@ -175,10 +174,9 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         for r in chunk {
             missing += usize::from(r.photo_problem == "missing");
             unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
-            seen.insert(r.registration_no.clone());
             match stored.get(&r.registration_no) {
                 None => {
-                    diff.added.push(r.registration_no.clone());
+                    diff.add_listed(&r.registration_no);
                     inserts.push(r);
                 }
                 Some(k) if k.content_hash == r.content_hash => diff.unchanged += 1,
@@ -240,17 +238,18 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     if let Some(e) = failed_write {
         return Err(e.into());
     }
-    diff.kept = stored.keys().filter(|k| !seen.contains(*k)).count();
+    // The reader hands on each registration number once: the rest of the stored were not named.
+    diff.kept = stored.len() - diff.unchanged - diff.changed.len();
 
     // A re-import that changes nothing leaves no batch behind.
-    let batch = batch.filter(|_| !(diff.added.is_empty() && diff.changed.is_empty()));
+    let batch = batch.filter(|_| !(diff.added_count() == 0 && diff.changed.is_empty()));
     if let Some(b) = batch {
         let file = a.file.display().to_string();
         tx.journal_inserted(b, &format!("imported from {file}"))
             .await?;
         let summary = format!(
             "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
-            diff.added.len(),
+            diff.added_count(),
             diff.changed.len(),
             diff.unchanged
         );
@@ -282,7 +281,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         photos: cx.photos.as_ref().map(|p| p.root().display().to_string()),
         dry_run: a.change.dry_run,
         rows,
-        added: diff.added.len(),
+        added: diff.added_count(),
         changed: diff.changed.len(),
         resubmitted,
         unchanged: diff.unchanged,
