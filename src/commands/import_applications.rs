@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -98,6 +98,7 @@ struct Report<'a> {
 
 pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let started = Instant::now();
+    let mut t = super::progress::Phases::new();
     let a = &args.import;
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
@@ -167,7 +168,11 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let mut resubmitted = 0usize;
     let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
     let mut failed_write = None;
+    t.mark("set-up");
+    let (mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO);
+    let mut asked = Instant::now();
     while let Some(chunk) = recv.recv().await {
+        waiting += asked.elapsed();
         rows += chunk.len();
         progress.set_position(rows as u64);
         let mut inserts = Vec::new();
@@ -222,15 +227,21 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
                 }
             }
         }
+        let write = Instant::now();
         if let Some(b) = batch
             && failed_write.is_none()
-            && let Err(e) = tx.insert_applications(session.id, b, &inserts).await
+            && let Err(e) = tx.insert_applications(session.id, b, inserts).await
         {
             // Keep draining the reader so that it finishes, then report.
             failed_write = Some(e);
         }
+        writing += write.elapsed();
+        asked = Instant::now();
     }
     progress.finish_and_clear();
+    t.mark("rows");
+    t.note("waiting for parsed rows", waiting);
+    t.note("inserting", writing);
     let (header, problems) = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
@@ -266,7 +277,9 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             &diff,
         )
         .await?;
+        t.mark("journal and statistics");
         tx.commit().await?;
+        t.mark("commit");
     } else {
         drop(tx);
     }
