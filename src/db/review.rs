@@ -70,7 +70,8 @@ pub struct ExportRow {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A flag; read in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct FlagRow {
     pub application_id: i64,
     pub code: String,
@@ -249,17 +250,19 @@ impl Tx {
         Ok(())
     }
 
-    /// Every flag of the session.
+    /// Every flag of the session, by application and code. Read as one value (a session's
+    /// flags can be tens of thousands of rows).
     pub async fn flags(&mut self, session_id: i64) -> Result<Vec<FlagRow>> {
-        Ok(with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT f.application_id, f.code, f.severity, f.message FROM flags f \
-                 JOIN applications a ON a.id = f.application_id WHERE a.session_id = $1 ORDER BY f.application_id, f.code",
+        let mut flags: Vec<FlagRow> = self
+            .bulk_rows(
+                &["f.application_id", "f.code", "f.severity", "f.message"],
+                "FROM flags f JOIN applications a ON a.id = f.application_id WHERE a.session_id = $1",
+                session_id,
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        }))
+            .await?;
+        flags
+            .sort_unstable_by(|a, b| (a.application_id, &a.code).cmp(&(b.application_id, &b.code)));
+        Ok(flags)
     }
 
     /// Every application of the session with what reviews select by, by 报名序号.
