@@ -80,6 +80,19 @@ impl Runner<'_> {
         Ok((seconds, kb / 1024.0))
     }
 
+    /// A session with the plan, sites and fees the generated applications name.
+    fn set_up_session(&self) -> Result<()> {
+        self.run(&["session", "create", "2026H2", "--province", "云南"])?;
+        for (kind, file) in [
+            ("plan", "plan.xlsx"),
+            ("sites", "sites.csv"),
+            ("fees", "fees.xlsx"),
+        ] {
+            self.run(&["import", kind, file])?;
+        }
+        Ok(())
+    }
+
     fn step(&self, steps: &mut Vec<Step>, name: &str, rows: usize, args: &[&str]) -> Result<()> {
         let (seconds, peak_mb) = self.run(args)?;
         let step = Step {
@@ -182,14 +195,7 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
             url: url.clone(),
             backend,
         };
-        r.run(&["session", "create", "2026H2", "--province", "云南"])?;
-        for (kind, file) in [
-            ("plan", "plan.xlsx"),
-            ("sites", "sites.csv"),
-            ("fees", "fees.xlsx"),
-        ] {
-            r.run(&["import", kind, file])?;
-        }
+        r.set_up_session()?;
         let no_photos = empty.display().to_string();
         r.step(
             &mut steps,
@@ -244,14 +250,7 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
         url: format!("sqlite://{}", dir.join("bench-xlsx.db").display()),
         backend: "sqlite",
     };
-    r.run(&["session", "create", "2026H2", "--province", "云南"])?;
-    for (kind, file) in [
-        ("plan", "plan.xlsx"),
-        ("sites", "sites.csv"),
-        ("fees", "fees.xlsx"),
-    ] {
-        r.run(&["import", kind, file])?;
-    }
+    r.set_up_session()?;
     let no_photos = empty.display().to_string();
     r.step(
         &mut steps,

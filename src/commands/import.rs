@@ -66,6 +66,10 @@ pub const SITES: Schema = Schema {
 #[derive(Debug, Default, Serialize)]
 pub struct Diff {
     pub added: Vec<String>,
+    /// Added beyond those that `added` lists: an applications import lists the first
+    /// [`Diff::LISTED`] of what may be 200,000.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub added_not_listed: usize,
     pub changed: Vec<Changed>,
     pub unchanged: usize,
     /// Stored rows that the file does not name; they are kept.
@@ -78,7 +82,27 @@ pub struct Changed {
     pub fields: Vec<String>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Diff {
+    /// How many added keys [`Diff::add_listed`] keeps.
+    pub const LISTED: usize = 20;
+
+    /// Counts an added row, keeping its key only among the first [`Diff::LISTED`].
+    pub fn add_listed(&mut self, key: &str) {
+        if self.added.len() < Self::LISTED {
+            self.added.push(key.to_string());
+        } else {
+            self.added_not_listed += 1;
+        }
+    }
+
+    pub fn added_count(&self) -> usize {
+        self.added.len() + self.added_not_listed
+    }
+
     /// Compares one incoming row with the stored one, if any.
     pub fn row(&mut self, key: String, fields: Option<Vec<String>>) {
         match fields {
@@ -106,7 +130,7 @@ pub async fn record_import(
         sha256: &format!("{:x}", Sha256::digest(&bytes)),
         operator,
         at: now(),
-        added: diff.added.len(),
+        added: diff.added_count(),
         changed: diff.changed.len(),
         unchanged: diff.unchanged,
     })
@@ -685,4 +709,22 @@ async fn import_sites(
         }
     }
     Ok((header, rows.len(), diff))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_keys_are_listed_up_to_a_cap_and_counted_all() {
+        let mut d = Diff::default();
+        for i in 0..(Diff::LISTED + 5) {
+            d.add_listed(&i.to_string());
+        }
+        assert_eq!(d.added.len(), Diff::LISTED);
+        assert_eq!(d.added_count(), Diff::LISTED + 5);
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["added_not_listed"], 5);
+        assert!(serde_json::to_value(Diff::default()).unwrap()["added_not_listed"].is_null());
+    }
 }

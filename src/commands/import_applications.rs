@@ -7,10 +7,10 @@
 //! no date, a registration number twice, a photo name leaving the folder) stops the whole
 //! file; everything else that is wrong becomes a flag of `review check`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -98,6 +98,7 @@ struct Report<'a> {
 
 pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let started = Instant::now();
+    let mut t = super::progress::Phases::new();
     let a = &args.import;
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
@@ -165,20 +166,22 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
 
     let mut diff = Diff::default();
     let mut resubmitted = 0usize;
-    let mut seen: HashSet<String> = HashSet::new();
     let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
     let mut failed_write = None;
+    t.mark("set-up");
+    let (mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO);
+    let mut asked = Instant::now();
     while let Some(chunk) = recv.recv().await {
+        waiting += asked.elapsed();
         rows += chunk.len();
         progress.set_position(rows as u64);
         let mut inserts = Vec::new();
         for r in chunk {
             missing += usize::from(r.photo_problem == "missing");
             unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
-            seen.insert(r.registration_no.clone());
             match stored.get(&r.registration_no) {
                 None => {
-                    diff.added.push(r.registration_no.clone());
+                    diff.add_listed(&r.registration_no);
                     inserts.push(r);
                 }
                 Some(k) if k.content_hash == r.content_hash => diff.unchanged += 1,
@@ -224,15 +227,21 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
                 }
             }
         }
+        let write = Instant::now();
         if let Some(b) = batch
             && failed_write.is_none()
-            && let Err(e) = tx.insert_applications(session.id, b, &inserts).await
+            && let Err(e) = tx.insert_applications(session.id, b, inserts).await
         {
             // Keep draining the reader so that it finishes, then report.
             failed_write = Some(e);
         }
+        writing += write.elapsed();
+        asked = Instant::now();
     }
     progress.finish_and_clear();
+    t.mark("rows");
+    t.note("waiting for parsed rows", waiting);
+    t.note("inserting", writing);
     let (header, problems) = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
@@ -240,17 +249,18 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     if let Some(e) = failed_write {
         return Err(e.into());
     }
-    diff.kept = stored.keys().filter(|k| !seen.contains(*k)).count();
+    // The reader hands on each registration number once: the rest of the stored were not named.
+    diff.kept = stored.len() - diff.unchanged - diff.changed.len();
 
     // A re-import that changes nothing leaves no batch behind.
-    let batch = batch.filter(|_| !(diff.added.is_empty() && diff.changed.is_empty()));
+    let batch = batch.filter(|_| !(diff.added_count() == 0 && diff.changed.is_empty()));
     if let Some(b) = batch {
         let file = a.file.display().to_string();
         tx.journal_inserted(b, &format!("imported from {file}"))
             .await?;
         let summary = format!(
             "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
-            diff.added.len(),
+            diff.added_count(),
             diff.changed.len(),
             diff.unchanged
         );
@@ -267,7 +277,9 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             &diff,
         )
         .await?;
+        t.mark("journal and statistics");
         tx.commit().await?;
+        t.mark("commit");
     } else {
         drop(tx);
     }
@@ -282,7 +294,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         photos: cx.photos.as_ref().map(|p| p.root().display().to_string()),
         dry_run: a.change.dry_run,
         rows,
-        added: diff.added.len(),
+        added: diff.added_count(),
         changed: diff.changed.len(),
         resubmitted,
         unchanged: diff.unchanged,

@@ -55,6 +55,13 @@ impl Phases {
             self.last = now;
         }
     }
+
+    /// A time measured inside a phase, such as the part of it spent waiting.
+    pub fn note(&self, what: &str, d: std::time::Duration) {
+        if self.on {
+            eprintln!("timing:   {what}: {:.3} s", d.as_secs_f64());
+        }
+    }
 }
 
 impl Default for Phases {

@@ -635,13 +635,21 @@ pub(crate) async fn carry_out(
             .collect(),
         changed_meanwhile: Vec::new(),
     };
+    // Counted by reference first: a plan can hold 200,000 moves.
+    let mut by_change: BTreeMap<(Status, Status), usize> = BTreeMap::new();
+    let mut by_exam_area: BTreeMap<&str, usize> = BTreeMap::new();
     for m in &plan.moves {
-        *report
-            .by_change
-            .entry(format!("{} -> {}", m.from, m.to))
-            .or_default() += 1;
-        *report.by_exam_area.entry(m.exam_area.clone()).or_default() += 1;
+        *by_change.entry((m.from, m.to)).or_default() += 1;
+        *by_exam_area.entry(&m.exam_area).or_default() += 1;
     }
+    report.by_change = by_change
+        .into_iter()
+        .map(|((from, to), n)| (format!("{from} -> {to}"), n))
+        .collect();
+    report.by_exam_area = by_exam_area
+        .into_iter()
+        .map(|(a, n)| (a.to_string(), n))
+        .collect();
     if !g.json || confirm.dry_run {
         preview(&report, &plan, g.json);
     }
@@ -666,10 +674,10 @@ pub(crate) async fn carry_out(
 
     let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
     // One conditional update per (from, to, reason): most batches have one or two.
-    let mut groups: BTreeMap<(Status, Status, String), Vec<&Move>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Status, Status, &str), Vec<&Move>> = BTreeMap::new();
     for m in &plan.moves {
         groups
-            .entry((m.from, m.to, m.reason.clone()))
+            .entry((m.from, m.to, m.reason.as_str()))
             .or_default()
             .push(m);
     }
@@ -678,11 +686,7 @@ pub(crate) async fn carry_out(
     let mut changed = 0;
     for ((from, to, reason), ms) in &groups {
         let list: Vec<(i64, i64)> = ms.iter().map(|m| (m.id, m.version)).collect();
-        let shown_reason = if *to == Status::Rejected {
-            reason.as_str()
-        } else {
-            ""
-        };
+        let shown_reason = if *to == Status::Rejected { reason } else { "" };
         let (n, not_moved) = tx
             .transition(
                 batch,

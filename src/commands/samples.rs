@@ -149,42 +149,48 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
 
     let pool = PhotoPool::new(a.seed);
     let progress = super::progress::bar(apps.len() as u64, "writing photos");
-    let photo_bytes: u64 = apps
+    // What was written, counted as it is written: with --no-photos, none.
+    let written: Vec<u64> = apps
         .par_iter()
         .filter(|_| !a.no_photos)
-        .map(|app| -> Result<u64> {
+        .map(|app| -> Result<Option<u64>> {
             progress.inc(1);
             match pool.photo(app) {
                 Some(bytes) => {
                     std::fs::write(out.join("photos").join(&app.photo), &bytes)?;
-                    Ok(bytes.len() as u64)
+                    Ok(Some(bytes.len() as u64))
                 }
-                None => Ok(0),
+                None => Ok(None),
             }
         })
-        .sum::<Result<u64>>()?;
+        .filter_map(Result::transpose)
+        .collect::<Result<_>>()?;
     progress.finish_and_clear();
     let report = Generatedreport {
         out: out.display().to_string(),
         applications: apps.len(),
         planted: apps.iter().filter(|g| g.plant.is_some()).count(),
-        photos: apps
-            .iter()
-            .filter(|g| g.photo_kind != synth::PhotoKind::None)
-            .count(),
-        photo_bytes,
+        photos: written.len(),
+        photo_bytes: written.iter().sum(),
         files,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     };
     if g.json {
         return print_json(&report);
     }
+    let photos = if a.no_photos {
+        "; no photos written (--no-photos)".to_string()
+    } else {
+        format!(
+            ", photos/ ({} photos, {:.1} MB)",
+            report.photos,
+            report.photo_bytes as f64 / 1e6
+        )
+    };
     println!(
-        "wrote {} applications ({} with a planted problem) and {} photos ({:.1} MB) to {} in {:.1} s: {}, photos/",
+        "wrote {} applications ({} with a planted problem) to {} in {:.1} s: {}{photos}",
         report.applications,
         report.planted,
-        report.photos,
-        report.photo_bytes as f64 / 1e6,
         report.out,
         report.seconds,
         report.files.join(", ")

@@ -146,6 +146,9 @@ const INSERT_COLUMNS: &str = "INSERT INTO applications (session_id, registration
 /// Rows per INSERT: 32 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_CHUNK: usize = 500;
 
+/// The values of [`INSERT_COLUMNS`] after `session_id`.
+const INSERT_FIELDS: usize = 31;
+
 impl Tx {
     /// The imported fields of one application, to journal what a re-import changes.
     pub async fn application_fields(&mut self, id: i64) -> Result<NewApplication> {
@@ -171,77 +174,62 @@ impl Tx {
         .await
     }
 
-    /// Inserts applications as submitted, in statements of [`INSERT_CHUNK`] rows.
+    /// Inserts applications as submitted, in statements of [`INSERT_CHUNK`] rows. Takes the
+    /// rows, so that on SQLite their texts are bound without a copy.
     pub async fn insert_applications(
         &mut self,
         session_id: i64,
         batch: i64,
-        rows: &[NewApplication],
+        rows: Vec<NewApplication>,
     ) -> Result<()> {
         // Each new application starts submitted, changed last by this batch. PostgreSQL makes
         // both rows in one statement (a data-modifying CTE); looking the new rows up by
         // registration number there went through a generic plan that scanned the table, which
         // made a 200,000-row import quadratic. SQLite finds them through the unique index.
-        let postgres = matches!(self, Tx::Postgres(_));
+        let t = match self {
+            Tx::Sqlite(t) => return insert_sqlite(t, session_id, batch, rows).await,
+            Tx::Postgres(t) => t,
+        };
         for chunk in rows.chunks(INSERT_CHUNK) {
-            with_conn!(self, |c| {
-                let mut qb = sqlx::QueryBuilder::new(if postgres { "WITH ins AS (" } else { "" });
-                qb.push(INSERT_COLUMNS);
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(session_id)
-                        .push_bind(r.registration_no.as_str())
-                        .push_bind(r.name.as_str())
-                        .push_bind(r.id_type.as_str())
-                        .push_bind(r.id_number.as_str())
-                        .push_bind(r.gender.as_str())
-                        .push_bind(r.birth_date)
-                        .push_bind(r.qualification_id)
-                        .push_bind(r.subjects.as_str())
-                        .push_bind(r.exam_area.as_str())
-                        .push_bind(r.title.as_str())
-                        .push_bind(r.employer.as_str())
-                        .push_bind(r.school.as_str())
-                        .push_bind(r.major.as_str())
-                        .push_bind(r.education.as_str())
-                        .push_bind(r.degree.as_str())
-                        .push_bind(r.graduation_date)
-                        .push_bind(r.address.as_str())
-                        .push_bind(r.mobile.as_str())
-                        .push_bind(r.email.as_str())
-                        .push_bind(r.postcode.as_str())
-                        .push_bind(r.phone.as_str())
-                        .push_bind(r.submitted_at)
-                        .push_bind(r.photo.as_str())
-                        .push_bind(r.photo_path.as_str())
-                        .push_bind(r.photo_hash.as_str())
-                        .push_bind(r.photo_format.as_str())
-                        .push_bind(r.photo_width)
-                        .push_bind(r.photo_height)
-                        .push_bind(r.photo_bytes)
-                        .push_bind(r.photo_problem.as_str())
-                        .push_bind(r.content_hash.as_str());
-                });
-                if postgres {
-                    qb.push(" RETURNING id) INSERT INTO application_states (application_id, last_batch) SELECT id, ");
-                    qb.push_bind(batch).push(" FROM ins");
-                    qb.build().execute(&mut *c).await?;
-                } else {
-                    qb.build().execute(&mut *c).await?;
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO application_states (application_id, last_batch) SELECT a.id, ",
-                    );
-                    qb.push_bind(batch)
-                        .push(" FROM applications a WHERE a.session_id = ")
-                        .push_bind(session_id);
-                    qb.push(" AND a.registration_no IN (");
-                    let mut sep = qb.separated(", ");
-                    for r in chunk {
-                        sep.push_bind(r.registration_no.as_str());
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut *c).await?;
-                }
+            let mut qb = sqlx::QueryBuilder::new("WITH ins AS (");
+            qb.push(INSERT_COLUMNS);
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(session_id)
+                    .push_bind(r.registration_no.as_str())
+                    .push_bind(r.name.as_str())
+                    .push_bind(r.id_type.as_str())
+                    .push_bind(r.id_number.as_str())
+                    .push_bind(r.gender.as_str())
+                    .push_bind(r.birth_date)
+                    .push_bind(r.qualification_id)
+                    .push_bind(r.subjects.as_str())
+                    .push_bind(r.exam_area.as_str())
+                    .push_bind(r.title.as_str())
+                    .push_bind(r.employer.as_str())
+                    .push_bind(r.school.as_str())
+                    .push_bind(r.major.as_str())
+                    .push_bind(r.education.as_str())
+                    .push_bind(r.degree.as_str())
+                    .push_bind(r.graduation_date)
+                    .push_bind(r.address.as_str())
+                    .push_bind(r.mobile.as_str())
+                    .push_bind(r.email.as_str())
+                    .push_bind(r.postcode.as_str())
+                    .push_bind(r.phone.as_str())
+                    .push_bind(r.submitted_at)
+                    .push_bind(r.photo.as_str())
+                    .push_bind(r.photo_path.as_str())
+                    .push_bind(r.photo_hash.as_str())
+                    .push_bind(r.photo_format.as_str())
+                    .push_bind(r.photo_width)
+                    .push_bind(r.photo_height)
+                    .push_bind(r.photo_bytes)
+                    .push_bind(r.photo_problem.as_str())
+                    .push_bind(r.content_hash.as_str());
             });
+            qb.push(" RETURNING id) INSERT INTO application_states (application_id, last_batch) SELECT id, ");
+            qb.push_bind(batch).push(" FROM ins");
+            qb.build().execute(&mut **t).await?;
         }
         Ok(())
     }
@@ -391,5 +379,160 @@ impl Tx {
             .await?
             .rows_affected()
         }))
+    }
+}
+
+/// `INSERT INTO applications .. VALUES (?, ..), ..` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; INSERT_FIELDS + 1].join(", "));
+    format!("{INSERT_COLUMNS}VALUES {}", vec![one; rows].join(", "))
+}
+
+/// A date or time as sqlx binds it on SQLite (`%F`, `%F %T%.f`), which is how chrono
+/// displays it in the years an application can have; Display skips strftime's parsing.
+fn sql_date(d: Option<NaiveDate>) -> Option<String> {
+    use chrono::Datelike;
+    d.map(|d| {
+        if (1000..=9999).contains(&d.year()) {
+            d.to_string()
+        } else {
+            d.format("%F").to_string()
+        }
+    })
+}
+
+fn sql_datetime(t: Option<NaiveDateTime>) -> Option<String> {
+    use chrono::Datelike;
+    t.map(|t| {
+        if (1000..=9999).contains(&t.year()) {
+            t.to_string()
+        } else {
+            t.format("%F %T%.f").to_string()
+        }
+    })
+}
+
+/// The SQL and arguments of one INSERT, with the rows' registration numbers. The texts are
+/// moved in: sqlx copies a borrowed `&str` into an owned text before SQLite copies it again.
+fn sqlite_insert(
+    session_id: i64,
+    rows: Vec<NewApplication>,
+) -> (String, sqlx::sqlite::SqliteArguments, Vec<String>) {
+    use sqlx::Arguments;
+    let mut a = sqlx::sqlite::SqliteArguments::default();
+    a.reserve(rows.len() * (INSERT_FIELDS + 1), 0);
+    let mut numbers = Vec::with_capacity(rows.len());
+    let sql = insert_sql(rows.len());
+    let mut add = |r: NewApplication| -> std::result::Result<(), sqlx::error::BoxDynError> {
+        numbers.push(r.registration_no.clone());
+        a.add(session_id)?;
+        a.add(r.registration_no)?;
+        a.add(r.name)?;
+        a.add(r.id_type)?;
+        a.add(r.id_number)?;
+        a.add(r.gender)?;
+        a.add(sql_date(r.birth_date))?;
+        a.add(r.qualification_id)?;
+        a.add(r.subjects)?;
+        a.add(r.exam_area)?;
+        a.add(r.title)?;
+        a.add(r.employer)?;
+        a.add(r.school)?;
+        a.add(r.major)?;
+        a.add(r.education)?;
+        a.add(r.degree)?;
+        a.add(sql_date(r.graduation_date))?;
+        a.add(r.address)?;
+        a.add(r.mobile)?;
+        a.add(r.email)?;
+        a.add(r.postcode)?;
+        a.add(r.phone)?;
+        a.add(sql_datetime(r.submitted_at))?;
+        a.add(r.photo)?;
+        a.add(r.photo_path)?;
+        a.add(r.photo_hash)?;
+        a.add(r.photo_format)?;
+        a.add(r.photo_width)?;
+        a.add(r.photo_height)?;
+        a.add(r.photo_bytes)?;
+        a.add(r.photo_problem)?;
+        a.add(r.content_hash)?;
+        Ok(())
+    };
+    for r in rows {
+        add(r).expect("texts, numbers and optional texts encode");
+    }
+    (sql, a, numbers)
+}
+
+/// SQLite: each INSERT is handed to sqlx's worker thread while this one prepares the next,
+/// and the new rows' states are made by one statement per INSERT, finding them through the
+/// unique index from a JSON list of their numbers (one parameter).
+async fn insert_sqlite(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    session_id: i64,
+    batch: i64,
+    rows: Vec<NewApplication>,
+) -> Result<()> {
+    let mut rows = rows.into_iter();
+    let mut take = move || -> Option<Vec<NewApplication>> {
+        let chunk: Vec<NewApplication> = rows.by_ref().take(INSERT_CHUNK).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    };
+    let mut next = take().map(|c| sqlite_insert(session_id, c));
+    while let Some((sql, args, numbers)) = next.take() {
+        let insert = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).execute(&mut **t);
+        let (done, following) = tokio::join!(insert, async {
+            take().map(|c| sqlite_insert(session_id, c))
+        });
+        done?;
+        next = following;
+        sqlx::query(
+            "INSERT INTO application_states (application_id, last_batch) SELECT a.id, $1 \
+             FROM applications a WHERE a.session_id = $2 \
+             AND a.registration_no IN (SELECT value FROM json_each($3))",
+        )
+        .bind(batch)
+        .bind(session_id)
+        .bind(serde_json::to_string(&numbers).expect("strings"))
+        .execute(&mut **t)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_bound_as_sqlx_binds_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 8, 28).unwrap();
+        for t in [
+            d.and_hms_opt(17, 40, 24).unwrap(),
+            d.and_hms_milli_opt(9, 0, 0, 250).unwrap(),
+            d.and_hms_micro_opt(9, 0, 0, 250_001).unwrap(),
+            d.and_hms_nano_opt(23, 59, 59, 1).unwrap(),
+        ] {
+            assert_eq!(
+                sql_datetime(Some(t)),
+                Some(t.format("%F %T%.f").to_string())
+            );
+        }
+        for d in [d, NaiveDate::from_ymd_opt(1, 1, 1).unwrap()] {
+            assert_eq!(sql_date(Some(d)), Some(d.format("%F").to_string()));
+        }
+        assert_eq!(sql_date(None), None);
+    }
+
+    #[test]
+    fn insert_sql_has_a_placeholder_per_value() {
+        let sql = insert_sql(3);
+        assert_eq!(sql.matches('?').count(), 3 * (INSERT_FIELDS + 1));
+        assert_eq!(
+            INSERT_COLUMNS.split(',').count(),
+            INSERT_FIELDS + 1,
+            "{INSERT_COLUMNS}"
+        );
     }
 }

@@ -8,7 +8,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{Result, Tx, with_conn};
+use super::{DbError, Result, Tx, with_conn};
 
 /// What `review check` reads of an application, in [`Tx::bulk_rows`]' column order.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -70,7 +70,8 @@ pub struct ExportRow {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A flag; read in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct FlagRow {
     pub application_id: i64,
     pub code: String,
@@ -249,17 +250,19 @@ impl Tx {
         Ok(())
     }
 
-    /// Every flag of the session.
+    /// Every flag of the session, by application and code. Read as one value (a session's
+    /// flags can be tens of thousands of rows).
     pub async fn flags(&mut self, session_id: i64) -> Result<Vec<FlagRow>> {
-        Ok(with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT f.application_id, f.code, f.severity, f.message FROM flags f \
-                 JOIN applications a ON a.id = f.application_id WHERE a.session_id = $1 ORDER BY f.application_id, f.code",
+        let mut flags: Vec<FlagRow> = self
+            .bulk_rows(
+                &["f.application_id", "f.code", "f.severity", "f.message"],
+                "FROM flags f JOIN applications a ON a.id = f.application_id WHERE a.session_id = $1",
+                session_id,
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        }))
+            .await?;
+        flags
+            .sort_unstable_by(|a, b| (a.application_id, &a.code).cmp(&(b.application_id, &b.code)));
+        Ok(flags)
     }
 
     /// Every application of the session with what reviews select by, by 报名序号.
@@ -319,86 +322,46 @@ impl Tx {
         if list.is_empty() {
             return Ok((0, Vec::new()));
         }
-        // Journal exactly what moved. On SQLite: this batch's rows in `to` not yet journalled.
-        // On PostgreSQL the UPDATE hands its rows to the INSERT in one statement: the probe
-        // form there met stale statistics after a bulk import and ran for minutes.
-        let moved = match self {
+        // Journal exactly what moved. On PostgreSQL the UPDATE hands its rows to the INSERT in
+        // one statement: the probe form there met stale statistics after a bulk import and ran
+        // for minutes. SQLite: see [`transition_sqlite`].
+        let t = match self {
             Tx::Sqlite(t) => {
-                let n = sqlx::query(
-                    "UPDATE application_states SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
-                     WHERE status = $4 AND (application_id, version) IN \
-                     (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($5))",
-                )
-                .bind(to)
-                .bind(status_reason)
-                .bind(batch)
-                .bind(from)
-                .bind(json_pairs(list))
-                .execute(&mut **t)
-                .await?
-                .rows_affected();
-                sqlx::query(
-                    "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-                     SELECT $1, s.application_id, 'status', $2, $3, $4 FROM application_states s \
-                     WHERE s.last_batch = $1 AND s.status = $3 \
-                     AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.batch_id = $1 AND j.application_id = s.application_id)",
-                )
-                .bind(batch)
-                .bind(from)
-                .bind(to)
-                .bind(reason)
-                .execute(&mut **t)
-                .await?;
-                n
+                return transition_sqlite(t, batch, list, from, to, reason, status_reason).await;
             }
-            Tx::Postgres(t) => {
-                let (ids, versions): (Vec<i64>, Vec<i64>) = list.iter().copied().unzip();
-                sqlx::query(
-                    "WITH moved AS (UPDATE application_states SET status = $1, status_reason = $2, \
-                     version = version + 1, last_batch = $3 \
-                     WHERE status = $4 AND (application_id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[])) \
-                     RETURNING application_id) \
-                     INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-                     SELECT $3, application_id, 'status', $4, $1, $7 FROM moved",
-                )
-                .bind(to)
-                .bind(status_reason)
-                .bind(batch)
-                .bind(from)
-                .bind(ids)
-                .bind(versions)
-                .bind(reason)
-                .execute(&mut **t)
-                .await?
-                .rows_affected()
-            }
-        } as usize;
+            Tx::Postgres(t) => t,
+        };
+        let (ids, versions): (Vec<i64>, Vec<i64>) = list.iter().copied().unzip();
+        let moved = sqlx::query(
+            "WITH moved AS (UPDATE application_states SET status = $1, status_reason = $2, \
+             version = version + 1, last_batch = $3 \
+             WHERE status = $4 AND (application_id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[])) \
+             RETURNING application_id) \
+             INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+             SELECT $3, application_id, 'status', $4, $1, $7 FROM moved",
+        )
+        .bind(to)
+        .bind(status_reason)
+        .bind(batch)
+        .bind(from)
+        .bind(&ids)
+        .bind(versions)
+        .bind(reason)
+        .execute(&mut **t)
+        .await?
+        .rows_affected() as usize;
         if moved == list.len() {
             return Ok((moved, Vec::new()));
         }
-        let missed: Vec<i64> = match self {
-            Tx::Sqlite(t) => sqlx::query_scalar(
-                "SELECT json_extract(value, '$[0]') FROM json_each($1) WHERE json_extract(value, '$[0]') NOT IN \
-                 (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
-            )
-            .bind(json_pairs(list))
-            .bind(batch)
-            .bind(to)
-            .fetch_all(&mut **t)
-            .await?,
-            Tx::Postgres(t) => {
-                let ids: Vec<i64> = list.iter().map(|(id, _)| *id).collect();
-                sqlx::query_scalar(
-                    "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
-                     (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
-                )
-                .bind(ids)
-                .bind(batch)
-                .bind(to)
-                .fetch_all(&mut **t)
-                .await?
-            }
-        };
+        let missed: Vec<i64> = sqlx::query_scalar(
+            "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
+             (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
+        )
+        .bind(ids)
+        .bind(batch)
+        .bind(to)
+        .fetch_all(&mut **t)
+        .await?;
         Ok((moved, missed))
     }
 
@@ -460,4 +423,84 @@ impl Tx {
             .await?
         }))
     }
+}
+
+/// [`Tx::transition`] on SQLite. The list goes into a temporary table; the journal rows are
+/// written from it first, then the UPDATE moves the same rows: the write lock is held
+/// throughout and nothing in between changes a state, and the two counts are compared.
+/// (Journalling after the UPDATE needed a scan for the batch's rows in `to` and a NOT EXISTS
+/// probe for those an earlier call of the batch had journalled: a third of an approval.)
+async fn transition_sqlite(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    batch: i64,
+    list: &[(i64, i64)],
+    from: &str,
+    to: &str,
+    reason: &str,
+    status_reason: &str,
+) -> Result<(usize, Vec<i64>)> {
+    let c = &mut **t;
+    sqlx::query("DROP TABLE IF EXISTS temp.moving")
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE moving (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL)",
+    )
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "INSERT INTO temp.moving (application_id, seen) \
+         SELECT value ->> 0, value ->> 1 FROM json_each($1) WHERE true \
+         ON CONFLICT (application_id) DO NOTHING",
+    )
+    .bind(json_pairs(list))
+    .execute(&mut *c)
+    .await?;
+    let journalled = sqlx::query(
+        "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+         SELECT $1, s.application_id, 'status', $2, $3, $4 FROM temp.moving m \
+         JOIN application_states s ON s.application_id = m.application_id \
+         WHERE s.version = m.seen AND s.status = $2",
+    )
+    .bind(batch)
+    .bind(from)
+    .bind(to)
+    .bind(reason)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    let moved = sqlx::query(
+        "UPDATE application_states SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+         FROM temp.moving m WHERE application_states.application_id = m.application_id \
+         AND application_states.version = m.seen AND application_states.status = $4",
+    )
+    .bind(to)
+    .bind(status_reason)
+    .bind(batch)
+    .bind(from)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if moved != journalled {
+        return Err(DbError::Sql(sqlx::Error::Protocol(format!(
+            "{moved} applications moved from {from} to {to}, but {journalled} were journalled"
+        ))));
+    }
+    let missed: Vec<i64> = if moved as usize == list.len() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar(
+            "SELECT m.application_id FROM temp.moving m LEFT JOIN application_states s \
+             ON s.application_id = m.application_id AND s.last_batch = $1 AND s.status = $2 \
+             WHERE s.application_id IS NULL",
+        )
+        .bind(batch)
+        .bind(to)
+        .fetch_all(&mut *c)
+        .await?
+    };
+    sqlx::query("DROP TABLE temp.moving")
+        .execute(&mut *c)
+        .await?;
+    Ok((moved as usize, missed))
 }

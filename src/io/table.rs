@@ -13,7 +13,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::model::date::{parse_date, parse_datetime, parse_time};
 use crate::model::money::Fen;
-use crate::model::text::{clean, fold_ascii, header_key};
+use crate::model::text::{clean, clean_str, fold_ascii, header_key};
 
 /// How many rows at the top of a file may precede the header row.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -120,7 +120,7 @@ impl Value {
     pub fn is_empty(&self) -> bool {
         match self {
             Value::Empty => true,
-            Value::Text(s) => clean(s).is_empty(),
+            Value::Text(s) => clean_str(s).is_empty(),
             _ => false,
         }
     }
@@ -347,7 +347,10 @@ impl<'r, 'p> Cells<'r, 'p> {
 
     /// Text with full-width characters folded to ASCII, for codes and numbers.
     pub fn code(&mut self, key: &str, required: bool) -> Option<String> {
-        self.get(key, required, |v| text(v).map(|s| fold_ascii(&s)))
+        self.get(key, required, |v| match v {
+            Value::Text(s) => Ok(fold_ascii(clean_str(s))),
+            v => text(v).map(|s| fold_ascii(&s)),
+        })
     }
 }
 
@@ -487,11 +490,18 @@ pub fn read_raw(
             read_workbook(path, &file, opts, schema, &mut each)
         }
         "csv" | "txt" | "tsv" | "" => {
-            let bytes = std::fs::read(path).map_err(|cause| TableError::Open {
-                file: file.clone(),
-                cause,
-            })?;
-            let (text, enc) = decode(&bytes, opts.encoding).map_err(fmt_err)?;
+            let open = || {
+                std::fs::File::open(path).map_err(|cause| TableError::Open {
+                    file: file.clone(),
+                    cause,
+                })
+            };
+            let enc = detect(&mut open()?, opts.encoding)
+                .map_err(|cause| TableError::Open {
+                    file: file.clone(),
+                    cause,
+                })?
+                .map_err(fmt_err)?;
             if opts.sheet.is_some() {
                 return Err(fmt_err(
                     "--sheet applies to workbooks (XLSX, XLS, ODS) only".into(),
@@ -502,7 +512,7 @@ pub fn read_raw(
                 sheet: None,
                 encoding: Some(enc),
             };
-            read_csv(&text, source, schema, &mut each)
+            read_csv(Decoded::new(open()?, enc), source, schema, &mut each)
         }
         other => Err(fmt_err(format!(
             "unknown file type .{other}: expected .csv, .xlsx, .xls or .ods"
@@ -510,50 +520,216 @@ pub fn read_raw(
     }
 }
 
-/// Decodes a CSV file. UTF-8 (BOM or not) and UTF-16 (BOM) are recognised; anything that is
-/// not valid UTF-8 is read as GB18030, which covers GBK and GB2312.
-pub fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(String, Encoding), String> {
-    let enc = match forced {
-        Some(e) => e,
-        None if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) => Encoding::Utf8,
-        None if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) => {
-            Encoding::Utf16
+/// How a CSV file is encoded: UTF-8 (BOM or not) and UTF-16 (BOM) are recognised; anything
+/// that is not valid UTF-8 is read as GB18030, which covers GBK and GB2312. Reads the file in
+/// blocks, only as far as it needs to: a GBK file shows itself in its first line.
+fn detect(
+    file: &mut impl std::io::Read,
+    forced: Option<Encoding>,
+) -> std::io::Result<Result<Encoding, String>> {
+    let mut block = vec![0u8; 1 << 16];
+    let mut end = read_full(file, &mut block)?;
+    let utf8_bom = block[..end].starts_with(&[0xEF, 0xBB, 0xBF]);
+    match forced {
+        Some(Encoding::Gbk) => return Ok(Ok(Encoding::Gbk)),
+        Some(Encoding::Utf16) => return Ok(Ok(Encoding::Utf16)),
+        None if !utf8_bom
+            && (block[..end].starts_with(&[0xFF, 0xFE])
+                || block[..end].starts_with(&[0xFE, 0xFF])) =>
+        {
+            return Ok(Ok(Encoding::Utf16));
         }
-        None if std::str::from_utf8(bytes).is_ok() => Encoding::Utf8,
-        None => Encoding::Gbk,
-    };
-    let decoded = match enc {
-        Encoding::Utf8 => {
-            let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
-            std::str::from_utf8(body).map(str::to_string).map_err(|e| {
-                format!(
-                    "not valid UTF-8 at byte {}; if the file came from Excel on Chinese Windows, try --encoding gbk",
-                    e.valid_up_to() + (bytes.len() - body.len())
-                )
-            })?
-        }
-        Encoding::Gbk => {
-            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
-            if had_errors {
-                let at = text
-                    .find('\u{FFFD}')
-                    .map(|i| text[..i].lines().count().max(1))
-                    .unwrap_or(1);
-                return Err(format!(
-                    "neither UTF-8 nor GBK/GB18030 (bad bytes on line {at}); save it from Excel as \"CSV UTF-8\" or name the encoding with --encoding"
-                ));
+        _ => {}
+    }
+    // UTF-8 when named, or marked by a BOM, must be valid; otherwise invalid means GBK.
+    let must = forced == Some(Encoding::Utf8) || utf8_bom;
+    // `at`: the file offset of block[0]; `start`: where checking begins (after a BOM).
+    let (mut at, mut start) = (0u64, if utf8_bom { 3 } else { 0 });
+    loop {
+        let last = end < block.len();
+        match std::str::from_utf8(&block[start..end]) {
+            Ok(_) if last => return Ok(Ok(Encoding::Utf8)),
+            Ok(_) => {
+                at += end as u64;
+                start = 0;
+                end = read_full(file, &mut block)?;
             }
-            text.into_owned()
-        }
-        Encoding::Utf16 => {
-            let (text, used, had_errors) = encoding_rs::UTF_16LE.decode(bytes);
-            if had_errors {
-                return Err(format!("not valid {}", used.name()));
+            // A character cut by the block's end: carry its bytes over.
+            Err(e) if e.error_len().is_none() && !last => {
+                let valid = start + e.valid_up_to();
+                block.copy_within(valid..end, 0);
+                at += valid as u64;
+                let held = end - valid;
+                start = 0;
+                end = held + read_full(file, &mut block[held..])?;
             }
-            text.into_owned()
+            Err(e) if must => return Ok(Err(not_utf8(at + (start + e.valid_up_to()) as u64))),
+            Err(_) => return Ok(Ok(Encoding::Gbk)),
         }
-    };
-    Ok((decoded, enc))
+    }
+}
+
+fn not_utf8(byte: u64) -> String {
+    format!(
+        "not valid UTF-8 at byte {byte}; if the file came from Excel on Chinese Windows, try --encoding gbk"
+    )
+}
+
+/// Reads until `buf` is full or the file ends.
+fn read_full(file: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Where the decoded text has line breaks, for numbering rows; shared between [`Decoded`],
+/// which finds them, and [`read_csv`], which counts them off as rows pass.
+#[derive(Default)]
+struct Breaks {
+    /// Offsets in the decoded text of `\r` and `\n` bytes not yet passed, with the byte.
+    ahead: std::collections::VecDeque<(u64, u8)>,
+    /// Why decoding stopped, to report instead of the CSV reader's I/O error.
+    failed: Option<String>,
+}
+
+/// A CSV file decoded to UTF-8 while the CSV reader reads it, a block at a time, so that a
+/// large GBK file is never in memory whole, let alone twice (its bytes and its text).
+struct Decoded {
+    file: std::fs::File,
+    /// None for UTF-8, which passes through (without its BOM).
+    decoder: Option<encoding_rs::Decoder>,
+    encoding: Encoding,
+    raw: Vec<u8>,
+    raw_len: usize,
+    eof: bool,
+    started: bool,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// The offset in the decoded text of `out[0]`.
+    base: u64,
+    /// Line breaks decoded so far, for messages about bad bytes.
+    newlines: u64,
+    breaks: std::rc::Rc<std::cell::RefCell<Breaks>>,
+}
+
+impl Decoded {
+    const BLOCK: usize = 1 << 16;
+
+    fn new(file: std::fs::File, encoding: Encoding) -> Decoded {
+        let decoder = match encoding {
+            Encoding::Utf8 => None,
+            Encoding::Gbk => Some(encoding_rs::GB18030.new_decoder_without_bom_handling()),
+            // Either byte order, by its BOM.
+            Encoding::Utf16 => Some(encoding_rs::UTF_16LE.new_decoder()),
+        };
+        Decoded {
+            file,
+            decoder,
+            encoding,
+            raw: vec![0; Self::BLOCK],
+            raw_len: 0,
+            eof: false,
+            started: false,
+            out: Vec::new(),
+            out_pos: 0,
+            base: 0,
+            newlines: 0,
+            breaks: Default::default(),
+        }
+    }
+
+    /// The text decoded and not yet read: after the first fill, the file's first lines.
+    fn head(&mut self) -> std::io::Result<&str> {
+        if self.out_pos == self.out.len() {
+            self.fill()?;
+        }
+        let pending = &self.out[self.out_pos..];
+        Ok(match std::str::from_utf8(pending) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&pending[..e.valid_up_to()]).unwrap_or_default(),
+        })
+    }
+
+    /// Decodes the next block into `out` (empty at the end of the file).
+    fn fill(&mut self) -> std::io::Result<()> {
+        self.base += self.out.len() as u64;
+        self.out.clear();
+        self.out_pos = 0;
+        while self.out.is_empty() && !(self.eof && self.raw_len == 0) {
+            if !self.eof && self.raw_len < self.raw.len() {
+                let n = read_full(&mut self.file, &mut self.raw[self.raw_len..])?;
+                self.eof = n < self.raw.len() - self.raw_len;
+                self.raw_len += n;
+            }
+            let mut raw = &self.raw[..self.raw_len];
+            if !self.started {
+                self.started = true;
+                if self.decoder.is_none() && raw.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                    raw = &raw[3..];
+                }
+            }
+            let skipped = self.raw_len - raw.len();
+            let read = match &mut self.decoder {
+                None => {
+                    self.out.extend_from_slice(raw);
+                    raw.len()
+                }
+                Some(d) => {
+                    let room = d
+                        .max_utf8_buffer_length_without_replacement(raw.len())
+                        .unwrap_or(raw.len() * 3 + 16);
+                    self.out.resize(room, 0);
+                    let (result, read, written) =
+                        d.decode_to_utf8_without_replacement(raw, &mut self.out, self.eof);
+                    self.out.truncate(written);
+                    if let encoding_rs::DecoderResult::Malformed(..) = result {
+                        let line = self.newlines
+                            + self.out.iter().filter(|&&b| b == b'\n').count() as u64
+                            + 1;
+                        let message = match self.encoding {
+                            Encoding::Utf16 => "not valid UTF-16".to_string(),
+                            _ => format!(
+                                "neither UTF-8 nor GBK/GB18030 (bad bytes on line {line}); save it from Excel as \"CSV UTF-8\" or name the encoding with --encoding"
+                            ),
+                        };
+                        self.breaks.borrow_mut().failed = Some(message.clone());
+                        return Err(std::io::Error::other(message));
+                    }
+                    read
+                }
+            };
+            let used = skipped + read;
+            self.raw.copy_within(used..self.raw_len, 0);
+            self.raw_len -= used;
+        }
+        let mut breaks = self.breaks.borrow_mut();
+        for (i, &b) in self.out.iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                breaks.ahead.push_back((self.base + i as u64, b));
+                self.newlines += u64::from(b == b'\n');
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Read for Decoded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.out_pos == self.out.len() {
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
 }
 
 /// Picks the delimiter from the first line: Excel's "Unicode text" export uses tabs, some
@@ -568,25 +744,43 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 fn read_csv(
-    text: &str,
+    mut input: Decoded,
     source: Source,
     schema: Schema,
     each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
+    let io_err = |cause| TableError::Open {
+        file: source.file.clone(),
+        cause,
+    };
+    let breaks = std::rc::Rc::clone(&input.breaks);
+    let failed = |e: &dyn fmt::Display| TableError::Format {
+        file: source.file.clone(),
+        message: breaks
+            .borrow()
+            .failed
+            .clone()
+            .unwrap_or_else(|| e.to_string()),
+    };
+    let delimiter = match input.head() {
+        Ok(head) => sniff_delimiter(head),
+        Err(e) if breaks.borrow().failed.is_some() => return Err(failed(&e)),
+        Err(e) => return Err(io_err(e)),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(sniff_delimiter(text))
-        .from_reader(text.as_bytes());
+        .delimiter(delimiter)
+        .from_reader(input);
     let mut finder = HeaderFinder::new(source.clone(), schema);
     let mut record = csv::StringRecord::new();
     let mut cells: Vec<Value> = Vec::new();
-    let bytes = text.as_bytes();
-    let (mut line, mut counted) = (1usize, 0usize);
+    let mut line = 1usize;
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if breaks.borrow().failed.is_some() => return Err(failed(&e)),
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 return Err(TableError::Format {
@@ -598,15 +792,25 @@ fn read_csv(
         // The csv crate's line numbers skip blank lines; count newlines up to the record's
         // start, so the number is the one an editor shows.
         // A record after blank lines starts at the first of them.
-        let mut start = record.position().map_or(0, |p| p.byte() as usize);
-        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-            start += 1;
+        let at = record.position().map_or(0, |p| p.byte());
+        let mut b = breaks.borrow_mut();
+        while let Some(&(pos, c)) = b.ahead.front() {
+            if pos >= at {
+                break;
+            }
+            line += usize::from(c == b'\n');
+            b.ahead.pop_front();
         }
-        line += bytes[counted..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        counted = start;
+        let mut start = at;
+        while let Some(&(pos, c)) = b.ahead.front() {
+            if pos != start {
+                break;
+            }
+            line += usize::from(c == b'\n');
+            start += 1;
+            b.ahead.pop_front();
+        }
+        drop(b);
         cells.clear();
         cells.extend(record.iter().map(|s| {
             if s.trim().is_empty() {
@@ -983,8 +1187,18 @@ mod tests {
 
     #[test]
     fn refuses_undecodable_bytes() {
-        let e = decode(&[0x81, 0x20, 0xFF], None).unwrap_err();
-        assert!(e.contains("--encoding"), "{e}");
+        let e = read_str(&[0x81, 0x20, 0xFF]).unwrap_err().to_string();
+        assert!(
+            e.contains("neither UTF-8 nor GBK") && e.contains("--encoding"),
+            "{e}"
+        );
+        let mut text = "姓名,金额\n".repeat(30_000).into_bytes();
+        text.extend([0xE5, 0xA7]);
+        let mut r = read_str(&text);
+        assert!(r.is_err());
+        text.extend([0x93, b'\n']);
+        r = read_str(&text);
+        assert!(r.is_ok(), "a character cut by a block's end");
     }
 
     #[test]

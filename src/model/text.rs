@@ -5,6 +5,10 @@
 /// their ASCII forms, and trims. Used for codes, numbers, dates and amounts, where `２０２６`
 /// and `2026` must mean the same thing. Names and addresses are only trimmed.
 pub fn fold_ascii(s: &str) -> String {
+    // Most cells are ASCII already: nothing to fold, one copy (this runs for millions of cells).
+    if s.is_ascii() {
+        return s.trim().to_string();
+    }
     s.chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -23,8 +27,12 @@ pub fn fold_ascii(s: &str) -> String {
 /// Trims ASCII and ideographic white space (`str::trim` already covers U+3000) and
 /// zero-width characters that spreadsheets carry over from web pages.
 pub fn clean(s: &str) -> String {
+    clean_str(s).to_string()
+}
+
+/// [`clean`] without the copy.
+pub fn clean_str(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')
-        .to_string()
 }
 
 /// The form in which header cells are compared: full-width folded, white space removed,
