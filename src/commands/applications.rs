@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use super::import::{field_changes, reject_if_any, rejected_from};
-use super::import_applications::APPLICATIONS;
+use super::import_applications::{APPLICATIONS, Offered, offered};
 use super::payments::fees_due;
 use super::review::{ask, open_batch, run_check};
 use super::{Rejected, connect, current_session, print_json, table};
@@ -491,13 +491,6 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // corrections: fix, set, photo
 
-/// A qualification as the plan offers it.
-struct Offered {
-    id: i64,
-    level: Level,
-    subjects: Vec<&'static str>,
-}
-
 /// What a correction is checked against: the plan, the exam areas, the photo folder.
 struct Cx {
     plan: HashMap<String, Offered>,
@@ -508,23 +501,7 @@ struct Cx {
 
 impl Cx {
     async fn load(tx: &mut Tx, session: &SessionRow, photos: Option<&Path>) -> Result<Cx> {
-        let quals = tx.qualification_ids(session.id).await?;
-        let mut plan: HashMap<String, Offered> = HashMap::new();
-        for e in tx.plan(session.id).await? {
-            let Some(level) = Level::parse(&e.level) else {
-                continue;
-            };
-            let entry = plan
-                .entry(e.qualification.clone())
-                .or_insert_with(|| Offered {
-                    id: quals.get(&e.qualification).copied().unwrap_or_default(),
-                    level,
-                    subjects: Vec::new(),
-                });
-            if let Some(s) = level.subject(&e.subject) {
-                entry.subjects.push(s);
-            }
-        }
+        let plan = offered(tx, session.id).await?;
         let names = plan.iter().map(|(n, o)| (o.id, n.clone())).collect();
         let areas = tx.exam_areas(session.id).await?.into_iter().collect();
         let photos = photos

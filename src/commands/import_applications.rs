@@ -60,10 +60,35 @@ pub const APPLICATIONS: Schema = Schema {
 const CHUNK: usize = 2000;
 
 /// A qualification as the plan offers it.
-struct Offered {
-    id: i64,
-    level: Level,
-    subjects: Vec<&'static str>,
+pub(crate) struct Offered {
+    pub id: i64,
+    pub level: Level,
+    pub subjects: Vec<&'static str>,
+}
+
+/// The qualifications the session's plan offers, by name, with their subjects.
+pub(crate) async fn offered(
+    tx: &mut crate::db::Tx,
+    session_id: i64,
+) -> Result<HashMap<String, Offered>> {
+    let mut plan: HashMap<String, Offered> = HashMap::new();
+    let quals = tx.qualification_ids(session_id).await?;
+    for e in tx.plan(session_id).await? {
+        let Some(level) = Level::parse(&e.level) else {
+            continue;
+        };
+        let entry = plan
+            .entry(e.qualification.clone())
+            .or_insert_with(|| Offered {
+                id: quals.get(&e.qualification).copied().unwrap_or_default(),
+                level,
+                subjects: Vec::new(),
+            });
+        if let Some(s) = level.subject(&e.subject) {
+            entry.subjects.push(s);
+        }
+    }
+    Ok(plan)
 }
 
 /// What the reader needs to understand a row.
@@ -105,23 +130,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let session = current_session(&mut tx, g).await?;
     tx.lock_session(session.id).await?;
 
-    let mut plan: HashMap<String, Offered> = HashMap::new();
-    let quals = tx.qualification_ids(session.id).await?;
-    for e in tx.plan(session.id).await? {
-        let Some(level) = Level::parse(&e.level) else {
-            continue;
-        };
-        let entry = plan
-            .entry(e.qualification.clone())
-            .or_insert_with(|| Offered {
-                id: quals.get(&e.qualification).copied().unwrap_or_default(),
-                level,
-                subjects: Vec::new(),
-            });
-        if let Some(s) = level.subject(&e.subject) {
-            entry.subjects.push(s);
-        }
-    }
+    let plan = offered(&mut tx, session.id).await?;
     if plan.is_empty() {
         return Err(Rejected::one(
             a.file.display().to_string(),
@@ -516,47 +525,20 @@ fn parse_row(
     }
     let subjects_text = c.text("subjects", true);
     let subjects = match (offered, subjects_text) {
-        (Some(o), Some(t)) => {
-            let mut picked: Vec<&'static str> = Vec::new();
-            let mut bad = Vec::new();
-            for part in t
-                .split([',', '，', '、', ';', '；', '/', ' '])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
-                match o.level.subject(part).filter(|s| o.subjects.contains(s)) {
-                    Some(s) if !picked.contains(&s) => picked.push(s),
-                    Some(_) => {}
-                    None => bad.push(part.to_string()),
-                }
-            }
-            if !bad.is_empty() || picked.is_empty() {
+        (Some(o), Some(t)) => match o.level.subject_list(&t, &o.subjects) {
+            Ok(list) => Some(list),
+            Err(bad) => {
                 c.problem(
                     "subjects",
                     format!(
-                        "{} is not offered for {}; the plan has {}",
-                        if bad.is_empty() {
-                            t.clone()
-                        } else {
-                            bad.join(", ")
-                        },
+                        "{bad} is not offered for {}; the plan has {}",
                         qualification.as_deref().unwrap_or(""),
                         o.subjects.join(", ")
                     ),
                 );
                 None
-            } else {
-                // Canonical order: the level's exam order.
-                let ordered: Vec<&str> = o
-                    .level
-                    .subjects()
-                    .iter()
-                    .copied()
-                    .filter(|s| picked.contains(s))
-                    .collect();
-                Some(ordered.join(","))
             }
-        }
+        },
         _ => None,
     };
     let exam_area = c.text("exam_area", true).and_then(|a| {
