@@ -100,7 +100,6 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let rows = tx.card_rows(session.id).await?;
     let plan = tx.subject_sittings(session.id).await?;
     drop(tx);
-    db.close().await;
     let code = SessionCode::parse(&session.code).ok();
     let (year, half) = (
         code.as_ref().map_or(0, |c| c.year as u32),
@@ -330,6 +329,22 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     save_manifest(&manifest_path, &manifest)?;
+    // A card a correction had made out of date is current again once it is in a file.
+    let failed_nos: BTreeSet<&str> = failed.iter().map(|f| f.registration_no.as_str()).collect();
+    let refreshed: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.stale == "admit card" && !failed_nos.contains(r.registration_no.as_str()))
+        .filter(|r| only.is_empty() || only.contains(r.registration_no.as_str()))
+        .map(|r| r.id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    if !refreshed.is_empty() {
+        let mut tx = db.begin_write().await?;
+        tx.clear_card_stale(&refreshed).await?;
+        tx.commit().await?;
+    }
+    db.close().await;
 
     let report = Report {
         session: session.code.clone(),

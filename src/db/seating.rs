@@ -359,6 +359,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Clears the out-of-date mark of cards that were made again.
+    pub async fn clear_card_stale(&mut self, applications: &[i64]) -> Result<()> {
+        for id in applications {
+            with_conn!(self, |c| {
+                sqlx::query("UPDATE admit_cards SET stale = '' WHERE application_id = $1 AND stale = 'admit card'")
+                    .bind(*id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+        }
+        Ok(())
+    }
+
     /// Notes what a correction made out of date for a seated candidate ('card', 'seat,card').
     pub async fn mark_stale(&mut self, application_id: i64, what: &str) -> Result<()> {
         with_conn!(self, |c| {
@@ -435,6 +448,8 @@ pub struct CardRow {
     pub photo_path: String,
     pub photo_hash: String,
     pub card_no: String,
+    /// What a correction made out of date (see `admit_cards.stale`).
+    pub stale: String,
     pub sitting_id: i64,
     pub sitting: String,
     pub exam_date: String,
@@ -463,6 +478,7 @@ impl Tx {
             "a.photo_path",
             "a.photo_hash",
             "ac.card_no",
+            "ac.stale",
             "st.id",
             "st.label",
             "CAST(st.exam_date AS TEXT)",

@@ -111,8 +111,13 @@ fn every_seated_candidate_gets_a_card_with_their_photo_and_seat() {
             "生僻字",
             "--yes",
         ]);
+        assert_eq!(
+            env.json(&["applications", "show", &no])["stale"],
+            "admit card"
+        );
         let fixed = env.json(&["cards", "--out", s(&out)]);
         assert_eq!(fixed["rendered"], 1, "{fixed}");
+        assert_eq!(env.json(&["applications", "show", &no])["stale"], "");
         assert!(
             pages(file)[0].contains("孙㛃"),
             "extension A character printed"
