@@ -905,11 +905,7 @@ async fn carry_out_corrections(
                 report.applications.len() - 10
             ));
         }
-        if g.json {
-            eprint!("{out}");
-        } else {
-            print!("{out}");
-        }
+        super::show_preview(g.json, &out);
     }
     if list.is_empty() || confirm.dry_run {
         if g.json {
@@ -1037,18 +1033,20 @@ async fn stored(
         .collect())
 }
 
-async fn set(
+/// What a correction of one application starts from: the session, what values are checked
+/// against, the application's row and its stored fields.
+async fn load_one(
     g: &GlobalArgs,
+    what: &str,
     no: &str,
-    changes: &[String],
-    reason: &str,
     photos: Option<&Path>,
-    confirm: &Confirm,
-) -> Result<()> {
-    let what = format!("applications set {no}");
-    if reason.trim().is_empty() {
-        return Err(Rejected::one(what, "--reason must say why (原因)").into());
-    }
+) -> Result<(
+    crate::db::Db,
+    SessionRow,
+    Cx,
+    crate::db::payments::PayRow,
+    NewApplication,
+)> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
@@ -1062,6 +1060,22 @@ async fn set(
     };
     let before = tx.application_fields(row.id).await?;
     drop(tx);
+    Ok((db, session, cx, row, before))
+}
+
+async fn set(
+    g: &GlobalArgs,
+    no: &str,
+    changes: &[String],
+    reason: &str,
+    photos: Option<&Path>,
+    confirm: &Confirm,
+) -> Result<()> {
+    let what = format!("applications set {no}");
+    if reason.trim().is_empty() {
+        return Err(Rejected::one(what, "--reason must say why (原因)").into());
+    }
+    let (db, session, cx, row, before) = load_one(g, &what, no, photos).await?;
     let mut after = before.clone();
     let mut problems = Vec::new();
     let mut level = None;
@@ -1229,19 +1243,7 @@ async fn photo(
     let what = format!("applications photo {no}");
     let path: PathBuf = std::fs::canonicalize(file)
         .map_err(|e| Rejected::one(what.clone(), format!("{}: {e}", file.display())))?;
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let cx = Cx::load(&mut tx, &session, None).await?;
-    let Some(row) = tx.pay_row(session.id, no).await? else {
-        return Err(Rejected::one(
-            what,
-            format!("no application {no} in session {}", session.code),
-        )
-        .into());
-    };
-    let before = tx.application_fields(row.id).await?;
-    drop(tx);
+    let (db, session, cx, row, before) = load_one(g, &what, no, None).await?;
     let mut after = before.clone();
     let name = path
         .file_name()
@@ -1381,11 +1383,7 @@ async fn withdraw(
             ""
         }
     );
-    if g.json {
-        eprintln!("{text}");
-    } else {
-        println!("{text}");
-    }
+    super::show_preview(g.json, &format!("{text}\n"));
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }

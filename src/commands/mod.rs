@@ -105,6 +105,15 @@ pub async fn current_session(tx: &mut Tx, g: &GlobalArgs) -> Result<SessionRow> 
     }
 }
 
+/// Prints a preview: on stdout, or on stderr when stdout carries the `--json` document.
+pub fn show_preview(json: bool, text: &str) {
+    if json {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(value).context("cannot write JSON")?;

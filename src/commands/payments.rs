@@ -1342,11 +1342,7 @@ async fn carry_out_marking(
                 m.registration_no, m.name, m.from, m.order_no, m.amount, m.evidence
             ));
         }
-        if g.json {
-            eprint!("{text}");
-        } else {
-            print!("{text}");
-        }
+        super::show_preview(g.json, &text);
     }
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };

@@ -795,11 +795,7 @@ fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
             s.examples.join(", ")
         ));
     }
-    if to_stderr {
-        eprint!("{out}");
-    } else {
-        print!("{out}");
-    }
+    super::show_preview(to_stderr, &out);
 }
 
 /// Opens the write transaction of a batch: the session's writers queue, and the batch
@@ -1306,11 +1302,7 @@ async fn carry_out_undo(
             "undo of batch {undone} {verb} {total} applications: {}",
             shown.join(", ")
         );
-        if g.json {
-            eprintln!("{text}")
-        } else {
-            println!("{text}")
-        }
+        super::show_preview(g.json, &format!("{text}\n"));
     }
     #[derive(Serialize)]
     struct UndoReport {

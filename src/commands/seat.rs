@@ -422,11 +422,7 @@ async fn assign(
             card_of.get(&c.id).unwrap_or(&"")
         ));
     }
-    if g.json {
-        eprint!("{text}");
-    } else {
-        print!("{text}");
-    }
+    super::show_preview(g.json, &text);
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
