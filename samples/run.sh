@@ -70,6 +70,9 @@ step "admit cards (准考证): a PDF per candidate in cards/, per room in cards-
 kaowu cards --out cards
 kaowu cards --out cards-rooms --per room
 
+step "sign-in sheets (考场签到表) and door stickers (门贴) of every room and sitting, in rooms/"
+kaowu sheets --out rooms
+
 step "one application: fields, fee due with its fee rows, payments, seat, admit-card number, history"
 kaowu applications show 20260000001
 

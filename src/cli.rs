@@ -121,6 +121,20 @@ pub enum Command {
     ///           kaowu cards --out print --per room -j 2
     Cards(CardsArgs),
 
+    /// Write each room's sign-in sheet (考场签到表) and door sticker (门贴) per sitting, as PDF.
+    ///
+    /// The sign-in sheet: site, room, sitting and subjects; a row per seat in seat order with
+    /// seat, admit-card number, name, photo, ID number, a signature box and a remarks box;
+    /// 应到 / 实到 / 缺考 boxes and two invigilator signature lines on the last page; page
+    /// numbers. The door sticker: the room in large type, site, sitting, qualifications,
+    /// subjects, the admit-card number range and the count, and the candidates with their ID
+    /// numbers masked (530102********1234). Laid out by templates/room_documents.json (or
+    /// --template FILE). Written per exam area and site as <date>_<场次>_第NNN考场_签到表.pdf
+    /// and ..._门贴.pdf, incrementally like the admit cards (DIR/manifest.json).
+    ///
+    /// Example: kaowu sheets --out rooms
+    Sheets(SheetsArgs),
+
     /// Find and show applications (报名信息).
     #[command(subcommand)]
     Applications(ApplicationsCommand),
@@ -396,8 +410,25 @@ pub struct CardsArgs {
     /// Only these candidates (报名序号); repeat or separate with commas.
     #[arg(long, value_name = "NO", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Only the first N candidates by admit-card number (a test print, a benchmark).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     /// The layout to use instead of the one built in (a JSON file like
     /// templates/admit_card.json; its font path is relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SheetsArgs {
+    /// The folder to write into (created if needed; not the admit cards' folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Rendering threads [default: one per core].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The layout to use instead of the one built in (a JSON file like
+    /// templates/room_documents.json; its font path is relative to it).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
 }

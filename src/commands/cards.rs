@@ -2,14 +2,13 @@
 //! written atomically, and incrementally: a manifest records what each file was made from.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::samples::write_atomic;
+use super::documents::{Batch, Failure, Job, base_hash, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{CardsArgs, CardsPer, GlobalArgs};
 use crate::db::seating::CardRow;
@@ -19,39 +18,10 @@ use crate::pdf::card::{self, CardData, Layout, SubjectLine};
 
 /// The layout and font built into kaowu, so that cards look the same on every machine.
 const TEMPLATE: &str = include_str!("../../templates/admit_card.json");
-const FONT: &[u8] = include_bytes!("../../templates/fonts/wqy-zenhei.ttc");
+pub const FONT: &[u8] = include_bytes!("../../templates/fonts/wqy-zenhei.ttc");
 
-/// Files are rendered and the manifest saved in chunks, so that a run killed half-way
-/// resumes from the last saved chunk.
-const CHUNK: usize = 500;
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Manifest {
-    /// What every file depends on besides its own data: the layout and the font.
-    base: String,
-    files: BTreeMap<String, Entry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    content_hash: String,
-    file_hash: String,
-    cards: Vec<String>,
-}
-
-/// One output file: its path under --out and its cards (with their photo files).
-struct Job {
-    path: String,
-    cards: Vec<(CardData, String)>,
-    content_hash: String,
-}
-
-#[derive(Serialize)]
-struct Failure {
-    file: String,
-    registration_no: String,
-    problem: String,
-}
+/// A job's cards, each with its photo file.
+type Cards = Vec<(CardData, String)>;
 
 #[derive(Serialize)]
 struct Report {
@@ -70,29 +40,10 @@ struct Report {
 
 pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let started = Instant::now();
-    let (layout_text, font_bytes): (String, std::borrow::Cow<'static, [u8]>) = match &a.template {
-        None => (TEMPLATE.to_string(), FONT.into()),
-        Some(t) => {
-            let text = std::fs::read_to_string(t)
-                .with_context(|| format!("cannot read the template {}", t.display()))?;
-            let layout: Layout = serde_json::from_str(&text)
-                .map_err(|e| Rejected::one(t.display().to_string(), format!("{e}")))?;
-            let font_path = t.parent().unwrap_or(Path::new(".")).join(&layout.font);
-            let bytes = std::fs::read(&font_path)
-                .with_context(|| format!("cannot read the font {}", font_path.display()))?;
-            (text, bytes.into())
-        }
-    };
-    let layout: Layout =
-        serde_json::from_str(&layout_text).context("the built-in template is not valid")?;
+    let (layout, layout_text, font_bytes) =
+        load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| &l.font)?;
     let font = Font::from_bytes(&font_bytes, layout.font_index)
         .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
-    let base = {
-        let mut h = blake3::Hasher::new();
-        h.update(layout_text.as_bytes());
-        h.update(blake3::hash(&font_bytes).as_bytes());
-        h.finalize().to_hex().to_string()
-    };
 
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
@@ -100,16 +51,25 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let rows = tx.card_rows(session.id).await?;
     let plan = tx.subject_sittings(session.id).await?;
     drop(tx);
-    let code = SessionCode::parse(&session.code).ok();
-    let (year, half) = (
-        code.as_ref().map_or(0, |c| c.year as u32),
-        if code.as_ref().is_some_and(|c| c.half == 1) {
-            "上半年"
-        } else {
-            "下半年"
-        },
-    );
-    let only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
+    let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
+    let base = base_hash(&layout_text, &font_bytes, date);
+    let (year, half) = year_half(&session.code);
+    let mut only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
+    if let Some(n) = a.limit {
+        // The first N candidates by admit-card number (of those asked for, if any).
+        let mut firsts: Vec<(&str, &str)> = rows
+            .iter()
+            .filter(|r| only.is_empty() || only.contains(r.registration_no.as_str()))
+            .map(|r| (r.card_no.as_str(), r.registration_no.as_str()))
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        only = firsts.into_iter().take(n).map(|(_, no)| no).collect();
+        if only.is_empty() {
+            only.insert("");
+        }
+    }
+    let partial = !only.is_empty();
     let mut subjects_of: HashMap<(&str, i64), Vec<&str>> = HashMap::new();
     for p in &plan {
         subjects_of
@@ -178,7 +138,6 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     }
 
     // Which file each card goes in.
-    let safe = |s: &str| s.replace(['/', '\\', ':'], "_");
     let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
     match a.per {
         CardsPer::Candidate => {
@@ -232,109 +191,32 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
             }
         }
     }
-    let jobs: Vec<Job> = files
+    let jobs: Vec<Job<Cards>> = files
         .into_iter()
         .map(|(path, cards)| {
-            let mut h = blake3::Hasher::new();
-            h.update(base.as_bytes());
-            for (d, _) in &cards {
-                h.update(serde_json::to_string(d).expect("plain data").as_bytes());
-            }
-            Job {
-                path,
-                content_hash: h.finalize().to_hex().to_string(),
-                cards,
-            }
+            let contents = cards
+                .iter()
+                .map(|(d, _)| d.fields["card_no"].clone())
+                .collect();
+            Job::new(path, &base, contents, cards)
         })
         .collect();
 
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let manifest_path = a.out.join("manifest.json");
-    let mut manifest: Manifest = std::fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    manifest.base = base.clone();
-    let unchanged = |j: &Job, m: &Manifest| {
-        m.files.get(&j.path).is_some_and(|e| {
-            e.content_hash == j.content_hash
-                && std::fs::read(a.out.join(&j.path))
-                    .is_ok_and(|b| blake3::hash(&b).to_hex().as_str() == e.file_hash)
-        })
+    let batch = Batch {
+        out: &a.out,
+        kind: "admit cards",
+        base: &base,
+        prune: !partial,
+        threads: a.jobs,
     };
-    let todo: Vec<&Job> = jobs.iter().filter(|j| !unchanged(j, &manifest)).collect();
-    let kept = jobs.len() - todo.len();
-
-    // Files of candidates who lost their seat (or of rooms no longer used) go.
-    let wanted: BTreeSet<&str> = jobs.iter().map(|j| j.path.as_str()).collect();
-    let stale: Vec<String> = manifest
-        .files
-        .keys()
-        .filter(|p| !wanted.contains(p.as_str()) && only.is_empty())
-        .cloned()
-        .collect();
-    for p in &stale {
-        let _ = std::fs::remove_file(a.out.join(p));
-        manifest.files.remove(p);
-    }
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.jobs.unwrap_or(0))
-        .build()?;
-    let bar = super::progress::bar(todo.len() as u64, "rendering admit cards");
-    let mut failed = Vec::new();
-    let mut written = 0u64;
-    let mut rendered = 0;
-    for chunk in todo.chunks(CHUNK) {
-        let results: Vec<(usize, Rendered)> = pool.install(|| {
-            chunk
-                .par_iter()
-                .enumerate()
-                .map(|(i, j)| {
-                    bar.inc(1);
-                    (i, render_job(&font, &layout, j, &a.out))
-                })
-                .collect()
-        });
-        for (i, r) in results {
-            let j = chunk[i];
-            match r {
-                Ok((hash, bytes)) => {
-                    written += bytes.len() as u64;
-                    rendered += 1;
-                    manifest.files.insert(
-                        j.path.clone(),
-                        Entry {
-                            content_hash: j.content_hash.clone(),
-                            file_hash: hash,
-                            cards: j
-                                .cards
-                                .iter()
-                                .map(|(d, _)| d.fields["card_no"].clone())
-                                .collect(),
-                        },
-                    );
-                }
-                Err(f) => {
-                    // An older card in its place would be out of date: it goes too.
-                    if manifest.files.remove(&j.path).is_some() {
-                        let _ = std::fs::remove_file(a.out.join(&j.path));
-                    }
-                    failed.push(f);
-                }
-            }
-        }
-        save_manifest(&manifest_path, &manifest)?;
-    }
-    bar.finish_and_clear();
-    save_manifest(&manifest_path, &manifest)?;
+    let outcome = batch.run(&jobs, |j| render_job(&font, &layout, j, date))?;
+    let failed = outcome.failed;
     // A card a correction had made out of date is current again once it is in a file.
     let failed_nos: BTreeSet<&str> = failed.iter().map(|f| f.registration_no.as_str()).collect();
     let refreshed: Vec<i64> = rows
         .iter()
         .filter(|r| r.stale == "admit card" && !failed_nos.contains(r.registration_no.as_str()))
-        .filter(|r| only.is_empty() || only.contains(r.registration_no.as_str()))
+        .filter(|r| !partial || only.contains(r.registration_no.as_str()))
         .map(|r| r.id)
         .collect::<BTreeSet<i64>>()
         .into_iter()
@@ -354,12 +236,12 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
             CardsPer::Room => "room".into(),
         },
         files: jobs.len(),
-        cards: jobs.iter().map(|j| j.cards.len()).sum(),
-        rendered,
-        unchanged: kept,
-        removed: stale.len(),
+        cards: jobs.iter().map(|j| j.data.len()).sum(),
+        rendered: outcome.rendered,
+        unchanged: outcome.unchanged,
+        removed: outcome.removed,
         failed,
-        bytes_written: written,
+        bytes_written: outcome.bytes_written,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
     if g.json {
@@ -395,56 +277,74 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     Ok(())
 }
 
-/// A written file's hash and bytes, or why it could not be made.
-type Rendered = Result<(String, Vec<u8>), Failure>;
-
-/// Renders one file and writes it atomically; returns its hash.
-fn render_job(font: &Font, layout: &Layout, j: &Job, out: &Path) -> Rendered {
+/// Renders one file of cards, the photos checked against their fingerprints.
+fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result<Vec<u8>, Failure> {
     let fail = |no: &str, problem: String| Failure {
         file: j.path.clone(),
         registration_no: no.to_string(),
         problem,
     };
-    let mut photos = Vec::with_capacity(j.cards.len());
-    for (d, path) in &j.cards {
-        let bytes = std::fs::read(path)
-            .map_err(|e| fail(&d.registration_no, format!("photo {path}: {e}")))?;
-        if blake3::hash(&bytes).to_hex().as_str() != d.photo_hash {
-            return Err(fail(
-                &d.registration_no,
-                format!(
-                    "photo {path} changed since it was imported: replace it with kaowu applications photo"
-                ),
-            ));
-        }
-        photos.push(bytes);
+    let mut photos = Vec::with_capacity(j.data.len());
+    for (d, path) in &j.data {
+        photos.push(read_photo(path, &d.photo_hash).map_err(|e| fail(&d.registration_no, e))?);
     }
     let list: Vec<(&CardData, Option<&[u8]>)> = j
-        .cards
+        .data
         .iter()
         .zip(&photos)
         .map(|((d, _), p)| (d, Some(p.as_slice())))
         .collect();
-    let pdf = card::render(font, layout, &list).map_err(|e| {
+    card::render(font, layout, &list, date).map_err(|e| {
         // Name the candidate whose card failed.
         let who = j
-            .cards
+            .data
             .iter()
             .find(|(d, _)| card::check(font, layout, d).is_err())
             .map_or_else(
-                || j.cards[0].0.registration_no.clone(),
+                || j.data[0].0.registration_no.clone(),
                 |(d, _)| d.registration_no.clone(),
             );
         fail(&who, e.to_string())
-    })?;
-    let path: PathBuf = out.join(&j.path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail("", format!("{}: {e}", dir.display())))?;
-    }
-    write_atomic(&path, &pdf).map_err(|e| fail("", format!("{e:#}")))?;
-    Ok((blake3::hash(&pdf).to_hex().to_string(), pdf))
+    })
 }
 
-fn save_manifest(path: &Path, m: &Manifest) -> Result<()> {
-    write_atomic(path, serde_json::to_string_pretty(m)?.as_bytes())
+/// The year and half (上半年 / 下半年) a session code such as 2026H2 names.
+pub fn year_half(code: &str) -> (u32, &'static str) {
+    match SessionCode::parse(code) {
+        Ok(c) => (
+            c.year as u32,
+            if c.half == 1 {
+                "上半年"
+            } else {
+                "下半年"
+            },
+        ),
+        Err(_) => (0, "下半年"),
+    }
+}
+
+/// The layout (built in, or the JSON file given) with its text and its font's bytes; a
+/// template's font path is relative to the template.
+pub fn load_template<L: serde::de::DeserializeOwned>(
+    builtin: &str,
+    file: Option<&Path>,
+    font_of: impl Fn(&L) -> &str,
+) -> Result<(L, String, std::borrow::Cow<'static, [u8]>)> {
+    match file {
+        None => {
+            let layout: L =
+                serde_json::from_str(builtin).context("the built-in template is not valid")?;
+            Ok((layout, builtin.to_string(), FONT.into()))
+        }
+        Some(t) => {
+            let text = std::fs::read_to_string(t)
+                .with_context(|| format!("cannot read the template {}", t.display()))?;
+            let layout: L = serde_json::from_str(&text)
+                .map_err(|e| Rejected::one(t.display().to_string(), format!("{e}")))?;
+            let font_path = t.parent().unwrap_or(Path::new(".")).join(font_of(&layout));
+            let bytes = std::fs::read(&font_path)
+                .with_context(|| format!("cannot read the font {}", font_path.display()))?;
+            Ok((layout, text, bytes.into()))
+        }
+    }
 }

@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod bench;
 pub mod cards;
+pub mod documents;
 pub mod fees;
 pub mod import;
 pub mod import_applications;
@@ -13,6 +14,7 @@ pub mod review;
 pub mod samples;
 pub mod seat;
 pub mod session;
+pub mod sheets;
 pub mod sites;
 pub mod status;
 

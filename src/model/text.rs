@@ -115,3 +115,28 @@ mod tests {
         assert!(!matches_pattern("53", "53*53"));
     }
 }
+
+/// An ID number as a posted list shows it: the first 6 and last 4 characters, the rest `*`
+/// (`530102********1234`). Shorter numbers keep only their last 2 characters.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let n = chars.len();
+    let (head, tail) = if n >= 12 { (6, 4) } else { (0, 2.min(n)) };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < head || i >= n - tail { *c } else { '*' })
+        .collect()
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_id_number;
+
+    #[test]
+    fn id_numbers_keep_region_and_last_four() {
+        assert_eq!(mask_id_number("53010219900307123X"), "530102********123X");
+        assert_eq!(mask_id_number("G1234567"), "******67");
+        assert_eq!(mask_id_number(""), "");
+    }
+}

@@ -4,14 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use printpdf::{
-    Color, DictItem, ExternalStream, ExternalXObject, Mm, Op, PaintMode, PdfDocument,
-    PdfFontHandle, PdfPage, PdfSaveOptions, Pt, Px, Rect, Rgb, TextItem, TextMatrix,
-    XObjectTransform,
-};
+use printpdf::{Mm, Op, PdfPage, Pt};
 use serde::{Deserialize, Serialize};
 
-use super::Font;
+pub use super::jpeg_info;
+use super::{Doc, Font, black, image_in, mm, rect, text, wrap};
 
 /// Where things go on the card; read from the template file.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,81 +122,6 @@ pub enum CardError {
     Photo,
 }
 
-/// The JPEG's size and colour components, from its SOF header (no decode). Written by hand:
-/// the few bytes needed here are a loop over markers.
-pub fn jpeg_info(b: &[u8]) -> Option<(u32, u32, u8)> {
-    if b.len() < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-        return None;
-    }
-    let mut i = 2;
-    while i + 9 < b.len() {
-        if b[i] != 0xFF {
-            return None;
-        }
-        let marker = b[i + 1];
-        if marker == 0xFF {
-            i += 1;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC).
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            let h = u32::from(u16::from_be_bytes([b[i + 5], b[i + 6]]));
-            let w = u32::from(u16::from_be_bytes([b[i + 7], b[i + 8]]));
-            return Some((w, h, b[i + 9]));
-        }
-        i += 2 + len;
-    }
-    None
-}
-
-fn mm(v: f32) -> Pt {
-    Mm(v).into_pt()
-}
-
-fn black() -> Color {
-    Color::Rgb(Rgb {
-        r: 0.0,
-        g: 0.0,
-        b: 0.0,
-        icc_profile: None,
-    })
-}
-
-/// Text at a point (lower left of its baseline), in its own text section.
-fn text(ops: &mut Vec<Op>, font: &printpdf::FontId, size: Pt, x: Pt, y: Pt, s: &str) {
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetFont {
-        font: PdfFontHandle::External(font.clone()),
-        size,
-    });
-    ops.push(Op::SetTextMatrix {
-        matrix: TextMatrix::Translate(x, y),
-    });
-    ops.push(Op::ShowText {
-        items: vec![TextItem::Text(s.to_string())],
-    });
-    ops.push(Op::EndTextSection);
-}
-
-/// Splits `s` into lines no wider than `width`, by the font's advances.
-fn wrap(font: &Font, s: &str, size: Pt, width: Pt) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for c in s.chars() {
-        line.push(c);
-        if font.width(&line, size).0 > width.0 {
-            line.pop();
-            out.push(std::mem::take(&mut line));
-            line.push(c);
-        }
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
-
 fn title(l: &Line, d: &CardData) -> String {
     l.text
         .replace("{year}", &d.year.to_string())
@@ -249,51 +171,16 @@ pub fn check(font: &Font, layout: &Layout, d: &CardData) -> Result<(), CardError
     Ok(())
 }
 
-/// The photo as an image XObject of its original JPEG bytes (/DCTDecode: no decode, no
-/// re-encode).
-fn photo_xobject(jpeg: &[u8]) -> Result<(ExternalXObject, u32, u32), CardError> {
-    let (w, h, components) = jpeg_info(jpeg).ok_or(CardError::Photo)?;
-    let space = match components {
-        1 => "DeviceGray",
-        3 => "DeviceRGB",
-        4 => "DeviceCMYK",
-        _ => return Err(CardError::Photo),
-    };
-    let name = |s: &str| DictItem::Name(s.as_bytes().to_vec());
-    let mut dict = BTreeMap::new();
-    dict.insert("Type".to_string(), name("XObject"));
-    dict.insert("Subtype".to_string(), name("Image"));
-    dict.insert("Width".to_string(), DictItem::Int(i64::from(w)));
-    dict.insert("Height".to_string(), DictItem::Int(i64::from(h)));
-    dict.insert("ColorSpace".to_string(), name(space));
-    dict.insert("BitsPerComponent".to_string(), DictItem::Int(8));
-    dict.insert("Filter".to_string(), name("DCTDecode"));
-    Ok((
-        ExternalXObject {
-            stream: ExternalStream {
-                dict,
-                content: jpeg.to_vec(),
-                compress: false,
-            },
-            width: Some(Px(w as usize)),
-            height: Some(Px(h as usize)),
-            dpi: Some(300.0),
-        },
-        w,
-        h,
-    ))
-}
-
 /// Renders cards, one page each, into one PDF. `photos[i]` is card i's JPEG, if any.
+/// `date` (seconds since 1970) dates the document.
 pub fn render(
     font: &Font,
     layout: &Layout,
     cards: &[(&CardData, Option<&[u8]>)],
+    date: i64,
 ) -> Result<Vec<u8>, CardError> {
-    let mut doc = PdfDocument::new("准考证");
-    doc.metadata.info.producer = "kaowu".into();
-    doc.metadata.info.creator = "kaowu".into();
-    let font_id = doc.add_font(&font.parsed);
+    let mut doc = Doc::new("准考证", date);
+    let font_id = doc.font(font);
     let mut pages = Vec::with_capacity(cards.len());
     for (d, photo) in cards {
         check(font, layout, d)?;
@@ -350,16 +237,14 @@ pub fn render(
                 let x = t.columns_mm.get(c).copied().unwrap_or(0.0) + t.x_mm + 1.5;
                 text(&mut ops, &font_id, size, mm(x), mm(y - t.row_mm + 2.5), v);
             }
-            ops.push(Op::DrawRectangle {
-                rectangle: Rect {
-                    x: mm(t.x_mm),
-                    y: mm(y - t.row_mm),
-                    width: mm(total_w),
-                    height: mm(t.row_mm),
-                    mode: Some(PaintMode::Stroke),
-                    winding_order: None,
-                },
-            });
+            rect(
+                &mut ops,
+                mm(t.x_mm),
+                mm(y - t.row_mm),
+                mm(total_w),
+                mm(t.row_mm),
+                false,
+            );
         }
         // 考生须知, wrapped by the font's advances.
         let r = &layout.rules;
@@ -381,36 +266,25 @@ pub fn render(
         }
         // The photo in its frame.
         let p = &layout.photo;
-        ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: mm(p.x_mm),
-                y: mm(p.y_mm),
-                width: mm(p.width_mm),
-                height: mm(p.height_mm),
-                mode: Some(PaintMode::Stroke),
-                winding_order: None,
-            },
-        });
+        rect(
+            &mut ops,
+            mm(p.x_mm),
+            mm(p.y_mm),
+            mm(p.width_mm),
+            mm(p.height_mm),
+            false,
+        );
         if let Some(jpeg) = photo {
-            let (xobj, w, h) = photo_xobject(jpeg)?;
-            let id = doc.add_xobject(&xobj);
-            // At 300 dpi the image is w/300 inches wide; scale it into the frame.
-            let natural_w = w as f32 / 300.0 * 72.0;
-            let natural_h = h as f32 / 300.0 * 72.0;
-            let scale = (mm(p.width_mm).0 / natural_w).min(mm(p.height_mm).0 / natural_h);
-            let dx = (mm(p.width_mm).0 - natural_w * scale) / 2.0;
-            let dy = (mm(p.height_mm).0 - natural_h * scale) / 2.0;
-            ops.push(Op::UseXobject {
+            let (id, w, h) = doc.jpeg(jpeg).ok_or(CardError::Photo)?;
+            image_in(
+                &mut ops,
                 id,
-                transform: XObjectTransform {
-                    translate_x: Some(Pt(mm(p.x_mm).0 + dx)),
-                    translate_y: Some(Pt(mm(p.y_mm).0 + dy)),
-                    scale_x: Some(scale),
-                    scale_y: Some(scale),
-                    dpi: Some(300.0),
-                    ..Default::default()
-                },
-            });
+                (w, h),
+                mm(p.x_mm),
+                mm(p.y_mm),
+                mm(p.width_mm),
+                mm(p.height_mm),
+            );
         }
         // A QR code of the admit-card number, as merged runs of dark modules.
         if let Some(no) = d.fields.get("card_no")
@@ -428,16 +302,14 @@ pub fn render(
                         while col < n && colors[row * n + col] == qrcode::Color::Dark {
                             col += 1;
                         }
-                        ops.push(Op::DrawRectangle {
-                            rectangle: Rect {
-                                x: mm(q.x_mm + module * start as f32),
-                                y: mm(q.y_mm + q.size_mm - module * (row + 1) as f32),
-                                width: mm(module * (col - start) as f32),
-                                height: mm(module),
-                                mode: Some(PaintMode::Fill),
-                                winding_order: None,
-                            },
-                        });
+                        rect(
+                            &mut ops,
+                            mm(q.x_mm + module * start as f32),
+                            mm(q.y_mm + q.size_mm - module * (row + 1) as f32),
+                            mm(module * (col - start) as f32),
+                            mm(module),
+                            true,
+                        );
                     } else {
                         col += 1;
                     }
@@ -450,11 +322,7 @@ pub fn render(
             ops,
         ));
     }
-    let opts = PdfSaveOptions {
-        subset_fonts: true,
-        ..Default::default()
-    };
-    Ok(doc.with_pages(pages).save(&opts, &mut Vec::new()))
+    Ok(doc.finish(pages))
 }
 
 #[cfg(test)]

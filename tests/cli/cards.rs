@@ -8,14 +8,14 @@ use serde_json::Value;
 
 use crate::common::{Env, backends, s, sample};
 
-fn seated(env: &Env) {
+pub fn seated(env: &Env) {
     env.reviewed();
     env.ok(&["import", "payments", s(&sample("payments.csv"))]);
     env.ok(&["seat", "assign", "--seed", "20261107", "--yes"]);
 }
 
 /// The text of each page, as a PDF reader extracts it.
-fn pages(path: &Path) -> Vec<String> {
+pub fn pages(path: &Path) -> Vec<String> {
     let bytes = std::fs::read(path).unwrap();
     let doc = printpdf::PdfDocument::parse(
         &bytes,
@@ -29,7 +29,7 @@ fn pages(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn pdfs(dir: &Path) -> Vec<PathBuf> {
+pub fn pdfs(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

@@ -11,4 +11,5 @@ mod payments;
 mod review;
 mod seat;
 mod session;
+mod sheets;
 mod status;

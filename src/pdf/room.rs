@@ -1,0 +1,675 @@
+//! The documents of a room and sitting: the sign-in sheet (考场签到表), one row per seat
+//! with the candidate's photo, a signature box and a remarks box, and the door sticker (门贴)
+//! in large type with the candidates' masked ID numbers. Laid out by
+//! `templates/room_documents.json`.
+
+use printpdf::{Op, PdfPage, Pt};
+use serde::{Deserialize, Serialize};
+
+use super::{Doc, Font, black, centred, image_in, mm, rect, text, wrap};
+use crate::model::text::mask_id_number;
+
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+const MARGIN: f32 = 15.0;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Layout {
+    pub font: String,
+    #[serde(default)]
+    pub font_index: usize,
+    /// May name {year} and {half} (上半年 / 下半年).
+    pub title: String,
+    pub sheet: SheetLayout,
+    pub sticker: StickerLayout,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SheetLayout {
+    pub heading: String,
+    pub size_pt: f32,
+    pub row_mm: f32,
+    pub columns: Vec<Column>,
+    pub note: String,
+    pub expected: String,
+    pub present: String,
+    pub absent: String,
+    pub invigilators: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StickerLayout {
+    pub heading_size_pt: f32,
+    pub size_pt: f32,
+    pub row_mm: f32,
+    pub columns: Vec<Column>,
+    pub qualifications: String,
+    pub subjects: String,
+    pub range: String,
+    pub count: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Column {
+    pub label: String,
+    /// seat, card_no, name, sex, id_number, masked_id, qualification, photo; anything else
+    /// is an empty box.
+    pub key: String,
+    pub width_mm: f32,
+}
+
+/// One room in one sitting.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomData {
+    pub year: u32,
+    /// 上半年 / 下半年.
+    pub half: String,
+    pub exam_area: String,
+    pub site_code: String,
+    pub site_name: String,
+    pub address: String,
+    pub room: i64,
+    pub sitting: String,
+    pub date: String,
+    pub time: String,
+    pub qualifications: Vec<String>,
+    pub subjects: Vec<String>,
+    /// In seat order.
+    pub seats: Vec<SeatLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatLine {
+    pub registration_no: String,
+    pub seat_no: i64,
+    pub card_no: String,
+    pub name: String,
+    pub sex: String,
+    pub id_number: String,
+    pub qualification: String,
+    /// The photo's BLAKE3 from import; the bytes are checked against it.
+    pub photo_hash: String,
+}
+
+impl RoomData {
+    pub fn room_label(&self) -> String {
+        format!("第{:03}考场", self.room)
+    }
+}
+
+impl SeatLine {
+    fn cell(&self, key: &str) -> String {
+        match key {
+            "seat" => format!("{:02}", self.seat_no),
+            "card_no" => self.card_no.clone(),
+            "name" => self.name.clone(),
+            "sex" => self.sex.clone(),
+            "id_number" => self.id_number.clone(),
+            "masked_id" => mask_id_number(&self.id_number),
+            "qualification" => self.qualification.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A document that could not be made, and the candidate it is about, if one.
+#[derive(Debug, thiserror::Error)]
+#[error("{problem}")]
+pub struct RoomError {
+    pub registration_no: Option<String>,
+    pub problem: String,
+}
+
+fn title(t: &str, d: &RoomData) -> String {
+    t.replace("{year}", &d.year.to_string())
+        .replace("{half}", &d.half)
+}
+
+/// Checks every string a document prints against the font, naming the candidate whose
+/// data has a character the font lacks.
+fn check(font: &Font, fixed: &[&str], d: &RoomData, keys: &[&str]) -> Result<(), RoomError> {
+    let missing = |what: &str, s: &str, who: Option<&str>| {
+        font.missing(s).map(|ch| RoomError {
+            registration_no: who.map(str::to_string),
+            problem: format!(
+                "the font has no glyph for '{ch}' (U+{:04X}) in {what} \"{s}\"",
+                u32::from(ch)
+            ),
+        })
+    };
+    for s in fixed {
+        if let Some(e) = missing("the template", s, None) {
+            return Err(e);
+        }
+    }
+    for s in [&d.site_name, &d.address, &d.sitting, &d.exam_area]
+        .into_iter()
+        .chain(&d.qualifications)
+        .chain(&d.subjects)
+    {
+        if let Some(e) = missing("the room's data", s, None) {
+            return Err(e);
+        }
+    }
+    for seat in &d.seats {
+        for k in keys {
+            let v = seat.cell(k);
+            if let Some(e) = missing(k, &v, Some(&seat.registration_no)) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The font to write with, and its id in the document.
+type Pen<'a> = (&'a Font, &'a printpdf::FontId);
+
+/// A cell's text, wrapped to its width and centred in its box (x, top, width, height in
+/// millimetres; up to three lines).
+fn cell(ops: &mut Vec<Op>, pen: Pen, size: Pt, [x, top, w, h]: [f32; 4], s: &str) {
+    let (font, id) = pen;
+    // A value that is one word (a number) shrinks to fit its box; text wraps.
+    let room = mm(w - 2.0).0;
+    let natural = font.width(s, size).0;
+    let size = if natural > room && natural * 0.5 <= room && !s.contains(' ') {
+        Pt(size.0 * room / natural)
+    } else {
+        size
+    };
+    let lines = wrap(font, s, size, mm(w - 2.0));
+    let lines = &lines[..lines.len().min(3)];
+    let line_h = size.0 * 1.25;
+    let block = line_h * lines.len() as f32;
+    // Baseline of the first line, so that the block sits in the middle of the box.
+    let mut y = mm(top - h / 2.0).0 + block / 2.0 - size.0 * 0.95;
+    for l in lines {
+        let lw = font.width(l, size).0;
+        text(ops, id, size, Pt(mm(x + w / 2.0).0 - lw / 2.0), Pt(y), l);
+        y -= line_h;
+    }
+}
+
+/// The header row of a table of `columns` whose top left is at (left, top).
+fn header_row(ops: &mut Vec<Op>, pen: Pen, size: Pt, columns: &[Column], [left, top, h]: [f32; 3]) {
+    let mut x = left;
+    for c in columns {
+        rect(ops, mm(x), mm(top - h), mm(c.width_mm), mm(h), false);
+        cell(ops, pen, size, [x, top, c.width_mm, h], &c.label);
+        x += c.width_mm;
+    }
+}
+
+/// The sign-in sheet: one row per seat, in seat order, as many pages as needed, each
+/// with its page number; the last page has the 应到 / 实到 / 缺考 boxes and two lines for the
+/// invigilators' signatures. `photos[i]` is seat i's JPEG.
+pub fn render_sheet(
+    font: &Font,
+    layout: &Layout,
+    d: &RoomData,
+    photos: &[&[u8]],
+    date: i64,
+) -> Result<Vec<u8>, RoomError> {
+    let s = &layout.sheet;
+    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
+    let head = title(&layout.title, d);
+    let subjects = format!("科目：{}", d.subjects.join("、"));
+    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
+    let mut fixed = vec![
+        head.as_str(),
+        s.heading.as_str(),
+        s.note.as_str(),
+        s.expected.as_str(),
+        s.present.as_str(),
+        s.absent.as_str(),
+        s.invigilators.as_str(),
+        "考区考点场次科目第页共人：",
+    ];
+    fixed.extend(&labels);
+    check(font, &fixed, d, &keys)?;
+
+    let mut doc = Doc::new(&format!("{} {}", s.heading, d.room_label()), date);
+    let id = doc.font(font);
+    let size = Pt(s.size_pt);
+    let info = Pt(10.5);
+    let width: f32 = s.columns.iter().map(|c| c.width_mm).sum();
+    let left = (PAGE_W - width) / 2.0;
+    let subject_lines = wrap(font, &subjects, info, mm(PAGE_W - 2.0 * MARGIN));
+    let header_h = 8.0;
+    let table_top = 250.0 - 6.0 * subject_lines.len() as f32;
+    // Below the rows: the note, the count boxes, the signatures and the page number.
+    let footer = 48.0;
+    let per_page = (((table_top - header_h - footer) / s.row_mm).floor() as usize).max(1);
+    let pages_n = d.seats.len().div_ceil(per_page).max(1);
+
+    let mut pages = Vec::with_capacity(pages_n);
+    for page in 0..pages_n {
+        let mut ops = vec![Op::SetFillColor { col: black() }];
+        centred(
+            &mut ops,
+            font,
+            &id,
+            Pt(14.0),
+            mm(PAGE_W / 2.0),
+            mm(282.0),
+            &head,
+        );
+        centred(
+            &mut ops,
+            font,
+            &id,
+            Pt(20.0),
+            mm(PAGE_W / 2.0),
+            mm(272.0),
+            &s.heading,
+        );
+        let line1 = format!(
+            "考区：{}    考点：{} {}    考场：{}",
+            d.exam_area,
+            d.site_code,
+            d.site_name,
+            d.room_label()
+        );
+        let line2 = format!("场次：{}    {} {}", d.sitting, d.date, d.time);
+        text(&mut ops, &id, info, mm(MARGIN), mm(262.0), &line1);
+        text(&mut ops, &id, info, mm(MARGIN), mm(256.0), &line2);
+        for (i, l) in subject_lines.iter().enumerate() {
+            text(
+                &mut ops,
+                &id,
+                info,
+                mm(MARGIN),
+                mm(250.0 - 6.0 * i as f32),
+                l,
+            );
+        }
+        header_row(
+            &mut ops,
+            (font, &id),
+            size,
+            &s.columns,
+            [left, table_top, header_h],
+        );
+        let rows = d
+            .seats
+            .iter()
+            .enumerate()
+            .skip(page * per_page)
+            .take(per_page);
+        let mut top = table_top - header_h;
+        for (i, seat) in rows {
+            let mut x = left;
+            for c in &s.columns {
+                rect(
+                    &mut ops,
+                    mm(x),
+                    mm(top - s.row_mm),
+                    mm(c.width_mm),
+                    mm(s.row_mm),
+                    false,
+                );
+                if c.key == "photo" {
+                    let jpeg = photos.get(i).ok_or_else(|| RoomError {
+                        registration_no: Some(seat.registration_no.clone()),
+                        problem: "no photo".into(),
+                    })?;
+                    let (img, w, h) = doc.jpeg(jpeg).ok_or_else(|| RoomError {
+                        registration_no: Some(seat.registration_no.clone()),
+                        problem: "the photo is not a baseline or progressive JPEG".into(),
+                    })?;
+                    image_in(
+                        &mut ops,
+                        img,
+                        (w, h),
+                        mm(x + 1.0),
+                        mm(top - s.row_mm + 1.0),
+                        mm(c.width_mm - 2.0),
+                        mm(s.row_mm - 2.0),
+                    );
+                } else {
+                    let v = seat.cell(&c.key);
+                    cell(
+                        &mut ops,
+                        (font, &id),
+                        size,
+                        [x, top, c.width_mm, s.row_mm],
+                        &v,
+                    );
+                }
+                x += c.width_mm;
+            }
+            top -= s.row_mm;
+        }
+        if page + 1 == pages_n {
+            for (i, l) in wrap(font, &s.note, Pt(9.0), mm(PAGE_W - 2.0 * MARGIN))
+                .iter()
+                .enumerate()
+            {
+                text(
+                    &mut ops,
+                    &id,
+                    Pt(9.0),
+                    mm(MARGIN),
+                    mm(44.0 - 4.5 * i as f32),
+                    l,
+                );
+            }
+            // 应到 [30] 人   实到 [  ] 人   缺考 [  ] 人
+            let mut x = MARGIN;
+            for (label, value) in [
+                (&s.expected, d.seats.len().to_string()),
+                (&s.present, String::new()),
+                (&s.absent, String::new()),
+            ] {
+                let l = format!("{label}：");
+                text(&mut ops, &id, Pt(12.0), mm(x), mm(28.0), &l);
+                x += font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 1.0;
+                rect(&mut ops, mm(x), mm(25.5), mm(16.0), mm(8.0), false);
+                cell(
+                    &mut ops,
+                    (font, &id),
+                    Pt(12.0),
+                    [x, 33.5, 16.0, 8.0],
+                    &value,
+                );
+                text(&mut ops, &id, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
+                x += 32.0;
+            }
+            let l = format!("{}：", s.invigilators);
+            text(&mut ops, &id, Pt(12.0), mm(MARGIN), mm(16.0), &l);
+            let x0 = MARGIN + font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 2.0;
+            for k in 0..2 {
+                let x = x0 + 55.0 * k as f32;
+                rect(&mut ops, mm(x), mm(15.0), mm(45.0), mm(0.3), true);
+            }
+        }
+        centred(
+            &mut ops,
+            font,
+            &id,
+            Pt(9.0),
+            mm(PAGE_W / 2.0),
+            mm(7.0),
+            &format!("第 {} 页 / 共 {} 页", page + 1, pages_n),
+        );
+        pages.push(PdfPage::new(
+            printpdf::Mm(PAGE_W),
+            printpdf::Mm(PAGE_H),
+            ops,
+        ));
+    }
+    Ok(doc.finish(pages))
+}
+
+/// The door sticker: the room in large type, the site, the sitting, the qualifications and
+/// subjects, the admit-card number range and the count, then the list of candidates (seat,
+/// admit-card number, name, masked ID number) in two columns, continued on further pages
+/// when a room is large.
+pub fn render_sticker(
+    font: &Font,
+    layout: &Layout,
+    d: &RoomData,
+    date: i64,
+) -> Result<Vec<u8>, RoomError> {
+    let s = &layout.sticker;
+    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
+    let head = title(&layout.title, d);
+    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
+    let mut fixed = vec![
+        head.as_str(),
+        s.qualifications.as_str(),
+        s.subjects.as_str(),
+        s.range.as_str(),
+        s.count.as_str(),
+        "第考场（续）人：—",
+    ];
+    fixed.extend(&labels);
+    check(font, &fixed, d, &keys)?;
+
+    let mut doc = Doc::new(&format!("门贴 {}", d.room_label()), date);
+    let id = doc.font(font);
+    let mid = mm(PAGE_W / 2.0);
+    let wide = mm(PAGE_W - 2.0 * MARGIN);
+    let size = Pt(s.size_pt);
+    let table_w: f32 = s.columns.iter().map(|c| c.width_mm).sum();
+    let gap = 6.0;
+    let two = 2.0 * table_w + gap <= PAGE_W - 2.0 * MARGIN + 0.01;
+    let per_row = if two { 2 } else { 1 };
+    let left = (PAGE_W - (per_row as f32 * table_w + (per_row - 1) as f32 * gap)) / 2.0;
+
+    let mut pages = Vec::new();
+    let mut ops = vec![Op::SetFillColor { col: black() }];
+    centred(&mut ops, font, &id, Pt(14.0), mid, mm(280.0), &head);
+    centred(
+        &mut ops,
+        font,
+        &id,
+        Pt(s.heading_size_pt),
+        mid,
+        mm(250.0),
+        &d.room_label(),
+    );
+    centred(&mut ops, font, &id, Pt(20.0), mid, mm(232.0), &d.site_name);
+    centred(
+        &mut ops,
+        font,
+        &id,
+        Pt(16.0),
+        mid,
+        mm(221.0),
+        &format!("{}  {} {}", d.sitting, d.date, d.time),
+    );
+    let mut y = 211.0;
+    for (label, list) in [
+        (&s.qualifications, &d.qualifications),
+        (&s.subjects, &d.subjects),
+    ] {
+        for l in wrap(
+            font,
+            &format!("{label}：{}", list.join("、")),
+            Pt(13.0),
+            wide,
+        ) {
+            centred(&mut ops, font, &id, Pt(13.0), mid, mm(y), &l);
+            y -= 7.0;
+        }
+    }
+    let (first, last) = (
+        d.seats
+            .iter()
+            .map(|s| s.card_no.as_str())
+            .min()
+            .unwrap_or(""),
+        d.seats
+            .iter()
+            .map(|s| s.card_no.as_str())
+            .max()
+            .unwrap_or(""),
+    );
+    centred(
+        &mut ops,
+        font,
+        &id,
+        Pt(16.0),
+        mid,
+        mm(y - 2.0),
+        &format!("{}：{first} — {last}", s.range),
+    );
+    centred(
+        &mut ops,
+        font,
+        &id,
+        Pt(16.0),
+        mid,
+        mm(y - 11.0),
+        &format!("{}：{} 人", s.count, d.seats.len()),
+    );
+    let mut top = y - 20.0;
+    let mut rest: &[SeatLine] = &d.seats;
+    while !rest.is_empty() {
+        let rows = (((top - 8.0 - 15.0) / s.row_mm).floor() as usize).max(1);
+        let take = (rows * per_row).min(rest.len());
+        let (now, later) = rest.split_at(take);
+        let in_first = now.len().div_ceil(per_row);
+        for (k, part) in now.chunks(in_first.max(1)).enumerate() {
+            let x0 = left + k as f32 * (table_w + gap);
+            header_row(&mut ops, (font, &id), size, &s.columns, [x0, top, 7.0]);
+            let mut t = top - 7.0;
+            for seat in part {
+                let mut x = x0;
+                for c in &s.columns {
+                    rect(
+                        &mut ops,
+                        mm(x),
+                        mm(t - s.row_mm),
+                        mm(c.width_mm),
+                        mm(s.row_mm),
+                        false,
+                    );
+                    let v = seat.cell(&c.key);
+                    cell(
+                        &mut ops,
+                        (font, &id),
+                        size,
+                        [x, t, c.width_mm, s.row_mm],
+                        &v,
+                    );
+                    x += c.width_mm;
+                }
+                t -= s.row_mm;
+            }
+        }
+        rest = later;
+        if !rest.is_empty() {
+            pages.push(PdfPage::new(
+                printpdf::Mm(PAGE_W),
+                printpdf::Mm(PAGE_H),
+                std::mem::take(&mut ops),
+            ));
+            ops.push(Op::SetFillColor { col: black() });
+            centred(
+                &mut ops,
+                font,
+                &id,
+                Pt(20.0),
+                mid,
+                mm(278.0),
+                &format!("{} {}（续）", d.site_name, d.room_label()),
+            );
+            top = 268.0;
+        }
+    }
+    pages.push(PdfPage::new(
+        printpdf::Mm(PAGE_W),
+        printpdf::Mm(PAGE_H),
+        ops,
+    ));
+    Ok(doc.finish(pages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(n: usize) -> RoomData {
+        RoomData {
+            year: 2026,
+            half: "下半年".into(),
+            exam_area: "昆明".into(),
+            site_code: "001".into(),
+            site_name: "云南大学呈贡校区".into(),
+            address: "昆明市呈贡区".into(),
+            room: 7,
+            sitting: "第1场".into(),
+            date: "2026-11-07".into(),
+            time: "09:00-11:30".into(),
+            qualifications: vec!["软件设计师".into()],
+            subjects: vec!["基础知识".into()],
+            seats: (1..=n as i64)
+                .map(|i| SeatLine {
+                    registration_no: format!("2026{i:07}"),
+                    seat_no: i,
+                    card_no: format!("262001001007{i:02}"),
+                    name: format!("考生{i}"),
+                    sex: "男".into(),
+                    id_number: format!("5301021990010{i:05}"),
+                    qualification: "软件设计师".into(),
+                    photo_hash: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn photo() -> Vec<u8> {
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 80)
+            .encode(&[230u8; 30 * 42 * 3], 30, 42, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    fn text_of(pdf: &[u8]) -> Vec<String> {
+        let doc = printpdf::PdfDocument::parse(
+            pdf,
+            &printpdf::PdfParseOptions::default(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        doc.extract_text()
+            .into_iter()
+            .map(|p| p.join("|"))
+            .collect()
+    }
+
+    #[test]
+    fn a_full_room_runs_over_numbered_pages_with_the_counts_on_the_last() {
+        let font =
+            Font::from_bytes(include_bytes!("../../templates/fonts/wqy-zenhei.ttc"), 0).unwrap();
+        let layout: Layout =
+            serde_json::from_str(include_str!("../../templates/room_documents.json")).unwrap();
+        let d = room(30);
+        let jpeg = photo();
+        let photos: Vec<&[u8]> = vec![&jpeg; 30];
+        let pages = text_of(&render_sheet(&font, &layout, &d, &photos, 0).unwrap());
+        assert!(pages.len() >= 3, "{} pages", pages.len());
+        let n = pages.len();
+        for (i, p) in pages.iter().enumerate() {
+            assert!(p.contains(&format!("第 {} 页 / 共 {n} 页", i + 1)), "{p}");
+            assert_eq!(p.contains("监考人员签名"), i + 1 == n, "{p}");
+        }
+        for s in &d.seats {
+            assert_eq!(
+                pages.iter().filter(|p| p.contains(&s.card_no)).count(),
+                1,
+                "{} once",
+                s.card_no
+            );
+        }
+        // A 70-seat room's sticker continues on a second page; nobody is left out.
+        let big = room(70);
+        let sticker = text_of(&render_sticker(&font, &layout, &big, 0).unwrap());
+        assert!(sticker.len() >= 2);
+        assert!(sticker[1].contains("（续）"));
+        for s in &big.seats {
+            assert!(
+                sticker.iter().any(|p| p.contains(&s.card_no)),
+                "{}",
+                s.card_no
+            );
+            assert!(!sticker.iter().any(|p| p.contains(&s.id_number)));
+        }
+    }
+
+    #[test]
+    fn a_name_the_font_cannot_draw_names_the_candidate() {
+        let font =
+            Font::from_bytes(include_bytes!("../../templates/fonts/wqy-zenhei.ttc"), 0).unwrap();
+        let layout: Layout =
+            serde_json::from_str(include_str!("../../templates/room_documents.json")).unwrap();
+        let mut d = room(3);
+        d.seats[1].name = "王𠀀".into();
+        let e = render_sticker(&font, &layout, &d, 0).unwrap_err();
+        assert_eq!(e.registration_no.as_deref(), Some("20260000002"));
+        assert!(e.problem.contains("U+20000"), "{}", e.problem);
+    }
+}
