@@ -143,13 +143,15 @@ pub enum Command {
     #[command(subcommand)]
     Samples(SamplesCommand),
 
-    /// Measure import, check, approve and export on a generated session.
+    /// Measure import, check, approve and export on a generated session; or documents.
     ///
     /// Generates N applications with photos (once; kept in --dir), then runs each step as
     /// its own kaowu process on a fresh SQLite file (and PostgreSQL database with
-    /// --postgres) and prints seconds, rows per second and peak memory per step.
+    /// --postgres) and prints seconds, rows per second and peak memory per step. With
+    /// --documents, renders admit cards, sign-in sheets and door stickers of a seated session.
     ///
-    /// Example: kaowu bench --applications 200000 --dir /tmp/kaowu-bench
+    /// Examples: kaowu bench --applications 200000 --dir /tmp/kaowu-bench
+    ///           kaowu bench --documents 10000,100000 --database-url demo/kaowu.db
     Bench(BenchArgs),
 }
 
@@ -170,6 +172,13 @@ pub struct BenchArgs {
         hide_env_values = true
     )]
     pub postgres: Option<String>,
+    /// Measure the documents instead, on the database given (its candidates seated, e.g.
+    /// by `kaowu demo --applications N`): admit cards of the first N candidates (comma-
+    /// separated for several N) per candidate and per room with 1 and 2 threads, then every
+    /// room's sign-in sheet and door sticker. Prints cards/s, CPU ms and bytes per card,
+    /// and peak memory.
+    #[arg(long, value_name = "N", value_delimiter = ',')]
+    pub documents: Vec<usize>,
 }
 
 /// `--yes` and `--dry-run`, on every command that changes many applications.

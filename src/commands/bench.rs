@@ -24,6 +24,19 @@ pub fn report_peak() {
             .unwrap_or(0);
         eprintln!("kaowu-peak-rss-kb: {kb}");
     }
+    // utime and stime of every thread, in the 100 Hz ticks /proc reports on Linux.
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
+        && let Some(after) = stat.rsplit_once(')').map(|(_, a)| a)
+    {
+        let f: Vec<u64> = after
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        // Fields 14 and 15 of the line; `after` starts at field 3.
+        if f.len() > 12 {
+            eprintln!("kaowu-cpu-ms: {}", (f[11] + f[12]) * 10);
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +56,13 @@ struct Target {
     pg: Option<(String, String)>,
 }
 
+struct Measured {
+    seconds: f64,
+    peak_mb: f64,
+    cpu_ms: f64,
+    stdout: String,
+}
+
 struct Runner<'a> {
     exe: std::path::PathBuf,
     dir: &'a Path,
@@ -53,6 +73,11 @@ struct Runner<'a> {
 impl Runner<'_> {
     /// Runs one kaowu command; returns seconds and peak MB.
     fn run(&self, args: &[&str]) -> Result<(f64, f64)> {
+        self.measure(args).map(|m| (m.seconds, m.peak_mb))
+    }
+
+    /// Runs one kaowu command; returns what it cost and what it printed.
+    fn measure(&self, args: &[&str]) -> Result<Measured> {
         let started = Instant::now();
         let out = Command::new(&self.exe)
             .args(args)
@@ -72,12 +97,19 @@ impl Runner<'_> {
                 stderr
             );
         }
-        let kb: f64 = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("kaowu-peak-rss-kb: "))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0.0);
-        Ok((seconds, kb / 1024.0))
+        let figure = |key: &str| -> f64 {
+            stderr
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0.0)
+        };
+        Ok(Measured {
+            seconds,
+            peak_mb: figure("kaowu-peak-rss-kb: ") / 1024.0,
+            cpu_ms: figure("kaowu-cpu-ms: "),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        })
     }
 
     /// A session with the plan, sites and fees the generated applications name.
@@ -113,6 +145,9 @@ impl Runner<'_> {
 }
 
 pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
+    if !a.documents.is_empty() {
+        return documents(g, a);
+    }
     let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
     let dir = &a.dir;
     std::fs::create_dir_all(dir)?;
@@ -314,4 +349,104 @@ async fn drop_pg(admin: &str, name: &str) {
         .execute(&mut c)
         .await;
     }
+}
+
+#[derive(Debug, Serialize)]
+struct DocStep {
+    what: String,
+    threads: usize,
+    cards: u64,
+    files: u64,
+    seconds: f64,
+    cards_per_second: f64,
+    cpu_ms_per_card: f64,
+    bytes_per_card: f64,
+    peak_mb: f64,
+}
+
+/// `kaowu bench --documents N,...`: admit cards, sign-in sheets and door stickers of the
+/// seated session in the database given, each run into a fresh folder that is removed after.
+fn documents(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
+    std::fs::create_dir_all(&a.dir)?;
+    let dir = std::fs::canonicalize(&a.dir)?;
+    let r = Runner {
+        exe,
+        dir: &dir,
+        url: g.database_url.clone(),
+        backend: "",
+    };
+    let mut runs: Vec<(String, usize, Vec<String>)> = Vec::new();
+    for &n in &a.documents {
+        for per in ["candidate", "room"] {
+            for threads in [1, 2] {
+                runs.push((
+                    format!("{n} cards per {per}"),
+                    threads,
+                    ["cards", "--per", per, "--limit", &n.to_string()]
+                        .map(String::from)
+                        .to_vec(),
+                ));
+            }
+        }
+    }
+    runs.push((
+        "sign-in sheets and door stickers".into(),
+        2,
+        vec!["sheets".into()],
+    ));
+    let mut steps = Vec::new();
+    eprintln!(
+        "  {:<40} {:>2} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9}",
+        "what", "j", "cards", "seconds", "cards/s", "CPU ms/card", "bytes/card", "peak MB"
+    );
+    for (what, threads, args) in runs {
+        let out = dir.join("documents-out");
+        let _ = std::fs::remove_dir_all(&out);
+        let out_s = out.display().to_string();
+        let j = threads.to_string();
+        let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+        full.extend(["--out", &out_s, "-j", &j, "--json"]);
+        let m = r.measure(&full)?;
+        let _ = std::fs::remove_dir_all(&out);
+        let report: serde_json::Value = serde_json::from_str(&m.stdout)
+            .with_context(|| format!("kaowu {} printed no JSON", full.join(" ")))?;
+        let cards = report["cards"]
+            .as_u64()
+            .or_else(|| report["seats"].as_u64())
+            .unwrap_or(0);
+        let per = |x: f64| if cards == 0 { 0.0 } else { x / cards as f64 };
+        let step = DocStep {
+            what,
+            threads,
+            cards,
+            files: report["files"].as_u64().unwrap_or(0),
+            seconds: (m.seconds * 100.0).round() / 100.0,
+            cards_per_second: (cards as f64 / m.seconds).round(),
+            cpu_ms_per_card: (per(m.cpu_ms) * 100.0).round() / 100.0,
+            bytes_per_card: per(report["bytes_written"].as_f64().unwrap_or(0.0)).round(),
+            peak_mb: (m.peak_mb * 10.0).round() / 10.0,
+        };
+        eprintln!(
+            "  {:<40} {:>2} {:>8} {:>8.2} {:>9.0} {:>10.2} {:>10.0} {:>9.1}",
+            step.what,
+            step.threads,
+            step.cards,
+            step.seconds,
+            step.cards_per_second,
+            step.cpu_ms_per_card,
+            step.bytes_per_card,
+            step.peak_mb
+        );
+        steps.push(step);
+    }
+    if g.json {
+        return print_json(&steps);
+    }
+    println!(
+        "(each run is one kaowu process: its time includes start-up and reading the seats; \
+         sheets count seats, not cards; {} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    Ok(())
 }

@@ -202,6 +202,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         })
         .collect();
 
+    let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
     let batch = Batch {
         out: &a.out,
         kind: "admit cards",
@@ -306,6 +307,22 @@ fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result
             );
         fail(&who, e.to_string())
     })
+}
+
+/// The font cut down to the characters a run prints: the template's, the data's, and the
+/// renderer's own.
+pub fn narrowed<T: Serialize>(
+    font: &Font,
+    layout_text: &str,
+    data: impl Iterator<Item = T>,
+) -> Result<Font> {
+    let mut chars: BTreeSet<char> = layout_text.chars().collect();
+    chars.extend(crate::pdf::RENDERER_TEXT.chars());
+    for d in data {
+        chars.extend(serde_json::to_string(&d)?.chars());
+    }
+    font.narrowed(chars)
+        .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
 }
 
 /// The year and half (上半年 / 下半年) a session code such as 2026H2 names.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{load_template, year_half};
+use super::cards::{load_template, narrowed, year_half};
 use super::documents::{Batch, Failure, Job, base_hash, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
@@ -165,6 +165,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         ));
     }
 
+    let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
     let batch = Batch {
         out: &a.out,
         kind: "room documents",

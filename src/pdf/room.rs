@@ -173,7 +173,7 @@ fn cell(ops: &mut Vec<Op>, pen: Pen, size: Pt, [x, top, w, h]: [f32; 4], s: &str
     let room = mm(w - 2.0).0;
     let natural = font.width(s, size).0;
     let size = if natural > room && natural * 0.5 <= room && !s.contains(' ') {
-        Pt(size.0 * room / natural)
+        Pt(size.0 * room / natural * 0.98)
     } else {
         size
     };
@@ -223,7 +223,7 @@ pub fn render_sheet(
         s.present.as_str(),
         s.absent.as_str(),
         s.invigilators.as_str(),
-        "考区考点场次科目第页共人：",
+        super::RENDERER_TEXT,
     ];
     fixed.extend(&labels);
     check(font, &fixed, d, &keys)?;
@@ -421,7 +421,7 @@ pub fn render_sticker(
         s.subjects.as_str(),
         s.range.as_str(),
         s.count.as_str(),
-        "第考场（续）人：—",
+        super::RENDERER_TEXT,
     ];
     fixed.extend(&labels);
     check(font, &fixed, d, &keys)?;
