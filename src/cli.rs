@@ -153,6 +153,35 @@ pub enum Command {
     /// Examples: kaowu bench --applications 200000 --dir /tmp/kaowu-bench
     ///           kaowu bench --documents 10000,100000 --database-url demo/kaowu.db
     Bench(BenchArgs),
+
+    /// Run the whole job of a session on the samples, or on N generated applications.
+    ///
+    /// On a fresh SQLite file in the output folder (an existing one is never touched):
+    /// session, plan, sites, fees, applications with photos, checks, review, payments and
+    /// reconciliation, expiry, seating, admit cards, sign-in sheets and door stickers. The
+    /// samples are built into kaowu, so it runs from any folder. Prints where everything
+    /// went and how long each step took (each step is one kaowu process).
+    ///
+    /// Examples: kaowu demo
+    ///           kaowu demo --applications 200000 --out /tmp/big
+    Demo(DemoArgs),
+
+    /// Print shell completions for kaowu, e.g. kaowu completions bash > /etc/bash_completion.d/kaowu
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Generate this many applications (with photos, payments and a bank statement)
+    /// instead of using the samples.
+    #[arg(long, value_name = "N")]
+    pub applications: Option<usize>,
+    /// The folder for the database, the inputs and every output (created if needed).
+    #[arg(long, value_name = "DIR", default_value = "kaowu-demo")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -44,6 +44,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sites(c) => commands::sites::run(g, c).await,
         Command::Review(c) => commands::review::run(g, c).await,
         Command::Bench(a) => commands::bench::run(g, a).await,
+        Command::Demo(a) => commands::demo::run(g, a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut cli::Cli::command(),
+                "kaowu",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Samples(cli::SamplesCommand::Generate(a)) => commands::samples::generate(g, a),
         Command::Samples(cli::SamplesCommand::Payments { out, seed }) => {
             commands::payments::samples(g, out, *seed).await

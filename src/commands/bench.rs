@@ -56,18 +56,20 @@ struct Target {
     pg: Option<(String, String)>,
 }
 
-struct Measured {
-    seconds: f64,
-    peak_mb: f64,
-    cpu_ms: f64,
-    stdout: String,
+/// What one kaowu process cost, and what it printed.
+pub(crate) struct Measured {
+    pub seconds: f64,
+    pub peak_mb: f64,
+    pub cpu_ms: f64,
+    pub stdout: String,
 }
 
-struct Runner<'a> {
-    exe: std::path::PathBuf,
-    dir: &'a Path,
-    url: String,
-    backend: &'static str,
+/// Runs kaowu as a child, in `dir`, on the database `url`.
+pub(crate) struct Runner<'a> {
+    pub exe: std::path::PathBuf,
+    pub dir: &'a Path,
+    pub url: String,
+    pub backend: &'static str,
 }
 
 impl Runner<'_> {
@@ -77,7 +79,7 @@ impl Runner<'_> {
     }
 
     /// Runs one kaowu command; returns what it cost and what it printed.
-    fn measure(&self, args: &[&str]) -> Result<Measured> {
+    pub(crate) fn measure(&self, args: &[&str]) -> Result<Measured> {
         let started = Instant::now();
         let out = Command::new(&self.exe)
             .args(args)

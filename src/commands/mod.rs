@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod bench;
 pub mod cards;
+pub mod demo;
 pub mod documents;
 pub mod fees;
 pub mod import;

@@ -4,6 +4,7 @@
 mod applications;
 mod cards;
 mod common;
+mod demo;
 mod fees;
 mod imports;
 mod lists;

@@ -1,0 +1,267 @@
+//! `kaowu demo`: the whole job of a session, from the input files to every output, on a
+//! fresh SQLite file in the output folder. The samples are built into the binary (or N
+//! applications are generated), so it runs from any folder. Each step is its own kaowu
+//! process, as an operator's script would run it, so its time and peak memory are its own.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::bench::Runner;
+use super::print_json;
+use super::samples::write_atomic;
+use crate::cli::{DemoArgs, GlobalArgs};
+
+include!(concat!(env!("OUT_DIR"), "/sample_photos.rs"));
+
+/// samples/, as the walk-through in the README uses them.
+const SAMPLES: &[(&str, &[u8])] = &[
+    ("plan.xlsx", include_bytes!("../../samples/plan.xlsx")),
+    ("sites.csv", include_bytes!("../../samples/sites.csv")),
+    ("fees.xlsx", include_bytes!("../../samples/fees.xlsx")),
+    (
+        "applications.csv",
+        include_bytes!("../../samples/applications.csv"),
+    ),
+    ("payments.csv", include_bytes!("../../samples/payments.csv")),
+    (
+        "statement.xlsx",
+        include_bytes!("../../samples/statement.xlsx"),
+    ),
+];
+
+#[derive(Debug, Serialize)]
+struct Step {
+    step: String,
+    command: String,
+    seconds: f64,
+    peak_mb: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    out: String,
+    database: String,
+    applications: Option<usize>,
+    steps: Vec<Step>,
+    outputs: Vec<(String, String)>,
+    seconds: f64,
+}
+
+pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let out = std::fs::canonicalize(&a.out)?;
+    let db = out.join("kaowu.db");
+    if db.exists() {
+        bail!(
+            "{} already holds a database; the demo never touches one: choose another --out or remove it",
+            db.display()
+        );
+    }
+    let input = out.join("input");
+    std::fs::create_dir_all(input.join("photos"))?;
+
+    let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
+    let r = Runner {
+        exe: exe.clone(),
+        dir: &out,
+        url: format!("sqlite://{}", db.display()),
+        backend: "sqlite",
+    };
+    let mut steps = Vec::new();
+    let mut step = |what: &str, args: &[&str]| -> Result<String> {
+        if !g.json {
+            eprintln!("== {what}: kaowu {}", args.join(" "));
+        }
+        let m = r.measure(args)?;
+        steps.push(Step {
+            step: what.to_string(),
+            command: format!("kaowu {}", args.join(" ")),
+            seconds: (m.seconds * 1000.0).round() / 1000.0,
+            peak_mb: (m.peak_mb * 10.0).round() / 10.0,
+        });
+        if !g.json {
+            for line in m.stdout.lines().take(12) {
+                eprintln!("   {line}");
+            }
+        }
+        Ok(m.stdout)
+    };
+
+    let generated = a.applications;
+    match generated {
+        None => write_samples(&input)?,
+        Some(n) => {
+            let dir = input.display().to_string();
+            step(
+                &format!("generate {n} applications with photos"),
+                &[
+                    "samples",
+                    "generate",
+                    "--applications",
+                    &n.to_string(),
+                    "--out",
+                    &dir,
+                ],
+            )?;
+        }
+    }
+    step(
+        "session 2026H2 (云南)",
+        &[
+            "session",
+            "create",
+            "2026H2",
+            "--name",
+            "2026年下半年",
+            "--province",
+            "云南",
+            "--registration-opens",
+            "2026-08-20 09:00",
+            "--registration-closes",
+            "2026-08-30 17:00",
+            "--payment-opens",
+            "2026-08-20 09:00",
+            "--payment-closes",
+            "2026-09-05 23:59",
+        ],
+    )?;
+    step(
+        "exam plan (考试计划)",
+        &["import", "plan", "input/plan.xlsx"],
+    )?;
+    step(
+        "sites and rooms (考点考场)",
+        &["import", "sites", "input/sites.csv"],
+    )?;
+    step("fees (收费标准)", &["import", "fees", "input/fees.xlsx"])?;
+    step(
+        "applications (报名信息) with photos",
+        &[
+            "import",
+            "applications",
+            "input/applications.csv",
+            "--photos",
+            "input/photos",
+        ],
+    )?;
+    step("rule checks", &["review", "check"])?;
+    step(
+        "approve the clean ones",
+        &["review", "approve", "--clean", "--yes"],
+    )?;
+    step(
+        "reject the ones with errors",
+        &["review", "reject", "--errors", "--yes"],
+    )?;
+    if generated.is_some() {
+        step(
+            "a gateway export and bank statement for the approved",
+            &["samples", "payments", "--out", "input"],
+        )?;
+    }
+    step(
+        "payments (缴费) from the gateway",
+        &["import", "payments", "input/payments.csv"],
+    )?;
+    let recon = [
+        "payments",
+        "reconcile",
+        "--gateway",
+        "input/payments.csv",
+        "--statement",
+        "input/statement.xlsx",
+        "--out",
+        "reconcile",
+    ];
+    step("reconcile with the bank statement", &recon)?;
+    step(
+        "mark the 掉单 paid",
+        &[
+            "payments",
+            "mark-paid",
+            "--statement",
+            "input/statement.xlsx",
+            "--gateway",
+            "input/payments.csv",
+            "--yes",
+        ],
+    )?;
+    step("reconcile again", &recon)?;
+    step("expire the unpaid", &["payments", "expire", "--yes"])?;
+    step(
+        "seating (编排)",
+        &["seat", "assign", "--seed", "20261107", "--yes"],
+    )?;
+    step("verify the seating", &["seat", "verify"])?;
+    step("admit cards (准考证)", &["cards", "--out", "cards"])?;
+    step(
+        "sign-in sheets and door stickers",
+        &["sheets", "--out", "rooms"],
+    )?;
+    step("status", &["status"])?;
+
+    let outputs: Vec<(String, String)> = [
+        (
+            "kaowu.db",
+            "the database (SQLite): kaowu --database-url <it> ...",
+        ),
+        ("input/", "the input files"),
+        ("reconcile/reconcile.xlsx", "payment reconciliation (对账)"),
+        (
+            "cards/",
+            "admit cards, one PDF per candidate, per exam area and site",
+        ),
+        (
+            "rooms/",
+            "sign-in sheets (签到表) and door stickers (门贴) per room",
+        ),
+    ]
+    .iter()
+    .map(|(p, what)| (out.join(p).display().to_string(), what.to_string()))
+    .collect();
+    let report = Report {
+        out: out.display().to_string(),
+        database: db.display().to_string(),
+        applications: generated,
+        steps,
+        outputs,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    let mut t = super::table(&["step", "seconds", "peak MB"]);
+    for s in &report.steps {
+        t.add_row(vec![
+            s.step.clone(),
+            format!("{:.2}", s.seconds),
+            format!("{:.1}", s.peak_mb),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "the whole session in {:.1} s; everything is in {}:",
+        report.seconds, report.out
+    );
+    for (p, what) in &report.outputs {
+        println!("  {p}  {what}");
+    }
+    Ok(())
+}
+
+/// Writes the built-in samples into `dir` (and its photos/).
+fn write_samples(dir: &Path) -> Result<()> {
+    for (name, bytes) in SAMPLES {
+        write_atomic(&dir.join(name), bytes)?;
+    }
+    let photos: PathBuf = dir.join("photos");
+    for (name, bytes) in SAMPLE_PHOTOS {
+        write_atomic(&photos.join(name), bytes)?;
+    }
+    Ok(())
+}

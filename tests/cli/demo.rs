@@ -1,0 +1,73 @@
+//! `kaowu demo` runs the whole session from any folder on a fresh database in its output
+//! folder, and leaves every output there; `kaowu completions` prints a shell's completions.
+
+use serde_json::Value;
+
+use crate::cards::pdfs;
+use crate::common::{Env, s};
+
+fn step<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["step"].as_str().unwrap().contains(name))
+        .unwrap_or_else(|| panic!("no step {name} in {r}"))
+}
+
+#[test]
+fn the_demo_makes_every_output_of_a_session_and_never_touches_a_database() {
+    let env = Env::sqlite();
+    let out = env.path("demo");
+    let r = env.json(&["demo", "--out", s(&out)]);
+    assert!(out.join("kaowu.db").exists());
+    // The database the environment names was not created, let alone changed.
+    assert!(!env.path("kaowu.db").exists() && !env.path("test.db").exists());
+    for name in ["seating", "admit cards", "sign-in sheets", "reconcile"] {
+        assert!(step(&r, name)["seconds"].as_f64().unwrap() > 0.0);
+    }
+    // Every seated candidate of the samples has a card; every room its two documents.
+    let demo_db = format!("sqlite://{}", out.join("kaowu.db").display());
+    let seated = env
+        .kaowu()
+        .env("KAOWU_DATABASE_URL", &demo_db)
+        .args(["applications", "list", "--status", "seated", "--json"])
+        .output()
+        .unwrap();
+    let seated: Value = serde_json::from_slice(&seated.stdout).unwrap();
+    let n = seated.as_array().unwrap().len();
+    assert!(n > 20);
+    assert_eq!(pdfs(&out.join("cards")).len(), n);
+    assert!(pdfs(&out.join("rooms")).len() >= 2);
+    assert!(out.join("reconcile/reconcile.xlsx").exists());
+
+    // Again into the same folder: refused, the database as it was.
+    let before = std::fs::read(out.join("kaowu.db")).unwrap();
+    let err = env.fails(2, &["demo", "--out", s(&out)]);
+    assert!(err.contains("already holds a database"), "{err}");
+    assert_eq!(std::fs::read(out.join("kaowu.db")).unwrap(), before);
+}
+
+#[test]
+fn the_demo_runs_on_generated_applications_with_their_payments() {
+    let env = Env::sqlite();
+    let out = env.path("gen");
+    let r = env.json(&["demo", "--applications", "300", "--out", s(&out)]);
+    assert_eq!(r["applications"], 300);
+    step(&r, "generate 300 applications");
+    step(&r, "a gateway export and bank statement");
+    let cards = pdfs(&out.join("cards")).len();
+    // Most of the generated applications are clean, approved and paid.
+    assert!(cards > 150, "{cards} cards");
+}
+
+#[test]
+fn completions_name_the_commands() {
+    let env = Env::sqlite();
+    for shell in ["bash", "zsh", "fish"] {
+        let text = env.ok(&["completions", shell]);
+        for word in ["demo", "cards", "sheets", "reconcile"] {
+            assert!(text.contains(word), "{shell}: {word}");
+        }
+    }
+}
