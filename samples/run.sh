@@ -76,5 +76,8 @@ kaowu sheets --out rooms
 step "one application: fields, fee due with its fee rows, payments, seat, admit-card number, history"
 kaowu applications show 20260000001
 
+step "report (统计): report.xlsx with charts, one page here; the same figures with --json"
+kaowu report --out report.xlsx
+
 step "status"
 kaowu status

@@ -71,6 +71,26 @@ pub enum Command {
     /// Example: kaowu status --json
     Status,
 
+    /// Statistics of the session: applications, review, payments, seats, in one workbook.
+    ///
+    /// Applications by exam area (考区), level (级别) and qualification (报考资格) with
+    /// totals; the review funnel (提交, 待审核, 审核通过, 审核未通过, 已缴费, 逾期未缴费,
+    /// 已放弃), the rejection reasons ranked and the time to review (median, mean, 90th
+    /// percentile, in hours, from the journal); paid candidates and fee revenue by exam area
+    /// and qualification, reconciled with the fee due of the paid applications and with the
+    /// successful orders that paid nothing (refunds, wrong amounts, not approved); seats used
+    /// per sitting and site. Attendance (到考/缺考) is not recorded yet, and the report says
+    /// so. --out writes an XLSX with sheets 汇总, 报名统计, 审核, 不通过原因, 缴费, 资格缴费, 对账,
+    /// 考场, 考点, 考勤 and Excel charts; the terminal gets one page, --json every figure.
+    /// Reads only.
+    ///
+    /// Examples, after bash samples/run.sh:
+    ///
+    ///   kaowu report --out report.xlsx
+    ///
+    ///   kaowu report --json > report.json
+    Report(ReportArgs),
+
     /// Create, list, show and change sessions (考试批次) and their settings.
     #[command(subcommand)]
     Session(SessionCommand),
@@ -182,6 +202,14 @@ pub struct DemoArgs {
     /// The folder for the database, the inputs and every output (created if needed).
     #[arg(long, value_name = "DIR", default_value = "kaowu-demo")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The workbook to write (.xlsx), written beside it first and then moved into place.
+    /// Without it, only the summary (or --json) is printed.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -37,6 +37,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
     match &cli.command {
         Command::Status => commands::status::run(g).await,
+        Command::Report(a) => commands::report::run(g, a).await,
         Command::Session(c) => commands::session::run(g, c).await,
         Command::Import(c) => commands::import::run(g, c).await,
         Command::Fees(c) => commands::fees::run(g, c).await,

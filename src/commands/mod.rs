@@ -11,6 +11,7 @@ pub mod import_applications;
 pub mod payments;
 pub mod plan;
 pub mod progress;
+pub mod report;
 pub mod review;
 pub mod samples;
 pub mod seat;

@@ -210,7 +210,7 @@ fn warn_unknown(header: &Header) {
 }
 
 /// A stored payment as the model sees it.
-fn order_of(p: &PaymentRow) -> Order {
+pub(crate) fn order_of(p: &PaymentRow) -> Order {
     Order {
         order_no: p.order_no.clone(),
         registration_no: p.registration_no.clone(),

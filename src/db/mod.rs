@@ -9,6 +9,7 @@ pub mod fees;
 pub mod imports;
 pub mod payments;
 pub mod plan;
+pub mod report;
 pub mod review;
 pub mod seating;
 pub mod sessions;

@@ -93,7 +93,7 @@ fn timestamp_text(t: Option<NaiveDateTime>) -> Option<String> {
 
 const CHUNK: usize = 10_000;
 
-const PAY_COLUMNS: [&str; 13] = [
+pub(super) const PAY_COLUMNS: [&str; 13] = [
     "a.id",
     "a.registration_no",
     "a.name",
@@ -115,7 +115,7 @@ const PAY_COLUMNS: [&str; 13] = [
 ];
 
 /// The columns of [`PaymentRow`], in its order.
-const PAYMENT_COLUMNS: [&str; 12] = [
+pub(super) const PAYMENT_COLUMNS: [&str; 12] = [
     "p.id",
     "p.order_no",
     "p.registration_no",
@@ -130,7 +130,7 @@ const PAYMENT_COLUMNS: [&str; 12] = [
     "p.applied_batch",
 ];
 
-const PAY_FROM: &str = "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
+pub(super) const PAY_FROM: &str = "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
     JOIN application_states s ON s.application_id = a.id";
 
 impl Tx {

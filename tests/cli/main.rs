@@ -9,6 +9,7 @@ mod fees;
 mod imports;
 mod lists;
 mod payments;
+mod report;
 mod review;
 mod seat;
 mod session;
