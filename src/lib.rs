@@ -52,6 +52,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Applications(c) => commands::applications::run(g, c).await,
         Command::Seat(c) => commands::seat::run(g, c).await,
         Command::Cards(a) => commands::cards::run(g, a).await,
+        Command::Export(cli::ExportCommand::Roster(a)) => commands::roster::run(g, a).await,
     }
 }
 

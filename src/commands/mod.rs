@@ -10,6 +10,7 @@ pub mod payments;
 pub mod plan;
 pub mod progress;
 pub mod review;
+pub mod roster;
 pub mod samples;
 pub mod seat;
 pub mod session;

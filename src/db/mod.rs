@@ -10,6 +10,7 @@ pub mod imports;
 pub mod payments;
 pub mod plan;
 pub mod review;
+pub mod roster;
 pub mod seating;
 pub mod sessions;
 pub mod sites;

@@ -9,6 +9,7 @@ mod imports;
 mod lists;
 mod payments;
 mod review;
+mod roster;
 mod seat;
 mod session;
 mod status;

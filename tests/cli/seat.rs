@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::{Env, backends, s, sample};
 
 /// The sample session up to payments: reviewed, the gateway imported, the 掉单 recovered.
-fn paid(env: &Env) {
+pub fn paid(env: &Env) {
     env.reviewed();
     env.ok(&["import", "payments", s(&sample("payments.csv"))]);
     env.ok(&[
