@@ -76,6 +76,10 @@ kaowu sheets --out rooms
 step "one application: fields, fee due with its fee rows, payments, seat, admit-card number, history"
 kaowu applications show 20260000001
 
+step "rosters (名册): a workbook per exam area in rosters/; lists to post (masked) in posted/"
+kaowu export roster --by exam-area --out rosters
+kaowu export roster --by room --public --one-file --out posted
+
 step "report (统计): report.xlsx with charts, one page here; the same figures with --json"
 kaowu report --out report.xlsx
 

@@ -159,6 +159,10 @@ pub enum Command {
     #[command(subcommand)]
     Applications(ApplicationsCommand),
 
+    /// Write lists for the office and for posting: rosters (名册).
+    #[command(subcommand)]
+    Export(ExportCommand),
+
     /// Generate synthetic sessions for demos, tests and benchmarks.
     #[command(subcommand)]
     Samples(SamplesCommand),
@@ -178,8 +182,8 @@ pub enum Command {
     ///
     /// On a fresh SQLite file in the output folder (an existing one is never touched):
     /// session, plan, sites, fees, applications with photos, checks, review, payments and
-    /// reconciliation, expiry, seating, admit cards, sign-in sheets and door stickers. The
-    /// samples are built into kaowu, so it runs from any folder. Prints where everything
+    /// reconciliation, expiry, seating, admit cards, sign-in sheets and door stickers,
+    /// rosters and the report. The samples are built into kaowu, so it runs from any folder. Prints where everything
     /// went and how long each step took (each step is one kaowu process).
     ///
     /// Examples: kaowu demo
@@ -497,6 +501,93 @@ pub struct SheetsArgs {
     /// templates/room_documents.json; its font path is relative to it).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    // Each example is its own paragraph: clap joins the lines of one paragraph.
+    /// Write rosters (名册): a file per exam area, site, or room and sitting, in XLSX or CSV.
+    ///
+    /// Once an application is seated it has one row per seat (a 高级 candidate sits twice:
+    /// two rows, each with its sitting, date, room and seat), in site, room, sitting and seat
+    /// order; applications without a seat follow in 报名序号 order. Per site or room, only
+    /// seated applications can be placed: the others are left out and counted. Columns:
+    /// 报名序号 姓名 性别 证件类型 证件号码 出生日期 手机号码 电子邮箱 通信地址 工作单位 考区 级别
+    /// 报考资格 报考科目 状态 缴费金额 缴费时间 准考证号 考点代码 考点名称 考场号 座位号 场次 考试日期
+    /// 考试时间.
+    ///
+    /// XLSX has the header frozen with filters, dates as dates and money as money (¥); CSV
+    /// is UTF-8 with a BOM (or GBK) with CRLF line ends, as Excel reads it. Excel turns the
+    /// long numbers of a CSV file opened by double-click into numbers and drops their last
+    /// digits: give Excel the XLSX. DIR/manifest.json lists the files this export wrote, with
+    /// rows and SHA-256; files of an earlier export that it does not list are not current.
+    /// Only reads the database.
+    ///
+    /// Examples:
+    ///
+    ///   kaowu export roster --by exam-area --out roster
+    ///
+    ///   kaowu export roster --by room --public --out doors
+    ///
+    ///   kaowu export roster --by site --status seated --format csv --encoding gbk --out csv
+    ///
+    ///   kaowu export roster --by exam-area --status approved --status paid --one-file --out lists
+    Roster(RosterArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RosterBy {
+    /// A file per exam area (考区), with every selected application.
+    ExamArea,
+    /// A file per site (考点), with the seated applications.
+    Site,
+    /// A file per room (考场) and sitting, with the seated applications in seat order.
+    Room,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RosterFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RosterEncoding {
+    /// UTF-8 with a BOM, so that Excel shows Chinese right.
+    #[value(name = "utf8", alias = "utf-8")]
+    Utf8,
+    /// GBK, as Excel on Chinese Windows saves CSV (written as GB18030, its superset, so no
+    /// character is lost).
+    #[value(name = "gbk", alias = "gb18030")]
+    Gbk,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RosterArgs {
+    /// One file per exam area, site, or room and sitting.
+    #[arg(long, value_enum, value_name = "GROUP")]
+    pub by: RosterBy,
+    /// Only applications in this state; repeat for several: submitted, approved, rejected,
+    /// paid, seated, expired, withdrawn (or 待审核, 审核通过, ...) [default: every state].
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+    /// The file format.
+    #[arg(long, value_enum, default_value = "xlsx")]
+    pub format: RosterFormat,
+    /// The encoding of CSV files [default: utf8].
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub encoding: Option<RosterEncoding>,
+    /// One workbook, DIR/名册.xlsx, with a sheet per exam area, site or room (XLSX only).
+    #[arg(long)]
+    pub one_file: bool,
+    /// A list to post: ID numbers masked (530102********1234), phone numbers masked
+    /// (138****5678), and no 通信地址, 电子邮箱, 工作单位 or 出生日期 (which the masked ID number
+    /// hides). Without it the list is the full one, for staff.
+    #[arg(long)]
+    pub public: bool,
+    /// The folder to write into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -65,6 +65,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Seat(c) => commands::seat::run(g, c).await,
         Command::Cards(a) => commands::cards::run(g, a).await,
         Command::Sheets(a) => commands::sheets::run(g, a).await,
+        Command::Export(cli::ExportCommand::Roster(a)) => commands::roster::run(g, a).await,
     }
 }
 

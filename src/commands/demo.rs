@@ -1,4 +1,5 @@
-//! `kaowu demo`: the whole job of a session, from the input files to every output, on a
+//! `kaowu demo`: the whole job of a session, from the input files to every output (cards,
+//! sheets, rosters, report), on a
 //! fresh SQLite file in the output folder. The samples are built into the binary (or N
 //! applications are generated), so it runs from any folder. Each step is its own kaowu
 //! process, as an operator's script would run it, so its time and peak memory are its own.
@@ -203,6 +204,27 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
         "sign-in sheets and door stickers",
         &["sheets", "--out", "rooms"],
     )?;
+    step(
+        "rosters (名册) per exam area",
+        &["export", "roster", "--by", "exam-area", "--out", "rosters"],
+    )?;
+    step(
+        "lists to post per room (masked)",
+        &[
+            "export",
+            "roster",
+            "--by",
+            "room",
+            "--public",
+            "--one-file",
+            "--out",
+            "posted",
+        ],
+    )?;
+    step(
+        "report (统计) with charts",
+        &["report", "--out", "report.xlsx"],
+    )?;
     step("status", &["status"])?;
 
     let outputs: Vec<(String, String)> = [
@@ -220,6 +242,15 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             "rooms/",
             "sign-in sheets (签到表) and door stickers (门贴) per room",
         ),
+        (
+            "rosters/",
+            "rosters per exam area (XLSX), with manifest.json",
+        ),
+        (
+            "posted/名册.xlsx",
+            "lists to post, a sheet per room, ID and phone masked",
+        ),
+        ("report.xlsx", "the session's figures with charts"),
     ]
     .iter()
     .map(|(p, what)| (out.join(p).display().to_string(), what.to_string()))

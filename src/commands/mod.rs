@@ -13,6 +13,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod review;
+pub mod roster;
 pub mod samples;
 pub mod seat;
 pub mod session;

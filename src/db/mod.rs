@@ -11,6 +11,7 @@ pub mod payments;
 pub mod plan;
 pub mod report;
 pub mod review;
+pub mod roster;
 pub mod seating;
 pub mod sessions;
 pub mod sites;

@@ -2,3 +2,4 @@
 
 pub mod photos;
 pub mod table;
+pub mod write;

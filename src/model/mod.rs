@@ -8,6 +8,7 @@ pub mod level;
 pub mod money;
 pub mod payment;
 pub mod plan;
+pub mod roster;
 pub mod seating;
 pub mod session;
 pub mod site;

@@ -1,5 +1,6 @@
 //! Text normalisation shared by every import: trimming, folding full-width characters to
-//! ASCII (as Chinese input methods produce them), and normalising header names.
+//! ASCII (as Chinese input methods produce them), and normalising header names; masking
+//! phone numbers for posted lists, and the width of text in spreadsheet columns.
 
 /// Folds full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space (U+3000) to
 /// their ASCII forms, and trims. Used for codes, numbers, dates and amounts, where `２０２６`
@@ -79,6 +80,46 @@ pub fn matches_pattern(value: &str, pattern: &str) -> bool {
     true
 }
 
+/// A phone number as a posted list shows it: `138****5678` (the first 3 and last 4 of a
+/// mobile number kept); other lengths keep a quarter at each end. (ID numbers:
+/// [`super::id_number::mask`].)
+pub fn mask_phone(phone: &str) -> String {
+    let n = clean_str(phone).chars().count();
+    let (head, tail) = if n >= 11 { (3, 4) } else { (n / 4, n / 4) };
+    mask_middle(clean_str(phone), head, tail)
+}
+
+/// `s` with every character but the first `head` and the last `tail` replaced by `*`.
+fn mask_middle(s: &str, head: usize, tail: usize) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < head || i + tail >= n { c } else { '*' })
+        .collect()
+}
+
+/// How many columns `s` takes in a spreadsheet or a terminal: East Asian wide and
+/// full-width characters (汉字, full-width forms, Hangul) count 2, the rest 1.
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,29 +155,20 @@ mod tests {
         assert!(matches_pattern("张三", "三"));
         assert!(!matches_pattern("53", "53*53"));
     }
-}
-
-/// An ID number as a posted list shows it: the first 6 and last 4 characters, the rest `*`
-/// (`530102********1234`). Shorter numbers keep only their last 2 characters.
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let n = chars.len();
-    let (head, tail) = if n >= 12 { (6, 4) } else { (0, 2.min(n)) };
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < head || i >= n - tail { *c } else { '*' })
-        .collect()
-}
-
-#[cfg(test)]
-mod mask_tests {
-    use super::mask_id_number;
 
     #[test]
-    fn id_numbers_keep_region_and_last_four() {
-        assert_eq!(mask_id_number("53010219900307123X"), "530102********123X");
-        assert_eq!(mask_id_number("G1234567"), "******67");
-        assert_eq!(mask_id_number(""), "");
+    fn phones_are_masked_in_the_middle() {
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("0888-5123456"), "088*****3456");
+        assert_eq!(mask_phone("5123456"), "5*****6");
+        assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        assert_eq!(display_width("2026-11-07"), 10);
+        assert_eq!(display_width("丽江"), 4);
+        assert_eq!(display_width("第１考场 A"), 10);
+        assert_eq!(display_width("㛃"), 2);
     }
 }

@@ -7,7 +7,7 @@ use printpdf::{Op, PdfPage, Pt};
 use serde::{Deserialize, Serialize};
 
 use super::{Doc, Font, black, centred, image_in, mm, rect, text, wrap};
-use crate::model::text::mask_id_number;
+use crate::model::id_number;
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;
@@ -105,7 +105,7 @@ impl SeatLine {
             "name" => self.name.clone(),
             "sex" => self.sex.clone(),
             "id_number" => self.id_number.clone(),
-            "masked_id" => mask_id_number(&self.id_number),
+            "masked_id" => id_number::mask(&self.id_number),
             "qualification" => self.qualification.clone(),
             _ => String::new(),
         }

@@ -40,6 +40,8 @@ fn the_demo_makes_every_output_of_a_session_and_never_touches_a_database() {
     assert_eq!(pdfs(&out.join("cards")).len(), n);
     assert!(pdfs(&out.join("rooms")).len() >= 2);
     assert!(out.join("reconcile/reconcile.xlsx").exists());
+    assert!(out.join("report.xlsx").exists() && out.join("posted/名册.xlsx").exists());
+    assert!(out.join("rosters/manifest.json").exists());
 
     // Again into the same folder: refused, the database as it was.
     let before = std::fs::read(out.join("kaowu.db")).unwrap();

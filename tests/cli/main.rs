@@ -11,6 +11,7 @@ mod lists;
 mod payments;
 mod report;
 mod review;
+mod roster;
 mod seat;
 mod session;
 mod sheets;

@@ -1,0 +1,396 @@
+//! `kaowu export roster`: rosters (名册) per exam area, site, or room and sitting, as XLSX
+//! or CSV, full for staff or masked for posting, with a manifest of what was written.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::samples::write_atomic;
+use super::{connect, current_session, print_json};
+use crate::cli::{GlobalArgs, RosterArgs, RosterBy, RosterEncoding, RosterFormat};
+use crate::io::write::{Charset, CsvOut, Widths, Written, XlsxBook, sheet_names};
+use crate::model::application::Status;
+use crate::model::roster::{self, Column, GroupKey, Grouping, Line, Room, Sitting, Value};
+use crate::model::seating::Seat;
+
+/// The workbook of `--one-file`.
+const ONE_FILE: &str = "名册.xlsx";
+
+/// A checked request: what `--status`, `--format` and `--encoding` mean together.
+struct Job<'a> {
+    by: RosterBy,
+    statuses: Vec<Status>,
+    format: RosterFormat,
+    charset: Option<Charset>,
+    one_file: bool,
+    public: bool,
+    out: &'a Path,
+}
+
+fn check(a: &RosterArgs) -> Result<Job<'_>> {
+    let mut statuses = Vec::new();
+    for s in &a.status {
+        let st = Status::parse(s).with_context(|| {
+            format!(
+                "--status {s}: expected one of {}",
+                Status::ALL.map(|s| s.as_str()).join(", ")
+            )
+        })?;
+        if !statuses.contains(&st) {
+            statuses.push(st);
+        }
+    }
+    statuses.sort();
+    if a.one_file && a.format == RosterFormat::Csv {
+        bail!(
+            "--one-file makes one workbook with a sheet each; CSV has no sheets: use --format xlsx, or leave out --one-file"
+        );
+    }
+    let charset = match (a.format, a.encoding) {
+        (RosterFormat::Xlsx, Some(_)) => {
+            bail!("--encoding is for CSV files; an XLSX workbook is always Unicode")
+        }
+        (RosterFormat::Xlsx, None) => None,
+        (RosterFormat::Csv, None | Some(RosterEncoding::Utf8)) => Some(Charset::Utf8Bom),
+        (RosterFormat::Csv, Some(RosterEncoding::Gbk)) => Some(Charset::Gb18030),
+    };
+    Ok(Job {
+        by: a.by,
+        statuses,
+        format: a.format,
+        charset,
+        one_file: a.one_file,
+        public: a.public,
+        out: &a.out,
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct SheetEntry {
+    name: String,
+    rows: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct FileEntry {
+    /// Relative to the output folder.
+    file: String,
+    rows: usize,
+    bytes: u64,
+    sha256: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sheets: Vec<SheetEntry>,
+}
+
+/// DIR/manifest.json: what was asked, and the files this export wrote.
+#[derive(Debug, Serialize)]
+struct Manifest {
+    session: String,
+    by: &'static str,
+    /// The states asked for; empty: every state.
+    status: Vec<Status>,
+    public: bool,
+    format: &'static str,
+    encoding: Option<&'static str>,
+    one_file: bool,
+    files: Vec<FileEntry>,
+    rows: usize,
+    applications: usize,
+    /// Applications asked for that have no seat, so are in no file per site or room.
+    unplaced: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    manifest: &'a Manifest,
+    out: String,
+    manifest_file: String,
+    unplaced_by_status: BTreeMap<String, usize>,
+    seconds: f64,
+}
+
+pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
+    let started = Instant::now();
+    let job = check(a)?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let entries = tx.roster_entries(session.id, &job.statuses).await?;
+    let seats: Vec<Seat> = tx
+        .seat_rows(session.id, false)
+        .await?
+        .iter()
+        .map(|s| s.seat())
+        .collect();
+    let rooms: HashMap<i64, Room> = tx
+        .room_ids(session.id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                Room {
+                    exam_area: r.exam_area,
+                    site_code: r.site_code,
+                    site_name: r.site_name,
+                    number: r.number,
+                },
+            )
+        })
+        .collect();
+    let sittings: HashMap<i64, Sitting> = tx
+        .roster_sittings(session.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.id,
+                Sitting {
+                    label: s.label,
+                    date: s.exam_date,
+                    starts_at: s.starts_at.format("%H:%M").to_string(),
+                    ends_at: s.ends_at.format("%H:%M").to_string(),
+                },
+            )
+        })
+        .collect();
+    drop(tx);
+    db.close().await;
+
+    let grouping = match job.by {
+        RosterBy::ExamArea => Grouping::ExamArea,
+        RosterBy::Site => Grouping::Site,
+        RosterBy::Room => Grouping::Room,
+    };
+    let arranged = roster::arrange(&entries, &seats, &rooms, &sittings, grouping);
+    let columns = Column::of(job.public);
+    let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+
+    std::fs::create_dir_all(job.out)
+        .with_context(|| format!("cannot create {}", job.out.display()))?;
+    let total: usize = arranged.groups.values().map(Vec::len).sum();
+    let bar = super::progress::bar(total as u64, "writing rosters");
+    let mut files = Vec::new();
+    if job.one_file {
+        let names = sheet_names(
+            &arranged
+                .groups
+                .keys()
+                .map(GroupKey::short)
+                .collect::<Vec<_>>(),
+        );
+        let mut book = XlsxBook::new();
+        let mut sheets = Vec::new();
+        for ((_, lines), name) in arranged.groups.iter().zip(names) {
+            write_sheet(&mut book, &name, &header, &columns, lines, job.public)?;
+            bar.inc(lines.len() as u64);
+            sheets.push(SheetEntry {
+                name,
+                rows: lines.len(),
+            });
+        }
+        let path = job.out.join(ONE_FILE);
+        let w = book.save(&path)?;
+        files.push(file_entry(ONE_FILE.to_string(), &sheets, w));
+    } else {
+        let ext = match job.format {
+            RosterFormat::Xlsx => "xlsx",
+            RosterFormat::Csv => "csv",
+        };
+        let names = file_names(arranged.groups.keys(), ext);
+        for ((key, lines), file) in arranged.groups.iter().zip(names) {
+            let path = job.out.join(&file);
+            let w = match job.charset {
+                None => {
+                    let mut book = XlsxBook::new();
+                    let sheet = sheet_names(&[key.short()]).remove(0);
+                    write_sheet(&mut book, &sheet, &header, &columns, lines, job.public)?;
+                    book.save(&path)?
+                }
+                Some(charset) => {
+                    let mut csv = CsvOut::create(&path, charset, &header)?;
+                    for l in lines {
+                        csv.push(&values(&columns, l, job.public))?;
+                    }
+                    csv.finish()?
+                }
+            };
+            bar.inc(lines.len() as u64);
+            files.push(FileEntry {
+                file,
+                rows: lines.len(),
+                bytes: w.bytes,
+                sha256: w.sha256,
+                sheets: Vec::new(),
+            });
+        }
+    }
+    bar.finish_and_clear();
+
+    let placed: HashSet<i64> = arranged
+        .groups
+        .values()
+        .flatten()
+        .map(|l| l.entry.id)
+        .collect();
+    let mut unplaced_by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &arranged.unplaced {
+        *unplaced_by_status.entry(e.status.clone()).or_default() += 1;
+    }
+    let manifest = Manifest {
+        session: session.code.clone(),
+        by: match job.by {
+            RosterBy::ExamArea => "exam-area",
+            RosterBy::Site => "site",
+            RosterBy::Room => "room",
+        },
+        status: job.statuses.clone(),
+        public: job.public,
+        format: match job.format {
+            RosterFormat::Xlsx => "xlsx",
+            RosterFormat::Csv => "csv",
+        },
+        encoding: job.charset.map(|c| match c {
+            Charset::Utf8Bom => "utf8",
+            Charset::Gb18030 => "gbk",
+        }),
+        one_file: job.one_file,
+        rows: total,
+        applications: placed.len(),
+        unplaced: arranged.unplaced.len(),
+        files,
+    };
+    let manifest_path = job.out.join("manifest.json");
+    write_atomic(
+        &manifest_path,
+        format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes(),
+    )?;
+
+    if manifest.unplaced > 0 {
+        let by: Vec<String> = unplaced_by_status
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        eprintln!(
+            "warning: {} applications have no seat, so are in no file per {}: {}",
+            manifest.unplaced,
+            manifest.by,
+            by.join(", ")
+        );
+    }
+    let report = Report {
+        manifest: &manifest,
+        out: job.out.display().to_string(),
+        manifest_file: manifest_path.display().to_string(),
+        unplaced_by_status,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    let asked = if job.statuses.is_empty() {
+        "every state".to_string()
+    } else {
+        job.statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "roster of {} by {} ({asked}{}) into {}: {} files, {} rows of {} applications, in {:.1} s",
+        manifest.session,
+        manifest.by,
+        if job.public {
+            "; masked for posting"
+        } else {
+            ""
+        },
+        report.out,
+        manifest.files.len(),
+        manifest.rows,
+        manifest.applications,
+        report.seconds
+    );
+    const SHOWN: usize = 20;
+    for f in manifest.files.iter().take(SHOWN) {
+        println!("  {:>7} rows  {}", f.rows, f.file);
+    }
+    if manifest.files.len() > SHOWN {
+        println!("  ... and {} more files", manifest.files.len() - SHOWN);
+    }
+    println!("manifest: {}", report.manifest_file);
+    Ok(())
+}
+
+fn values<'a>(columns: &[Column], line: &Line<'a>, public: bool) -> Vec<Value<'a>> {
+    columns.iter().map(|c| c.value(line, public)).collect()
+}
+
+/// One sheet: widths measured over its rows, then the rows.
+fn write_sheet(
+    book: &mut XlsxBook,
+    name: &str,
+    header: &[&str],
+    columns: &[Column],
+    lines: &[Line],
+    public: bool,
+) -> Result<()> {
+    let mut widths = Widths::new(header);
+    for l in lines {
+        widths.measure(&values(columns, l, public));
+    }
+    // 报名序号 and 姓名 stay in view when scrolling right.
+    let mut sheet = book.sheet(name, header, &widths.excel(), lines.len(), 2)?;
+    for l in lines {
+        sheet.push(&values(columns, l, public))?;
+    }
+    Ok(())
+}
+
+fn file_entry(file: String, sheets: &[SheetEntry], w: Written) -> FileEntry {
+    FileEntry {
+        file,
+        rows: sheets.iter().map(|s| s.rows).sum(),
+        bytes: w.bytes,
+        sha256: w.sha256,
+        sheets: sheets
+            .iter()
+            .map(|s| SheetEntry {
+                name: s.name.clone(),
+                rows: s.rows,
+            })
+            .collect(),
+    }
+}
+
+/// A file name per group, e.g. `丽江_001_丽江一中_第003考场_2026-11-07_第1场.xlsx`: the parts
+/// joined by `_`, with characters that Windows forbids in names replaced, unique.
+fn file_names<'a>(keys: impl Iterator<Item = &'a GroupKey>, ext: &str) -> Vec<String> {
+    let mut used = HashSet::new();
+    keys.map(|k| {
+        let stem: String = k
+            .parts()
+            .join("_")
+            .chars()
+            .map(|c| match c {
+                '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+                c if c.is_control() => '_',
+                c => c,
+            })
+            .collect();
+        let stem = stem.trim_matches(['.', ' ']).to_string();
+        let mut name = format!("{stem}.{ext}");
+        let mut n = 2;
+        while !used.insert(name.to_lowercase()) {
+            name = format!("{stem} ({n}).{ext}");
+            n += 1;
+        }
+        name
+    })
+    .collect()
+}
