@@ -240,6 +240,9 @@ pub struct BenchArgs {
     /// and peak memory.
     #[arg(long, value_name = "N", value_delimiter = ',')]
     pub documents: Vec<usize>,
+    /// With --documents: the thread counts to render cards with.
+    #[arg(long, value_name = "N", value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
 }
 
 /// `--yes` and `--dry-run`, on every command that changes many applications.

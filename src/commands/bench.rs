@@ -381,7 +381,7 @@ fn documents(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     let mut runs: Vec<(String, usize, Vec<String>)> = Vec::new();
     for &n in &a.documents {
         for per in ["candidate", "room"] {
-            for threads in [1, 2] {
+            for &threads in &a.threads {
                 runs.push((
                     format!("{n} cards per {per}"),
                     threads,
