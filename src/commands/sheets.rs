@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{load_template, narrowed, year_half};
-use super::documents::{Batch, Failure, Job, base_hash, read_photo, safe};
+use super::cards::{load_template, narrowed, room_groups, year_half};
+use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
 use crate::pdf::Font;
@@ -55,12 +55,10 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
 
     let db = connect(g).await?;
+    // One read transaction for every group, so that they all see the same seating.
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
-    let rows = tx.card_rows(session.id).await?;
     let plan = tx.subject_sittings(session.id).await?;
-    drop(tx);
-    db.close().await;
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
     let base = base_hash(&layout_text, &font_bytes, date);
     let (year, half) = year_half(&session.code);
@@ -71,22 +69,105 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
             .or_default()
             .push(p.subject.as_str());
     }
+    // Whole rooms of so many seats at a time, each seat with its candidate.
+    let groups = room_groups(&tx.carded_seats(session.id).await?, group_size());
 
-    // Rooms in use per sitting: (area, site, date, start, room) -> seats.
-    let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>> =
-        BTreeMap::new();
-    for r in &rows {
-        rooms
-            .entry((
-                &r.exam_area,
-                &r.site_code,
-                &r.exam_date,
-                &r.starts_at,
-                r.room,
-            ))
-            .or_default()
-            .push(r);
+    let batch = Batch {
+        out: &a.out,
+        kind: "room documents",
+        base: &base,
+        prune: true,
+        threads: a.jobs,
+    };
+    let mut writer = batch.start()?;
+    let (mut room_count, mut seat_count) = (0, 0);
+    for (apps, (first_room, last_room)) in groups {
+        let rows = tx.card_rows(session.id, &apps).await?;
+        // Rooms in use per sitting: (area, site, date, start, room) -> seats; the group's
+        // candidates' seats in other rooms are another group's.
+        let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>> =
+            BTreeMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| (first_room..=last_room).contains(&r.room_id))
+        {
+            seat_count += 1;
+            rooms
+                .entry((
+                    &r.exam_area,
+                    &r.site_code,
+                    &r.exam_date,
+                    &r.starts_at,
+                    r.room,
+                ))
+                .or_default()
+                .push(r);
+        }
+        room_count += rooms.len();
+        let jobs = room_jobs(rooms, &subjects_of, year, half, &base);
+        // Narrowed per group: each PDF is subset to its own glyphs in their order.
+        let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
+        writer.write(&jobs, |j| render_job(&font, &layout, j, date))?;
     }
+    drop(tx);
+    db.close().await;
+    let outcome = writer.finish()?;
+
+    let report = Report {
+        session: session.code.clone(),
+        out: a.out.display().to_string(),
+        rooms: room_count,
+        files: outcome.files,
+        seats: seat_count,
+        rendered: outcome.rendered,
+        unchanged: outcome.unchanged,
+        removed: outcome.removed,
+        failed: outcome.failed,
+        bytes_written: outcome.bytes_written,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "sign-in sheets and door stickers of {} into {}: {} rooms and sittings, {} seats, {} files: {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
+            report.session,
+            report.out,
+            report.rooms,
+            report.seats,
+            report.files,
+            report.rendered,
+            report.unchanged,
+            report.removed,
+            report.failed.len(),
+            report.seconds
+        );
+        for f in &report.failed {
+            eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
+        }
+    }
+    if !report.failed.is_empty() {
+        return Err(Rejected {
+            what: format!("{} room documents could not be made", report.failed.len()),
+            problems: report
+                .failed
+                .iter()
+                .map(|f| format!("{} ({}): {}", f.file, f.registration_no, f.problem))
+                .collect(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A sticker and a sign-in sheet for each room and sitting.
+fn room_jobs(
+    mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>>,
+    subjects_of: &HashMap<(&str, i64), Vec<&str>>,
+    year: u32,
+    half: &str,
+    base: &str,
+) -> Vec<Job<RoomJob>> {
     let mut jobs = Vec::with_capacity(rooms.len() * 2);
     for seats in rooms.values_mut() {
         seats.sort_by_key(|r| r.seat_no);
@@ -145,7 +226,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         let photos: Vec<String> = seats.iter().map(|r| r.photo_path.clone()).collect();
         jobs.push(Job::new(
             format!("{stem}_门贴.pdf"),
-            &base,
+            base,
             contents.clone(),
             RoomJob {
                 kind: Kind::Sticker,
@@ -155,7 +236,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         ));
         jobs.push(Job::new(
             format!("{stem}_签到表.pdf"),
-            &base,
+            base,
             contents,
             RoomJob {
                 kind: Kind::SignIn,
@@ -164,62 +245,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
             },
         ));
     }
-
-    let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
-    let batch = Batch {
-        out: &a.out,
-        kind: "room documents",
-        base: &base,
-        prune: true,
-        threads: a.jobs,
-    };
-    let outcome = batch.run(&jobs, |j| render_job(&font, &layout, j, date))?;
-
-    let report = Report {
-        session: session.code.clone(),
-        out: a.out.display().to_string(),
-        rooms: rooms.len(),
-        files: outcome.files,
-        seats: rows.len(),
-        rendered: outcome.rendered,
-        unchanged: outcome.unchanged,
-        removed: outcome.removed,
-        failed: outcome.failed,
-        bytes_written: outcome.bytes_written,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    if g.json {
-        print_json(&report)?;
-    } else {
-        println!(
-            "sign-in sheets and door stickers of {} into {}: {} rooms and sittings, {} seats, {} files: {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
-            report.session,
-            report.out,
-            report.rooms,
-            report.seats,
-            report.files,
-            report.rendered,
-            report.unchanged,
-            report.removed,
-            report.failed.len(),
-            report.seconds
-        );
-        for f in &report.failed {
-            eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
-        }
-    }
-    if !report.failed.is_empty() {
-        return Err(Rejected {
-            what: format!("{} room documents could not be made", report.failed.len()),
-            problems: report
-                .failed
-                .iter()
-                .map(|f| format!("{} ({}): {}", f.file, f.registration_no, f.problem))
-                .collect(),
-        }
-        .into());
-    }
-    Ok(())
+    jobs
 }
 
 fn render_job(
