@@ -114,6 +114,14 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         prune: !partial,
         threads: a.jobs,
     };
+    // A first pass over the groups for their characters only (see [`Chars`]).
+    let mut chars = Chars::new(&layout_text);
+    for (apps, rooms) in &groups {
+        let rows = tx.card_rows(session.id, apps).await?;
+        chars.add(plan.jobs(&rows, *rooms).iter().map(|j| &j.data))?;
+    }
+    let font = chars.narrow(font)?;
+
     let mut writer = batch.start()?;
     let (mut files, mut cards) = (0, 0);
     // Seats whose card a correction had made out of date: (seat, candidate).
@@ -128,9 +136,6 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         let jobs = plan.jobs(&rows, rooms);
         files += jobs.len();
         cards += jobs.iter().map(|j| j.data.len()).sum::<usize>();
-        // Narrowed per group: each PDF is subset to its own glyphs in their order, so its
-        // bytes do not depend on which other characters the narrowed font holds.
-        let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
         writer.write(&jobs, |j| render_job(&font, &layout, j, date))?;
     }
     drop(tx);
@@ -391,20 +396,31 @@ fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result
     })
 }
 
-/// The font cut down to the characters a run prints: the template's, the data's, and the
-/// renderer's own.
-pub fn narrowed<T: Serialize>(
-    font: &Font,
-    layout_text: &str,
-    data: impl Iterator<Item = T>,
-) -> Result<Font> {
-    let mut chars: BTreeSet<char> = layout_text.chars().collect();
-    chars.extend(crate::pdf::RENDERER_TEXT.chars());
-    for d in data {
-        chars.extend(serde_json::to_string(&d)?.chars());
+/// The characters a run prints: the template's, the renderer's own, and its data's. The
+/// font is cut down to them once, before rendering, so that the whole font (some 70 MB
+/// parsed) is let go while the files are made.
+pub struct Chars(BTreeSet<char>);
+
+impl Chars {
+    pub fn new(layout_text: &str) -> Chars {
+        let mut chars: BTreeSet<char> = layout_text.chars().collect();
+        chars.extend(crate::pdf::RENDERER_TEXT.chars());
+        Chars(chars)
     }
-    font.narrowed(chars)
-        .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
+
+    pub fn add<T: Serialize>(&mut self, data: impl Iterator<Item = T>) -> Result<()> {
+        for d in data {
+            self.0.extend(serde_json::to_string(&d)?.chars());
+        }
+        Ok(())
+    }
+
+    /// The font narrowed to these characters. Each PDF subsets it again to its own glyphs
+    /// in their order, so a file's bytes do not depend on what else the run prints.
+    pub fn narrow(self, font: Font) -> Result<Font> {
+        font.narrowed(self.0)
+            .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
+    }
 }
 
 /// The year and half (上半年 / 下半年) a session code such as 2026H2 names.

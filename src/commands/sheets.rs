@@ -7,10 +7,11 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{load_template, narrowed, room_groups, year_half};
+use super::cards::{Chars, load_template, room_groups, year_half};
 use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
+use crate::db::seating::CardRow;
 use crate::pdf::Font;
 use crate::pdf::room::{self, Layout, RoomData, SeatLine};
 
@@ -79,34 +80,22 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         prune: true,
         threads: a.jobs,
     };
+    // A first pass over the groups for their characters only (see [`Chars`]).
+    let mut chars = Chars::new(&layout_text);
+    for (apps, rooms) in &groups {
+        let rows = tx.card_rows(session.id, apps).await?;
+        let (jobs, _, _) = room_jobs(&rows, *rooms, &subjects_of, year, half, &base);
+        chars.add(jobs.iter().map(|j| &j.data))?;
+    }
+    let font = chars.narrow(font)?;
+
     let mut writer = batch.start()?;
     let (mut room_count, mut seat_count) = (0, 0);
-    for (apps, (first_room, last_room)) in groups {
+    for (apps, rooms) in groups {
         let rows = tx.card_rows(session.id, &apps).await?;
-        // Rooms in use per sitting: (area, site, date, start, room) -> seats; the group's
-        // candidates' seats in other rooms are another group's.
-        let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>> =
-            BTreeMap::new();
-        for r in rows
-            .iter()
-            .filter(|r| (first_room..=last_room).contains(&r.room_id))
-        {
-            seat_count += 1;
-            rooms
-                .entry((
-                    &r.exam_area,
-                    &r.site_code,
-                    &r.exam_date,
-                    &r.starts_at,
-                    r.room,
-                ))
-                .or_default()
-                .push(r);
-        }
-        room_count += rooms.len();
-        let jobs = room_jobs(rooms, &subjects_of, year, half, &base);
-        // Narrowed per group: each PDF is subset to its own glyphs in their order.
-        let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
+        let (jobs, in_rooms, seats) = room_jobs(&rows, rooms, &subjects_of, year, half, &base);
+        room_count += in_rooms;
+        seat_count += seats;
         writer.write(&jobs, |j| render_job(&font, &layout, j, date))?;
     }
     drop(tx);
@@ -160,14 +149,36 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     Ok(())
 }
 
-/// A sticker and a sign-in sheet for each room and sitting.
+/// A sticker and a sign-in sheet for each room and sitting of a group's rooms (the first and
+/// last room id), from its candidates' rows; with how many rooms and sittings, and seats.
 fn room_jobs(
-    mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>>,
+    rows: &[CardRow],
+    (first_room, last_room): (i64, i64),
     subjects_of: &HashMap<(&str, i64), Vec<&str>>,
     year: u32,
     half: &str,
     base: &str,
-) -> Vec<Job<RoomJob>> {
+) -> (Vec<Job<RoomJob>>, usize, usize) {
+    // Rooms in use per sitting: (area, site, date, start, room) -> seats; the candidates'
+    // seats in other rooms are another group's.
+    let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&CardRow>> = BTreeMap::new();
+    let mut seat_count = 0;
+    for r in rows
+        .iter()
+        .filter(|r| (first_room..=last_room).contains(&r.room_id))
+    {
+        seat_count += 1;
+        rooms
+            .entry((
+                &r.exam_area,
+                &r.site_code,
+                &r.exam_date,
+                &r.starts_at,
+                r.room,
+            ))
+            .or_default()
+            .push(r);
+    }
     let mut jobs = Vec::with_capacity(rooms.len() * 2);
     for seats in rooms.values_mut() {
         seats.sort_by_key(|r| r.seat_no);
@@ -245,7 +256,8 @@ fn room_jobs(
             },
         ));
     }
-    jobs
+    let room_count = rooms.len();
+    (jobs, room_count, seat_count)
 }
 
 fn render_job(
