@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::documents::{Batch, Failure, Job, base_hash, read_photo, safe};
+use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{CardsArgs, CardsPer, GlobalArgs};
-use crate::db::seating::CardRow;
+use crate::db::seating::{CardRow, Carded};
 use crate::model::session::SessionCode;
 use crate::pdf::Font;
 use crate::pdf::card::{self, CardData, Layout, SubjectLine};
@@ -22,6 +22,9 @@ pub const FONT: &[u8] = include_bytes!("../../templates/fonts/wqy-zenhei.ttc");
 
 /// A job's cards, each with its photo file.
 type Cards = Vec<(CardData, String)>;
+
+/// Candidates rendered together, and for files per room the first and last of their rooms.
+type Group = (Vec<i64>, Option<(i64, i64)>);
 
 #[derive(Serialize)]
 struct Report {
@@ -46,30 +49,32 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
 
     let db = connect(g).await?;
+    // One read transaction for every group, so that they all see the same seating.
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
-    let rows = tx.card_rows(session.id).await?;
     let plan = tx.subject_sittings(session.id).await?;
-    drop(tx);
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
     let base = base_hash(&layout_text, &font_bytes, date);
     let (year, half) = year_half(&session.code);
-    let mut only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
-    if let Some(n) = a.limit {
-        // The first N candidates by admit-card number (of those asked for, if any).
-        let mut firsts: Vec<(&str, &str)> = rows
+    let partial = !a.only.is_empty() || a.limit.is_some();
+    let chosen: Vec<i64> = {
+        let only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
+        let carded = tx.carded(session.id).await?;
+        let mut chosen: Vec<&Carded> = carded
             .iter()
-            .filter(|r| only.is_empty() || only.contains(r.registration_no.as_str()))
-            .map(|r| (r.card_no.as_str(), r.registration_no.as_str()))
+            .filter(|c| only.is_empty() || only.contains(c.registration_no.as_str()))
             .collect();
-        firsts.sort_unstable();
-        firsts.dedup();
-        only = firsts.into_iter().take(n).map(|(_, no)| no).collect();
-        if only.is_empty() {
-            only.insert("");
+        if let Some(n) = a.limit {
+            // The first N candidates by admit-card number (of those asked for, if any).
+            chosen.sort_unstable_by(|x, y| {
+                (&x.card_no, &x.registration_no).cmp(&(&y.card_no, &y.registration_no))
+            });
+            chosen.truncate(n);
         }
-    }
-    let partial = !only.is_empty();
+        let mut ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids
+    };
     let mut subjects_of: HashMap<(&str, i64), Vec<&str>> = HashMap::new();
     for p in &plan {
         subjects_of
@@ -77,132 +82,31 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
             .or_default()
             .push(p.subject.as_str());
     }
+    let plan = Plan {
+        subjects_of,
+        year,
+        half,
+        base: &base,
+    };
 
-    // The cards, one per candidate, each subject with its sitting's seat.
-    let mut by_app: BTreeMap<&str, Vec<&CardRow>> = BTreeMap::new();
-    for r in &rows {
-        if only.is_empty() || only.contains(r.registration_no.as_str()) {
-            by_app.entry(&r.registration_no).or_default().push(r);
-        }
-    }
-    let mut cards: Vec<(CardData, &CardRow)> = Vec::new();
-    for seats in by_app.values() {
-        let first = seats[0];
-        let mut subjects = Vec::new();
-        for s in seats {
-            let taken: Vec<&str> = first.subjects.split(',').collect();
-            for subject in subjects_of
-                .get(&(first.qualification.as_str(), s.sitting_id))
-                .into_iter()
-                .flatten()
-                .filter(|x| taken.contains(x))
-            {
-                subjects.push(SubjectLine {
-                    subject: subject.to_string(),
-                    date: s.exam_date.clone(),
-                    time: format!("{}-{}", s.starts_at, s.ends_at),
-                    room: if s.site_code == first.site_code {
-                        format!("第{:03}考场", s.room)
-                    } else {
-                        format!("{} 第{:03}考场", s.site_name, s.room)
-                    },
-                    seat: format!("{:02}", s.seat_no),
-                });
-            }
-        }
-        let mut fields = BTreeMap::new();
-        for (k, v) in [
-            ("card_no", first.card_no.clone()),
-            ("name", first.name.clone()),
-            ("sex", first.gender.clone()),
-            ("id_number", first.id_number.clone()),
-            ("level", first.level.clone()),
-            ("qualification", first.qualification.clone()),
-            ("site", first.site_name.clone()),
-            ("address", first.address.clone()),
-            ("exam_area", first.exam_area.clone()),
-        ] {
-            fields.insert(k.to_string(), v);
-        }
-        cards.push((
-            CardData {
-                registration_no: first.registration_no.clone(),
-                year,
-                half: half.to_string(),
-                fields,
-                subjects,
-                photo_hash: first.photo_hash.clone(),
-            },
-            first,
-        ));
-    }
-
-    // Which file each card goes in.
-    let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
-    match a.per {
-        CardsPer::Candidate => {
-            for (d, r) in cards {
-                let path = format!(
-                    "{}/{}_{}/{}.pdf",
-                    safe(&r.exam_area),
-                    safe(&r.site_code),
-                    safe(&r.site_name),
-                    safe(&r.card_no)
-                );
-                files
-                    .entry(path)
-                    .or_default()
-                    .push((d, r.photo_path.clone()));
-            }
-        }
+    // The candidates a group at a time: per candidate, so many candidates; per room, whole
+    // rooms of so many seats, with every seat of their candidates (a card lists them all).
+    let size = group_size();
+    let groups: Vec<Group> = match a.per {
+        CardsPer::Candidate => chosen.chunks(size).map(|c| (c.to_vec(), None)).collect(),
         CardsPer::Room => {
-            // Every seat of a candidate is a page in its room's file, in seat order.
-            let data: HashMap<&str, &CardData> = cards
-                .iter()
-                .map(|(d, _)| (d.registration_no.as_str(), d))
-                .collect();
-            let mut rooms: BTreeMap<String, Vec<(i64, &CardRow)>> = BTreeMap::new();
-            for r in &rows {
-                if data.contains_key(r.registration_no.as_str()) {
-                    let path = format!(
-                        "{}/{}_{}/{}_{}_第{:03}考场.pdf",
-                        safe(&r.exam_area),
-                        safe(&r.site_code),
-                        safe(&r.site_name),
-                        r.exam_date,
-                        safe(&r.sitting),
-                        r.room
-                    );
-                    rooms.entry(path).or_default().push((r.seat_no, r));
-                }
+            let mut seats = tx.carded_seats(session.id).await?;
+            if partial {
+                seats.retain(|(_, app)| chosen.binary_search(app).is_ok());
             }
-            for (path, mut seats) in rooms {
-                seats.sort_by_key(|(seat, _)| *seat);
-                let list = seats
-                    .iter()
-                    .map(|(_, r)| {
-                        (
-                            data[r.registration_no.as_str()].clone(),
-                            r.photo_path.clone(),
-                        )
-                    })
-                    .collect();
-                files.insert(path, list);
-            }
+            room_groups(&seats, size)
+                .into_iter()
+                .map(|(apps, rooms)| (apps, Some(rooms)))
+                .collect()
         }
-    }
-    let jobs: Vec<Job<Cards>> = files
-        .into_iter()
-        .map(|(path, cards)| {
-            let contents = cards
-                .iter()
-                .map(|(d, _)| d.fields["card_no"].clone())
-                .collect();
-            Job::new(path, &base, contents, cards)
-        })
-        .collect();
+    };
+    drop(chosen);
 
-    let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
     let batch = Batch {
         out: &a.out,
         kind: "admit cards",
@@ -210,15 +114,39 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         prune: !partial,
         threads: a.jobs,
     };
-    let outcome = batch.run(&jobs, |j| render_job(&font, &layout, j, date))?;
+    // A first pass over the groups for their characters only (see [`Chars`]).
+    let mut chars = Chars::new(&layout_text);
+    for (apps, rooms) in &groups {
+        let rows = tx.card_rows(session.id, apps).await?;
+        chars.add(plan.jobs(&rows, *rooms).iter().map(|j| &j.data))?;
+    }
+    let font = chars.narrow(font)?;
+
+    let mut writer = batch.start()?;
+    let (mut files, mut cards) = (0, 0);
+    // Seats whose card a correction had made out of date: (seat, candidate).
+    let mut stale: Vec<(i64, String)> = Vec::new();
+    for (apps, rooms) in groups {
+        let rows = tx.card_rows(session.id, &apps).await?;
+        stale.extend(
+            rows.iter()
+                .filter(|r| r.stale == "admit card")
+                .map(|r| (r.id, r.registration_no.clone())),
+        );
+        let jobs = plan.jobs(&rows, rooms);
+        files += jobs.len();
+        cards += jobs.iter().map(|j| j.data.len()).sum::<usize>();
+        writer.write(&jobs, |j| render_job(&font, &layout, j, date))?;
+    }
+    drop(tx);
+    let outcome = writer.finish()?;
     let failed = outcome.failed;
     // A card a correction had made out of date is current again once it is in a file.
     let failed_nos: BTreeSet<&str> = failed.iter().map(|f| f.registration_no.as_str()).collect();
-    let refreshed: Vec<i64> = rows
+    let refreshed: Vec<i64> = stale
         .iter()
-        .filter(|r| r.stale == "admit card" && !failed_nos.contains(r.registration_no.as_str()))
-        .filter(|r| !partial || only.contains(r.registration_no.as_str()))
-        .map(|r| r.id)
+        .filter(|(_, no)| !failed_nos.contains(no.as_str()))
+        .map(|(id, _)| *id)
         .collect::<BTreeSet<i64>>()
         .into_iter()
         .collect();
@@ -236,8 +164,8 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
             CardsPer::Candidate => "candidate".into(),
             CardsPer::Room => "room".into(),
         },
-        files: jobs.len(),
-        cards: jobs.iter().map(|j| j.data.len()).sum(),
+        files,
+        cards,
         rendered: outcome.rendered,
         unchanged: outcome.unchanged,
         removed: outcome.removed,
@@ -278,6 +206,165 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     Ok(())
 }
 
+/// What every group's cards share: the subjects of each qualification's sittings, the
+/// session's year and half, and the documents' base hash.
+struct Plan<'a> {
+    subjects_of: HashMap<(&'a str, i64), Vec<&'a str>>,
+    year: u32,
+    half: &'a str,
+    base: &'a str,
+}
+
+impl Plan<'_> {
+    /// The files of a group's rows (every seat of its candidates): a file per candidate, or
+    /// with `rooms` a file per room among those (the first and last room id) and sitting.
+    fn jobs(&self, rows: &[CardRow], rooms: Option<(i64, i64)>) -> Vec<Job<Cards>> {
+        // The cards, one per candidate, each subject with its sitting's seat.
+        let mut by_app: BTreeMap<&str, Vec<&CardRow>> = BTreeMap::new();
+        for r in rows {
+            by_app.entry(&r.registration_no).or_default().push(r);
+        }
+        let mut cards: Vec<(CardData, &CardRow)> = Vec::new();
+        for seats in by_app.values() {
+            let first = seats[0];
+            let mut subjects = Vec::new();
+            for s in seats {
+                let taken: Vec<&str> = first.subjects.split(',').collect();
+                for subject in self
+                    .subjects_of
+                    .get(&(first.qualification.as_str(), s.sitting_id))
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| taken.contains(x))
+                {
+                    subjects.push(SubjectLine {
+                        subject: subject.to_string(),
+                        date: s.exam_date.clone(),
+                        time: format!("{}-{}", s.starts_at, s.ends_at),
+                        room: if s.site_code == first.site_code {
+                            format!("第{:03}考场", s.room)
+                        } else {
+                            format!("{} 第{:03}考场", s.site_name, s.room)
+                        },
+                        seat: format!("{:02}", s.seat_no),
+                    });
+                }
+            }
+            let mut fields = BTreeMap::new();
+            for (k, v) in [
+                ("card_no", first.card_no.clone()),
+                ("name", first.name.clone()),
+                ("sex", first.gender.clone()),
+                ("id_number", first.id_number.clone()),
+                ("level", first.level.clone()),
+                ("qualification", first.qualification.clone()),
+                ("site", first.site_name.clone()),
+                ("address", first.address.clone()),
+                ("exam_area", first.exam_area.clone()),
+            ] {
+                fields.insert(k.to_string(), v);
+            }
+            cards.push((
+                CardData {
+                    registration_no: first.registration_no.clone(),
+                    year: self.year,
+                    half: self.half.to_string(),
+                    fields,
+                    subjects,
+                    photo_hash: first.photo_hash.clone(),
+                },
+                first,
+            ));
+        }
+
+        // Which file each card goes in.
+        let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
+        match rooms {
+            None => {
+                for (d, r) in cards {
+                    let path = format!(
+                        "{}/{}_{}/{}.pdf",
+                        safe(&r.exam_area),
+                        safe(&r.site_code),
+                        safe(&r.site_name),
+                        safe(&r.card_no)
+                    );
+                    files
+                        .entry(path)
+                        .or_default()
+                        .push((d, r.photo_path.clone()));
+                }
+            }
+            Some((first_room, last_room)) => {
+                // Every seat of a candidate is a page in its room's file, in seat order.
+                let data: HashMap<&str, &CardData> = cards
+                    .iter()
+                    .map(|(d, _)| (d.registration_no.as_str(), d))
+                    .collect();
+                let mut rooms: BTreeMap<String, Vec<(i64, &CardRow)>> = BTreeMap::new();
+                for r in rows {
+                    if (first_room..=last_room).contains(&r.room_id) {
+                        let path = format!(
+                            "{}/{}_{}/{}_{}_第{:03}考场.pdf",
+                            safe(&r.exam_area),
+                            safe(&r.site_code),
+                            safe(&r.site_name),
+                            r.exam_date,
+                            safe(&r.sitting),
+                            r.room
+                        );
+                        rooms.entry(path).or_default().push((r.seat_no, r));
+                    }
+                }
+                for (path, mut seats) in rooms {
+                    seats.sort_by_key(|(seat, _)| *seat);
+                    let list = seats
+                        .iter()
+                        .map(|(_, r)| {
+                            (
+                                data[r.registration_no.as_str()].clone(),
+                                r.photo_path.clone(),
+                            )
+                        })
+                        .collect();
+                    files.insert(path, list);
+                }
+            }
+        }
+        files
+            .into_iter()
+            .map(|(path, cards)| {
+                let contents = cards
+                    .iter()
+                    .map(|(d, _)| d.fields["card_no"].clone())
+                    .collect();
+                Job::new(path, self.base, contents, cards)
+            })
+            .collect()
+    }
+}
+
+/// Groups seats (room, candidate), sorted by room, into runs of whole rooms of about
+/// `size` seats: for each, its candidates and its first and last room.
+pub fn room_groups(seats: &[(i64, i64)], size: usize) -> Vec<(Vec<i64>, (i64, i64))> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < seats.len() {
+        let mut end = (start + size).min(seats.len());
+        // A room is never split: its file needs all its seats.
+        while end < seats.len() && seats[end].0 == seats[end - 1].0 {
+            end += 1;
+        }
+        let group = &seats[start..end];
+        let mut apps: Vec<i64> = group.iter().map(|(_, app)| *app).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        groups.push((apps, (group[0].0, group[group.len() - 1].0)));
+        start = end;
+    }
+    groups
+}
+
 /// Renders one file of cards, the photos checked against their fingerprints.
 fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result<Vec<u8>, Failure> {
     let fail = |no: &str, problem: String| Failure {
@@ -309,20 +396,31 @@ fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result
     })
 }
 
-/// The font cut down to the characters a run prints: the template's, the data's, and the
-/// renderer's own.
-pub fn narrowed<T: Serialize>(
-    font: &Font,
-    layout_text: &str,
-    data: impl Iterator<Item = T>,
-) -> Result<Font> {
-    let mut chars: BTreeSet<char> = layout_text.chars().collect();
-    chars.extend(crate::pdf::RENDERER_TEXT.chars());
-    for d in data {
-        chars.extend(serde_json::to_string(&d)?.chars());
+/// The characters a run prints: the template's, the renderer's own, and its data's. The
+/// font is cut down to them once, before rendering, so that the whole font (some 70 MB
+/// parsed) is let go while the files are made.
+pub struct Chars(BTreeSet<char>);
+
+impl Chars {
+    pub fn new(layout_text: &str) -> Chars {
+        let mut chars: BTreeSet<char> = layout_text.chars().collect();
+        chars.extend(crate::pdf::RENDERER_TEXT.chars());
+        Chars(chars)
     }
-    font.narrowed(chars)
-        .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
+
+    pub fn add<T: Serialize>(&mut self, data: impl Iterator<Item = T>) -> Result<()> {
+        for d in data {
+            self.0.extend(serde_json::to_string(&d)?.chars());
+        }
+        Ok(())
+    }
+
+    /// The font narrowed to these characters. Each PDF subsets it again to its own glyphs
+    /// in their order, so a file's bytes do not depend on what else the run prints.
+    pub fn narrow(self, font: Font) -> Result<Font> {
+        font.narrowed(self.0)
+            .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
+    }
 }
 
 /// The year and half (上半年 / 下半年) a session code such as 2026H2 names.
@@ -363,5 +461,20 @@ pub fn load_template<L: serde::de::DeserializeOwned>(
                 .with_context(|| format!("cannot read the font {}", font_path.display()))?;
             Ok((layout, text, bytes.into()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_groups_never_split_a_room() {
+        let seats = [(1, 10), (1, 11), (2, 10), (2, 12), (2, 13), (3, 14)];
+        let groups = room_groups(&seats, 3);
+        assert_eq!(
+            groups,
+            vec![(vec![10, 11, 12, 13], (1, 2)), (vec![14], (3, 3))]
+        );
     }
 }

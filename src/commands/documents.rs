@@ -3,10 +3,10 @@
 //! records each file's content hash (what it was made from) and file hash, so a second run
 //! renders only what changed and removes files that are no longer wanted.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,17 @@ use super::samples::write_atomic;
 const CHUNK: usize = 500;
 const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How many candidates (or seats) a run loads and renders at a time: the rows of a whole
+/// session of 200,000 took 400 MB, a group of 5,000 a few. `KAOWU_DOCUMENT_GROUP` sets
+/// another size (tests use tiny groups to cross their edges).
+pub fn group_size() -> usize {
+    std::env::var("KAOWU_DOCUMENT_GROUP")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(5_000)
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Manifest {
     /// What the folder holds ("admit cards", "room documents"); one kind per folder, so that
@@ -27,23 +38,56 @@ struct Manifest {
     kind: String,
     /// What every file depends on besides its own data: the layout, the font, the date.
     base: String,
-    files: BTreeMap<String, Entry>,
+    files: BTreeMap<Box<str>, Entry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A file of the manifest. The hashes are kept as their 32 bytes (as hex strings they took
+/// four times the memory in a manifest of 170,000 files) and written as hex as before.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "EntryText")]
 struct Entry {
+    content_hash: blake3::Hash,
+    file_hash: blake3::Hash,
+    /// The admit-card numbers in the file.
+    contents: Box<[Box<str>]>,
+}
+
+/// An entry as the manifest file spells it.
+#[derive(Deserialize)]
+struct EntryText {
     content_hash: String,
     file_hash: String,
-    /// The admit-card numbers in the file.
     #[serde(alias = "cards")]
     contents: Vec<String>,
+}
+
+impl TryFrom<EntryText> for Entry {
+    type Error = blake3::HexError;
+    fn try_from(e: EntryText) -> Result<Entry, Self::Error> {
+        Ok(Entry {
+            content_hash: blake3::Hash::from_hex(&e.content_hash)?,
+            file_hash: blake3::Hash::from_hex(&e.file_hash)?,
+            contents: e.contents.into_iter().map(String::into_boxed_str).collect(),
+        })
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut e = s.serialize_struct("Entry", 3)?;
+        e.serialize_field("content_hash", self.content_hash.to_hex().as_str())?;
+        e.serialize_field("file_hash", self.file_hash.to_hex().as_str())?;
+        e.serialize_field("contents", &self.contents)?;
+        e.end()
+    }
 }
 
 /// One output file: its path under the folder and what it is made from.
 pub struct Job<T> {
     pub path: String,
     /// A hash of `base` and the file's data: equal hashes, equal files.
-    pub content_hash: String,
+    pub content_hash: blake3::Hash,
     /// The admit-card numbers in the file, for the manifest.
     pub contents: Vec<String>,
     pub data: T,
@@ -53,10 +97,11 @@ impl<T: Serialize> Job<T> {
     pub fn new(path: String, base: &str, contents: Vec<String>, data: T) -> Job<T> {
         let mut h = blake3::Hasher::new();
         h.update(base.as_bytes());
-        h.update(serde_json::to_string(&data).expect("plain data").as_bytes());
+        // The data's JSON, streamed into the hash rather than built as a string first.
+        serde_json::to_writer(&mut h, &data).expect("plain data");
         Job {
             path,
-            content_hash: h.finalize().to_hex().to_string(),
+            content_hash: h.finalize(),
             contents,
             data,
         }
@@ -107,21 +152,39 @@ pub fn base_hash(layout: &str, font: &[u8], date: i64) -> String {
     h.finalize().to_hex().to_string()
 }
 
-impl Batch<'_> {
-    /// Renders the jobs whose file is missing or out of date, writes them, and keeps the
-    /// manifest in step. `render` returns a file's bytes.
-    pub fn run<T: Sync>(
-        &self,
-        jobs: &[Job<T>],
-        render: impl Fn(&Job<T>) -> Result<Vec<u8>, Failure> + Sync,
-    ) -> Result<Outcome> {
+/// A run of a [`Batch`] under way: jobs come in groups ([`Writer::write`]), and
+/// [`Writer::finish`] removes what no group made and saves the manifest.
+pub struct Writer<'a> {
+    batch: &'a Batch<'a>,
+    manifest: Manifest,
+    manifest_path: PathBuf,
+    /// The paths of every job so far, as 16 bytes of their hash: what pruning keeps,
+    /// without holding 170,000 paths.
+    wanted: HashSet<[u8; 16]>,
+    outcome: Outcome,
+    pool: rayon::ThreadPool,
+    bar: indicatif::ProgressBar,
+    saved: std::time::Instant,
+}
+
+fn path_key(path: &str) -> [u8; 16] {
+    let h = blake3::hash(path.as_bytes());
+    let mut k = [0; 16];
+    k.copy_from_slice(&h.as_bytes()[..16]);
+    k
+}
+
+impl<'a> Batch<'a> {
+    /// Reads the folder's manifest and checks that it holds this kind of documents.
+    pub fn start(&'a self) -> Result<Writer<'a>> {
         let out = self.out;
         std::fs::create_dir_all(out)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
         let manifest_path = out.join("manifest.json");
-        let mut manifest: Manifest = std::fs::read_to_string(&manifest_path)
+        // Read as a stream: the text of a large manifest would double what it takes.
+        let mut manifest: Manifest = std::fs::File::open(&manifest_path)
             .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
+            .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
             .unwrap_or_default();
         let held = if manifest.kind.is_empty() && !manifest.files.is_empty() {
             "admit cards"
@@ -137,42 +200,51 @@ impl Batch<'_> {
         }
         manifest.kind = self.kind.to_string();
         manifest.base = self.base.to_string();
-        let unchanged = |j: &Job<T>, m: &Manifest| {
-            m.files.get(&j.path).is_some_and(|e| {
-                e.content_hash == j.content_hash
-                    && std::fs::read(out.join(&j.path))
-                        .is_ok_and(|b| blake3::hash(&b).to_hex().as_str() == e.file_hash)
-            })
-        };
-        let todo: Vec<&Job<T>> = jobs.iter().filter(|j| !unchanged(j, &manifest)).collect();
-        let mut outcome = Outcome {
-            files: jobs.len(),
-            unchanged: jobs.len() - todo.len(),
-            ..Outcome::default()
-        };
-
-        if self.prune {
-            let wanted: BTreeSet<&str> = jobs.iter().map(|j| j.path.as_str()).collect();
-            let stale: Vec<String> = manifest
-                .files
-                .keys()
-                .filter(|p| !wanted.contains(p.as_str()))
-                .cloned()
-                .collect();
-            for p in &stale {
-                let _ = std::fs::remove_file(out.join(p));
-                manifest.files.remove(p);
-            }
-            outcome.removed = stale.len();
-        }
-
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.unwrap_or(0))
             .build()?;
-        let bar = super::progress::bar(todo.len() as u64, &format!("rendering {}", self.kind));
-        let mut saved = std::time::Instant::now();
+        let bar = super::progress::bar(0, &format!("rendering {}", self.kind));
+        Ok(Writer {
+            batch: self,
+            manifest,
+            manifest_path,
+            wanted: HashSet::new(),
+            outcome: Outcome::default(),
+            pool,
+            bar,
+            saved: std::time::Instant::now(),
+        })
+    }
+}
+
+impl Writer<'_> {
+    /// Renders the jobs whose file is missing or out of date, writes them, and keeps the
+    /// manifest in step. `render` returns a file's bytes.
+    pub fn write<T: Sync>(
+        &mut self,
+        jobs: &[Job<T>],
+        render: impl Fn(&Job<T>) -> Result<Vec<u8>, Failure> + Sync,
+    ) -> Result<()> {
+        let out = self.batch.out;
+        let unchanged = |j: &Job<T>, m: &Manifest| {
+            m.files.get(j.path.as_str()).is_some_and(|e| {
+                e.content_hash == j.content_hash
+                    && std::fs::read(out.join(&j.path))
+                        .is_ok_and(|b| blake3::hash(&b) == e.file_hash)
+            })
+        };
+        let todo: Vec<&Job<T>> = jobs
+            .iter()
+            .filter(|j| !unchanged(j, &self.manifest))
+            .collect();
+        self.wanted.extend(jobs.iter().map(|j| path_key(&j.path)));
+        self.outcome.files += jobs.len();
+        self.outcome.unchanged += jobs.len() - todo.len();
+
+        let bar = &self.bar;
+        bar.inc_length(todo.len() as u64);
         for chunk in todo.chunks(CHUNK) {
-            let results: Vec<Result<(String, u64), Failure>> = pool.install(|| {
+            let results: Vec<Result<(blake3::Hash, u64), Failure>> = self.pool.install(|| {
                 chunk
                     .par_iter()
                     .map(|j| {
@@ -188,7 +260,7 @@ impl Batch<'_> {
                                     .map_err(|e| fail(format!("{}: {e}", dir.display())))?;
                             }
                             write_atomic(&path, &pdf).map_err(|e| fail(format!("{e:#}")))?;
-                            Ok((blake3::hash(&pdf).to_hex().to_string(), pdf.len() as u64))
+                            Ok((blake3::hash(&pdf), pdf.len() as u64))
                         });
                         bar.inc(1);
                         r
@@ -198,39 +270,71 @@ impl Batch<'_> {
             for (j, r) in chunk.iter().zip(results) {
                 match r {
                     Ok((hash, bytes)) => {
-                        outcome.bytes_written += bytes;
-                        outcome.rendered += 1;
-                        manifest.files.insert(
-                            j.path.clone(),
+                        self.outcome.bytes_written += bytes;
+                        self.outcome.rendered += 1;
+                        self.manifest.files.insert(
+                            j.path.as_str().into(),
                             Entry {
-                                content_hash: j.content_hash.clone(),
+                                content_hash: j.content_hash,
                                 file_hash: hash,
-                                contents: j.contents.clone(),
+                                contents: j.contents.iter().map(|c| c.as_str().into()).collect(),
                             },
                         );
                     }
                     Err(f) => {
                         // An older file in its place would be out of date: it goes too.
-                        if manifest.files.remove(&j.path).is_some() {
+                        if self.manifest.files.remove(j.path.as_str()).is_some() {
                             let _ = std::fs::remove_file(out.join(&j.path));
                         }
-                        outcome.failed.push(f);
+                        self.outcome.failed.push(f);
                     }
                 }
             }
-            if saved.elapsed() >= SAVE_EVERY {
-                save_manifest(&manifest_path, &manifest)?;
-                saved = std::time::Instant::now();
+            if self.saved.elapsed() >= SAVE_EVERY {
+                save_manifest(&self.manifest_path, &self.manifest)?;
+                self.saved = std::time::Instant::now();
             }
         }
-        bar.finish_and_clear();
-        save_manifest(&manifest_path, &manifest)?;
-        Ok(outcome)
+        Ok(())
+    }
+
+    /// Removes the files of the manifest that no job made (when pruning), saves the
+    /// manifest, and tells what was done.
+    pub fn finish(mut self) -> Result<Outcome> {
+        self.bar.finish_and_clear();
+        if self.batch.prune {
+            let wanted = &self.wanted;
+            let stale: Vec<Box<str>> = self
+                .manifest
+                .files
+                .keys()
+                .filter(|p| !wanted.contains(&path_key(p)))
+                .cloned()
+                .collect();
+            for p in &stale {
+                let _ = std::fs::remove_file(self.batch.out.join(&**p));
+                self.manifest.files.remove(p);
+            }
+            self.outcome.removed = stale.len();
+        }
+        save_manifest(&self.manifest_path, &self.manifest)?;
+        // In the order of their files, as one run over every file sorted them.
+        self.outcome.failed.sort_by(|a, b| a.file.cmp(&b.file));
+        Ok(self.outcome)
     }
 }
 
+/// Writes the manifest atomically as it is serialised, never holding its whole text.
 fn save_manifest(path: &Path, m: &Manifest) -> Result<()> {
-    write_atomic(path, serde_json::to_string_pretty(m)?.as_bytes())
+    let tmp = path.with_extension("json.part");
+    let f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, m)?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Reads a photo and checks it against its fingerprint from import.
@@ -242,4 +346,35 @@ pub fn read_photo(path: &str, hash: &str) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_of_older_runs_are_read_and_written_back_in_their_format() {
+        // No kind yet, and the file's numbers under their old name `cards`.
+        let old = r#"{"base": "b", "files": {"a/1.pdf": {"content_hash": "%C", "file_hash": "%F", "cards": ["1"]}}}"#
+            .replace("%C", &blake3::hash(b"c").to_hex())
+            .replace("%F", &blake3::hash(b"f").to_hex());
+        let m: Manifest = serde_json::from_str(&old).unwrap();
+        let e = &m.files["a/1.pdf"];
+        assert_eq!(e.content_hash, blake3::hash(b"c"));
+        assert_eq!(e.file_hash, blake3::hash(b"f"));
+        assert_eq!(&*e.contents, &["1".into()] as &[Box<str>]);
+        let text = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            text["files"]["a/1.pdf"],
+            serde_json::json!({
+                "content_hash": blake3::hash(b"c").to_hex().as_str(),
+                "file_hash": blake3::hash(b"f").to_hex().as_str(),
+                "contents": ["1"],
+            })
+        );
+        // A hash that is not one makes the manifest unreadable, as any damage does: the
+        // run then renders every file again.
+        let damaged = old.replacen(&blake3::hash(b"c").to_hex().to_string(), "zz", 1);
+        assert!(serde_json::from_str::<Manifest>(&damaged).is_err());
+    }
 }

@@ -7,10 +7,11 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{load_template, narrowed, year_half};
-use super::documents::{Batch, Failure, Job, base_hash, read_photo, safe};
+use super::cards::{Chars, load_template, room_groups, year_half};
+use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
+use crate::db::seating::CardRow;
 use crate::pdf::Font;
 use crate::pdf::room::{self, Layout, RoomData, SeatLine};
 
@@ -55,12 +56,10 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
 
     let db = connect(g).await?;
+    // One read transaction for every group, so that they all see the same seating.
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
-    let rows = tx.card_rows(session.id).await?;
     let plan = tx.subject_sittings(session.id).await?;
-    drop(tx);
-    db.close().await;
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
     let base = base_hash(&layout_text, &font_bytes, date);
     let (year, half) = year_half(&session.code);
@@ -71,11 +70,104 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
             .or_default()
             .push(p.subject.as_str());
     }
+    // Whole rooms of so many seats at a time, each seat with its candidate.
+    let groups = room_groups(&tx.carded_seats(session.id).await?, group_size());
 
-    // Rooms in use per sitting: (area, site, date, start, room) -> seats.
-    let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&crate::db::seating::CardRow>> =
-        BTreeMap::new();
-    for r in &rows {
+    let batch = Batch {
+        out: &a.out,
+        kind: "room documents",
+        base: &base,
+        prune: true,
+        threads: a.jobs,
+    };
+    // A first pass over the groups for their characters only (see [`Chars`]).
+    let mut chars = Chars::new(&layout_text);
+    for (apps, rooms) in &groups {
+        let rows = tx.card_rows(session.id, apps).await?;
+        let (jobs, _, _) = room_jobs(&rows, *rooms, &subjects_of, year, half, &base);
+        chars.add(jobs.iter().map(|j| &j.data))?;
+    }
+    let font = chars.narrow(font)?;
+
+    let mut writer = batch.start()?;
+    let (mut room_count, mut seat_count) = (0, 0);
+    for (apps, rooms) in groups {
+        let rows = tx.card_rows(session.id, &apps).await?;
+        let (jobs, in_rooms, seats) = room_jobs(&rows, rooms, &subjects_of, year, half, &base);
+        room_count += in_rooms;
+        seat_count += seats;
+        writer.write(&jobs, |j| render_job(&font, &layout, j, date))?;
+    }
+    drop(tx);
+    db.close().await;
+    let outcome = writer.finish()?;
+
+    let report = Report {
+        session: session.code.clone(),
+        out: a.out.display().to_string(),
+        rooms: room_count,
+        files: outcome.files,
+        seats: seat_count,
+        rendered: outcome.rendered,
+        unchanged: outcome.unchanged,
+        removed: outcome.removed,
+        failed: outcome.failed,
+        bytes_written: outcome.bytes_written,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "sign-in sheets and door stickers of {} into {}: {} rooms and sittings, {} seats, {} files: {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
+            report.session,
+            report.out,
+            report.rooms,
+            report.seats,
+            report.files,
+            report.rendered,
+            report.unchanged,
+            report.removed,
+            report.failed.len(),
+            report.seconds
+        );
+        for f in &report.failed {
+            eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
+        }
+    }
+    if !report.failed.is_empty() {
+        return Err(Rejected {
+            what: format!("{} room documents could not be made", report.failed.len()),
+            problems: report
+                .failed
+                .iter()
+                .map(|f| format!("{} ({}): {}", f.file, f.registration_no, f.problem))
+                .collect(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A sticker and a sign-in sheet for each room and sitting of a group's rooms (the first and
+/// last room id), from its candidates' rows; with how many rooms and sittings, and seats.
+fn room_jobs(
+    rows: &[CardRow],
+    (first_room, last_room): (i64, i64),
+    subjects_of: &HashMap<(&str, i64), Vec<&str>>,
+    year: u32,
+    half: &str,
+    base: &str,
+) -> (Vec<Job<RoomJob>>, usize, usize) {
+    // Rooms in use per sitting: (area, site, date, start, room) -> seats; the candidates'
+    // seats in other rooms are another group's.
+    let mut rooms: BTreeMap<(&str, &str, &str, &str, i64), Vec<&CardRow>> = BTreeMap::new();
+    let mut seat_count = 0;
+    for r in rows
+        .iter()
+        .filter(|r| (first_room..=last_room).contains(&r.room_id))
+    {
+        seat_count += 1;
         rooms
             .entry((
                 &r.exam_area,
@@ -145,7 +237,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         let photos: Vec<String> = seats.iter().map(|r| r.photo_path.clone()).collect();
         jobs.push(Job::new(
             format!("{stem}_门贴.pdf"),
-            &base,
+            base,
             contents.clone(),
             RoomJob {
                 kind: Kind::Sticker,
@@ -155,7 +247,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         ));
         jobs.push(Job::new(
             format!("{stem}_签到表.pdf"),
-            &base,
+            base,
             contents,
             RoomJob {
                 kind: Kind::SignIn,
@@ -164,62 +256,8 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
             },
         ));
     }
-
-    let font = narrowed(&font, &layout_text, jobs.iter().map(|j| &j.data))?;
-    let batch = Batch {
-        out: &a.out,
-        kind: "room documents",
-        base: &base,
-        prune: true,
-        threads: a.jobs,
-    };
-    let outcome = batch.run(&jobs, |j| render_job(&font, &layout, j, date))?;
-
-    let report = Report {
-        session: session.code.clone(),
-        out: a.out.display().to_string(),
-        rooms: rooms.len(),
-        files: outcome.files,
-        seats: rows.len(),
-        rendered: outcome.rendered,
-        unchanged: outcome.unchanged,
-        removed: outcome.removed,
-        failed: outcome.failed,
-        bytes_written: outcome.bytes_written,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    if g.json {
-        print_json(&report)?;
-    } else {
-        println!(
-            "sign-in sheets and door stickers of {} into {}: {} rooms and sittings, {} seats, {} files: {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
-            report.session,
-            report.out,
-            report.rooms,
-            report.seats,
-            report.files,
-            report.rendered,
-            report.unchanged,
-            report.removed,
-            report.failed.len(),
-            report.seconds
-        );
-        for f in &report.failed {
-            eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
-        }
-    }
-    if !report.failed.is_empty() {
-        return Err(Rejected {
-            what: format!("{} room documents could not be made", report.failed.len()),
-            problems: report
-                .failed
-                .iter()
-                .map(|f| format!("{} ({}): {}", f.file, f.registration_no, f.problem))
-                .collect(),
-        }
-        .into());
-    }
-    Ok(())
+    let room_count = rooms.len();
+    (jobs, room_count, seat_count)
 }
 
 fn render_job(

@@ -230,6 +230,18 @@ impl Tx {
         rest: &str,
         param: i64,
     ) -> Result<Vec<T>> {
+        self.bulk_rows_with(columns, rest, param, None).await
+    }
+
+    /// [`Tx::bulk_rows`] with `$2` bound to `json` too, a JSON array such as a list of ids
+    /// that `rest` reads with [`Tx::ids_in`].
+    pub async fn bulk_rows_with<T: serde::de::DeserializeOwned>(
+        &mut self,
+        columns: &[&str],
+        rest: &str,
+        param: i64,
+        json: Option<&str>,
+    ) -> Result<Vec<T>> {
         let inner: Vec<String> = columns
             .iter()
             .enumerate()
@@ -242,22 +254,37 @@ impl Tx {
                 let sql = format!(
                     "SELECT COALESCE(json_group_array(json_array({outer})), '[]') FROM (SELECT {inner} {rest}) AS x"
                 );
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .bind(param)
-                    .fetch_one(&mut **t)
-                    .await?
+                let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(param);
+                match json {
+                    Some(j) => q.bind(j).fetch_one(&mut **t).await?,
+                    None => q.fetch_one(&mut **t).await?,
+                }
             }
             Tx::Postgres(t) => {
                 let sql = format!(
                     "SELECT COALESCE(json_agg(json_build_array({outer})), '[]'::json)::text FROM (SELECT {inner} {rest}) AS x"
                 );
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .bind(param)
-                    .fetch_one(&mut **t)
-                    .await?
+                let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(param);
+                match json {
+                    Some(j) => q.bind(j).fetch_one(&mut **t).await?,
+                    None => q.fetch_one(&mut **t).await?,
+                }
             }
         };
         serde_json::from_str(&text).map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))
+    }
+
+    /// `SELECT`ing the numbers of the JSON array bound as `$n`, for `x IN (...)`: SQLite and
+    /// PostgreSQL spell reading a JSON array differently.
+    pub fn ids_in(&self, n: u8) -> String {
+        match self {
+            Tx::Sqlite(_) => format!("SELECT value FROM json_each(${n})"),
+            Tx::Postgres(_) => {
+                format!(
+                    "SELECT (v #>> '{{}}')::BIGINT FROM json_array_elements(${n}::json) AS e(v)"
+                )
+            }
+        }
     }
 
     /// Refreshes PostgreSQL's planner statistics of `tables` after a bulk change (SQLite

@@ -460,11 +460,59 @@ pub struct CardRow {
     pub address: String,
     pub room: i64,
     pub seat_no: i64,
+    pub room_id: i64,
 }
 
+/// A candidate with an admit card and a seat in use, in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Carded {
+    pub id: i64,
+    pub registration_no: String,
+    pub card_no: String,
+}
+
+/// Seats in use of candidates with an admit card, and the joins that give what a card prints.
+const CARDED_SEATS: &str = "FROM seats t JOIN admit_cards ac ON ac.application_id = t.application_id \
+     JOIN applications a ON a.id = t.application_id \
+     JOIN qualifications q ON q.id = a.qualification_id \
+     JOIN sittings st ON st.id = t.sitting_id JOIN rooms r ON r.id = t.room_id \
+     JOIN sites s ON s.id = r.site_id \
+     WHERE a.session_id = $1 AND t.released_batch IS NULL";
+
 impl Tx {
-    /// Every seat in use of the session's carded candidates, with what the cards print.
-    pub async fn card_rows(&mut self, session_id: i64) -> Result<Vec<CardRow>> {
+    /// The session's candidates with an admit card and a seat in use: what documents are made
+    /// for, without what they print, so that a run can pick and group them before loading
+    /// the rest a group at a time.
+    pub async fn carded(&mut self, session_id: i64) -> Result<Vec<Carded>> {
+        let mut rows: Vec<Carded> = self
+            .bulk_rows(
+                &["a.id", "a.registration_no", "ac.card_no"],
+                "FROM admit_cards ac JOIN applications a ON a.id = ac.application_id \
+                 WHERE a.session_id = $1 AND EXISTS (SELECT 1 FROM seats t \
+                 WHERE t.application_id = a.id AND t.released_batch IS NULL)",
+                session_id,
+            )
+            .await?;
+        rows.sort_unstable_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// (room, application) of every seat in use of the session's carded candidates, by room.
+    pub async fn carded_seats(&mut self, session_id: i64) -> Result<Vec<(i64, i64)>> {
+        let mut rows: Vec<(i64, i64)> = self
+            .bulk_rows(&["t.room_id", "t.application_id"], CARDED_SEATS, session_id)
+            .await?;
+        rows.sort_unstable();
+        Ok(rows)
+    }
+
+    /// Every seat in use of these carded candidates of the session, with what the cards
+    /// print, by candidate and time.
+    pub async fn card_rows(
+        &mut self,
+        session_id: i64,
+        applications: &[i64],
+    ) -> Result<Vec<CardRow>> {
         let columns = [
             "a.id",
             "a.registration_no",
@@ -489,18 +537,12 @@ impl Tx {
             "s.address",
             "r.number",
             "t.seat_no",
+            "t.room_id",
         ];
+        let rest = format!("{CARDED_SEATS} AND a.id IN ({})", self.ids_in(2));
+        let ids = serde_json::to_string(applications).expect("numbers serialise");
         let mut rows: Vec<CardRow> = self
-            .bulk_rows(
-                &columns,
-                "FROM seats t JOIN admit_cards ac ON ac.application_id = t.application_id \
-                 JOIN applications a ON a.id = t.application_id \
-                 JOIN qualifications q ON q.id = a.qualification_id \
-                 JOIN sittings st ON st.id = t.sitting_id JOIN rooms r ON r.id = t.room_id \
-                 JOIN sites s ON s.id = r.site_id \
-                 WHERE a.session_id = $1 AND t.released_batch IS NULL",
-                session_id,
-            )
+            .bulk_rows_with(&columns, &rest, session_id, Some(&ids))
             .await?;
         rows.sort_by(|a, b| {
             (&a.registration_no, &a.exam_date, &a.starts_at).cmp(&(
