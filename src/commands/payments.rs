@@ -272,6 +272,21 @@ fn status_of(r: &PayRow) -> Status {
     Status::parse(&r.status).unwrap_or(Status::Submitted)
 }
 
+/// An application as the reconciliation sees it, with its fee due.
+pub(crate) fn recon_app(r: &PayRow, fee_due: Option<Fen>) -> ReconApp {
+    ReconApp {
+        registration_no: r.registration_no.clone(),
+        name: r.name.clone(),
+        id_number: r.id_number.clone(),
+        exam_area: r.exam_area.clone(),
+        qualification: r.qualification.clone(),
+        status: status_of(r),
+        fee_due,
+        paid_by: r.paid_by.clone(),
+        refund: r.refund_batch.is_some(),
+    }
+}
+
 /// What the payments commands read of a session.
 struct Books {
     rows: Vec<PayRow>,
@@ -319,22 +334,7 @@ impl Books {
         self.rows
             .iter()
             .zip(&self.due)
-            .map(|(r, d)| {
-                (
-                    r.registration_no.clone(),
-                    ReconApp {
-                        registration_no: r.registration_no.clone(),
-                        name: r.name.clone(),
-                        id_number: r.id_number.clone(),
-                        exam_area: r.exam_area.clone(),
-                        qualification: r.qualification.clone(),
-                        status: status_of(r),
-                        fee_due: *d,
-                        paid_by: r.paid_by.clone(),
-                        refund: r.refund_batch.is_some(),
-                    },
-                )
-            })
+            .map(|(r, d)| (r.registration_no.clone(), recon_app(r, *d)))
             .collect()
     }
 

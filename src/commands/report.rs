@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartDataLabel, Format, Workbook, Worksheet};
 use serde::Serialize;
 
-use super::payments::{fees_due, order_of, save_atomic};
+use super::payments::{fees_due, order_of, recon_app, save_atomic};
 use super::{connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::db::payments::{PayRow, PaymentRow};
@@ -513,22 +513,7 @@ fn payments(facts: &MoneyFacts, rules: &[FeeRule], province: &str, areas: &[Stri
         .open_apps
         .iter()
         .zip(dues)
-        .map(|(r, d)| {
-            (
-                r.registration_no.clone(),
-                ReconApp {
-                    registration_no: r.registration_no.clone(),
-                    name: r.name.clone(),
-                    id_number: r.id_number.clone(),
-                    exam_area: r.exam_area.clone(),
-                    qualification: r.qualification.clone(),
-                    status: Status::parse(&r.status).unwrap_or(Status::Submitted),
-                    fee_due: d,
-                    paid_by: r.paid_by.clone(),
-                    refund: r.refund_batch.is_some(),
-                },
-            )
-        })
+        .map(|(r, d)| (r.registration_no.clone(), recon_app(r, d)))
         .collect();
     let orders: BTreeMap<String, Order> = facts
         .open_orders
