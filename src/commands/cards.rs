@@ -43,10 +43,8 @@ struct Report {
 
 pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let started = Instant::now();
-    let (layout, layout_text, font_bytes) =
-        load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| &l.font)?;
-    let font = Font::from_bytes(&font_bytes, layout.font_index)
-        .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
+    let (layout, layout_text, font_bytes, font) =
+        load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| (&l.font, l.font_index))?;
 
     let db = connect(g).await?;
     // One read transaction for every group, so that they all see the same seating.
@@ -75,15 +73,8 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         ids.sort_unstable();
         ids
     };
-    let mut subjects_of: HashMap<(&str, i64), Vec<&str>> = HashMap::new();
-    for p in &plan {
-        subjects_of
-            .entry((p.qualification.as_str(), p.sitting_id))
-            .or_default()
-            .push(p.subject.as_str());
-    }
     let plan = Plan {
-        subjects_of,
+        subjects: SittingSubjects::new(&plan),
         year,
         half,
         base: &base,
@@ -209,7 +200,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
 /// What every group's cards share: the subjects of each qualification's sittings, the
 /// session's year and half, and the documents' base hash.
 struct Plan<'a> {
-    subjects_of: HashMap<(&'a str, i64), Vec<&'a str>>,
+    subjects: SittingSubjects<'a>,
     year: u32,
     half: &'a str,
     base: &'a str,
@@ -229,13 +220,9 @@ impl Plan<'_> {
             let first = seats[0];
             let mut subjects = Vec::new();
             for s in seats {
-                let taken: Vec<&str> = first.subjects.split(',').collect();
-                for subject in self
-                    .subjects_of
-                    .get(&(first.qualification.as_str(), s.sitting_id))
-                    .into_iter()
-                    .flatten()
-                    .filter(|x| taken.contains(x))
+                for subject in
+                    self.subjects
+                        .taken(&first.qualification, s.sitting_id, &first.subjects)
                 {
                     subjects.push(SubjectLine {
                         subject: subject.to_string(),
@@ -438,29 +425,72 @@ pub fn year_half(code: &str) -> (u32, &'static str) {
     }
 }
 
-/// The layout (built in, or the JSON file given) with its text and its font's bytes; a
-/// template's font path is relative to the template.
+/// A document layout with its JSON text, its font's bytes and the font parsed.
+pub type Template<L> = (L, String, std::borrow::Cow<'static, [u8]>, Font);
+
+/// The layout (built in, or the JSON file given) with its text, its font's bytes and the
+/// font parsed (`font_of`: the layout's font file, relative to a template file, and face).
 pub fn load_template<L: serde::de::DeserializeOwned>(
     builtin: &str,
     file: Option<&Path>,
-    font_of: impl Fn(&L) -> &str,
-) -> Result<(L, String, std::borrow::Cow<'static, [u8]>)> {
-    match file {
+    font_of: impl Fn(&L) -> (&str, usize),
+) -> Result<Template<L>> {
+    let (layout, text, bytes): (L, String, std::borrow::Cow<'static, [u8]>) = match file {
         None => {
             let layout: L =
                 serde_json::from_str(builtin).context("the built-in template is not valid")?;
-            Ok((layout, builtin.to_string(), FONT.into()))
+            (layout, builtin.to_string(), FONT.into())
         }
         Some(t) => {
             let text = std::fs::read_to_string(t)
                 .with_context(|| format!("cannot read the template {}", t.display()))?;
             let layout: L = serde_json::from_str(&text)
                 .map_err(|e| Rejected::one(t.display().to_string(), format!("{e}")))?;
-            let font_path = t.parent().unwrap_or(Path::new(".")).join(font_of(&layout));
+            let font_path = t
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(font_of(&layout).0);
             let bytes = std::fs::read(&font_path)
                 .with_context(|| format!("cannot read the font {}", font_path.display()))?;
-            Ok((layout, text, bytes.into()))
+            (layout, text, bytes.into())
         }
+    };
+    let font = Font::from_bytes(&bytes, font_of(&layout).1)
+        .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
+    Ok((layout, text, bytes, font))
+}
+
+/// The subjects of each qualification written in each sitting, from the plan.
+pub struct SittingSubjects<'a>(HashMap<&'a str, HashMap<i64, Vec<&'a str>>>);
+
+impl<'a> SittingSubjects<'a> {
+    pub fn new(plan: &'a [crate::db::seating::SubjectSitting]) -> Self {
+        let mut map: HashMap<&str, HashMap<i64, Vec<&str>>> = HashMap::new();
+        for p in plan {
+            map.entry(p.qualification.as_str())
+                .or_default()
+                .entry(p.sitting_id)
+                .or_default()
+                .push(p.subject.as_str());
+        }
+        SittingSubjects(map)
+    }
+
+    /// The subjects a candidate of `qualification` who chose `chosen` (their comma-separated
+    /// subjects) writes in `sitting`, in plan order.
+    pub fn taken<'s>(
+        &'s self,
+        qualification: &str,
+        sitting: i64,
+        chosen: &'s str,
+    ) -> impl Iterator<Item = &'a str> + 's {
+        self.0
+            .get(qualification)
+            .and_then(|by_sitting| by_sitting.get(&sitting))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |s| chosen.split(',').any(|c| c == *s))
     }
 }
 

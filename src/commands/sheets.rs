@@ -1,13 +1,13 @@
 //! `kaowu sheets`: the sign-in sheet (考场签到表) and door sticker (门贴) of every room and
 //! sitting in use, as PDF, rendered in parallel and incrementally like the admit cards.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{Chars, load_template, room_groups, year_half};
+use super::cards::{Chars, SittingSubjects, load_template, room_groups, year_half};
 use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
@@ -50,10 +50,8 @@ struct Report {
 
 pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     let started = Instant::now();
-    let (layout, layout_text, font_bytes) =
-        load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| &l.font)?;
-    let font = Font::from_bytes(&font_bytes, layout.font_index)
-        .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
+    let (layout, layout_text, font_bytes, font) =
+        load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| (&l.font, l.font_index))?;
 
     let db = connect(g).await?;
     // One read transaction for every group, so that they all see the same seating.
@@ -63,13 +61,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
     let base = base_hash(&layout_text, &font_bytes, date);
     let (year, half) = year_half(&session.code);
-    let mut subjects_of: HashMap<(&str, i64), Vec<&str>> = HashMap::new();
-    for p in &plan {
-        subjects_of
-            .entry((p.qualification.as_str(), p.sitting_id))
-            .or_default()
-            .push(p.subject.as_str());
-    }
+    let subjects_of = SittingSubjects::new(&plan);
     // Whole rooms of so many seats at a time, each seat with its candidate.
     let groups = room_groups(&tx.carded_seats(session.id).await?, group_size());
 
@@ -154,7 +146,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
 fn room_jobs(
     rows: &[CardRow],
     (first_room, last_room): (i64, i64),
-    subjects_of: &HashMap<(&str, i64), Vec<&str>>,
+    subjects_of: &SittingSubjects,
     year: u32,
     half: &str,
     base: &str,
@@ -187,13 +179,7 @@ fn room_jobs(
         let mut subjects = BTreeSet::new();
         for r in seats.iter() {
             qualifications.insert(r.qualification.clone());
-            let taken: Vec<&str> = r.subjects.split(',').collect();
-            for s in subjects_of
-                .get(&(r.qualification.as_str(), r.sitting_id))
-                .into_iter()
-                .flatten()
-                .filter(|s| taken.contains(s))
-            {
+            for s in subjects_of.taken(&r.qualification, r.sitting_id, &r.subjects) {
                 subjects.insert(s.to_string());
             }
         }
