@@ -13,8 +13,8 @@ use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{CardsArgs, CardsPer, GlobalArgs};
 use crate::db::seating::{CardRow, Carded};
 use crate::model::session::SessionCode;
-use crate::pdf::Font;
 use crate::pdf::card::{self, CardData, Layout, SubjectLine};
+use crate::pdf::{Font, FontSource};
 
 /// The layout and font built into kaowu, so that cards look the same on every machine.
 const TEMPLATE: &str = include_str!("../../templates/admit_card.json");
@@ -43,7 +43,7 @@ struct Report {
 
 pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let started = Instant::now();
-    let (layout, layout_text, font_bytes, font) =
+    let (layout, layout_text, font) =
         load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| (&l.font, l.font_index))?;
 
     let db = connect(g).await?;
@@ -52,7 +52,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let session = current_session(&mut tx, g).await?;
     let plan = tx.subject_sittings(session.id).await?;
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
-    let base = base_hash(&layout_text, &font_bytes, date);
+    let base = base_hash(&layout_text, font.bytes(), date);
     let (year, half) = year_half(&session.code);
     let partial = !a.only.is_empty() || a.limit.is_some();
     let chosen: Vec<i64> = {
@@ -111,7 +111,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         let rows = tx.card_rows(session.id, apps).await?;
         chars.add(plan.jobs(&rows, *rooms).iter().map(|j| &j.data))?;
     }
-    let font = chars.narrow(font)?;
+    let font = chars.narrow(&font)?;
 
     let mut writer = batch.start()?;
     let (mut files, mut cards) = (0, 0);
@@ -383,30 +383,56 @@ fn render_job(font: &Font, layout: &Layout, j: &Job<Cards>, date: i64) -> Result
     })
 }
 
-/// The characters a run prints: the template's, the renderer's own, and its data's. The
-/// font is cut down to them once, before rendering, so that the whole font (some 70 MB
-/// parsed) is let go while the files are made.
-pub struct Chars(BTreeSet<char>);
+/// The characters a run prints: the template's and the renderer's own (printed by nearly
+/// every document: see [`FontSource::narrowed`]), and its data's. The font is cut down to
+/// them once, before rendering, so that the whole font is let go while the files are made.
+pub struct Chars {
+    fixed: BTreeSet<char>,
+    data: BTreeSet<char>,
+}
 
 impl Chars {
     pub fn new(layout_text: &str) -> Chars {
-        let mut chars: BTreeSet<char> = layout_text.chars().collect();
-        chars.extend(crate::pdf::RENDERER_TEXT.chars());
-        Chars(chars)
+        let mut fixed = BTreeSet::new();
+        if let Ok(layout) = serde_json::from_str(layout_text) {
+            printed(&layout, &mut fixed);
+        }
+        fixed.extend(crate::pdf::RENDERER_TEXT.chars());
+        Chars {
+            fixed,
+            data: BTreeSet::new(),
+        }
     }
 
     pub fn add<T: Serialize>(&mut self, data: impl Iterator<Item = T>) -> Result<()> {
         for d in data {
-            self.0.extend(serde_json::to_string(&d)?.chars());
+            self.data.extend(serde_json::to_string(&d)?.chars());
         }
         Ok(())
     }
 
     /// The font narrowed to these characters. Each PDF subsets it again to its own glyphs
     /// in their order, so a file's bytes do not depend on what else the run prints.
-    pub fn narrow(self, font: Font) -> Result<Font> {
-        font.narrowed(self.0)
-            .map_err(|e| anyhow::anyhow!("cannot subset the font: {e}"))
+    pub fn narrow(self, font: &FontSource) -> Result<Font> {
+        font.narrowed(self.data, self.fixed)
+            .map_err(|e| anyhow::anyhow!("the template's font: {e}"))
+    }
+}
+
+/// The characters of a template's texts: its strings but its comments, font file and the
+/// names of fields and alignments, which are not printed.
+fn printed(v: &serde_json::Value, out: &mut BTreeSet<char>) {
+    match v {
+        serde_json::Value::String(s) => out.extend(s.chars()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| printed(v, out)),
+        serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                if !["comment", "font", "key", "align"].contains(&k.as_str()) {
+                    printed(v, out);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -425,11 +451,11 @@ pub fn year_half(code: &str) -> (u32, &'static str) {
     }
 }
 
-/// A document layout with its JSON text, its font's bytes and the font parsed.
-pub type Template<L> = (L, String, std::borrow::Cow<'static, [u8]>, Font);
+/// A document layout with its JSON text and its font.
+pub type Template<L> = (L, String, FontSource);
 
-/// The layout (built in, or the JSON file given) with its text, its font's bytes and the
-/// font parsed (`font_of`: the layout's font file, relative to a template file, and face).
+/// The layout (built in, or the JSON file given) with its text and its font (`font_of`:
+/// the layout's font file, relative to a template file, and face).
 pub fn load_template<L: serde::de::DeserializeOwned>(
     builtin: &str,
     file: Option<&Path>,
@@ -455,9 +481,9 @@ pub fn load_template<L: serde::de::DeserializeOwned>(
             (layout, text, bytes.into())
         }
     };
-    let font = Font::from_bytes(&bytes, font_of(&layout).1)
+    let font = FontSource::new(bytes, font_of(&layout).1)
         .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
-    Ok((layout, text, bytes, font))
+    Ok((layout, text, font))
 }
 
 /// The subjects of each qualification written in each sitting, from the plan.

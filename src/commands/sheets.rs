@@ -50,7 +50,7 @@ struct Report {
 
 pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     let started = Instant::now();
-    let (layout, layout_text, font_bytes, font) =
+    let (layout, layout_text, font) =
         load_template::<Layout>(TEMPLATE, a.template.as_deref(), |l| (&l.font, l.font_index))?;
 
     let db = connect(g).await?;
@@ -59,7 +59,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     let session = current_session(&mut tx, g).await?;
     let plan = tx.subject_sittings(session.id).await?;
     let date = crate::pdf::document_date(session.created_at.and_utc().timestamp());
-    let base = base_hash(&layout_text, &font_bytes, date);
+    let base = base_hash(&layout_text, font.bytes(), date);
     let (year, half) = year_half(&session.code);
     let subjects_of = SittingSubjects::new(&plan);
     // Whole rooms of so many seats at a time, each seat with its candidate.
@@ -79,7 +79,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
         let (jobs, _, _) = room_jobs(&rows, *rooms, &subjects_of, year, half, &base);
         chars.add(jobs.iter().map(|j| &j.data))?;
     }
-    let font = chars.narrow(font)?;
+    let font = chars.narrow(&font)?;
 
     let mut writer = batch.start()?;
     let (mut room_count, mut seat_count) = (0, 0);

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use printpdf::{Mm, Op, PdfPage, Pt};
 use serde::{Deserialize, Serialize};
 
 pub use super::jpeg_info;
-use super::{Doc, Font, black, image_in, mm, rect, text, wrap};
+use super::{Doc, Font, Op, Page, Pt, image_in, mm, rect, text, wrap};
 
 /// Where things go on the card; read from the template file.
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +119,8 @@ pub enum CardError {
     },
     #[error("the photo is not a baseline or progressive JPEG with 1, 3 or 4 colour components")]
     Photo,
+    #[error("{0}")]
+    Font(String),
 }
 
 fn title(l: &Line, d: &CardData) -> String {
@@ -179,13 +180,11 @@ pub fn render(
     cards: &[(&CardData, Option<&[u8]>)],
     date: i64,
 ) -> Result<Vec<u8>, CardError> {
-    let mut doc = Doc::new("准考证", date);
-    let font_id = doc.font(font);
+    let mut doc = Doc::new(font, "准考证", date);
     let mut pages = Vec::with_capacity(cards.len());
     for (d, photo) in cards {
         check(font, layout, d)?;
-        let mut ops = Vec::new();
-        ops.push(Op::SetFillColor { col: black() });
+        let mut ops: Vec<Op> = Vec::new();
         for l in [&layout.title, &layout.subtitle] {
             let s = title(l, d);
             let size = Pt(l.size_pt);
@@ -194,13 +193,12 @@ pub fn render(
             } else {
                 mm(l.x_mm)
             };
-            text(&mut ops, &font_id, size, x, mm(l.y_mm), &s);
+            text(&mut ops, size, x, mm(l.y_mm), &s);
         }
         for f in &layout.fields {
             let (x, y) = (mm(f.x_mm), mm(f.y_mm));
             text(
                 &mut ops,
-                &font_id,
                 Pt(layout.label_size_pt),
                 x,
                 y,
@@ -209,7 +207,6 @@ pub fn render(
             let v = d.fields.get(&f.key).cloned().unwrap_or_default();
             text(
                 &mut ops,
-                &font_id,
                 Pt(layout.value_size_pt),
                 mm(f.x_mm + layout.value_dx_mm),
                 y,
@@ -235,7 +232,7 @@ pub fn render(
             let y = t.y_mm - t.row_mm * row as f32;
             for (c, v) in cells.iter().enumerate() {
                 let x = t.columns_mm.get(c).copied().unwrap_or(0.0) + t.x_mm + 1.5;
-                text(&mut ops, &font_id, size, mm(x), mm(y - t.row_mm + 2.5), v);
+                text(&mut ops, size, mm(x), mm(y - t.row_mm + 2.5), v);
             }
             rect(
                 &mut ops,
@@ -251,7 +248,6 @@ pub fn render(
         let rsize = Pt(r.size_pt);
         text(
             &mut ops,
-            &font_id,
             Pt(r.size_pt + 2.0),
             mm(r.x_mm),
             mm(r.y_mm),
@@ -260,7 +256,7 @@ pub fn render(
         let mut y = r.y_mm - r.line_mm * 1.4;
         for l in &r.lines {
             for part in wrap(font, l, rsize, mm(r.width_mm)) {
-                text(&mut ops, &font_id, rsize, mm(r.x_mm), mm(y), &part);
+                text(&mut ops, rsize, mm(r.x_mm), mm(y), &part);
                 y -= r.line_mm;
             }
         }
@@ -316,13 +312,9 @@ pub fn render(
                 }
             }
         }
-        pages.push(PdfPage::new(
-            Mm(layout.page_mm[0]),
-            Mm(layout.page_mm[1]),
-            ops,
-        ));
+        pages.push(Page::new(layout.page_mm[0], layout.page_mm[1], ops));
     }
-    Ok(doc.finish(pages))
+    doc.finish(pages).map_err(CardError::Font)
 }
 
 #[cfg(test)]

@@ -5,181 +5,553 @@
 pub mod card;
 pub mod room;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
 
-use printpdf::{
-    Color, DictItem, ExternalStream, ExternalXObject, FontId, Mm, OffsetDateTime, Op, PaintMode,
-    ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Pt, Px, Rect, Rgb,
-    TextItem, TextMatrix, XObject, XObjectId, XObjectTransform,
-};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use subsetter::GlyphRemapper;
 
-/// A font parsed once and shared by every renderer thread (parsing a CJK collection takes
-/// 25..45 ms; per card it would make a run several times slower).
+/// A length in PDF points (1/72 inch).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Pt(pub f32);
+
+/// A font file as read: a TrueType or OpenType font, or a face of a collection. Documents
+/// draw with a [`Font`] narrowed from it.
+pub struct FontSource {
+    bytes: Cow<'static, [u8]>,
+    index: u32,
+}
+
+impl FontSource {
+    /// Face `index` of the font or collection in `bytes`; an error when it cannot be read.
+    pub fn new(bytes: Cow<'static, [u8]>, index: usize) -> Result<FontSource, String> {
+        let index = u32::try_from(index).map_err(|_| "no such face".to_string())?;
+        ttf_parser::Face::parse(&bytes, index)
+            .map_err(|e| format!("not a TrueType or OpenType font (face {index}): {e}"))?;
+        Ok(FontSource { bytes, index })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The font cut down to the glyphs of `chars` (those it has), for a run of documents.
+    /// `fixed` are the characters nearly every document prints (the template's and the
+    /// renderer's own): their glyphs are subset, compressed and described once, and every
+    /// document embeds that part as it is; the rest (names, addresses) is subset per
+    /// document. Subsetting a CJK font of 30,000 glyphs per PDF would cost more than the
+    /// rest of a card; cutting it down first lets the whole font go.
+    pub fn narrowed(
+        &self,
+        chars: impl IntoIterator<Item = char>,
+        fixed: impl IntoIterator<Item = char>,
+    ) -> Result<Font, String> {
+        let face = ttf_parser::Face::parse(&self.bytes, self.index).map_err(|e| e.to_string())?;
+        let mut chars: Vec<char> = chars.into_iter().collect();
+        let fixed: Vec<char> = fixed.into_iter().collect();
+        chars.extend(&fixed);
+        chars.push(' ');
+        chars.sort_unstable();
+        chars.dedup();
+        let mut remapper = GlyphRemapper::new();
+        let mut glyphs = HashMap::new();
+        for c in chars {
+            if let Some(g) = face.glyph_index(c)
+                && g.0 != 0
+            {
+                glyphs.insert(c, remapper.remap(g.0));
+            }
+        }
+        let program = subsetter::subset(&self.bytes, self.index, &remapper)
+            .map_err(|e| format!("cannot subset the font: {e}"))?;
+        let advances = remapper
+            .remapped_gids()
+            .map(|g| face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0))
+            .collect();
+        let upem = f32::from(face.units_per_em().max(1));
+        let scale = |v: i16| f32::from(v) * 1000.0 / upem;
+        let b = face.global_bounding_box();
+        // The PostScript name, in Unicode or (older fonts) Mac Roman, which for such a
+        // name is ASCII.
+        let name = face
+            .names()
+            .into_iter()
+            .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+            .find_map(|n| {
+                n.to_string().or_else(|| {
+                    (n.platform_id == ttf_parser::PlatformId::Macintosh)
+                        .then(|| String::from_utf8_lossy(n.name).into_owned())
+                })
+            })
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "KaowuFont".into())
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && !"()<>[]{}/%#".contains(*c))
+            .collect();
+        let mut font = Font {
+            program,
+            glyphs,
+            advances,
+            upem,
+            face: FaceInfo {
+                name,
+                cff: face.tables().cff.is_some(),
+                ascent: scale(face.ascender()),
+                descent: scale(face.descender()),
+                cap_height: scale(face.capital_height().unwrap_or(face.ascender())),
+                bbox: [
+                    scale(b.x_min),
+                    scale(b.y_min),
+                    scale(b.x_max),
+                    scale(b.y_max),
+                ],
+            },
+            fixed: Embedded::default(),
+            fixed_cid: Vec::new(),
+        };
+        // The shared part: its glyph ids are the CIDs the documents' text uses.
+        let mut shared = GlyphRemapper::new();
+        let mut cid_of = vec![0u16; font.advances.len()];
+        let mut unicode = Vec::new();
+        for c in fixed {
+            if let Some(&g) = font.glyphs.get(&c)
+                && cid_of[usize::from(g)] == 0
+            {
+                let cid = shared.remap(g);
+                cid_of[usize::from(g)] = cid;
+                unicode.push((cid, c));
+            }
+        }
+        font.fixed = font.embed(&shared, &unicode, 9)?;
+        font.fixed_cid = cid_of;
+        Ok(font)
+    }
+}
+
+/// What a font descriptor says of the face, in thousandths of an em.
+struct FaceInfo {
+    name: String,
+    cff: bool,
+    ascent: f32,
+    descent: f32,
+    cap_height: f32,
+    bbox: [f32; 4],
+}
+
+/// A subset of a font ready to embed: its program and ToUnicode map deflated, its widths.
+#[derive(Default)]
+struct Embedded {
+    base_font: String,
+    program: Vec<u8>,
+    to_unicode: Vec<u8>,
+    widths: Vec<f32>,
+}
+
+/// A font narrowed to a run's characters (see [`FontSource::narrowed`]), shared by every
+/// renderer thread.
 pub struct Font {
-    pub parsed: ParsedFont,
-    units_per_em: f32,
+    /// The narrowed font program; glyph ids below are its own.
+    program: Vec<u8>,
+    glyphs: HashMap<char, u16>,
+    advances: Vec<u16>,
+    upem: f32,
+    face: FaceInfo,
+    /// The fixed characters' part, embedded as it is in every document.
+    fixed: Embedded,
+    /// By glyph: its CID in the fixed part, 0 when it is not there.
+    fixed_cid: Vec<u16>,
 }
 
 impl Font {
-    /// Parses face `index` of a TrueType font or collection.
-    pub fn from_bytes(bytes: &[u8], index: usize) -> Result<Font, String> {
-        let parsed = ParsedFont::from_bytes(bytes, index, &mut Vec::new())
-            .ok_or_else(|| "not a TrueType or OpenType font".to_string())?;
-        let units_per_em = f32::from(parsed.font_metrics.units_per_em.max(1));
-        Ok(Font {
-            parsed,
-            units_per_em,
-        })
-    }
-
-    /// The font cut down to the glyphs of `chars` (those it has), for a run of documents:
-    /// subsetting a CJK font of 30,000 glyphs for every PDF is most of a card's cost, while
-    /// the same from a font of the run's few thousand characters is cheap. Each document is
-    /// still subset to its own glyphs, numbered in the same order, so it comes out the same.
-    pub fn narrowed(&self, chars: impl IntoIterator<Item = char>) -> Result<Font, String> {
-        let mut keep = BTreeMap::new();
-        for c in chars {
-            if let Some(g) = self.parsed.lookup_glyph_index(u32::from(c))
-                && g != 0
-            {
-                keep.insert(g, c.to_string());
-            }
-        }
-        let subset = printpdf::subset_font(&self.parsed, &keep)?;
-        Font::from_bytes(&subset.bytes, 0)
-    }
-
-    /// The first character of `text` that the font cannot draw: printpdf would silently
-    /// draw an empty box for it.
+    /// The first character of `text` that the font cannot draw (a PDF would show an empty
+    /// box or nothing for it).
     pub fn missing(&self, text: &str) -> Option<char> {
-        text.chars().find(|c| {
-            !c.is_whitespace()
-                && self
-                    .parsed
-                    .lookup_glyph_index(u32::from(*c))
-                    .is_none_or(|g| g == 0)
-        })
+        text.chars()
+            .find(|c| !c.is_whitespace() && !self.glyphs.contains_key(c))
     }
 
     /// The width of `text` at `size`, from the font's advances.
     pub fn width(&self, text: &str, size: Pt) -> Pt {
         let units: f32 = text
             .chars()
-            .map(|c| {
-                self.parsed
-                    .lookup_glyph_index(u32::from(c))
-                    .and_then(|g| self.parsed.get_glyph_width_internal(g))
-                    .map_or(self.units_per_em / 2.0, |w| w as f32)
+            .map(|c| match self.glyph(c) {
+                Some(g) => f32::from(self.advances[usize::from(g)]),
+                None => 0.0,
             })
             .sum();
-        Pt(units / self.units_per_em * size.0)
+        Pt(units / self.upem * size.0)
     }
+
+    /// The glyph drawn for `c`: its own, a space for a blank the font lacks, else none.
+    fn glyph(&self, c: char) -> Option<u16> {
+        self.glyphs.get(&c).copied().or_else(|| {
+            if c.is_whitespace() {
+                self.glyphs.get(&' ').copied()
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The subset of the glyphs `remapper` lists (in its order: glyph i is CID i), with
+    /// `unicode` (CID, character) for text extraction, deflated at `level`.
+    fn embed(
+        &self,
+        remapper: &GlyphRemapper,
+        unicode: &[(u16, char)],
+        level: u32,
+    ) -> Result<Embedded, String> {
+        let program = subsetter::subset(&self.program, 0, remapper)
+            .map_err(|e| format!("cannot subset the font: {e}"))?;
+        let widths = remapper
+            .remapped_gids()
+            .map(|g| f32::from(self.advances[usize::from(g)]) * 1000.0 / self.upem)
+            .collect();
+        let mut cmap = UnicodeCmap::new(
+            Name(b"Custom"),
+            SystemInfo {
+                registry: Str(b"Adobe"),
+                ordering: Str(b"UCS"),
+                supplement: 0,
+            },
+        );
+        for &(cid, c) in unicode {
+            cmap.pair(cid, c);
+        }
+        // A subset's name is prefixed with six capitals of its own (ISO 32000, 9.6.4).
+        let hash = blake3::hash(&program);
+        let tag: String = hash.as_bytes()[..6]
+            .iter()
+            .map(|b| char::from(b'A' + b % 26))
+            .collect();
+        Ok(Embedded {
+            base_font: format!("{tag}+{}", self.face.name),
+            program: deflate(&program, level),
+            to_unicode: deflate(&cmap.finish(), level),
+            widths,
+        })
+    }
+}
+
+/// Zlib (/FlateDecode) of `data`.
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        flate2::Compression::new(level),
+    );
+    z.write_all(data).expect("writing to memory");
+    z.finish().expect("writing to memory")
 }
 
 /// Characters the renderers add to the template's and the data's own.
-pub const RENDERER_TEXT: &str = "考区考点场次科目第页共人续：（）— /0123456789-:";
+pub const RENDERER_TEXT: &str = "考区考点场次科目第页共人续：（）— /0123456789-:*、";
 
-/// A PDF being built whose every resource id and date is fixed, so that the same data gives
-/// the same bytes on every run and machine. printpdf names fonts and images with a
-/// process-wide counter and stamps the trailer's /ID at random; here they are named F1,
-/// Im1, Im2, ... and the /ID is a hash of the document.
-pub struct Doc {
-    doc: PdfDocument,
-    images: usize,
+/// What a page draws, in points from its lower left corner. Text is turned into glyphs
+/// when the document is finished, once it is known which glyphs the document needs.
+pub enum Op {
+    /// Text from a point on its baseline.
+    Text {
+        size: f32,
+        x: f32,
+        y: f32,
+        s: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: bool,
+    },
+    /// The document's image `id` (see [`Doc::jpeg`]) stretched over a box.
+    Image {
+        id: usize,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
 }
 
-impl Doc {
-    /// `date`: seconds since 1970 for the creation and modification dates.
-    pub fn new(title: &str, date: i64) -> Doc {
-        let mut doc = PdfDocument::new(title);
-        doc.metadata.info.producer = "kaowu".into();
-        doc.metadata.info.creator = "kaowu".into();
-        let when = OffsetDateTime::from_unix_timestamp(date)
-            .unwrap_or_else(|_| OffsetDateTime::from_unix_timestamp(0).expect("epoch"));
-        doc.metadata.info.creation_date = when;
-        doc.metadata.info.modification_date = when;
-        doc.metadata.info.metadata_date = when;
-        Doc { doc, images: 0 }
-    }
+/// A page: its size in millimetres and what it draws.
+pub struct Page {
+    width: Pt,
+    height: Pt,
+    ops: Vec<Op>,
+}
 
-    /// The font, once per document (subset on save).
-    pub fn font(&mut self, font: &Font) -> FontId {
-        let id = FontId("F1".into());
-        self.doc
-            .resources
-            .fonts
-            .map
-            .insert(id.clone(), PdfFont::new(font.parsed.clone()));
-        id
+impl Page {
+    pub fn new(width_mm: f32, height_mm: f32, ops: Vec<Op>) -> Page {
+        Page {
+            width: mm(width_mm),
+            height: mm(height_mm),
+            ops,
+        }
+    }
+}
+
+/// A JPEG of a document, by its index (named Im1, Im2, ... in the PDF).
+#[derive(Debug, Clone, Copy)]
+pub struct ImageId(usize);
+
+/// A PDF being built. Written by hand on pdf-writer (no crate lays out CJK documents with
+/// fixed positions as cheaply): one font in two parts, the run's shared part (F1) and the
+/// document's own glyphs (F2), both CID-keyed (Identity-H) with ToUnicode maps so that the
+/// text can be searched and extracted; images are the original JPEG bytes. Every object
+/// number, name and date is fixed, so the same data gives the same bytes on every run and
+/// machine; the file /ID is a hash of the document.
+pub struct Doc<'a> {
+    font: &'a Font,
+    title: String,
+    date: i64,
+    images: Vec<(&'a [u8], u32, u32, u8)>,
+}
+
+impl<'a> Doc<'a> {
+    /// `date`: seconds since 1970 for the creation and modification dates.
+    pub fn new(font: &'a Font, title: &str, date: i64) -> Doc<'a> {
+        Doc {
+            font,
+            title: title.to_string(),
+            date,
+            images: Vec::new(),
+        }
     }
 
     /// An image of its original JPEG bytes (/DCTDecode: no decode, no re-encode), with its
     /// width and height in pixels.
-    pub fn jpeg(&mut self, jpeg: &[u8]) -> Option<(XObjectId, u32, u32)> {
+    pub fn jpeg(&mut self, jpeg: &'a [u8]) -> Option<(ImageId, u32, u32)> {
         let (w, h, components) = jpeg_info(jpeg)?;
-        let space = match components {
-            1 => "DeviceGray",
-            3 => "DeviceRGB",
-            4 => "DeviceCMYK",
-            _ => return None,
-        };
-        let name = |s: &str| DictItem::Name(s.as_bytes().to_vec());
-        let mut dict = BTreeMap::new();
-        dict.insert("Type".to_string(), name("XObject"));
-        dict.insert("Subtype".to_string(), name("Image"));
-        dict.insert("Width".to_string(), DictItem::Int(i64::from(w)));
-        dict.insert("Height".to_string(), DictItem::Int(i64::from(h)));
-        dict.insert("ColorSpace".to_string(), name(space));
-        dict.insert("BitsPerComponent".to_string(), DictItem::Int(8));
-        dict.insert("Filter".to_string(), name("DCTDecode"));
-        let xobject = ExternalXObject {
-            stream: ExternalStream {
-                dict,
-                content: jpeg.to_vec(),
-                compress: false,
-            },
-            width: Some(Px(w as usize)),
-            height: Some(Px(h as usize)),
-            dpi: Some(300.0),
-        };
-        self.images += 1;
-        let id = XObjectId(format!("Im{}", self.images));
-        self.doc
-            .resources
-            .xobjects
-            .map
-            .insert(id.clone(), XObject::External(xobject));
-        Some((id, w, h))
+        if ![1, 3, 4].contains(&components) {
+            return None;
+        }
+        self.images.push((jpeg, w, h, components));
+        Some((ImageId(self.images.len() - 1), w, h))
     }
 
-    /// The PDF's bytes, fonts subset.
-    pub fn finish(mut self, pages: Vec<PdfPage>) -> Vec<u8> {
-        let opts = PdfSaveOptions {
-            subset_fonts: true,
-            ..Default::default()
+    /// The PDF's bytes.
+    pub fn finish(self, pages: Vec<Page>) -> Result<Vec<u8>, String> {
+        let font = self.font;
+        let mut next = 0;
+        let mut alloc = || {
+            next += 1;
+            Ref::new(next)
         };
-        let mut bytes = self.doc.with_pages(pages).save(&opts, &mut Vec::new());
-        fix_trailer_id(&mut bytes);
-        bytes
+        let (catalog, tree, info) = (alloc(), alloc(), alloc());
+        let fixed_refs: [Ref; 5] = std::array::from_fn(|_| alloc());
+        let own_refs: [Ref; 5] = std::array::from_fn(|_| alloc());
+        let image_refs: Vec<Ref> = self.images.iter().map(|_| alloc()).collect();
+        let page_refs: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc(), alloc())).collect();
+
+        // The pages' content first: which glyphs the document's own part needs is known
+        // once all its text is encoded.
+        let mut own = GlyphRemapper::new();
+        let mut own_unicode = Vec::new();
+        let mut contents = Vec::with_capacity(pages.len());
+        for page in &pages {
+            let mut content = Content::new();
+            let mut used_images = Vec::new();
+            let mut filling = false;
+            for op in &page.ops {
+                if filling && !matches!(op, Op::Rect { fill: true, .. }) {
+                    content.fill_nonzero();
+                    filling = false;
+                }
+                match op {
+                    Op::Text { size, x, y, s } => {
+                        content.begin_text();
+                        content.set_text_matrix([1.0, 0.0, 0.0, 1.0, *x, *y]);
+                        // Runs of glyphs of one part: (the document's own part, CIDs
+                        // big-endian).
+                        let mut runs: Vec<(bool, Vec<u8>)> = Vec::new();
+                        for c in s.chars() {
+                            let Some(g) = font.glyph(c) else { continue };
+                            let shared = font.fixed_cid[usize::from(g)];
+                            let (is_own, cid) = if shared != 0 {
+                                (false, shared)
+                            } else {
+                                if own.get(g).is_none() {
+                                    own_unicode.push((own.remap(g), c));
+                                }
+                                (true, own.remap(g))
+                            };
+                            match runs.last_mut() {
+                                Some((o, bytes)) if *o == is_own => bytes.extend(cid.to_be_bytes()),
+                                _ => runs.push((is_own, cid.to_be_bytes().to_vec())),
+                            }
+                        }
+                        for (is_own, bytes) in &runs {
+                            content.set_font(Name(if *is_own { b"F2" } else { b"F1" }), *size);
+                            content.show(Str(bytes));
+                        }
+                        content.end_text();
+                    }
+                    Op::Rect { x, y, w, h, fill } => {
+                        content.rect(*x, *y, *w, *h);
+                        if *fill {
+                            // Consecutive filled rectangles (a QR code's modules) are one path.
+                            filling = true;
+                        } else {
+                            content.stroke();
+                        }
+                    }
+                    Op::Image { id: i, x, y, w, h } => {
+                        content.save_state();
+                        content.transform([*w, 0.0, 0.0, *h, *x, *y]);
+                        content.x_object(Name(format!("Im{}", i + 1).as_bytes()));
+                        content.restore_state();
+                        if !used_images.contains(i) {
+                            used_images.push(*i);
+                        }
+                    }
+                }
+            }
+            if filling {
+                content.fill_nonzero();
+            }
+            contents.push((deflate(&content.finish(), 6), used_images));
+        }
+        let uses_own = !own_unicode.is_empty();
+
+        let mut pdf = Pdf::new();
+        let mut id = blake3::Hasher::new();
+        for ((page, (stream, used_images)), &(page_ref, content_ref)) in
+            pages.iter().zip(&contents).zip(&page_refs)
+        {
+            id.update(stream);
+            pdf.stream(content_ref, stream).filter(Filter::FlateDecode);
+            let mut p = pdf.page(page_ref);
+            p.parent(tree)
+                .media_box(Rect::new(0.0, 0.0, page.width.0, page.height.0))
+                .contents(content_ref);
+            let mut resources = p.resources();
+            let mut fonts = resources.fonts();
+            fonts.pair(Name(b"F1"), fixed_refs[0]);
+            if uses_own {
+                fonts.pair(Name(b"F2"), own_refs[0]);
+            }
+            fonts.finish();
+            if !used_images.is_empty() {
+                let mut x = resources.x_objects();
+                for &i in used_images {
+                    x.pair(Name(format!("Im{}", i + 1).as_bytes()), image_refs[i]);
+                }
+            }
+            resources.finish();
+            p.finish();
+        }
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree)
+            .kids(page_refs.iter().map(|p| p.0))
+            .count(pages.len() as i32);
+        write_font(&mut pdf, &mut id, &font.face, &font.fixed, fixed_refs);
+        if uses_own {
+            let own_part = font.embed(&own, &own_unicode, 6)?;
+            write_font(&mut pdf, &mut id, &font.face, &own_part, own_refs);
+        }
+        for (&(jpeg, w, h, components), &r) in self.images.iter().zip(&image_refs) {
+            id.update(jpeg);
+            let mut image = pdf.image_xobject(r, jpeg);
+            image.filter(Filter::DctDecode);
+            image.width(w as i32).height(h as i32).bits_per_component(8);
+            let space = image.color_space();
+            match components {
+                1 => space.device_gray(),
+                4 => space.device_cmyk(),
+                _ => space.device_rgb(),
+            }
+        }
+        let date = pdf_date(self.date);
+        id.update(self.title.as_bytes());
+        id.update(&self.date.to_le_bytes());
+        pdf.document_info(info)
+            .title(TextStr(&self.title))
+            .producer(TextStr("kaowu"))
+            .creator(TextStr("kaowu"))
+            .creation_date(date)
+            .modified_date(date);
+        let hash = id.finalize();
+        let file_id = hash.as_bytes()[..16].to_vec();
+        pdf.set_file_id((file_id.clone(), file_id));
+        Ok(pdf.finish())
     }
 }
 
-/// Replaces the trailer's two random /ID strings by a hash of everything before the
-/// trailer, keeping their length so that no offset moves.
-fn fix_trailer_id(bytes: &mut [u8]) {
-    const KEY: &[u8] = b"/ID[(";
-    let Some(at) = bytes.windows(KEY.len()).rposition(|w| w == KEY) else {
-        return;
-    };
-    let hash = blake3::hash(&bytes[..at]).to_hex();
-    let hex = hash.as_bytes();
-    let first = at + KEY.len();
-    // (32 chars)(32 chars)
-    let second = first + 32 + 2;
-    if bytes.len() >= second + 32 && bytes[first + 32] == b')' && bytes[second - 1] == b'(' {
-        bytes[first..first + 32].copy_from_slice(&hex[..32]);
-        bytes[second..second + 32].copy_from_slice(&hex[..32]);
+/// A Type0 font (Identity-H) over a CID font of `part`: refs are the Type0 font, the CID
+/// font, its descriptor, the font program and the ToUnicode map.
+fn write_font(
+    pdf: &mut Pdf,
+    id: &mut blake3::Hasher,
+    face: &FaceInfo,
+    part: &Embedded,
+    [type0, cid, descriptor, program, to_unicode]: [Ref; 5],
+) {
+    let name = Name(part.base_font.as_bytes());
+    pdf.type0_font(type0)
+        .base_font(name)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid)
+        .to_unicode(to_unicode);
+    let mut c = pdf.cid_font(cid);
+    c.subtype(if face.cff {
+        CidFontType::Type0
+    } else {
+        CidFontType::Type2
+    })
+    .base_font(name)
+    .system_info(SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    })
+    .font_descriptor(descriptor)
+    .default_width(0.0);
+    if !face.cff {
+        c.cid_to_gid_map_predefined(Name(b"Identity"));
     }
+    c.widths().consecutive(0, part.widths.iter().copied());
+    c.finish();
+    let [x0, y0, x1, y1] = face.bbox;
+    let mut d = pdf.font_descriptor(descriptor);
+    d.name(name)
+        .flags(FontFlags::SYMBOLIC)
+        .bbox(Rect::new(x0, y0, x1, y1))
+        .italic_angle(0.0)
+        .ascent(face.ascent)
+        .descent(face.descent)
+        .cap_height(face.cap_height)
+        .stem_v(80.0);
+    if face.cff {
+        d.font_file3(program);
+    } else {
+        d.font_file2(program);
+    }
+    d.finish();
+    id.update(&part.program);
+    let mut s = pdf.stream(program, &part.program);
+    s.filter(Filter::FlateDecode);
+    if face.cff {
+        s.pair(Name(b"Subtype"), Name(b"OpenType"));
+    }
+    s.finish();
+    pdf.stream(to_unicode, &part.to_unicode)
+        .filter(Filter::FlateDecode);
+}
+
+/// A PDF date (UTC) of seconds since 1970.
+fn pdf_date(secs: i64) -> pdf_writer::Date {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    pdf_writer::Date::new(t.year().clamp(0, 9999) as u16)
+        .month(t.month() as u8)
+        .day(t.day() as u8)
+        .hour(t.hour() as u8)
+        .minute(t.minute() as u8)
+        .second(t.second() as u8)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
 }
 
 /// The seconds since 1970 that documents are dated with: `SOURCE_DATE_EPOCH` when set (as
@@ -192,84 +564,47 @@ pub fn document_date(fallback: i64) -> i64 {
 }
 
 pub fn mm(v: f32) -> Pt {
-    Mm(v).into_pt()
+    Pt(v * 72.0 / 25.4)
 }
 
-pub fn black() -> Color {
-    Color::Rgb(Rgb {
-        r: 0.0,
-        g: 0.0,
-        b: 0.0,
-        icc_profile: None,
-    })
-}
-
-/// Text at a point (lower left of its baseline), in its own text section.
-pub fn text(ops: &mut Vec<Op>, font: &FontId, size: Pt, x: Pt, y: Pt, s: &str) {
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetFont {
-        font: PdfFontHandle::External(font.clone()),
-        size,
+/// Text at a point (lower left of its baseline).
+pub fn text(ops: &mut Vec<Op>, size: Pt, x: Pt, y: Pt, s: &str) {
+    ops.push(Op::Text {
+        size: size.0,
+        x: x.0,
+        y: y.0,
+        s: s.to_string(),
     });
-    ops.push(Op::SetTextMatrix {
-        matrix: TextMatrix::Translate(x, y),
-    });
-    ops.push(Op::ShowText {
-        items: vec![TextItem::Text(s.to_string())],
-    });
-    ops.push(Op::EndTextSection);
 }
 
 /// Text centred on `x`.
-pub fn centred(ops: &mut Vec<Op>, font: &Font, id: &FontId, size: Pt, x: Pt, y: Pt, s: &str) {
+pub fn centred(ops: &mut Vec<Op>, font: &Font, size: Pt, x: Pt, y: Pt, s: &str) {
     let w = font.width(s, size).0;
-    text(ops, id, size, Pt(x.0 - w / 2.0), y, s);
+    text(ops, size, Pt(x.0 - w / 2.0), y, s);
 }
 
 /// A rectangle's outline, or a filled one.
 pub fn rect(ops: &mut Vec<Op>, x: Pt, y: Pt, width: Pt, height: Pt, fill: bool) {
-    ops.push(Op::DrawRectangle {
-        rectangle: Rect {
-            x,
-            y,
-            width,
-            height,
-            mode: Some(if fill {
-                PaintMode::Fill
-            } else {
-                PaintMode::Stroke
-            }),
-            winding_order: None,
-        },
+    ops.push(Op::Rect {
+        x: x.0,
+        y: y.0,
+        w: width.0,
+        h: height.0,
+        fill,
     });
 }
 
 /// Draws an image at (x, y), scaled to fit a frame of `fw` x `fh` points and centred in it.
-pub fn image_in(
-    ops: &mut Vec<Op>,
-    id: XObjectId,
-    (w, h): (u32, u32),
-    x: Pt,
-    y: Pt,
-    fw: Pt,
-    fh: Pt,
-) {
-    // At 300 dpi the image is w/300 inches wide.
-    let natural_w = w as f32 / 300.0 * 72.0;
-    let natural_h = h as f32 / 300.0 * 72.0;
-    let scale = (fw.0 / natural_w).min(fh.0 / natural_h);
-    let dx = (fw.0 - natural_w * scale) / 2.0;
-    let dy = (fh.0 - natural_h * scale) / 2.0;
-    ops.push(Op::UseXobject {
-        id,
-        transform: XObjectTransform {
-            translate_x: Some(Pt(x.0 + dx)),
-            translate_y: Some(Pt(y.0 + dy)),
-            scale_x: Some(scale),
-            scale_y: Some(scale),
-            dpi: Some(300.0),
-            ..Default::default()
-        },
+pub fn image_in(ops: &mut Vec<Op>, id: ImageId, (w, h): (u32, u32), x: Pt, y: Pt, fw: Pt, fh: Pt) {
+    let (w, h) = (w.max(1) as f32, h.max(1) as f32);
+    let scale = (fw.0 / w).min(fh.0 / h);
+    let (dw, dh) = (w * scale, h * scale);
+    ops.push(Op::Image {
+        id: id.0,
+        x: x.0 + (fw.0 - dw) / 2.0,
+        y: y.0 + (fh.0 - dh) / 2.0,
+        w: dw,
+        h: dh,
     });
 }
 
@@ -326,15 +661,44 @@ pub fn jpeg_info(b: &[u8]) -> Option<(u32, u32, u8)> {
 mod tests {
     use super::*;
 
+    fn wqy() -> FontSource {
+        FontSource::new(
+            include_bytes!("../../templates/fonts/wqy-zenhei.ttc")
+                .as_slice()
+                .into(),
+            0,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_narrowed_font_draws_and_measures_its_characters_as_the_whole_font() {
-        let font =
-            Font::from_bytes(include_bytes!("../../templates/fonts/wqy-zenhei.ttc"), 0).unwrap();
         let text = "准考证号：530102********123X 孙㛃";
-        let small = font.narrowed(text.chars()).unwrap();
+        let small = wqy().narrowed(text.chars(), "准考证号：".chars()).unwrap();
         assert_eq!(small.missing(text), None);
         assert_eq!(small.missing("考场"), Some('场'));
-        let size = Pt(10.0);
-        assert!((small.width(text, size).0 - font.width(text, size).0).abs() < 0.01);
+        // 10 pt: a CJK character is 10 pt wide, a digit half that in this font.
+        assert!((small.width("准考", Pt(10.0)).0 - 20.0).abs() < 0.5);
+        assert!((small.width("12", Pt(10.0)).0 - 10.0).abs() < 2.0);
+    }
+
+    #[test]
+    fn text_of_both_parts_of_the_font_reads_back() {
+        let font = wqy()
+            .narrowed("准考证号：孙㛃 A1".chars(), "准考证号：".chars())
+            .unwrap();
+        let mut ops = Vec::new();
+        text(&mut ops, Pt(12.0), mm(20.0), mm(200.0), "准考证号：孙㛃 A1");
+        let pdf = Doc::new(&font, "t", 0)
+            .finish(vec![Page::new(210.0, 297.0, ops)])
+            .unwrap();
+        let doc = printpdf::PdfDocument::parse(
+            &pdf,
+            &printpdf::PdfParseOptions::default(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let text = doc.extract_text().concat().join("");
+        assert!(text.contains("准考证号：孙㛃 A1"), "{text}");
     }
 }

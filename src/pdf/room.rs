@@ -3,10 +3,9 @@
 //! in large type with the candidates' masked ID numbers. Laid out by
 //! `templates/room_documents.json`.
 
-use printpdf::{Op, PdfPage, Pt};
 use serde::{Deserialize, Serialize};
 
-use super::{Doc, Font, black, centred, image_in, mm, rect, text, wrap};
+use super::{Doc, Font, Op, Page, Pt, centred, image_in, mm, rect, text, wrap};
 use crate::model::id_number;
 
 const PAGE_W: f32 = 210.0;
@@ -162,13 +161,9 @@ fn check(font: &Font, fixed: &[&str], d: &RoomData, keys: &[&str]) -> Result<(),
     Ok(())
 }
 
-/// The font to write with, and its id in the document.
-type Pen<'a> = (&'a Font, &'a printpdf::FontId);
-
 /// A cell's text, wrapped to its width and centred in its box (x, top, width, height in
 /// millimetres; up to three lines).
-fn cell(ops: &mut Vec<Op>, pen: Pen, size: Pt, [x, top, w, h]: [f32; 4], s: &str) {
-    let (font, id) = pen;
+fn cell(ops: &mut Vec<Op>, font: &Font, size: Pt, [x, top, w, h]: [f32; 4], s: &str) {
     // A value that is one word (a number) shrinks to fit its box; text wraps.
     let room = mm(w - 2.0).0;
     let natural = font.width(s, size).0;
@@ -185,17 +180,23 @@ fn cell(ops: &mut Vec<Op>, pen: Pen, size: Pt, [x, top, w, h]: [f32; 4], s: &str
     let mut y = mm(top - h / 2.0).0 + block / 2.0 - size.0 * 0.95;
     for l in lines {
         let lw = font.width(l, size).0;
-        text(ops, id, size, Pt(mm(x + w / 2.0).0 - lw / 2.0), Pt(y), l);
+        text(ops, size, Pt(mm(x + w / 2.0).0 - lw / 2.0), Pt(y), l);
         y -= line_h;
     }
 }
 
 /// The header row of a table of `columns` whose top left is at (left, top).
-fn header_row(ops: &mut Vec<Op>, pen: Pen, size: Pt, columns: &[Column], [left, top, h]: [f32; 3]) {
+fn header_row(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    size: Pt,
+    columns: &[Column],
+    [left, top, h]: [f32; 3],
+) {
     let mut x = left;
     for c in columns {
         rect(ops, mm(x), mm(top - h), mm(c.width_mm), mm(h), false);
-        cell(ops, pen, size, [x, top, c.width_mm, h], &c.label);
+        cell(ops, font, size, [x, top, c.width_mm, h], &c.label);
         x += c.width_mm;
     }
 }
@@ -228,8 +229,7 @@ pub fn render_sheet(
     fixed.extend(&labels);
     check(font, &fixed, d, &keys)?;
 
-    let mut doc = Doc::new(&format!("{} {}", s.heading, d.room_label()), date);
-    let id = doc.font(font);
+    let mut doc = Doc::new(font, &format!("{} {}", s.heading, d.room_label()), date);
     let size = Pt(s.size_pt);
     let info = Pt(10.5);
     let width: f32 = s.columns.iter().map(|c| c.width_mm).sum();
@@ -244,20 +244,11 @@ pub fn render_sheet(
 
     let mut pages = Vec::with_capacity(pages_n);
     for page in 0..pages_n {
-        let mut ops = vec![Op::SetFillColor { col: black() }];
+        let mut ops: Vec<Op> = Vec::new();
+        centred(&mut ops, font, Pt(14.0), mm(PAGE_W / 2.0), mm(282.0), &head);
         centred(
             &mut ops,
             font,
-            &id,
-            Pt(14.0),
-            mm(PAGE_W / 2.0),
-            mm(282.0),
-            &head,
-        );
-        centred(
-            &mut ops,
-            font,
-            &id,
             Pt(20.0),
             mm(PAGE_W / 2.0),
             mm(272.0),
@@ -271,21 +262,14 @@ pub fn render_sheet(
             d.room_label()
         );
         let line2 = format!("场次：{}    {} {}", d.sitting, d.date, d.time);
-        text(&mut ops, &id, info, mm(MARGIN), mm(262.0), &line1);
-        text(&mut ops, &id, info, mm(MARGIN), mm(256.0), &line2);
+        text(&mut ops, info, mm(MARGIN), mm(262.0), &line1);
+        text(&mut ops, info, mm(MARGIN), mm(256.0), &line2);
         for (i, l) in subject_lines.iter().enumerate() {
-            text(
-                &mut ops,
-                &id,
-                info,
-                mm(MARGIN),
-                mm(250.0 - 6.0 * i as f32),
-                l,
-            );
+            text(&mut ops, info, mm(MARGIN), mm(250.0 - 6.0 * i as f32), l);
         }
         header_row(
             &mut ops,
-            (font, &id),
+            font,
             size,
             &s.columns,
             [left, table_top, header_h],
@@ -328,13 +312,7 @@ pub fn render_sheet(
                     );
                 } else {
                     let v = seat.cell(&c.key);
-                    cell(
-                        &mut ops,
-                        (font, &id),
-                        size,
-                        [x, top, c.width_mm, s.row_mm],
-                        &v,
-                    );
+                    cell(&mut ops, font, size, [x, top, c.width_mm, s.row_mm], &v);
                 }
                 x += c.width_mm;
             }
@@ -345,14 +323,7 @@ pub fn render_sheet(
                 .iter()
                 .enumerate()
             {
-                text(
-                    &mut ops,
-                    &id,
-                    Pt(9.0),
-                    mm(MARGIN),
-                    mm(44.0 - 4.5 * i as f32),
-                    l,
-                );
+                text(&mut ops, Pt(9.0), mm(MARGIN), mm(44.0 - 4.5 * i as f32), l);
             }
             // 应到 [30] 人   实到 [  ] 人   缺考 [  ] 人
             let mut x = MARGIN;
@@ -362,21 +333,15 @@ pub fn render_sheet(
                 (&s.absent, String::new()),
             ] {
                 let l = format!("{label}：");
-                text(&mut ops, &id, Pt(12.0), mm(x), mm(28.0), &l);
+                text(&mut ops, Pt(12.0), mm(x), mm(28.0), &l);
                 x += font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 1.0;
                 rect(&mut ops, mm(x), mm(25.5), mm(16.0), mm(8.0), false);
-                cell(
-                    &mut ops,
-                    (font, &id),
-                    Pt(12.0),
-                    [x, 33.5, 16.0, 8.0],
-                    &value,
-                );
-                text(&mut ops, &id, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
+                cell(&mut ops, font, Pt(12.0), [x, 33.5, 16.0, 8.0], &value);
+                text(&mut ops, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
                 x += 32.0;
             }
             let l = format!("{}：", s.invigilators);
-            text(&mut ops, &id, Pt(12.0), mm(MARGIN), mm(16.0), &l);
+            text(&mut ops, Pt(12.0), mm(MARGIN), mm(16.0), &l);
             let x0 = MARGIN + font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 2.0;
             for k in 0..2 {
                 let x = x0 + 55.0 * k as f32;
@@ -386,19 +351,17 @@ pub fn render_sheet(
         centred(
             &mut ops,
             font,
-            &id,
             Pt(9.0),
             mm(PAGE_W / 2.0),
             mm(7.0),
             &format!("第 {} 页 / 共 {} 页", page + 1, pages_n),
         );
-        pages.push(PdfPage::new(
-            printpdf::Mm(PAGE_W),
-            printpdf::Mm(PAGE_H),
-            ops,
-        ));
+        pages.push(Page::new(PAGE_W, PAGE_H, ops));
     }
-    Ok(doc.finish(pages))
+    doc.finish(pages).map_err(|problem| RoomError {
+        registration_no: None,
+        problem,
+    })
 }
 
 /// The door sticker: the room in large type, the site, the sitting, the qualifications and
@@ -426,8 +389,7 @@ pub fn render_sticker(
     fixed.extend(&labels);
     check(font, &fixed, d, &keys)?;
 
-    let mut doc = Doc::new(&format!("门贴 {}", d.room_label()), date);
-    let id = doc.font(font);
+    let doc = Doc::new(font, &format!("门贴 {}", d.room_label()), date);
     let mid = mm(PAGE_W / 2.0);
     let wide = mm(PAGE_W - 2.0 * MARGIN);
     let size = Pt(s.size_pt);
@@ -438,22 +400,20 @@ pub fn render_sticker(
     let left = (PAGE_W - (per_row as f32 * table_w + (per_row - 1) as f32 * gap)) / 2.0;
 
     let mut pages = Vec::new();
-    let mut ops = vec![Op::SetFillColor { col: black() }];
-    centred(&mut ops, font, &id, Pt(14.0), mid, mm(280.0), &head);
+    let mut ops: Vec<Op> = Vec::new();
+    centred(&mut ops, font, Pt(14.0), mid, mm(280.0), &head);
     centred(
         &mut ops,
         font,
-        &id,
         Pt(s.heading_size_pt),
         mid,
         mm(250.0),
         &d.room_label(),
     );
-    centred(&mut ops, font, &id, Pt(20.0), mid, mm(232.0), &d.site_name);
+    centred(&mut ops, font, Pt(20.0), mid, mm(232.0), &d.site_name);
     centred(
         &mut ops,
         font,
-        &id,
         Pt(16.0),
         mid,
         mm(221.0),
@@ -470,7 +430,7 @@ pub fn render_sticker(
             Pt(13.0),
             wide,
         ) {
-            centred(&mut ops, font, &id, Pt(13.0), mid, mm(y), &l);
+            centred(&mut ops, font, Pt(13.0), mid, mm(y), &l);
             y -= 7.0;
         }
     }
@@ -489,7 +449,6 @@ pub fn render_sticker(
     centred(
         &mut ops,
         font,
-        &id,
         Pt(16.0),
         mid,
         mm(y - 2.0),
@@ -498,7 +457,6 @@ pub fn render_sticker(
     centred(
         &mut ops,
         font,
-        &id,
         Pt(16.0),
         mid,
         mm(y - 11.0),
@@ -513,7 +471,7 @@ pub fn render_sticker(
         let in_first = now.len().div_ceil(per_row);
         for (k, part) in now.chunks(in_first.max(1)).enumerate() {
             let x0 = left + k as f32 * (table_w + gap);
-            header_row(&mut ops, (font, &id), size, &s.columns, [x0, top, 7.0]);
+            header_row(&mut ops, font, size, &s.columns, [x0, top, 7.0]);
             let mut t = top - 7.0;
             for seat in part {
                 let mut x = x0;
@@ -527,13 +485,7 @@ pub fn render_sticker(
                         false,
                     );
                     let v = seat.cell(&c.key);
-                    cell(
-                        &mut ops,
-                        (font, &id),
-                        size,
-                        [x, t, c.width_mm, s.row_mm],
-                        &v,
-                    );
+                    cell(&mut ops, font, size, [x, t, c.width_mm, s.row_mm], &v);
                     x += c.width_mm;
                 }
                 t -= s.row_mm;
@@ -541,16 +493,10 @@ pub fn render_sticker(
         }
         rest = later;
         if !rest.is_empty() {
-            pages.push(PdfPage::new(
-                printpdf::Mm(PAGE_W),
-                printpdf::Mm(PAGE_H),
-                std::mem::take(&mut ops),
-            ));
-            ops.push(Op::SetFillColor { col: black() });
+            pages.push(Page::new(PAGE_W, PAGE_H, std::mem::take(&mut ops)));
             centred(
                 &mut ops,
                 font,
-                &id,
                 Pt(20.0),
                 mid,
                 mm(278.0),
@@ -559,12 +505,11 @@ pub fn render_sticker(
             top = 268.0;
         }
     }
-    pages.push(PdfPage::new(
-        printpdf::Mm(PAGE_W),
-        printpdf::Mm(PAGE_H),
-        ops,
-    ));
-    Ok(doc.finish(pages))
+    pages.push(Page::new(PAGE_W, PAGE_H, ops));
+    doc.finish(pages).map_err(|problem| RoomError {
+        registration_no: None,
+        problem,
+    })
 }
 
 #[cfg(test)]
@@ -600,6 +545,28 @@ mod tests {
         }
     }
 
+    /// The font narrowed to the template's characters and those of `rooms`, as a run does.
+    fn font_for(rooms: &[&RoomData]) -> Font {
+        let fixed: String = [
+            include_str!("../../templates/room_documents.json"),
+            super::super::RENDERER_TEXT,
+        ]
+        .concat();
+        let data: String = rooms
+            .iter()
+            .map(|d| serde_json::to_string(d).unwrap())
+            .collect();
+        super::super::FontSource::new(
+            include_bytes!("../../templates/fonts/wqy-zenhei.ttc")
+                .as_slice()
+                .into(),
+            0,
+        )
+        .unwrap()
+        .narrowed(data.chars(), fixed.chars())
+        .unwrap()
+    }
+
     fn photo() -> Vec<u8> {
         let mut out = Vec::new();
         jpeg_encoder::Encoder::new(&mut out, 80)
@@ -623,11 +590,10 @@ mod tests {
 
     #[test]
     fn a_full_room_runs_over_numbered_pages_with_the_counts_on_the_last() {
-        let font =
-            Font::from_bytes(include_bytes!("../../templates/fonts/wqy-zenhei.ttc"), 0).unwrap();
         let layout: Layout =
             serde_json::from_str(include_str!("../../templates/room_documents.json")).unwrap();
         let d = room(30);
+        let font = font_for(&[&d, &room(70)]);
         let jpeg = photo();
         let photos: Vec<&[u8]> = vec![&jpeg; 30];
         let pages = text_of(&render_sheet(&font, &layout, &d, &photos, 0).unwrap());
@@ -662,12 +628,11 @@ mod tests {
 
     #[test]
     fn a_name_the_font_cannot_draw_names_the_candidate() {
-        let font =
-            Font::from_bytes(include_bytes!("../../templates/fonts/wqy-zenhei.ttc"), 0).unwrap();
         let layout: Layout =
             serde_json::from_str(include_str!("../../templates/room_documents.json")).unwrap();
         let mut d = room(3);
         d.seats[1].name = "王𠀀".into();
+        let font = font_for(&[&d]);
         let e = render_sticker(&font, &layout, &d, 0).unwrap_err();
         assert_eq!(e.registration_no.as_deref(), Some("20260000002"));
         assert!(e.problem.contains("U+20000"), "{}", e.problem);
