@@ -34,15 +34,19 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
             force,
             confirm,
         } => {
+            let mut t = super::progress::Phases::new();
             let db = connect(g).await?;
+            t.mark("connect");
             let mut tx = db.begin().await?;
             let session = current_session(&mut tx, g).await?;
             let rows = selected(&mut tx, &session, selection, None).await?;
             drop(tx);
+            t.mark("select");
             let plan = plan_decisions(
                 rows.iter().map(|(r, f)| (r, f, Decision::Approve, None)),
                 *force,
             );
+            t.mark("plan");
             carry_out(g, &db, &session, "approve", plan, confirm).await
         }
         ReviewCommand::Reject {
@@ -431,7 +435,9 @@ async fn selected(
         })?),
         None => None,
     };
+    let mut t = super::progress::Phases::new();
     let apps = tx.selection_rows(session.id).await?;
+    t.mark("selection rows");
     let areas = apps.iter().map(|a| a.exam_area.clone()).collect();
     let area = s
         .exam_area
@@ -445,6 +451,7 @@ async fn selected(
     for f in tx.flags(session.id).await? {
         flags.entry(f.application_id).or_default().push(f);
     }
+    t.mark("flags");
     Ok(apps
         .into_iter()
         .filter_map(|a| {
@@ -672,30 +679,28 @@ pub(crate) async fn carry_out(
         return Ok(());
     }
 
+    let mut t = super::progress::Phases::new();
     let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
-    // One conditional update per (from, to, reason): most batches have one or two.
-    let mut groups: BTreeMap<(Status, Status, &str), Vec<&Move>> = BTreeMap::new();
+    t.mark("open batch");
+    // One conditional update per (from, to), each move with its own reason: a rejection by
+    // flags has nearly as many reasons as applications, and a statement per reason took
+    // 76 s for 120,000 applications.
+    type Each<'a> = Vec<(i64, i64, &'a str)>;
+    let mut groups: BTreeMap<(Status, Status), Each> = BTreeMap::new();
     for m in &plan.moves {
         groups
-            .entry((m.from, m.to, m.reason.as_str()))
+            .entry((m.from, m.to))
             .or_default()
-            .push(m);
+            .push((m.id, m.version, m.reason.as_str()));
     }
-    let mut t = super::progress::Phases::new();
     let mut missed: HashSet<i64> = HashSet::new();
     let mut changed = 0;
-    for ((from, to, reason), ms) in &groups {
-        let list: Vec<(i64, i64)> = ms.iter().map(|m| (m.id, m.version)).collect();
-        let shown_reason = if *to == Status::Rejected { reason } else { "" };
+    for ((from, to), list) in &groups {
+        // The candidate reads why they were rejected; an approval's reason (--force) is for
+        // the journal only.
+        let shown = *to == Status::Rejected;
         let (n, not_moved) = tx
-            .transition(
-                batch,
-                &list,
-                from.as_str(),
-                to.as_str(),
-                reason,
-                shown_reason,
-            )
+            .transition_each(batch, list, from.as_str(), to.as_str(), shown)
             .await?;
         changed += n;
         missed.extend(not_moved);

@@ -3,8 +3,9 @@
 //!
 //! State changes are set-based: one UPDATE names the (id, version) pairs the preview saw, so
 //! an application that another operator changed meanwhile is left alone, and one INSERT ..
-//! SELECT journals exactly the rows that changed. The list travels as one JSON parameter on
-//! SQLite (json_each) and as two arrays on PostgreSQL (UNNEST).
+//! SELECT journals exactly the rows that changed, each with its own reason when the moves
+//! have their own. The list travels as one JSON parameter on SQLite (json_each) and as
+//! arrays on PostgreSQL (UNNEST).
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -308,8 +309,9 @@ impl Tx {
     }
 
     /// Moves the listed applications from `from` to `to`, each only if it still has the
-    /// version listed, and journals each move with `reason`. Returns how many moved and the
-    /// listed ids that did not (changed by someone else since they were listed).
+    /// version listed, and journals each move with `reason` (`status_reason` is what the
+    /// application shows). Returns how many moved and the listed ids that did not (changed
+    /// by someone else since they were listed).
     pub async fn transition(
         &mut self,
         batch: i64,
@@ -319,50 +321,44 @@ impl Tx {
         reason: &str,
         status_reason: &str,
     ) -> Result<(usize, Vec<i64>)> {
-        if list.is_empty() {
+        let moves = Moves::Shared {
+            list,
+            reason,
+            shown: status_reason,
+        };
+        self.transition_moves(batch, moves, from, to).await
+    }
+
+    /// [`Tx::transition`] where each application has its own reason: `(id, version,
+    /// reason)`, such as a rejection that names the application's own flags. The reason is
+    /// also what the application shows when `shown`. All of them move in one statement,
+    /// however many reasons there are.
+    pub async fn transition_each(
+        &mut self,
+        batch: i64,
+        list: &[(i64, i64, &str)],
+        from: &str,
+        to: &str,
+        shown: bool,
+    ) -> Result<(usize, Vec<i64>)> {
+        self.transition_moves(batch, Moves::Each { list, shown }, from, to)
+            .await
+    }
+
+    async fn transition_moves(
+        &mut self,
+        batch: i64,
+        moves: Moves<'_>,
+        from: &str,
+        to: &str,
+    ) -> Result<(usize, Vec<i64>)> {
+        if moves.is_empty() {
             return Ok((0, Vec::new()));
         }
-        // Journal exactly what moved. On PostgreSQL the UPDATE hands its rows to the INSERT in
-        // one statement: the probe form there met stale statistics after a bulk import and ran
-        // for minutes. SQLite: see [`transition_sqlite`].
-        let t = match self {
-            Tx::Sqlite(t) => {
-                return transition_sqlite(t, batch, list, from, to, reason, status_reason).await;
-            }
-            Tx::Postgres(t) => t,
-        };
-        let (ids, versions): (Vec<i64>, Vec<i64>) = list.iter().copied().unzip();
-        let moved = sqlx::query(
-            "WITH moved AS (UPDATE application_states SET status = $1, status_reason = $2, \
-             version = version + 1, last_batch = $3 \
-             WHERE status = $4 AND (application_id, version) IN (SELECT * FROM UNNEST($5::BIGINT[], $6::BIGINT[])) \
-             RETURNING application_id) \
-             INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-             SELECT $3, application_id, 'status', $4, $1, $7 FROM moved",
-        )
-        .bind(to)
-        .bind(status_reason)
-        .bind(batch)
-        .bind(from)
-        .bind(&ids)
-        .bind(versions)
-        .bind(reason)
-        .execute(&mut **t)
-        .await?
-        .rows_affected() as usize;
-        if moved == list.len() {
-            return Ok((moved, Vec::new()));
+        match self {
+            Tx::Sqlite(t) => transition_sqlite(t, batch, moves, from, to).await,
+            Tx::Postgres(t) => transition_postgres(t, batch, moves, from, to).await,
         }
-        let missed: Vec<i64> = sqlx::query_scalar(
-            "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
-             (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
-        )
-        .bind(ids)
-        .bind(batch)
-        .bind(to)
-        .fetch_all(&mut **t)
-        .await?;
-        Ok((moved, missed))
     }
 
     pub async fn batches(&mut self, session_id: i64) -> Result<Vec<BatchRow>> {
@@ -425,6 +421,119 @@ impl Tx {
     }
 }
 
+/// The applications a transition moves, each with the version its preview saw, and the
+/// reason journalled for each.
+#[derive(Clone, Copy)]
+enum Moves<'a> {
+    /// One reason for all; `shown` is the status reason they show.
+    Shared {
+        list: &'a [(i64, i64)],
+        reason: &'a str,
+        shown: &'a str,
+    },
+    /// Each its own reason, shown too when `shown`.
+    Each {
+        list: &'a [(i64, i64, &'a str)],
+        shown: bool,
+    },
+}
+
+impl Moves<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Moves::Shared { list, .. } => list.len(),
+            Moves::Each { list, .. } => list.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn ids(&self) -> Vec<i64> {
+        match self {
+            Moves::Shared { list, .. } => list.iter().map(|m| m.0).collect(),
+            Moves::Each { list, .. } => list.iter().map(|m| m.0).collect(),
+        }
+    }
+
+    fn versions(&self) -> Vec<i64> {
+        match self {
+            Moves::Shared { list, .. } => list.iter().map(|m| m.1).collect(),
+            Moves::Each { list, .. } => list.iter().map(|m| m.1).collect(),
+        }
+    }
+
+    /// The reason journalled for a move without its own, and the status reason shown by
+    /// every move (None: each shows its own).
+    fn shared(&self) -> (&str, Option<&str>) {
+        match *self {
+            Moves::Shared { reason, shown, .. } => (reason, Some(shown)),
+            Moves::Each { shown: true, .. } => ("", None),
+            Moves::Each { shown: false, .. } => ("", Some("")),
+        }
+    }
+
+    /// `[[id, version], ..]` or `[[id, version, reason], ..]` for SQLite's json_each.
+    fn json(&self) -> String {
+        match self {
+            Moves::Shared { list, .. } => json_pairs(list),
+            Moves::Each { list, .. } => serde_json::to_string(list).expect("numbers and text"),
+        }
+    }
+}
+
+/// [`Tx::transition`] on PostgreSQL. The UPDATE hands its rows to the INSERT in one
+/// statement: the probe form met stale statistics after a bulk import and ran for minutes.
+/// The moves travel as arrays; UNNEST pads the reasons with NULL when they are shared.
+async fn transition_postgres(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    batch: i64,
+    moves: Moves<'_>,
+    from: &str,
+    to: &str,
+) -> Result<(usize, Vec<i64>)> {
+    let ids = moves.ids();
+    let reasons: Vec<&str> = match moves {
+        Moves::Shared { .. } => Vec::new(),
+        Moves::Each { list, .. } => list.iter().map(|m| m.2).collect(),
+    };
+    let (reason, shown) = moves.shared();
+    let moved = sqlx::query(
+        "WITH moved AS (UPDATE application_states s SET status = $1, \
+         status_reason = COALESCE($2, u.r), version = s.version + 1, last_batch = $3 \
+         FROM UNNEST($5::BIGINT[], $6::BIGINT[], $7::TEXT[]) AS u(id, v, r) \
+         WHERE s.application_id = u.id AND s.version = u.v AND s.status = $4 \
+         RETURNING s.application_id, u.r) \
+         INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+         SELECT $3, application_id, 'status', $4, $1, COALESCE(r, $8) FROM moved",
+    )
+    .bind(to)
+    .bind(shown)
+    .bind(batch)
+    .bind(from)
+    .bind(&ids)
+    .bind(moves.versions())
+    .bind(reasons)
+    .bind(reason)
+    .execute(&mut **t)
+    .await?
+    .rows_affected() as usize;
+    if moved == moves.len() {
+        return Ok((moved, Vec::new()));
+    }
+    let missed: Vec<i64> = sqlx::query_scalar(
+        "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
+         (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
+    )
+    .bind(ids)
+    .bind(batch)
+    .bind(to)
+    .fetch_all(&mut **t)
+    .await?;
+    Ok((moved, missed))
+}
+
 /// [`Tx::transition`] on SQLite. The list goes into a temporary table; the journal rows are
 /// written from it first, then the UPDATE moves the same rows: the write lock is held
 /// throughout and nothing in between changes a state, and the two counts are compared.
@@ -433,32 +542,32 @@ impl Tx {
 async fn transition_sqlite(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     batch: i64,
-    list: &[(i64, i64)],
+    moves: Moves<'_>,
     from: &str,
     to: &str,
-    reason: &str,
-    status_reason: &str,
 ) -> Result<(usize, Vec<i64>)> {
     let c = &mut **t;
+    let (reason, shown) = moves.shared();
+    let json = moves.json();
     sqlx::query("DROP TABLE IF EXISTS temp.moving")
         .execute(&mut *c)
         .await?;
     sqlx::query(
-        "CREATE TEMP TABLE moving (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL)",
+        "CREATE TEMP TABLE moving (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL, reason TEXT)",
     )
     .execute(&mut *c)
     .await?;
     sqlx::query(
-        "INSERT INTO temp.moving (application_id, seen) \
-         SELECT value ->> 0, value ->> 1 FROM json_each($1) WHERE true \
+        "INSERT INTO temp.moving (application_id, seen, reason) \
+         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
          ON CONFLICT (application_id) DO NOTHING",
     )
-    .bind(json_pairs(list))
+    .bind(json)
     .execute(&mut *c)
     .await?;
     let journalled = sqlx::query(
         "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-         SELECT $1, s.application_id, 'status', $2, $3, $4 FROM temp.moving m \
+         SELECT $1, s.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM temp.moving m \
          JOIN application_states s ON s.application_id = m.application_id \
          WHERE s.version = m.seen AND s.status = $2",
     )
@@ -470,12 +579,13 @@ async fn transition_sqlite(
     .await?
     .rows_affected();
     let moved = sqlx::query(
-        "UPDATE application_states SET status = $1, status_reason = $2, version = version + 1, last_batch = $3 \
+        "UPDATE application_states SET status = $1, status_reason = COALESCE($2, m.reason), \
+         version = version + 1, last_batch = $3 \
          FROM temp.moving m WHERE application_states.application_id = m.application_id \
          AND application_states.version = m.seen AND application_states.status = $4",
     )
     .bind(to)
-    .bind(status_reason)
+    .bind(shown)
     .bind(batch)
     .bind(from)
     .execute(&mut *c)
@@ -486,7 +596,7 @@ async fn transition_sqlite(
             "{moved} applications moved from {from} to {to}, but {journalled} were journalled"
         ))));
     }
-    let missed: Vec<i64> = if moved as usize == list.len() {
+    let missed: Vec<i64> = if moved as usize == moves.len() {
         Vec::new()
     } else {
         sqlx::query_scalar(

@@ -218,6 +218,80 @@ fn approve_the_clean_reject_the_flagged_then_undo() {
     }
 }
 
+/// `reject --errors` gives each application its own reason (the messages of its own error
+/// flags): all of them move in one batch, each journalled and shown with its own reason,
+/// and undo gives every one of them back to review without it.
+#[test]
+fn each_rejection_keeps_its_own_reasons_and_undo_restores_them() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        let rejected = env.json(&["review", "reject", "--errors", "--yes"]);
+        let batch = rejected["batch"].as_i64().unwrap().to_string();
+        let log = env.json(&["review", "log", "--batch", &batch]);
+        let changes = log["changes"].as_array().unwrap();
+        assert_eq!(changes.len() as u64, rejected["changed"].as_u64().unwrap());
+        let mut reasons = BTreeSet::new();
+        for c in changes {
+            let no = c["registration_no"].as_str().unwrap();
+            let shown = env.json(&["applications", "show", no]);
+            let own: Vec<&str> = shown["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["severity"] == "error")
+                .map(|f| f["message"].as_str().unwrap())
+                .collect();
+            let reason = c["reason"].as_str().unwrap();
+            assert_eq!(reason, own.join("；"), "[{}] {no}", env.backend);
+            assert_eq!(
+                (shown["status"].as_str(), shown["status_reason"].as_str()),
+                (Some("rejected"), Some(reason)),
+                "[{}] {no}",
+                env.backend
+            );
+            reasons.insert(reason.to_string());
+        }
+        assert!(reasons.len() > 5, "[{}] {reasons:?}", env.backend);
+
+        let undone = env.json(&["review", "undo", &batch, "--yes"]);
+        assert_eq!(undone["reverted"], rejected["changed"]);
+        for c in changes {
+            let no = c["registration_no"].as_str().unwrap();
+            let shown = env.json(&["applications", "show", no]);
+            assert_eq!(
+                (shown["status"].as_str(), shown["status_reason"].as_str()),
+                (Some("submitted"), Some("")),
+                "[{}] {no}",
+                env.backend
+            );
+            let history = env.json(&["review", "log", "--application", no]);
+            let last = history.as_array().unwrap().last().unwrap();
+            assert_eq!(
+                (last["old_value"].as_str(), last["new_value"].as_str()),
+                (Some("rejected"), Some("submitted"))
+            );
+            assert_eq!(last["reason"], format!("undo of batch {batch}"));
+        }
+        // Rejected again, each gets its own reason back.
+        let again = env.json(&["review", "reject", "--errors", "--yes"]);
+        assert_eq!(again["changed"], rejected["changed"]);
+        let log = env.json(&[
+            "review",
+            "log",
+            "--batch",
+            again["batch"].as_i64().unwrap().to_string().as_str(),
+        ]);
+        let again_reasons: BTreeSet<String> = log["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["reason"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(again_reasons, reasons);
+    }
+}
+
 #[test]
 fn a_decision_sheet_goes_out_and_comes_back() {
     for env in backends() {
@@ -524,8 +598,15 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
                 )
                 .await
                 .unwrap();
+            // Each with its own reason, as a rejection by flags or a decision sheet has.
+            let reasons: Vec<String> = seen.iter().map(|(id, _)| format!("reason {id}")).collect();
+            let each: Vec<(i64, i64, &str)> = seen
+                .iter()
+                .zip(&reasons)
+                .map(|(&(id, v), r)| (id, v, r.as_str()))
+                .collect();
             let (moved, missed) = tx
-                .transition(b, &seen, "submitted", "approved", "", "")
+                .transition_each(b, &each, "submitted", "approved", false)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -533,15 +614,87 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
             // The journal has exactly the two that moved.
             let mut tx = db.begin().await.unwrap();
             let journal = tx.journal_of_batch(b).await.unwrap();
-            let ids: std::collections::BTreeSet<i64> =
-                journal.iter().map(|j| j.application_id).collect();
+            let ids: std::collections::BTreeSet<(i64, String)> = journal
+                .iter()
+                .map(|j| (j.application_id, j.reason.clone()))
+                .collect();
             assert_eq!(
                 ids,
-                [seen[1].0, seen[2].0].into_iter().collect(),
+                [1, 2]
+                    .map(|i| (seen[i].0, format!("reason {}", seen[i].0)))
+                    .into_iter()
+                    .collect(),
                 "[{}]",
                 env.backend
             );
             drop(tx);
+            db.close().await;
+        });
+    }
+}
+
+/// The journal and the states point at applications and batches that exist, on both
+/// backends: SQLite by its foreign keys, PostgreSQL by checks per statement and by refusing
+/// to delete or renumber what the journal names (migration 0006).
+#[test]
+fn the_journal_never_names_what_does_not_exist() {
+    for env in backends() {
+        with_applications(&env);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = kaowu::db::Db::connect(&env.url).await.unwrap();
+            let refused = |sql: &'static str| {
+                let db = &db;
+                async move {
+                    let mut tx = db.begin_write().await.unwrap();
+                    let r = match &mut tx {
+                        kaowu::db::Tx::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+                        kaowu::db::Tx::Postgres(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+                    };
+                    drop(tx);
+                    r.is_err()
+                }
+            };
+            let cases = [
+                "INSERT INTO journal (batch_id, application_id, field) SELECT MIN(id), 999999999, 'status' FROM batches",
+                "INSERT INTO journal (batch_id, application_id, field) SELECT 999999999, MIN(id), 'status' FROM applications",
+                "UPDATE application_states SET last_batch = 999999999 WHERE application_id = (SELECT MIN(id) FROM applications)",
+                "DELETE FROM batches WHERE id = (SELECT MIN(batch_id) FROM journal)",
+            ];
+            for sql in cases {
+                assert!(refused(sql).await, "[{}] {sql}", env.backend);
+            }
+            // An application named by the journal (every imported one is) stays.
+            let mut tx = db.begin_write().await.unwrap();
+            let deleted = match &mut tx {
+                kaowu::db::Tx::Sqlite(t) => sqlx::query(
+                    "DELETE FROM application_states WHERE application_id = (SELECT MIN(id) FROM applications)",
+                )
+                .execute(&mut **t)
+                .await
+                .and(
+                    sqlx::query("DELETE FROM applications WHERE id = (SELECT MIN(id) FROM applications)")
+                        .execute(&mut **t)
+                        .await,
+                )
+                .map(|_| ()),
+                kaowu::db::Tx::Postgres(t) => sqlx::query(
+                    "DELETE FROM application_states WHERE application_id = (SELECT MIN(id) FROM applications)",
+                )
+                .execute(&mut **t)
+                .await
+                .and(
+                    sqlx::query("DELETE FROM applications WHERE id = (SELECT MIN(id) FROM applications)")
+                        .execute(&mut **t)
+                        .await,
+                )
+                .map(|_| ()),
+            };
+            drop(tx);
+            assert!(deleted.is_err(), "[{}]", env.backend);
             db.close().await;
         });
     }
