@@ -236,8 +236,8 @@ pub struct BenchArgs {
     /// Measure the documents instead, on the database given (its candidates seated, e.g.
     /// by `kaowu demo --applications N`): admit cards of the first N candidates (comma-
     /// separated for several N) per candidate and per room with 1 and 2 threads, then every
-    /// room's sign-in sheet and door sticker. Prints cards/s, CPU ms and bytes per card,
-    /// and peak memory.
+    /// room's sign-in sheet and door sticker. The seated candidates' photos are read into
+    /// the page cache first. Prints cards/s, CPU ms and bytes per card, and peak memory.
     #[arg(long, value_name = "N", value_delimiter = ',')]
     pub documents: Vec<usize>,
     /// With --documents: the thread counts to render cards with.

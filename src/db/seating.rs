@@ -497,6 +497,19 @@ impl Tx {
         Ok(rows)
     }
 
+    /// The photo files of the session's carded candidates, in admit-card order.
+    pub async fn carded_photos(&mut self, session_id: i64) -> Result<Vec<String>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_scalar(
+                "SELECT a.photo_path FROM admit_cards ac JOIN applications a ON a.id = ac.application_id \
+                 WHERE ac.session_id = $1 AND a.photo_path <> '' ORDER BY ac.card_no",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
     /// (room, application) of every seat in use of the session's carded candidates, by room.
     pub async fn carded_seats(&mut self, session_id: i64) -> Result<Vec<(i64, i64)>> {
         let mut rows: Vec<(i64, i64)> = self
