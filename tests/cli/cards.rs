@@ -197,3 +197,44 @@ fn cards_per_room_are_in_seat_order() {
         assert_eq!(seats_seen as u64, in_use);
     }
 }
+
+#[test]
+fn the_documents_benchmark_measures_cards_and_sheets_of_a_seated_session() {
+    let env = Env::sqlite();
+    seated(&env);
+    let dir = env.path("bench");
+    let r = env.json(&[
+        "bench",
+        "--documents",
+        "5",
+        "--threads",
+        "1",
+        "--dir",
+        s(&dir),
+    ]);
+    let steps = r.as_array().expect("a list of runs");
+    let what: Vec<&str> = steps.iter().map(|x| x["what"].as_str().unwrap()).collect();
+    assert_eq!(
+        what,
+        [
+            "5 cards per candidate",
+            "5 cards per room",
+            "sign-in sheets and door stickers"
+        ]
+    );
+    assert_eq!(steps[0]["cards"].as_u64(), Some(5));
+    assert_eq!(steps[0]["files"].as_u64(), Some(5));
+    // A room's file holds every candidate of the room: at least the five.
+    assert!(steps[1]["cards"].as_u64().unwrap() >= 5, "{r}");
+    // The sheets count every seat in use, as `kaowu sheets` does.
+    let sheets = env.json(&["sheets", "--out", s(&env.path("rooms"))]);
+    assert_eq!(steps[2]["cards"], sheets["seats"], "{r}");
+    assert!(sheets["seats"].as_u64().unwrap() > 5);
+    for x in steps {
+        for k in ["seconds", "cpu_ms_per_card", "bytes_per_card", "peak_mb"] {
+            assert!(x[k].as_f64().unwrap() > 0.0, "{k} in {x}");
+        }
+    }
+    // What it rendered is cleared away.
+    assert!(!dir.join("documents-out").exists());
+}
