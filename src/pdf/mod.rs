@@ -718,11 +718,12 @@ pub fn jpeg_info(b: &[u8]) -> Option<(u32, u32, u8)> {
     None
 }
 
+/// What the renderers' tests share: the built-in font and a PDF's text read back.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use super::FontSource;
 
-    fn wqy() -> FontSource {
+    pub fn wqy() -> FontSource {
         FontSource::new(
             include_bytes!("../../templates/fonts/wqy-zenhei.ttc")
                 .as_slice()
@@ -731,6 +732,26 @@ mod tests {
         )
         .unwrap()
     }
+
+    /// The text of each page as a PDF reader extracts it, its pieces joined by `|`.
+    pub fn page_texts(pdf: &[u8]) -> Vec<String> {
+        let doc = printpdf::PdfDocument::parse(
+            pdf,
+            &printpdf::PdfParseOptions::default(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        doc.extract_text()
+            .into_iter()
+            .map(|p| p.join("|"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{page_texts, wqy};
+    use super::*;
 
     #[test]
     fn a_narrowed_font_draws_and_measures_its_characters_as_the_whole_font() {
@@ -779,13 +800,7 @@ mod tests {
         let pdf = Doc::new(&font, "t", 0)
             .finish(vec![Page::new(210.0, 297.0, ops)])
             .unwrap();
-        let doc = printpdf::PdfDocument::parse(
-            &pdf,
-            &printpdf::PdfParseOptions::default(),
-            &mut Vec::new(),
-        )
-        .unwrap();
-        let text = doc.extract_text().concat().join("");
+        let text = page_texts(&pdf).concat();
         assert!(text.contains("准考证号：孙㛃 A1"), "{text}");
     }
 }

@@ -515,6 +515,7 @@ pub fn render_sticker(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdf::testing::{page_texts, wqy};
 
     fn room(n: usize) -> RoomData {
         RoomData {
@@ -556,15 +557,7 @@ mod tests {
             .iter()
             .map(|d| serde_json::to_string(d).unwrap())
             .collect();
-        super::super::FontSource::new(
-            include_bytes!("../../templates/fonts/wqy-zenhei.ttc")
-                .as_slice()
-                .into(),
-            0,
-        )
-        .unwrap()
-        .narrowed(data.chars(), fixed.chars())
-        .unwrap()
+        wqy().narrowed(data.chars(), fixed.chars()).unwrap()
     }
 
     fn photo() -> Vec<u8> {
@@ -575,19 +568,6 @@ mod tests {
         out
     }
 
-    fn text_of(pdf: &[u8]) -> Vec<String> {
-        let doc = printpdf::PdfDocument::parse(
-            pdf,
-            &printpdf::PdfParseOptions::default(),
-            &mut Vec::new(),
-        )
-        .unwrap();
-        doc.extract_text()
-            .into_iter()
-            .map(|p| p.join("|"))
-            .collect()
-    }
-
     #[test]
     fn a_full_room_runs_over_numbered_pages_with_the_counts_on_the_last() {
         let layout: Layout =
@@ -596,7 +576,7 @@ mod tests {
         let font = font_for(&[&d, &room(70)]);
         let jpeg = photo();
         let photos: Vec<&[u8]> = vec![&jpeg; 30];
-        let pages = text_of(&render_sheet(&font, &layout, &d, &photos, 0).unwrap());
+        let pages = page_texts(&render_sheet(&font, &layout, &d, &photos, 0).unwrap());
         assert!(pages.len() >= 3, "{} pages", pages.len());
         let n = pages.len();
         for (i, p) in pages.iter().enumerate() {
@@ -613,7 +593,7 @@ mod tests {
         }
         // A 70-seat room's sticker continues on a second page; nobody is left out.
         let big = room(70);
-        let sticker = text_of(&render_sticker(&font, &layout, &big, 0).unwrap());
+        let sticker = page_texts(&render_sticker(&font, &layout, &big, 0).unwrap());
         assert!(sticker.len() >= 2);
         assert!(sticker[1].contains("（续）"));
         for s in &big.seats {
