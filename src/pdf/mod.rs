@@ -433,10 +433,12 @@ impl<'a> Doc<'a> {
                             let (is_own, cid) = if shared != 0 {
                                 (false, shared)
                             } else {
-                                if own.get(g).is_none() {
-                                    own_unicode.push((own.remap(g), c));
-                                }
-                                (true, own.remap(g))
+                                let cid = own.get(g).unwrap_or_else(|| {
+                                    let cid = own.remap(g);
+                                    own_unicode.push((cid, c));
+                                    cid
+                                });
+                                (true, cid)
                             };
                             match runs.last_mut() {
                                 Some((o, bytes)) if *o == is_own => bytes.extend(cid.to_be_bytes()),
