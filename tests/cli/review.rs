@@ -699,3 +699,136 @@ fn the_journal_never_names_what_does_not_exist() {
         });
     }
 }
+
+/// An SQLite database made before migration 0007 (which rebuilds application_states and
+/// payments to respell their CHECKs) keeps every row of every table through the upgrade, and
+/// the rebuilt tables still refuse a state or a payment result that does not exist.
+#[test]
+fn upgrading_to_0007_keeps_every_row_and_every_rule() {
+    let env = Env::sqlite();
+    env.reviewed();
+    env.ok(&["import", "payments", s(&sample("payments.csv"))]);
+    let (gateway, statement) = (sample("payments.csv"), sample("statement.xlsx"));
+    env.ok(&[
+        "payments",
+        "mark-paid",
+        "--statement",
+        s(&statement),
+        "--gateway",
+        s(&gateway),
+        "--yes",
+    ]);
+    let now = env.path("kaowu.db");
+    let old = env.path("before-0007.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        // The schema as migrations 1 to 6 leave it, filled with the rows of `now`.
+        let mut migrator =
+            sqlx::migrate::Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")))
+                .await
+                .unwrap();
+        migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 6).cloned().collect::<Vec<_>>().into();
+        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&old).create_if_missing(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        migrator.run(&mut c).await.unwrap();
+        let ddl: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'application_states'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert!(ddl.contains("status IN ("), "{ddl}");
+        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut c).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("ATTACH '{}' AS now", now.display())))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM now.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        assert!(tables.iter().any(|t| t == "payments"), "{tables:?}");
+        for t in &tables {
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO main.{t} SELECT * FROM now.{t}")))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        let payments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.payments").fetch_one(&mut c).await.unwrap();
+        assert!(payments > 0);
+        sqlx::query("DETACH now").execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+
+        // kaowu brings it up to date on first use.
+        let url = format!("sqlite://{}", old.display());
+        let status = env.kaowu().args(["status", "--json", "--database-url", &url]).output().unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("ATTACH '{}' AS now", now.display())))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        for t in &tables {
+            // Same rows both ways, column by column (the rebuilt tables keep the column order).
+            for (a, b) in [("main", "now"), ("now", "main")] {
+                let extra: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t})"
+                )))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+                assert_eq!(extra, 0, "{t}: rows of {a} missing from {b}");
+            }
+        }
+        let ddl: String = sqlx::query_scalar("SELECT sql FROM main.sqlite_master WHERE name = 'application_states'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert!(ddl.contains("status = 'withdrawn'") && !ddl.contains(" IN ("), "{ddl}");
+        let index: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'index' AND name = 'payments_application'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(index, 1);
+        sqlx::query("DETACH now").execute(&mut c).await.unwrap();
+        let checks = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut c).await.unwrap();
+        assert!(checks.is_empty(), "{} rows break a foreign key", checks.len());
+        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut c).await.unwrap();
+        for bad in [
+            "UPDATE application_states SET status = 'approve' WHERE application_id = (SELECT MIN(application_id) FROM application_states)",
+            "UPDATE payments SET result = 'paid' WHERE id = (SELECT MIN(id) FROM payments)",
+            "UPDATE payments SET source = 'bank' WHERE id = (SELECT MIN(id) FROM payments)",
+            "UPDATE application_states SET last_batch = 999999999 WHERE application_id = (SELECT MIN(application_id) FROM application_states)",
+        ] {
+            let e = sqlx::query(bad).execute(&mut c).await.expect_err(bad);
+            assert!(
+                e.to_string().contains("CHECK constraint failed") || e.to_string().contains("FOREIGN KEY"),
+                "{bad}: {e}"
+            );
+        }
+        for good in ["withdrawn", "seated", "submitted"] {
+            sqlx::query("UPDATE application_states SET status = $1 WHERE application_id = (SELECT MIN(application_id) FROM application_states)")
+                .bind(good)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        let versions: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap().count();
+        assert_eq!(versions, (1..=files as i64).collect::<Vec<i64>>());
+        c.close().await.unwrap();
+    });
+}
