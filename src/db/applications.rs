@@ -185,7 +185,8 @@ impl Tx {
         // Each new application starts submitted, changed last by this batch. PostgreSQL makes
         // both rows in one statement (a data-modifying CTE); looking the new rows up by
         // registration number there went through a generic plan that scanned the table, which
-        // made a 200,000-row import quadratic. SQLite finds them through the unique index.
+        // made a 200,000-row import quadratic. SQLite numbers the rows itself (see
+        // [`insert_sqlite`]).
         let t = match self {
             Tx::Sqlite(t) => return insert_sqlite(t, session_id, batch, rows).await,
             Tx::Postgres(t) => t,
@@ -382,10 +383,11 @@ impl Tx {
     }
 }
 
-/// `INSERT INTO applications .. VALUES (?, ..), ..` for `rows` rows.
+/// `INSERT INTO applications (id, ..) VALUES (?, ..), ..` for `rows` rows.
 fn insert_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; INSERT_FIELDS + 1].join(", "));
-    format!("{INSERT_COLUMNS}VALUES {}", vec![one; rows].join(", "))
+    let one = format!("({})", vec!["?"; INSERT_FIELDS + 2].join(", "));
+    let columns = INSERT_COLUMNS.replacen("(session_id", "(id, session_id", 1);
+    format!("{columns}VALUES {}", vec![one; rows].join(", "))
 }
 
 /// A date or time as sqlx binds it on SQLite (`%F`, `%F %T%.f`), which is how chrono
@@ -412,89 +414,109 @@ fn sql_datetime(t: Option<NaiveDateTime>) -> Option<String> {
     })
 }
 
-/// The SQL and arguments of one INSERT, with the rows' registration numbers. The texts are
-/// moved in: sqlx copies a borrowed `&str` into an owned text before SQLite copies it again.
-fn sqlite_insert(
-    session_id: i64,
-    rows: Vec<NewApplication>,
-) -> (String, sqlx::sqlite::SqliteArguments, Vec<String>) {
-    use sqlx::Arguments;
-    let mut a = sqlx::sqlite::SqliteArguments::default();
-    a.reserve(rows.len() * (INSERT_FIELDS + 1), 0);
-    let mut numbers = Vec::with_capacity(rows.len());
-    let sql = insert_sql(rows.len());
-    let mut add = |r: NewApplication| -> std::result::Result<(), sqlx::error::BoxDynError> {
-        numbers.push(r.registration_no.clone());
-        a.add(session_id)?;
-        a.add(r.registration_no)?;
-        a.add(r.name)?;
-        a.add(r.id_type)?;
-        a.add(r.id_number)?;
-        a.add(r.gender)?;
-        a.add(sql_date(r.birth_date))?;
-        a.add(r.qualification_id)?;
-        a.add(r.subjects)?;
-        a.add(r.exam_area)?;
-        a.add(r.title)?;
-        a.add(r.employer)?;
-        a.add(r.school)?;
-        a.add(r.major)?;
-        a.add(r.education)?;
-        a.add(r.degree)?;
-        a.add(sql_date(r.graduation_date))?;
-        a.add(r.address)?;
-        a.add(r.mobile)?;
-        a.add(r.email)?;
-        a.add(r.postcode)?;
-        a.add(r.phone)?;
-        a.add(sql_datetime(r.submitted_at))?;
-        a.add(r.photo)?;
-        a.add(r.photo_path)?;
-        a.add(r.photo_hash)?;
-        a.add(r.photo_format)?;
-        a.add(r.photo_width)?;
-        a.add(r.photo_height)?;
-        a.add(r.photo_bytes)?;
-        a.add(r.photo_problem)?;
-        a.add(r.content_hash)?;
-        Ok(())
-    };
-    for r in rows {
-        add(r).expect("texts, numbers and optional texts encode");
-    }
-    (sql, a, numbers)
+/// One INSERT of [`insert_sqlite`]: its SQL and arguments, and the ids it gives its rows.
+struct SqliteInsert {
+    sql: String,
+    args: sqlx::sqlite::SqliteArguments,
+    ids: std::ops::Range<i64>,
 }
 
-/// SQLite: each INSERT is handed to sqlx's worker thread while this one prepares the next,
-/// and the new rows' states are made by one statement per INSERT, finding them through the
-/// unique index from a JSON list of their numbers (one parameter).
+/// The INSERT of `rows`, numbered from `first_id`. The texts are moved in: sqlx copies a
+/// borrowed `&str` into an owned text before SQLite copies it again.
+fn sqlite_insert(session_id: i64, first_id: i64, rows: Vec<NewApplication>) -> SqliteInsert {
+    use sqlx::Arguments;
+    let mut a = sqlx::sqlite::SqliteArguments::default();
+    a.reserve(rows.len() * (INSERT_FIELDS + 2), 0);
+    let sql = insert_sql(rows.len());
+    let ids = first_id..first_id + rows.len() as i64;
+    let mut add =
+        |id: i64, r: NewApplication| -> std::result::Result<(), sqlx::error::BoxDynError> {
+            a.add(id)?;
+            a.add(session_id)?;
+            a.add(r.registration_no)?;
+            a.add(r.name)?;
+            a.add(r.id_type)?;
+            a.add(r.id_number)?;
+            a.add(r.gender)?;
+            a.add(sql_date(r.birth_date))?;
+            a.add(r.qualification_id)?;
+            a.add(r.subjects)?;
+            a.add(r.exam_area)?;
+            a.add(r.title)?;
+            a.add(r.employer)?;
+            a.add(r.school)?;
+            a.add(r.major)?;
+            a.add(r.education)?;
+            a.add(r.degree)?;
+            a.add(sql_date(r.graduation_date))?;
+            a.add(r.address)?;
+            a.add(r.mobile)?;
+            a.add(r.email)?;
+            a.add(r.postcode)?;
+            a.add(r.phone)?;
+            a.add(sql_datetime(r.submitted_at))?;
+            a.add(r.photo)?;
+            a.add(r.photo_path)?;
+            a.add(r.photo_hash)?;
+            a.add(r.photo_format)?;
+            a.add(r.photo_width)?;
+            a.add(r.photo_height)?;
+            a.add(r.photo_bytes)?;
+            a.add(r.photo_problem)?;
+            a.add(r.content_hash)?;
+            Ok(())
+        };
+    for (id, r) in ids.clone().zip(rows) {
+        add(id, r).expect("texts, numbers and optional texts encode");
+    }
+    SqliteInsert { sql, args: a, ids }
+}
+
+/// SQLite: each INSERT is handed to sqlx's worker thread while this one prepares the next.
+///
+/// The rows are numbered here, after the highest id in the table: this transaction holds
+/// the write lock, so nobody else can take those numbers, and the new rows' states are
+/// then made from that range of ids, with nothing to look up. sqlx's worker thread is the
+/// bottleneck of an import, so this thread keeps its own reference to each INSERT's texts
+/// and frees them while the worker runs the next INSERT (the worker's drop is then only a
+/// count going down, not 16,000 frees).
 async fn insert_sqlite(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     session_id: i64,
     batch: i64,
     rows: Vec<NewApplication>,
 ) -> Result<()> {
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM applications")
+        .fetch_one(&mut **t)
+        .await?;
+    let mut next_id = last + 1;
     let mut rows = rows.into_iter();
-    let mut take = move || -> Option<Vec<NewApplication>> {
+    let mut take = move || -> Option<SqliteInsert> {
         let chunk: Vec<NewApplication> = rows.by_ref().take(INSERT_CHUNK).collect();
-        (!chunk.is_empty()).then_some(chunk)
+        let n = chunk.len() as i64;
+        (n > 0).then(|| {
+            next_id += n;
+            sqlite_insert(session_id, next_id - n, chunk)
+        })
     };
-    let mut next = take().map(|c| sqlite_insert(session_id, c));
-    while let Some((sql, args, numbers)) = next.take() {
-        let insert = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).execute(&mut **t);
+    let mut next = take();
+    let mut spent = None;
+    while let Some(SqliteInsert { sql, args, ids }) = next.take() {
+        let insert = sqlx::query_with(sqlx::AssertSqlSafe(sql), args.clone()).execute(&mut **t);
         let (done, following) = tokio::join!(insert, async {
-            take().map(|c| sqlite_insert(session_id, c))
+            drop(spent.take());
+            take()
         });
         done?;
+        spent = Some(args);
         next = following;
         sqlx::query(
-            "INSERT INTO application_states (application_id, last_batch) SELECT a.id, $1 \
-             FROM applications a WHERE a.session_id = $2 \
-             AND a.registration_no IN (SELECT value FROM json_each($3))",
+            "WITH RECURSIVE n (id) AS (SELECT $1 UNION ALL SELECT id + 1 FROM n WHERE id < $2) \
+             INSERT INTO application_states (application_id, last_batch) SELECT id, $3 FROM n",
         )
+        .bind(ids.start)
+        .bind(ids.end - 1)
         .bind(batch)
-        .bind(session_id)
-        .bind(serde_json::to_string(&numbers).expect("strings"))
         .execute(&mut **t)
         .await?;
     }
@@ -528,7 +550,8 @@ mod tests {
     #[test]
     fn insert_sql_has_a_placeholder_per_value() {
         let sql = insert_sql(3);
-        assert_eq!(sql.matches('?').count(), 3 * (INSERT_FIELDS + 1));
+        assert!(sql.starts_with("INSERT INTO applications (id, session_id, registration_no,"));
+        assert_eq!(sql.matches('?').count(), 3 * (INSERT_FIELDS + 2));
         assert_eq!(
             INSERT_COLUMNS.split(',').count(),
             INSERT_FIELDS + 1,
