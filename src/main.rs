@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: see Cargo.toml; bulk imports and reviews allocate millions of small strings.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `kaowu applications list | head` closes the pipe early: stop quietly, as Unix tools
     // do, rather than report a panic. (Rust ignores SIGPIPE, so println! panics instead.)
