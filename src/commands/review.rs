@@ -438,11 +438,11 @@ async fn selected(
     let mut t = super::progress::Phases::new();
     let apps = tx.selection_rows(session.id).await?;
     t.mark("selection rows");
-    let areas = apps.iter().map(|a| a.exam_area.clone()).collect();
-    let area = s
-        .exam_area
-        .as_deref()
-        .map(|a| match_area(a, &areas).to_string());
+    // The session's exam areas, to match --exam-area against (only then: 200,000 copies).
+    let area = s.exam_area.as_deref().map(|a| {
+        let areas = apps.iter().map(|a| a.exam_area.clone()).collect();
+        match_area(a, &areas).to_string()
+    });
     let ids: Option<HashSet<String>> = match &s.ids {
         Some(path) => Some(read_ids(path)?),
         None => None,

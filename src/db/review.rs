@@ -474,14 +474,17 @@ impl Moves<'_> {
         }
     }
 
-    /// `[[id, version], ..]` or `[[id, version, reason], ..]` for SQLite's json_each.
-    fn json(&self) -> String {
+    /// Move `i`: its id, the version its preview saw, and its own reason if it has one.
+    fn get(&self, i: usize) -> (i64, i64, Option<&str>) {
         match self {
-            Moves::Shared { list, .. } => json_pairs(list),
-            Moves::Each { list, .. } => serde_json::to_string(list).expect("numbers and text"),
+            Moves::Shared { list, .. } => (list[i].0, list[i].1, None),
+            Moves::Each { list, .. } => (list[i].0, list[i].1, Some(list[i].2)),
         }
     }
 }
+
+/// Rows per INSERT into SQLite's `temp.moving`: three values a row.
+const MOVING_CHUNK: usize = 500;
 
 /// [`Tx::transition`] on PostgreSQL. The UPDATE hands its rows to the INSERT in one
 /// statement: the probe form met stale statistics after a bulk import and ran for minutes.
@@ -548,7 +551,7 @@ async fn transition_sqlite(
 ) -> Result<(usize, Vec<i64>)> {
     let c = &mut **t;
     let (reason, shown) = moves.shared();
-    let json = moves.json();
+    let mut t = crate::commands::progress::Phases::new();
     sqlx::query("DROP TABLE IF EXISTS temp.moving")
         .execute(&mut *c)
         .await?;
@@ -557,14 +560,27 @@ async fn transition_sqlite(
     )
     .execute(&mut *c)
     .await?;
-    sqlx::query(
-        "INSERT INTO temp.moving (application_id, seen, reason) \
-         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
-         ON CONFLICT (application_id) DO NOTHING",
-    )
-    .bind(json)
-    .execute(&mut *c)
-    .await?;
+    // The moves go in as bound numbers, 500 rows a statement. As one JSON text read with
+    // json_each and `->>` they took 0.2 s for 190,000 applications: each `->>` parses its
+    // element again.
+    let mut start = 0;
+    while start < moves.len() {
+        let n = MOVING_CHUNK.min(moves.len() - start);
+        let mut sql =
+            String::from("INSERT INTO temp.moving (application_id, seen, reason) VALUES ");
+        for i in 0..n {
+            sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+        }
+        sql.push_str(" ON CONFLICT (application_id) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in start..start + n {
+            let (id, version, reason) = moves.get(i);
+            q = q.bind(id).bind(version).bind(reason);
+        }
+        q.execute(&mut *c).await?;
+        start += n;
+    }
+    t.mark("  moves into temp.moving");
     let journalled = sqlx::query(
         "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
          SELECT $1, s.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM temp.moving m \
@@ -578,6 +594,7 @@ async fn transition_sqlite(
     .execute(&mut *c)
     .await?
     .rows_affected();
+    t.mark("  journal");
     let moved = sqlx::query(
         "UPDATE application_states SET status = $1, status_reason = COALESCE($2, m.reason), \
          version = version + 1, last_batch = $3 \
@@ -591,6 +608,7 @@ async fn transition_sqlite(
     .execute(&mut *c)
     .await?
     .rows_affected();
+    t.mark("  update");
     if moved != journalled {
         return Err(DbError::Sql(sqlx::Error::Protocol(format!(
             "{moved} applications moved from {from} to {to}, but {journalled} were journalled"
