@@ -35,7 +35,8 @@ pub fn backends() -> Vec<Env> {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// Runs `f` to completion on a runtime of its own, for tests that talk to the database.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

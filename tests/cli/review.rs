@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::common::{Env, backends, s, sample};
+use crate::common::{Env, backends, block_on, s, sample};
 
 /// Imports the sample plan, sites, fees and applications.
 fn with_applications(env: &Env) -> Value {
@@ -550,11 +550,7 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
         env.ok(&["review", "check"]);
         // Another operator's change lands between this preview and its change: the library's
         // conditional update, driven directly, must leave the changed application alone.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let db = kaowu::db::Db::connect(&env.url).await.unwrap();
             let mut tx = db.begin().await.unwrap();
             let session = tx.sessions().await.unwrap().remove(0);
@@ -640,19 +636,19 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
 fn the_journal_never_names_what_does_not_exist() {
     for env in backends() {
         with_applications(&env);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let db = kaowu::db::Db::connect(&env.url).await.unwrap();
             let refused = |sql: &'static str| {
                 let db = &db;
                 async move {
                     let mut tx = db.begin_write().await.unwrap();
                     let r = match &mut tx {
-                        kaowu::db::Tx::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
-                        kaowu::db::Tx::Postgres(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+                        kaowu::db::Tx::Sqlite(t) => {
+                            sqlx::query(sql).execute(&mut **t).await.map(|_| ())
+                        }
+                        kaowu::db::Tx::Postgres(t) => {
+                            sqlx::query(sql).execute(&mut **t).await.map(|_| ())
+                        }
                     };
                     drop(tx);
                     r.is_err()
@@ -720,31 +716,44 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
     ]);
     let now = env.path("kaowu.db");
     let old = env.path("before-0007.db");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    block_on(async {
         use sqlx::{Connection, Row};
         // The schema as migrations 1 to 6 leave it, filled with the rows of `now`.
-        let mut migrator =
-            sqlx::migrate::Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")))
-                .await
-                .unwrap();
-        migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 6).cloned().collect::<Vec<_>>().into();
-        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&old).create_if_missing(true);
+        let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite"
+        )))
+        .await
+        .unwrap();
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 6)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&old)
+            .create_if_missing(true);
         let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
         migrator.run(&mut c).await.unwrap();
-        let ddl: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'application_states'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
+        let ddl: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'application_states'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
         assert!(ddl.contains("status IN ("), "{ddl}");
-        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut c).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("ATTACH '{}' AS now", now.display())))
+        sqlx::query("PRAGMA foreign_keys = OFF")
             .execute(&mut c)
             .await
             .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ATTACH '{}' AS now",
+            now.display()
+        )))
+        .execute(&mut c)
+        .await
+        .unwrap();
         let tables: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM now.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_sqlx_migrations'",
         )
@@ -753,26 +762,42 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
         .unwrap();
         assert!(tables.iter().any(|t| t == "payments"), "{tables:?}");
         for t in &tables {
-            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO main.{t} SELECT * FROM now.{t}")))
-                .execute(&mut c)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO main.{t} SELECT * FROM now.{t}"
+            )))
+            .execute(&mut c)
+            .await
+            .unwrap();
         }
-        let payments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.payments").fetch_one(&mut c).await.unwrap();
+        let payments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.payments")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
         assert!(payments > 0);
         sqlx::query("DETACH now").execute(&mut c).await.unwrap();
         c.close().await.unwrap();
 
         // kaowu brings it up to date on first use.
         let url = format!("sqlite://{}", old.display());
-        let status = env.kaowu().args(["status", "--json", "--database-url", &url]).output().unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        let status = env
+            .kaowu()
+            .args(["status", "--json", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
 
         let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("ATTACH '{}' AS now", now.display())))
-            .execute(&mut c)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ATTACH '{}' AS now",
+            now.display()
+        )))
+        .execute(&mut c)
+        .await
+        .unwrap();
         for t in &tables {
             // Same rows both ways, column by column (the rebuilt tables keep the column order).
             for (a, b) in [("main", "now"), ("now", "main")] {
@@ -785,11 +810,16 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
                 assert_eq!(extra, 0, "{t}: rows of {a} missing from {b}");
             }
         }
-        let ddl: String = sqlx::query_scalar("SELECT sql FROM main.sqlite_master WHERE name = 'application_states'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        assert!(ddl.contains("status = 'withdrawn'") && !ddl.contains(" IN ("), "{ddl}");
+        let ddl: String = sqlx::query_scalar(
+            "SELECT sql FROM main.sqlite_master WHERE name = 'application_states'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert!(
+            ddl.contains("status = 'withdrawn'") && !ddl.contains(" IN ("),
+            "{ddl}"
+        );
         let index: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'index' AND name = 'payments_application'",
         )
@@ -798,9 +828,19 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
         .unwrap();
         assert_eq!(index, 1);
         sqlx::query("DETACH now").execute(&mut c).await.unwrap();
-        let checks = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut c).await.unwrap();
-        assert!(checks.is_empty(), "{} rows break a foreign key", checks.len());
-        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut c).await.unwrap();
+        let checks = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        assert!(
+            checks.is_empty(),
+            "{} rows break a foreign key",
+            checks.len()
+        );
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut c)
+            .await
+            .unwrap();
         for bad in [
             "UPDATE application_states SET status = 'approve' WHERE application_id = (SELECT MIN(application_id) FROM application_states)",
             "UPDATE payments SET result = 'paid' WHERE id = (SELECT MIN(id) FROM payments)",
@@ -809,7 +849,8 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
         ] {
             let e = sqlx::query(bad).execute(&mut c).await.expect_err(bad);
             assert!(
-                e.to_string().contains("CHECK constraint failed") || e.to_string().contains("FOREIGN KEY"),
+                e.to_string().contains("CHECK constraint failed")
+                    || e.to_string().contains("FOREIGN KEY"),
                 "{bad}: {e}"
             );
         }
@@ -820,14 +861,17 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
                 .await
                 .unwrap();
         }
-        let versions: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut c)
-            .await
+        let versions: Vec<i64> =
+            sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
             .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap().count();
+            .count();
         assert_eq!(versions, (1..=files as i64).collect::<Vec<i64>>());
         c.close().await.unwrap();
     });
