@@ -394,37 +394,56 @@ fn photo_folder(file: &Path, given: Option<&Path>) -> Result<Option<PhotoDir>> {
 }
 
 /// The reader thread: returns the header and every problem found. Rows are collected raw
-/// and parsed a chunk at a time in parallel; what needs the order of the file (a registration
-/// number seen twice) is checked after each chunk, in order.
+/// and handed to a second thread, which parses them a chunk at a time in parallel and checks
+/// in order what needs the order of the file (a registration number seen twice). Reading the
+/// file never waits for the parsing: calamine reads an XLSX sheet on one thread only, and it
+/// is the slower half.
 fn read_applications(
     file: &Path,
     opts: &table::ReadOptions,
     cx: &Context_,
     send: tokio::sync::mpsc::Sender<Vec<NewApplication>>,
 ) -> Result<(Header, Problems)> {
-    let mut problems = Problems::default();
-    let mut raw: Vec<(usize, Vec<Value>)> = Vec::with_capacity(CHUNK);
-    let mut header_copy: Option<Header> = None;
-    let mut numbers: HashMap<String, usize> = HashMap::new();
-    let today = chrono::Local::now().date_naive();
-    let header = table::read_raw(file, opts, APPLICATIONS, |header, line, cells| {
-        let h = header_copy.get_or_insert_with(|| header.clone());
-        raw.push((line, std::mem::take(cells)));
-        if raw.len() >= CHUNK {
-            flush(&mut raw, h, cx, today, &mut problems, &mut numbers, &send);
+    type Raw = Vec<(usize, Vec<Value>)>;
+    let (raw_send, raw_recv) = std::sync::mpsc::sync_channel::<(Arc<Header>, Raw)>(2);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut problems = Problems::default();
+            let mut numbers: HashMap<String, usize> = HashMap::new();
+            let today = chrono::Local::now().date_naive();
+            for (header, raw) in raw_recv {
+                flush(raw, &header, cx, today, &mut problems, &mut numbers, &send);
+            }
+            problems
+        });
+        let mut raw: Raw = Vec::with_capacity(CHUNK);
+        let mut header_copy: Option<Arc<Header>> = None;
+        // A send fails only when the parser is gone, which its join below reports.
+        let read = table::read_raw(file, opts, APPLICATIONS, |header, line, cells| {
+            let h = header_copy.get_or_insert_with(|| Arc::new(header.clone()));
+            raw.push((line, std::mem::take(cells)));
+            if raw.len() >= CHUNK {
+                let full = std::mem::replace(&mut raw, Vec::with_capacity(CHUNK));
+                let _ = raw_send.send((Arc::clone(h), full));
+            }
+        });
+        if let Some(h) = header_copy
+            && !raw.is_empty()
+        {
+            let _ = raw_send.send((h, raw));
         }
+        drop(raw_send);
+        let problems = parser
+            .join()
+            .map_err(|_| anyhow::anyhow!("the parsing thread panicked"))?;
+        Ok((read.map_err(rejected_from)?, problems))
     })
-    .map_err(rejected_from)?;
-    if let Some(h) = &header_copy {
-        flush(&mut raw, h, cx, today, &mut problems, &mut numbers, &send);
-    }
-    Ok((header, problems))
 }
 
 /// Parses a chunk of raw rows in parallel, checks numbers in order, and (while no row was
 /// refused: nothing is written once one was) fingerprints the photos and hands the rows on.
 fn flush(
-    raw: &mut Vec<(usize, Vec<Value>)>,
+    rows: Vec<(usize, Vec<Value>)>,
     header: &Header,
     cx: &Context_,
     today: chrono::NaiveDate,
@@ -432,7 +451,6 @@ fn flush(
     numbers: &mut HashMap<String, usize>,
     send: &tokio::sync::mpsc::Sender<Vec<NewApplication>>,
 ) {
-    let rows = std::mem::take(raw);
     let parsed: Vec<_> = rows
         .par_iter()
         .map(|(line, cells)| {
