@@ -16,7 +16,7 @@ use super::import::{reject_if_any, rejected_from};
 use super::{Rejected, connect, current_session, now, print_json};
 use crate::cli::{Confirm, GlobalArgs, ReadArgs, ReviewCommand, Selection};
 use crate::db::Tx;
-use crate::db::review::{CheckRow, FlagRow, SelRow};
+use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
 use crate::db::sessions::SessionRow;
 use crate::io::photos::border_lightness;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
@@ -33,22 +33,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
             selection,
             force,
             confirm,
-        } => {
-            let mut t = super::progress::Phases::new();
-            let db = connect(g).await?;
-            t.mark("connect");
-            let mut tx = db.begin().await?;
-            let session = current_session(&mut tx, g).await?;
-            let rows = selected(&mut tx, &session, selection, None).await?;
-            drop(tx);
-            t.mark("select");
-            let plan = plan_decisions(
-                rows.iter().map(|(r, f)| (r, f, Decision::Approve, None)),
-                *force,
-            );
-            t.mark("plan");
-            carry_out(g, &db, &session, "approve", plan, confirm).await
-        }
+        } => decide(g, selection, Decision::Approve, *force, None, confirm).await,
         ReviewCommand::Reject {
             selection,
             reason,
@@ -62,23 +47,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
                 )
                 .into());
             }
-            let db = connect(g).await?;
-            let mut tx = db.begin().await?;
-            let session = current_session(&mut tx, g).await?;
-            let rows = selected(&mut tx, &session, selection, None).await?;
-            drop(tx);
-            let plan = plan_decisions(
-                rows.iter().map(|(r, f)| {
-                    (
-                        r,
-                        f,
-                        Decision::Reject,
-                        reason.map(str::to_string).or_else(|| reason_from_flags(f)),
-                    )
-                }),
-                false,
-            );
-            carry_out(g, &db, &session, "reject", plan, confirm).await
+            decide(g, selection, Decision::Reject, false, reason, confirm).await
         }
         ReviewCommand::Export {
             selection,
@@ -390,23 +359,8 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
 /// An application with its flags.
 type Flagged = (SelRow, Vec<FlagRow>);
 
-/// The reason a candidate reads when none is given: what its error flags say.
-fn reason_from_flags(flags: &[FlagRow]) -> Option<String> {
-    let errors: Vec<&str> = flags
-        .iter()
-        .filter(|f| f.severity == "error")
-        .map(|f| f.message.as_str())
-        .collect();
-    (!errors.is_empty()).then(|| errors.join("；"))
-}
-
-/// The applications a [`Selection`] names, each with its flags.
-async fn selected(
-    tx: &mut Tx,
-    session: &SessionRow,
-    s: &Selection,
-    status: Option<Status>,
-) -> Result<Vec<Flagged>> {
+/// Refuses a selection that names nothing or an unknown flag; returns its --level.
+fn checked_selection(s: &Selection, status: Option<Status>) -> Result<Option<Level>> {
     let any = s.ids.is_some()
         || !s.flag.is_empty()
         || s.clean
@@ -429,12 +383,22 @@ async fn selected(
             );
         }
     }
-    let level = match &s.level {
+    Ok(match &s.level {
         Some(l) => Some(Level::parse(l).ok_or_else(|| {
             anyhow::anyhow!("--level: expected 初级, 中级 or 高级, found \"{l}\"")
         })?),
         None => None,
-    };
+    })
+}
+
+/// The applications a [`Selection`] names, each with its flags.
+async fn selected(
+    tx: &mut Tx,
+    session: &SessionRow,
+    s: &Selection,
+    status: Option<Status>,
+) -> Result<Vec<Flagged>> {
+    let level = checked_selection(s, status)?;
     let mut t = super::progress::Phases::new();
     let apps = tx.selection_rows(session.id).await?;
     t.mark("selection rows");
@@ -519,6 +483,14 @@ pub(crate) struct DecisionPlan {
     pub skipped: BTreeMap<String, Vec<String>>,
 }
 
+// Why a decision skips an application, as the preview says; the same words whether the
+// applications are chosen in kaowu (a decision sheet) or in the database (approve, reject).
+const UNCHECKED: &str = "changed since the last check (or never checked): run kaowu review check";
+const WITH_ERRORS: &str = "has error flags; --force approves anyway";
+const NO_REASON: &str = "no --reason given and no error flag to give as the reason";
+/// The journal's reason for an approval past error flags, before their codes.
+const FORCED_DESPITE: &str = "approved with --force despite ";
+
 fn plan_decisions<'a>(
     items: impl Iterator<Item = (&'a SelRow, &'a Vec<FlagRow>, Decision, Option<String>)>,
     force: bool,
@@ -542,10 +514,7 @@ fn plan_decisions<'a>(
         if decision == Decision::Approve {
             if a.current == 0 {
                 plan.skipped
-                    .entry(
-                        "changed since the last check (or never checked): run kaowu review check"
-                            .into(),
-                    )
+                    .entry(UNCHECKED.into())
                     .or_default()
                     .push(a.registration_no.clone());
                 continue;
@@ -553,7 +522,7 @@ fn plan_decisions<'a>(
             if !errors.is_empty() {
                 if !force {
                     plan.skipped
-                        .entry("has error flags; --force approves anyway".into())
+                        .entry(WITH_ERRORS.into())
                         .or_default()
                         .push(a.registration_no.clone());
                     continue;
@@ -565,12 +534,12 @@ fn plan_decisions<'a>(
             (Decision::Reject, Some(r), _) => r,
             (Decision::Reject, None, _) => {
                 plan.skipped
-                    .entry("no --reason given and no error flag to give as the reason".into())
+                    .entry(NO_REASON.into())
                     .or_default()
                     .push(a.registration_no.clone());
                 continue;
             }
-            (_, _, true) => format!("approved with --force despite {}", errors.join(", ")),
+            (_, _, true) => format!("{FORCED_DESPITE}{}", errors.join(", ")),
             _ => String::new(),
         };
         plan.moves.push(Move {
@@ -657,28 +626,66 @@ pub(crate) async fn carry_out(
         .into_iter()
         .map(|(a, n)| (a.to_string(), n))
         .collect();
-    if !g.json || confirm.dry_run {
-        preview(&report, &plan, g.json);
+    let examples: Vec<Example> = plan
+        .moves
+        .iter()
+        .take(5)
+        .map(|m| Example {
+            registration_no: m.registration_no.clone(),
+            name: m.name.clone(),
+            exam_area: m.exam_area.clone(),
+            qualification: m.qualification.clone(),
+            reason: m.reason.clone(),
+        })
+        .collect();
+    if shown_and_done(g, &report, &examples, confirm) {
+        return if g.json { print_json(&report) } else { Ok(()) };
     }
-    if plan.moves.is_empty() || confirm.dry_run {
-        if g.json {
-            return print_json(&report);
-        }
-        if plan.moves.is_empty() {
+    if !asked(action, report.to_change, confirm)? {
+        return Ok(());
+    }
+    write_plan(g, db, session, action, &plan, report).await
+}
+
+/// Shows the preview (on stderr under --json, where it is shown only for --dry-run), and
+/// says whether that is all: nothing to change, or a dry run.
+fn shown_and_done(
+    g: &GlobalArgs,
+    report: &DecisionReport,
+    examples: &[Example],
+    confirm: &Confirm,
+) -> bool {
+    if !g.json || confirm.dry_run {
+        preview(report, examples, g.json);
+    }
+    if report.to_change == 0 || confirm.dry_run {
+        if report.to_change == 0 && !g.json {
             println!("nothing to change");
         }
-        return Ok(());
+        return true;
     }
-    if !confirm.yes
-        && !ask(&format!(
-            "{action}: change {} applications?",
-            plan.moves.len()
-        ))?
-    {
-        println!("nothing changed");
-        return Ok(());
-    }
+    false
+}
 
+/// Asks before changing, unless --yes; false when the operator says no.
+fn asked(action: &str, n: usize, confirm: &Confirm) -> Result<bool> {
+    if !confirm.yes && !ask(&format!("{action}: change {n} applications?"))? {
+        println!("nothing changed");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Carries out a plan made and shown earlier, as one batch: each application moves only
+/// from the version the preview saw.
+async fn write_plan(
+    g: &GlobalArgs,
+    db: &crate::db::Db,
+    session: &SessionRow,
+    action: &str,
+    plan: &DecisionPlan,
+    report: DecisionReport,
+) -> Result<()> {
     let mut t = super::progress::Phases::new();
     let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
     t.mark("open batch");
@@ -706,13 +713,29 @@ pub(crate) async fn carry_out(
         missed.extend(not_moved);
     }
     t.mark("transition");
-    report.changed = changed;
-    report.changed_meanwhile = plan
+    let meanwhile = plan
         .moves
         .iter()
         .filter(|m| missed.contains(&m.id))
         .map(|m| m.registration_no.clone())
         .collect();
+    finish(g, tx, batch, action, report, changed, meanwhile).await
+}
+
+/// Commits a decision's batch (or drops it when nothing changed), says what happened, and
+/// fails when some applications changed between the preview and the change.
+async fn finish(
+    g: &GlobalArgs,
+    mut tx: Tx,
+    batch: i64,
+    action: &str,
+    mut report: DecisionReport,
+    changed: usize,
+    meanwhile: Vec<String>,
+) -> Result<()> {
+    let mut t = super::progress::Phases::new();
+    report.changed = changed;
+    report.changed_meanwhile = meanwhile;
     let summary = format!(
         "{action}: {} changed ({} forced){}",
         report.changed,
@@ -752,7 +775,187 @@ pub(crate) async fn carry_out(
     Ok(())
 }
 
-fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
+/// `review approve` and `review reject`: the selection is chosen inside the database
+/// ([`Tx::choose`]). With --yes the preview, the change and the journal are one write
+/// transaction, so nothing can change in between; otherwise the preview's versions are
+/// read out, the operator is asked, and [`write_plan`] moves each only from its version.
+async fn decide(
+    g: &GlobalArgs,
+    s: &Selection,
+    decision: Decision,
+    force: bool,
+    reason: Option<&str>,
+    confirm: &Confirm,
+) -> Result<()> {
+    let action = match decision {
+        Decision::Approve => "approve",
+        Decision::Reject => "reject",
+    };
+    let level = checked_selection(s, None)?;
+    let registration_nos = match &s.ids {
+        Some(path) => Some(serde_json::to_string(&read_ids(path)?)?),
+        None => None,
+    };
+    let flags = match s.flag.is_empty() {
+        true => None,
+        false => Some(serde_json::to_string(&s.flag)?),
+    };
+    let mut t = super::progress::Phases::new();
+    let db = connect(g).await?;
+    let at_once = confirm.yes && !confirm.dry_run;
+    let mut tx = if at_once {
+        db.begin_write().await?
+    } else {
+        db.begin().await?
+    };
+    let session = current_session(&mut tx, g).await?;
+    let batch = match at_once {
+        true => Some(start_batch(&mut tx, &session, g, action, None).await?),
+        false => None,
+    };
+    t.mark("connect");
+    let exam_area = match &s.exam_area {
+        Some(a) => {
+            let areas = tx.exam_areas(session.id).await?.into_iter().collect();
+            Some(match_area(a, &areas).to_string())
+        }
+        None => None,
+    };
+    let approve = decision == Decision::Approve;
+    let choice = Choice {
+        registration_nos,
+        flags,
+        clean: s.clean,
+        errors: s.errors,
+        exam_area: exam_area.as_deref(),
+        qualification: s.qualification.as_deref().map(str::trim),
+        level: level.map(|l| l.zh()),
+        refused: Status::ALL
+            .into_iter()
+            .filter_map(|st| decision.allowed_from(st).err().map(|w| (st.as_str(), w)))
+            .collect(),
+        unchecked: approve.then_some(UNCHECKED),
+        with_errors: (approve && !force).then_some(WITH_ERRORS),
+        forced: (approve && force).then_some(FORCED_DESPITE),
+        reason: reason.filter(|_| !approve),
+        no_reason: (!approve).then_some(NO_REASON),
+    };
+    tx.choose(session.id, &choice).await?;
+    t.mark("choose");
+    let chosen = tx.chosen_summary().await?;
+    t.mark("summary");
+    let to = decision.target();
+    let mut by_change = BTreeMap::new();
+    let mut groups = Vec::new();
+    for (from, n) in &chosen.by_status {
+        let from = Status::parse(from)
+            .with_context(|| format!("an application in an unknown state: {from}"))?;
+        by_change.insert(format!("{from} -> {to}"), *n as usize);
+        groups.push((from, *n as usize));
+    }
+    let report = DecisionReport {
+        action: action.to_string(),
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        to_change: groups.iter().map(|g| g.1).sum(),
+        changed: 0,
+        forced: if approve { chosen.forced as usize } else { 0 },
+        by_change,
+        by_exam_area: chosen
+            .by_exam_area
+            .iter()
+            .map(|(a, n)| (a.clone(), *n as usize))
+            .collect(),
+        skipped: chosen
+            .skipped
+            .into_iter()
+            .map(|(reason, n, examples)| Skipped {
+                reason,
+                applications: n as usize,
+                examples,
+            })
+            .collect(),
+        changed_meanwhile: Vec::new(),
+    };
+    let examples: Vec<Example> = chosen
+        .examples
+        .into_iter()
+        .map(
+            |(registration_no, name, exam_area, qualification, reason)| Example {
+                registration_no,
+                name,
+                exam_area,
+                qualification,
+                reason,
+            },
+        )
+        .collect();
+    if shown_and_done(g, &report, &examples, confirm) {
+        return if g.json { print_json(&report) } else { Ok(()) };
+    }
+    let Some(batch) = batch else {
+        // Asked on a terminal: the moves keep the versions this preview saw.
+        let moves = tx.chosen_moves().await?;
+        drop(tx);
+        if !asked(action, report.to_change, confirm)? {
+            return Ok(());
+        }
+        let plan = DecisionPlan {
+            moves: moves
+                .into_iter()
+                .map(|m| Move {
+                    id: m.id,
+                    version: m.version,
+                    registration_no: m.registration_no,
+                    name: String::new(),
+                    exam_area: m.exam_area,
+                    qualification: String::new(),
+                    from: Status::parse(&m.status).unwrap_or(Status::Submitted),
+                    to,
+                    reason: m.reason,
+                    forced: approve && m.forced == 1,
+                })
+                .collect(),
+            skipped: BTreeMap::new(),
+        };
+        return write_plan(g, &db, &session, action, &plan, report).await;
+    };
+    let mut changed = 0;
+    let mut missed = HashSet::new();
+    for (from, n) in groups {
+        let shown = to == Status::Rejected;
+        let (moved, not_moved) = tx
+            .transition_chosen(batch, from.as_str(), to.as_str(), shown, n)
+            .await?;
+        changed += moved;
+        missed.extend(not_moved);
+    }
+    let meanwhile = match missed.is_empty() {
+        true => Vec::new(),
+        false => tx
+            .chosen_moves()
+            .await?
+            .into_iter()
+            .filter(|m| missed.contains(&m.id))
+            .map(|m| m.registration_no)
+            .collect(),
+    };
+    tx.drop_chosen().await?;
+    t.mark("transition");
+    finish(g, tx, batch, action, report, changed, meanwhile).await
+}
+
+/// A move the preview shows.
+struct Example {
+    registration_no: String,
+    name: String,
+    exam_area: String,
+    qualification: String,
+    reason: String,
+}
+
+fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) {
     let mut out = String::new();
     let verb = if r.dry_run {
         "would change (dry run)"
@@ -778,7 +981,7 @@ fn preview(r: &DecisionReport, plan: &DecisionPlan, to_stderr: bool) {
             .collect();
         out.push_str(&format!("  by exam area (考区): {}\n", areas.join(", ")));
     }
-    for m in plan.moves.iter().take(5) {
+    for m in examples {
         out.push_str(&format!(
             "  e.g. {} {} {} {}{}\n",
             m.registration_no,
@@ -813,12 +1016,23 @@ pub(crate) async fn open_batch(
     undoes: Option<i64>,
 ) -> Result<(Tx, i64)> {
     let mut tx = db.begin_write().await?;
+    let batch = start_batch(&mut tx, session, g, kind, undoes).await?;
+    Ok((tx, batch))
+}
+
+/// [`open_batch`] in a write transaction already open.
+async fn start_batch(
+    tx: &mut Tx,
+    session: &SessionRow,
+    g: &GlobalArgs,
+    kind: &str,
+    undoes: Option<i64>,
+) -> Result<i64> {
     tx.lock_session(session.id).await?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let batch = tx
+    Ok(tx
         .create_batch(session.id, kind, &g.operator(), &command, now(), undoes)
-        .await?;
-    Ok((tx, batch))
+        .await?)
 }
 
 /// Asks on a terminal; without one, a change needs --yes.

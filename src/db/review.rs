@@ -4,8 +4,11 @@
 //! State changes are set-based: one UPDATE names the (id, version) pairs the preview saw, so
 //! an application that another operator changed meanwhile is left alone, and one INSERT ..
 //! SELECT journals exactly the rows that changed, each with its own reason when the moves
-//! have their own. The list travels as one JSON parameter on SQLite (json_each) and as
-//! arrays on PostgreSQL (UNNEST).
+//! have their own. A list made in kaowu travels as bound rows into a temporary table on
+//! SQLite and as arrays on PostgreSQL (UNNEST); `review approve` and `review reject` choose
+//! their applications inside the database ([`Tx::choose`]), and nothing travels.
+
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -361,6 +364,305 @@ impl Tx {
         }
     }
 
+    /// Fills the temporary table `chosen` with every application of the session that `c`
+    /// selects: its version, status, error flags, and why it is skipped (NULL: it moves)
+    /// with the reason it moves with. Returns how many were selected. The table lives until
+    /// the transaction ends on PostgreSQL, and until [`Tx::drop_chosen`] on SQLite.
+    pub async fn choose(&mut self, session_id: i64, c: &Choice<'_>) -> Result<u64> {
+        let pg = matches!(self, Tx::Postgres(_));
+        let mut binds = vec![Bound::Int(session_id)];
+        let mut bind = |b: Bound| {
+            binds.push(b);
+            format!("${}", binds.len())
+        };
+        // The error flags' codes or messages, in the order of their codes; only for the
+        // applications that have some (an aggregate per application costs a sort each).
+        let joined = |what: &str, sep: &str| {
+            let agg = if pg { "string_agg" } else { "group_concat" };
+            format!(
+                "(SELECT {agg}(f.{what}, '{sep}' ORDER BY f.code) FROM flags f \
+                 WHERE f.application_id = x.id AND f.severity = 'error')"
+            )
+        };
+        let json_texts = |p: String| {
+            if pg {
+                format!("SELECT json_array_elements_text({p}::json)")
+            } else {
+                format!("SELECT value FROM json_each({p})")
+            }
+        };
+        let inner = [
+            "a.id".to_string(),
+            "s.version AS seen".into(),
+            "s.status".into(),
+            "s.checked".into(),
+            "a.registration_no".into(),
+            "a.exam_area".into(),
+            "CASE WHEN EXISTS (SELECT 1 FROM flags f WHERE f.application_id = a.id \
+             AND f.severity = 'error') THEN 1 ELSE 0 END AS has_errors"
+                .into(),
+        ];
+        let mut filters = vec!["a.session_id = $1".to_string()];
+        if let Some(nos) = &c.registration_nos {
+            let p = bind(Bound::Text(nos.clone()));
+            filters.push(format!("a.registration_no IN ({})", json_texts(p)));
+        }
+        if let Some(codes) = &c.flags {
+            let p = bind(Bound::Text(codes.clone()));
+            filters.push(format!(
+                "EXISTS (SELECT 1 FROM flags f WHERE f.application_id = a.id AND f.code IN ({}))",
+                json_texts(p)
+            ));
+        }
+        if let Some(area) = c.exam_area {
+            filters.push(format!("a.exam_area = {}", bind(Bound::Text(area.into()))));
+        }
+        let with_plan = c.qualification.is_some() || c.level.is_some();
+        if let Some(q) = c.qualification {
+            filters.push(format!("q.name = {}", bind(Bound::Text(q.into()))));
+        }
+        if let Some(l) = c.level {
+            filters.push(format!("q.level = {}", bind(Bound::Text(l.into()))));
+        }
+        let mut outer = vec!["TRUE".to_string()];
+        if c.clean {
+            outer.push("x.status = 'submitted' AND x.checked = 1 AND x.has_errors = 0".into());
+        }
+        if c.errors {
+            outer.push("x.has_errors = 1".into());
+        }
+        // Why each is skipped: first its status, then the decision's own rules.
+        let mut refused = String::from("CASE x.status");
+        for (status, why) in &c.refused {
+            let st = bind(Bound::Text(status.to_string()));
+            let w = bind(Bound::Text(why.to_string()));
+            refused.push_str(&format!(" WHEN {st} THEN {w}"));
+        }
+        let mut rules = Vec::new();
+        if let Some(w) = c.unchecked {
+            rules.push(format!(
+                "WHEN x.checked = 0 THEN {}",
+                bind(Bound::Text(w.into()))
+            ));
+        }
+        if let Some(w) = c.with_errors {
+            rules.push(format!(
+                "WHEN x.has_errors = 1 THEN {}",
+                bind(Bound::Text(w.into()))
+            ));
+        }
+        let reason = match (c.forced, c.reason) {
+            (Some(f), _) => format!(
+                "CASE WHEN x.has_errors = 0 THEN '' ELSE {} || {} END",
+                bind(Bound::Text(f.into())),
+                joined("code", ", ")
+            ),
+            (None, Some(r)) => bind(Bound::Text(r.into())),
+            (None, None) if c.no_reason.is_some() => format!(
+                "CASE WHEN x.has_errors = 0 THEN '' ELSE {} END",
+                joined("message", "；")
+            ),
+            (None, None) => "''".into(),
+        };
+        if let (Some(w), None) = (c.no_reason, c.reason) {
+            rules.push(format!(
+                "WHEN x.has_errors = 0 THEN {}",
+                bind(Bound::Text(w.into()))
+            ));
+        }
+        let rules = if rules.is_empty() {
+            "NULL".to_string()
+        } else {
+            format!("CASE {} END", rules.join(" "))
+        };
+        let (table, create) = if pg {
+            (
+                "DROP TABLE IF EXISTS pg_temp.chosen",
+                "CREATE TEMP TABLE chosen (application_id BIGINT PRIMARY KEY, seen BIGINT NOT NULL, \
+                 status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
+                 has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL) ON COMMIT DROP",
+            )
+        } else {
+            (
+                "DROP TABLE IF EXISTS temp.chosen",
+                "CREATE TEMP TABLE chosen (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL, \
+                 status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
+                 has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL)",
+            )
+        };
+        let sql = format!(
+            "INSERT INTO chosen (application_id, seen, status, registration_no, exam_area, has_errors, why, reason) \
+             SELECT x.id, x.seen, x.status, x.registration_no, x.exam_area, x.has_errors, \
+             {refused} ELSE {rules} END, {reason} \
+             FROM (SELECT {} FROM applications a JOIN application_states s ON s.application_id = a.id{} \
+             WHERE {}) AS x WHERE {}",
+            inner.join(", "),
+            if with_plan {
+                " JOIN qualifications q ON q.id = a.qualification_id"
+            } else {
+                ""
+            },
+            filters.join(" AND "),
+            outer.join(" AND "),
+        );
+        let chosen = with_conn!(self, |c| {
+            sqlx::query(table).execute(&mut *c).await?;
+            sqlx::query(create).execute(&mut *c).await?;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                q = match b {
+                    Bound::Int(i) => q.bind(i),
+                    Bound::Text(t) => q.bind(t),
+                };
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+        if let Tx::Postgres(t) = self {
+            // A fresh temporary table has no statistics; the moves join it to 200,000 rows.
+            sqlx::query("ANALYZE chosen").execute(&mut **t).await?;
+        }
+        Ok(chosen)
+    }
+
+    /// What the applications in `chosen` would go through.
+    pub async fn chosen_summary(&mut self) -> Result<ChosenSummary> {
+        // PostgreSQL sorts text by the database's collation; 报名序号 sort as bytes.
+        let by_no = if matches!(self, Tx::Postgres(_)) {
+            "registration_no COLLATE \"C\""
+        } else {
+            "registration_no"
+        };
+        let mut out = ChosenSummary::default();
+        let skipped: Vec<(String, String, i64)>;
+        let groups: Vec<(String, String, i64, i64)>;
+        (groups, out.examples, skipped) = with_conn!(self, |c| {
+            (
+                sqlx::query_as(
+                    "SELECT status, exam_area, COUNT(*), CAST(SUM(has_errors) AS BIGINT) FROM chosen \
+                     WHERE why IS NULL GROUP BY status, exam_area",
+                )
+                .fetch_all(&mut *c)
+                .await?,
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.registration_no, a.name, c.exam_area, q.name, c.reason \
+                     FROM (SELECT application_id, registration_no, exam_area, reason FROM chosen \
+                     WHERE why IS NULL ORDER BY {by_no} LIMIT 5) AS c \
+                     JOIN applications a ON a.id = c.application_id \
+                     JOIN qualifications q ON q.id = a.qualification_id ORDER BY c.{by_no}"
+                )))
+                .fetch_all(&mut *c)
+                .await?,
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT why, registration_no, n FROM (SELECT why, registration_no, \
+                     ROW_NUMBER() OVER (PARTITION BY why ORDER BY {by_no}) AS rn, \
+                     COUNT(*) OVER (PARTITION BY why) AS n FROM chosen WHERE why IS NOT NULL) AS x \
+                     WHERE rn <= 5 ORDER BY why, rn"
+                )))
+                .fetch_all(&mut *c)
+                .await?,
+            )
+        });
+        let (mut by_status, mut by_area) = (BTreeMap::new(), BTreeMap::new());
+        for (status, area, n, forced) in groups {
+            *by_status.entry(status).or_default() += n;
+            *by_area.entry(area).or_default() += n;
+            out.forced += forced;
+        }
+        (out.by_status, out.by_exam_area) = (
+            by_status.into_iter().collect(),
+            by_area.into_iter().collect(),
+        );
+        for (why, no, n) in skipped {
+            match out.skipped.last_mut() {
+                Some(last) if last.0 == why => last.2.push(no),
+                _ => out.skipped.push((why, n, vec![no])),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The applications in `chosen` that move, by 报名序号.
+    pub async fn chosen_moves(&mut self) -> Result<Vec<ChosenMove>> {
+        let mut moves: Vec<ChosenMove> = self
+            .bulk_rows(
+                &[
+                    "application_id",
+                    "seen",
+                    "status",
+                    "registration_no",
+                    "exam_area",
+                    "reason",
+                    "has_errors",
+                ],
+                "FROM chosen WHERE why IS NULL AND application_id > $1",
+                0,
+            )
+            .await?;
+        moves.sort_unstable_by(|a, b| a.registration_no.cmp(&b.registration_no));
+        Ok(moves)
+    }
+
+    /// Moves the applications in `chosen` that are in `from` and not skipped to `to`, each
+    /// only if it still has the version chosen, and journals each with its reason (which
+    /// the application shows too when `shown`). Returns how many moved and the ids that did
+    /// not (changed by someone else since they were chosen).
+    pub async fn transition_chosen(
+        &mut self,
+        batch: i64,
+        from: &str,
+        to: &str,
+        shown: bool,
+        expected: usize,
+    ) -> Result<(usize, Vec<i64>)> {
+        let shown = if shown { None } else { Some("") };
+        let rows = Rows::Chosen(expected);
+        match self {
+            Tx::Sqlite(t) => move_sqlite(t, batch, rows, from, to, "", shown).await,
+            Tx::Postgres(t) => {
+                let moved = sqlx::query(
+                    "WITH moved AS (UPDATE application_states s SET status = $1, \
+                     status_reason = COALESCE($2, c.reason), version = s.version + 1, last_batch = $3 \
+                     FROM chosen c WHERE s.application_id = c.application_id AND c.why IS NULL \
+                     AND c.status = $4 AND s.version = c.seen AND s.status = $4 \
+                     RETURNING s.application_id, c.reason) \
+                     INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+                     SELECT $3, application_id, 'status', $4, $1, reason FROM moved",
+                )
+                .bind(to)
+                .bind(shown)
+                .bind(batch)
+                .bind(from)
+                .execute(&mut **t)
+                .await?
+                .rows_affected() as usize;
+                if moved == expected {
+                    return Ok((moved, Vec::new()));
+                }
+                let missed = sqlx::query_scalar(
+                    "SELECT c.application_id FROM chosen c LEFT JOIN application_states s \
+                     ON s.application_id = c.application_id AND s.last_batch = $1 AND s.status = $2 \
+                     WHERE c.why IS NULL AND c.status = $3 AND s.application_id IS NULL",
+                )
+                .bind(batch)
+                .bind(to)
+                .bind(from)
+                .fetch_all(&mut **t)
+                .await?;
+                Ok((moved, missed))
+            }
+        }
+    }
+
+    /// Drops `chosen` (PostgreSQL drops it at the end of the transaction).
+    pub async fn drop_chosen(&mut self) -> Result<()> {
+        if let Tx::Sqlite(t) = self {
+            sqlx::query("DROP TABLE IF EXISTS temp.chosen")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn batches(&mut self, session_id: i64) -> Result<Vec<BatchRow>> {
         Ok(with_conn!(self, |c| {
             sqlx::query_as(
@@ -419,6 +721,68 @@ impl Tx {
             .await?
         }))
     }
+}
+
+/// What `review approve` and `review reject` act on, chosen inside the database into the
+/// temporary table `chosen`: the selection's filters, and the rules the decision follows,
+/// each rule with the words the preview gives for an application it skips. Choosing in SQL
+/// keeps 200,000 applications from travelling to kaowu and back as (id, version) pairs.
+#[derive(Debug, Default)]
+pub struct Choice<'a> {
+    /// `--ids`: the registration numbers named, as a JSON array.
+    pub registration_nos: Option<String>,
+    /// `--flag`: the flag codes named, as a JSON array.
+    pub flags: Option<String>,
+    pub clean: bool,
+    pub errors: bool,
+    pub exam_area: Option<&'a str>,
+    pub qualification: Option<&'a str>,
+    pub level: Option<&'a str>,
+    /// The statuses the decision does not move, each with why.
+    pub refused: Vec<(&'static str, &'static str)>,
+    /// Why an application that changed since its last check is skipped (approvals only).
+    pub unchecked: Option<&'static str>,
+    /// Why an application with error flags is skipped (approvals without --force).
+    pub with_errors: Option<&'static str>,
+    /// The journal reason of an approval forced past error flags, before their codes.
+    pub forced: Option<&'static str>,
+    /// The reason of a rejection: given, or else the error flags' messages.
+    pub reason: Option<&'a str>,
+    /// Why a rejection with neither is skipped (rejections only).
+    pub no_reason: Option<&'static str>,
+}
+
+/// What the applications in `chosen` would go through: the preview's figures.
+#[derive(Debug, Default)]
+pub struct ChosenSummary {
+    /// From-status -> how many move.
+    pub by_status: Vec<(String, i64)>,
+    pub by_exam_area: Vec<(String, i64)>,
+    /// Moves past error flags (approvals with --force).
+    pub forced: i64,
+    /// The first five moves by 报名序号: number, name, exam area, qualification, reason.
+    pub examples: Vec<(String, String, String, String, String)>,
+    /// Why -> how many skipped, and the first five numbers.
+    pub skipped: Vec<(String, i64, Vec<String>)>,
+}
+
+/// A move out of `chosen`, in [`Tx::bulk_rows`]' column order.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ChosenMove {
+    pub id: i64,
+    pub version: i64,
+    pub status: String,
+    pub registration_no: String,
+    pub exam_area: String,
+    pub reason: String,
+    /// 1 when it moves past error flags.
+    pub forced: i64,
+}
+
+/// A value bound to a statement that kaowu puts together from parts.
+enum Bound {
+    Int(i64),
+    Text(String),
 }
 
 /// The applications a transition moves, each with the version its preview saw, and the
@@ -537,11 +901,8 @@ async fn transition_postgres(
     Ok((moved, missed))
 }
 
-/// [`Tx::transition`] on SQLite. The list goes into a temporary table; the journal rows are
-/// written from it first, then the UPDATE moves the same rows: the write lock is held
-/// throughout and nothing in between changes a state, and the two counts are compared.
-/// (Journalling after the UPDATE needed a scan for the batch's rows in `to` and a NOT EXISTS
-/// probe for those an earlier call of the batch had journalled: a third of an approval.)
+/// [`Tx::transition`] on SQLite. The list goes into a temporary table, from which
+/// [`move_sqlite`] moves it.
 async fn transition_sqlite(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     batch: i64,
@@ -581,12 +942,54 @@ async fn transition_sqlite(
         start += n;
     }
     t.mark("  moves into temp.moving");
-    let journalled = sqlx::query(
-        "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-         SELECT $1, s.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM temp.moving m \
-         JOIN application_states s ON s.application_id = m.application_id \
-         WHERE s.version = m.seen AND s.status = $2",
+    let done = move_sqlite(
+        &mut *c,
+        batch,
+        Rows::Moving(moves.len()),
+        from,
+        to,
+        reason,
+        shown,
     )
+    .await?;
+    sqlx::query("DROP TABLE temp.moving")
+        .execute(&mut *c)
+        .await?;
+    Ok(done)
+}
+
+/// Where [`move_sqlite`] finds its rows: `temp.moving` with how many it holds, or the moves
+/// of `chosen` ([`Tx::choose`]) out of one status, with how many there are.
+#[derive(Clone, Copy)]
+enum Rows {
+    Moving(usize),
+    Chosen(usize),
+}
+
+/// The journal rows first, then the UPDATE of the same rows: the write lock is held
+/// throughout and nothing in between changes a state, and the two counts are compared.
+/// (Journalling after the UPDATE needed a scan for the batch's rows in `to` and a NOT EXISTS
+/// probe for those an earlier call of the batch had journalled: a third of an approval.)
+async fn move_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    batch: i64,
+    rows: Rows,
+    from: &str,
+    to: &str,
+    reason: &str,
+    shown: Option<&str>,
+) -> Result<(usize, Vec<i64>)> {
+    let mut t = crate::commands::progress::Phases::new();
+    let (source, only, expected) = match rows {
+        Rows::Moving(n) => ("temp.moving", "", n),
+        Rows::Chosen(n) => ("temp.chosen", "AND m.why IS NULL AND m.status = $2", n),
+    };
+    let journalled = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+         SELECT $1, s.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM {source} m \
+         JOIN application_states s ON s.application_id = m.application_id \
+         WHERE s.version = m.seen AND s.status = $2 {only}"
+    )))
     .bind(batch)
     .bind(from)
     .bind(to)
@@ -595,12 +998,13 @@ async fn transition_sqlite(
     .await?
     .rows_affected();
     t.mark("  journal");
-    let moved = sqlx::query(
+    let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE application_states SET status = $1, status_reason = COALESCE($2, m.reason), \
          version = version + 1, last_batch = $3 \
-         FROM temp.moving m WHERE application_states.application_id = m.application_id \
-         AND application_states.version = m.seen AND application_states.status = $4",
-    )
+         FROM {source} m WHERE application_states.application_id = m.application_id \
+         AND application_states.version = m.seen AND application_states.status = $4 {}",
+        only.replace("$2", "$4")
+    )))
     .bind(to)
     .bind(shown)
     .bind(batch)
@@ -614,21 +1018,21 @@ async fn transition_sqlite(
             "{moved} applications moved from {from} to {to}, but {journalled} were journalled"
         ))));
     }
-    let missed: Vec<i64> = if moved as usize == moves.len() {
-        Vec::new()
-    } else {
-        sqlx::query_scalar(
-            "SELECT m.application_id FROM temp.moving m LEFT JOIN application_states s \
-             ON s.application_id = m.application_id AND s.last_batch = $1 AND s.status = $2 \
-             WHERE s.application_id IS NULL",
-        )
+    if moved as usize == expected {
+        return Ok((expected, Vec::new()));
+    }
+    let sql = format!(
+        "SELECT m.application_id FROM {source} m LEFT JOIN application_states s \
+         ON s.application_id = m.application_id AND s.last_batch = $1 AND s.status = $2 \
+         WHERE s.application_id IS NULL {}",
+        only.replace("$2", "$3")
+    );
+    let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(batch)
-        .bind(to)
-        .fetch_all(&mut *c)
-        .await?
+        .bind(to);
+    let missed = match rows {
+        Rows::Moving(_) => q.fetch_all(&mut *c).await?,
+        Rows::Chosen(_) => q.bind(from).fetch_all(&mut *c).await?,
     };
-    sqlx::query("DROP TABLE temp.moving")
-        .execute(&mut *c)
-        .await?;
     Ok((moved as usize, missed))
 }

@@ -221,6 +221,134 @@ fn approve_the_clean_reject_the_flagged_then_undo() {
 /// `reject --errors` gives each application its own reason (the messages of its own error
 /// flags): all of them move in one batch, each journalled and shown with its own reason,
 /// and undo gives every one of them back to review without it.
+/// The applications of the sample that a filter names, split into those `review approve`
+/// moves (no error flag) and those it skips for their error flags.
+fn clean_and_flagged(keep: impl Fn(&kaowu::synth::Generated) -> bool) -> (u64, u64) {
+    let flags = expected_flags();
+    let (mut clean, mut flagged) = (0, 0);
+    for g in kaowu::synth::applications(40, 2026, 0.0)
+        .iter()
+        .filter(|g| keep(g))
+    {
+        let errors = flags.get(&g.registration_no).is_some_and(|f| {
+            f.iter()
+                .any(|c| !matches!(*c, "photo_background" | "email_invalid"))
+        });
+        if errors {
+            flagged += 1;
+        } else {
+            clean += 1;
+        }
+    }
+    (clean, flagged)
+}
+
+#[test]
+fn exam_area_qualification_level_and_force_select_what_they_name() {
+    for env in backends() {
+        with_applications(&env);
+        env.ok(&["review", "check"]);
+        let skipped = |r: &Value| -> BTreeMap<String, u64> {
+            r["skipped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| {
+                    let reason = k["reason"].as_str().unwrap().to_string();
+                    (reason, k["applications"].as_u64().unwrap())
+                })
+                .collect()
+        };
+        let errors_skip = "has error flags; --force approves anyway".to_string();
+
+        // An exam area as the office writes it (昆明市) names the area 昆明.
+        let (clean, flagged) = clean_and_flagged(|g| g.exam_area == "昆明");
+        assert!(clean > 0 && flagged > 0, "the sample has both in 昆明");
+        let r = env.json(&["review", "approve", "--exam-area", "昆明市", "--dry-run"]);
+        assert_eq!(r["to_change"].as_u64(), Some(clean), "[{}]", env.backend);
+        assert_eq!(r["by_exam_area"]["昆明"].as_u64(), Some(clean));
+        assert_eq!(r["by_exam_area"].as_object().unwrap().len(), 1);
+        assert_eq!(
+            skipped(&r),
+            BTreeMap::from([(errors_skip.clone(), flagged)])
+        );
+
+        // A qualification and a level together.
+        let (clean, flagged) =
+            clean_and_flagged(|g| g.qualification == "软件设计师" && g.level == "中级");
+        let r = env.json(&[
+            "review",
+            "approve",
+            "--qualification",
+            "软件设计师",
+            "--level",
+            "中级",
+            "--dry-run",
+        ]);
+        assert_eq!(r["to_change"].as_u64(), Some(clean), "[{}]", env.backend);
+        assert_eq!(skipped(&r).get(&errors_skip).copied().unwrap_or(0), flagged);
+        let none = env.json(&[
+            "review",
+            "approve",
+            "--qualification",
+            "软件设计师",
+            "--level",
+            "高级",
+            "--dry-run",
+        ]);
+        assert_eq!(none["to_change"].as_u64(), Some(0), "软件设计师 is 中级");
+
+        // --force approves past error flags, and the journal names them in code order.
+        let flags = expected_flags();
+        let named: Vec<&String> = flags
+            .iter()
+            .filter(|(_, f)| f.contains("mobile_invalid"))
+            .map(|(no, _)| no)
+            .collect();
+        assert!(!named.is_empty());
+        let r = env.json(&[
+            "review",
+            "approve",
+            "--flag",
+            "mobile_invalid",
+            "--force",
+            "--yes",
+        ]);
+        assert_eq!(r["changed"].as_u64(), Some(named.len() as u64));
+        assert_eq!(r["forced"].as_u64(), Some(named.len() as u64));
+        let batch = r["batch"].as_i64().unwrap().to_string();
+        let log = env.json(&["review", "log", "--batch", &batch]);
+        for c in log["changes"].as_array().unwrap() {
+            let no = c["registration_no"].as_str().unwrap().to_string();
+            let codes: Vec<&str> = flags[&no]
+                .iter()
+                .copied()
+                .filter(|c| !matches!(*c, "photo_background" | "email_invalid"))
+                .collect();
+            assert_eq!(
+                c["reason"].as_str(),
+                Some(format!("approved with --force despite {}", codes.join(", ")).as_str()),
+                "[{}] {no}",
+                env.backend
+            );
+        }
+        // Approved once, they are skipped as such the second time.
+        let again = env.json(&[
+            "review",
+            "approve",
+            "--flag",
+            "mobile_invalid",
+            "--force",
+            "--dry-run",
+        ]);
+        assert_eq!(again["to_change"].as_u64(), Some(0));
+        assert_eq!(
+            skipped(&again),
+            BTreeMap::from([("already approved".to_string(), named.len() as u64)])
+        );
+    }
+}
+
 #[test]
 fn each_rejection_keeps_its_own_reasons_and_undo_restores_them() {
     for env in backends() {
