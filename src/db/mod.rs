@@ -118,6 +118,10 @@ impl Db {
             url: shown.clone(),
             cause,
         };
+        let migrate_err = |cause| DbError::Migrate {
+            url: shown.clone(),
+            cause,
+        };
         let db = match backend_of(url) {
             Backend::Postgres => {
                 // No JIT: kaowu's statements each run once over up to 200,000 rows, and
@@ -126,19 +130,22 @@ impl Db {
                     .map_err(connect_err)?
                     .options([("jit", "off")]);
                 // One plain connection first: an unreachable server fails at once, where the
-                // pool would retry until its acquire timeout.
-                PgConnection::connect_with(&opts)
-                    .await
-                    .map_err(connect_err)?
-                    .close()
+                // pool would retry until its acquire timeout. It runs the migrations too, and
+                // the pool opens its own connections when the command first asks: a third
+                // connection (0.1 s of scram and start-up each) opened only because the pool
+                // had not yet taken back the one the migrations used.
+                let mut probe = PgConnection::connect_with(&opts)
                     .await
                     .map_err(connect_err)?;
+                sqlx::migrate!("migrations/postgres")
+                    .run(&mut probe)
+                    .await
+                    .map_err(migrate_err)?;
+                probe.close().await.map_err(connect_err)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?;
+                    .connect_lazy_with(opts);
                 Db::Postgres(pool)
             }
             Backend::Sqlite => {
@@ -159,14 +166,13 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .map_err(connect_err)?;
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&pool)
+                    .await
+                    .map_err(migrate_err)?;
                 Db::Sqlite(pool)
             }
         };
-        let migrated = match &db {
-            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
-            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
-        };
-        migrated.map_err(|cause| DbError::Migrate { url: shown, cause })?;
         Ok(db)
     }
 

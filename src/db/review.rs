@@ -475,10 +475,13 @@ impl Tx {
         } else {
             format!("CASE {} END", rules.join(" "))
         };
+        // Each application once (the ids come from the applications' key). On PostgreSQL no
+        // index: every later statement reads `chosen` whole, and keeping a primary key up to
+        // date cost a third of the INSERT (0.3 s for 190,000). SQLite's key is the rowid.
         let (table, create) = if pg {
             (
                 "DROP TABLE IF EXISTS pg_temp.chosen",
-                "CREATE TEMP TABLE chosen (application_id BIGINT PRIMARY KEY, seen BIGINT NOT NULL, \
+                "CREATE TEMP TABLE chosen (application_id BIGINT NOT NULL, seen BIGINT NOT NULL, \
                  status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
                  has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL) ON COMMIT DROP",
             )

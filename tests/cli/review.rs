@@ -759,7 +759,8 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
 
 /// The journal and the states point at applications and batches that exist, on both
 /// backends: SQLite by its foreign keys, PostgreSQL by checks per statement and by refusing
-/// to delete or renumber what the journal names (migration 0006).
+/// to delete or renumber what the journal names (migration 0006), whether a statement
+/// writes one row or thousands (migration 0008 plans the checks for each).
 #[test]
 fn the_journal_never_names_what_does_not_exist() {
     for env in backends() {
@@ -787,9 +788,25 @@ fn the_journal_never_names_what_does_not_exist() {
                 "INSERT INTO journal (batch_id, application_id, field) SELECT 999999999, MIN(id), 'status' FROM applications",
                 "UPDATE application_states SET last_batch = 999999999 WHERE application_id = (SELECT MIN(id) FROM applications)",
                 "DELETE FROM batches WHERE id = (SELECT MIN(batch_id) FROM journal)",
+                // One wrong row among every application's, as a bulk decision writes them
+                // (PostgreSQL plans these checks for the rows at hand, migration 0008).
+                "INSERT INTO journal (batch_id, application_id, field) SELECT (SELECT MIN(id) FROM batches), \
+                 CASE WHEN id = (SELECT MAX(id) FROM applications) THEN 999999999 ELSE id END, 'status' FROM applications",
+                "INSERT INTO journal (batch_id, application_id, field) SELECT CASE WHEN id = (SELECT MAX(id) FROM applications) \
+                 THEN 999999999 ELSE (SELECT MIN(id) FROM batches) END, id, 'status' FROM applications",
+                "UPDATE application_states SET last_batch = CASE WHEN application_id = (SELECT MAX(id) FROM applications) \
+                 THEN 999999999 ELSE (SELECT MIN(id) FROM batches) END",
             ];
             for sql in cases {
                 assert!(refused(sql).await, "[{}] {sql}", env.backend);
+            }
+            // The same statements with every row right go through.
+            let fine = [
+                "INSERT INTO journal (batch_id, application_id, field) SELECT (SELECT MIN(id) FROM batches), id, 'status' FROM applications",
+                "UPDATE application_states SET last_batch = (SELECT MIN(id) FROM batches)",
+            ];
+            for sql in fine {
+                assert!(!refused(sql).await, "[{}] {sql}", env.backend);
             }
             // An application named by the journal (every imported one is) stays.
             let mut tx = db.begin_write().await.unwrap();
