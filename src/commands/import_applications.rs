@@ -165,6 +165,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         )
     };
 
+    let digest = super::import::FileDigest::start(&a.file);
     // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
     let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
     let reader = {
@@ -281,7 +282,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             &mut tx,
             session.id,
             "applications",
-            &a.file,
+            digest,
             &g.operator(),
             &diff,
         )

@@ -13,7 +13,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 
-use super::import::{Diff, record_import, reject_if_any, rejected_from};
+use super::import::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
 use super::review::{DecisionPlan, Move, ask, carry_out, open_batch};
 use super::{Rejected, connect, current_session, now, print_json, table as text_table};
 use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
@@ -614,7 +614,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             &mut tx,
             session.id,
             "payments",
-            &args.file,
+            FileDigest::start(&args.file),
             &g.operator(),
             &diff,
         )

@@ -472,3 +472,46 @@ fn an_ods_plan_with_date_and_time_cells() {
         (Some("08:30"), Some("12:30"))
     );
 }
+
+/// Every import that changes the database leaves a record of its file with the file's
+/// SHA-256, so that an office can tell later which export went in.
+#[test]
+fn each_import_records_its_file_and_sha256() {
+    use sha2::{Digest, Sha256};
+    for env in backends() {
+        env.with_samples();
+        env.ok(&[
+            "import",
+            "applications",
+            s(&sample("applications.csv")),
+            "--photos",
+            s(&sample("photos")),
+        ]);
+        let sql = "SELECT kind, file, sha256 FROM imports ORDER BY id";
+        let recorded: Vec<(String, String, String)> = crate::common::block_on(async {
+            let db = kaowu::db::Db::connect(&env.url).await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            let rows = match &mut tx {
+                kaowu::db::Tx::Sqlite(t) => sqlx::query_as(sql).fetch_all(&mut **t).await,
+                kaowu::db::Tx::Postgres(t) => sqlx::query_as(sql).fetch_all(&mut **t).await,
+            };
+            drop(tx);
+            db.close().await;
+            rows.unwrap()
+        });
+        let expected: Vec<(String, String, String)> = [
+            ("plan", "plan.xlsx"),
+            ("sites", "sites.csv"),
+            ("fees", "fees.xlsx"),
+            ("applications", "applications.csv"),
+        ]
+        .into_iter()
+        .map(|(kind, name)| {
+            let path = sample(name);
+            let sha = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+            (kind.to_string(), path.display().to_string(), sha)
+        })
+        .collect();
+        assert_eq!(recorded, expected, "[{}]", env.backend);
+    }
+}
