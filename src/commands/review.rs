@@ -847,11 +847,11 @@ async fn decide(
     let to = decision.target();
     let mut by_change = BTreeMap::new();
     let mut groups = Vec::new();
-    for (from, n) in &chosen.by_status {
-        let from = Status::parse(from)
+    for (from, n) in chosen.by_status {
+        let from = Status::parse(&from)
             .with_context(|| format!("an application in an unknown state: {from}"))?;
-        by_change.insert(format!("{from} -> {to}"), *n as usize);
-        groups.push((from, *n as usize));
+        by_change.insert(format!("{from} -> {to}"), n as usize);
+        groups.push((from, n as usize));
     }
     let report = DecisionReport {
         action: action.to_string(),
@@ -864,8 +864,8 @@ async fn decide(
         by_change,
         by_exam_area: chosen
             .by_exam_area
-            .iter()
-            .map(|(a, n)| (a.clone(), *n as usize))
+            .into_iter()
+            .map(|(a, n)| (a, n as usize))
             .collect(),
         skipped: chosen
             .skipped
@@ -895,12 +895,13 @@ async fn decide(
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     let Some(batch) = batch else {
-        // Asked on a terminal: the moves keep the versions this preview saw.
-        let moves = tx.chosen_moves().await?;
-        drop(tx);
+        // Asked on a terminal first (refused at once without one), with the read
+        // transaction still open: the moves then keep the versions this preview saw.
         if !asked(action, report.to_change, confirm)? {
             return Ok(());
         }
+        let moves = tx.chosen_moves().await?;
+        drop(tx);
         let plan = DecisionPlan {
             moves: moves
                 .into_iter()

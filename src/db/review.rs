@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use sqlx::Row;
 
 use super::{DbError, Result, Tx, with_conn};
 
@@ -565,16 +566,11 @@ impl Tx {
                 .await?,
             )
         });
-        let (mut by_status, mut by_area) = (BTreeMap::new(), BTreeMap::new());
         for (status, area, n, forced) in groups {
-            *by_status.entry(status).or_default() += n;
-            *by_area.entry(area).or_default() += n;
+            *out.by_status.entry(status).or_default() += n;
+            *out.by_exam_area.entry(area).or_default() += n;
             out.forced += forced;
         }
-        (out.by_status, out.by_exam_area) = (
-            by_status.into_iter().collect(),
-            by_area.into_iter().collect(),
-        );
         for (why, no, n) in skipped {
             match out.skipped.last_mut() {
                 Some(last) if last.0 == why => last.2.push(no),
@@ -622,36 +618,8 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => move_sqlite(t, batch, rows, from, to, "", shown).await,
             Tx::Postgres(t) => {
-                let moved = sqlx::query(
-                    "WITH moved AS (UPDATE application_states s SET status = $1, \
-                     status_reason = COALESCE($2, c.reason), version = s.version + 1, last_batch = $3 \
-                     FROM chosen c WHERE s.application_id = c.application_id AND c.why IS NULL \
-                     AND c.status = $4 AND s.version = c.seen AND s.status = $4 \
-                     RETURNING s.application_id, c.reason) \
-                     INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-                     SELECT $3, application_id, 'status', $4, $1, reason FROM moved",
-                )
-                .bind(to)
-                .bind(shown)
-                .bind(batch)
-                .bind(from)
-                .execute(&mut **t)
-                .await?
-                .rows_affected() as usize;
-                if moved == expected {
-                    return Ok((moved, Vec::new()));
-                }
-                let missed = sqlx::query_scalar(
-                    "SELECT c.application_id FROM chosen c LEFT JOIN application_states s \
-                     ON s.application_id = c.application_id AND s.last_batch = $1 AND s.status = $2 \
-                     WHERE c.why IS NULL AND c.status = $3 AND s.application_id IS NULL",
-                )
-                .bind(batch)
-                .bind(to)
-                .bind(from)
-                .fetch_all(&mut **t)
-                .await?;
-                Ok((moved, missed))
+                let rows = PgRows::Chosen(expected);
+                move_postgres(t, batch, rows, from, to, "", shown).await
             }
         }
     }
@@ -759,8 +727,8 @@ pub struct Choice<'a> {
 #[derive(Debug, Default)]
 pub struct ChosenSummary {
     /// From-status -> how many move.
-    pub by_status: Vec<(String, i64)>,
-    pub by_exam_area: Vec<(String, i64)>,
+    pub by_status: BTreeMap<String, i64>,
+    pub by_exam_area: BTreeMap<String, i64>,
     /// Moves past error flags (approvals with --force).
     pub forced: i64,
     /// The first five moves by 报名序号: number, name, exam area, qualification, reason.
@@ -853,9 +821,7 @@ impl Moves<'_> {
 /// Rows per INSERT into SQLite's `temp.moving`: three values a row.
 const MOVING_CHUNK: usize = 500;
 
-/// [`Tx::transition`] on PostgreSQL. The UPDATE hands its rows to the INSERT in one
-/// statement: the probe form met stale statistics after a bulk import and ran for minutes.
-/// The moves travel as arrays; UNNEST pads the reasons with NULL when they are shared.
+/// [`Tx::transition`] on PostgreSQL: the moves travel as arrays to [`move_postgres`].
 async fn transition_postgres(
     t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     batch: i64,
@@ -863,44 +829,112 @@ async fn transition_postgres(
     from: &str,
     to: &str,
 ) -> Result<(usize, Vec<i64>)> {
-    let ids = moves.ids();
     let reasons: Vec<&str> = match moves {
         Moves::Shared { .. } => Vec::new(),
         Moves::Each { list, .. } => list.iter().map(|m| m.2).collect(),
     };
     let (reason, shown) = moves.shared();
-    let moved = sqlx::query(
+    let rows = PgRows::Arrays {
+        ids: moves.ids(),
+        versions: moves.versions(),
+        reasons,
+    };
+    move_postgres(t, batch, rows, from, to, reason, shown).await
+}
+
+/// Where [`move_postgres`] finds its rows, as `u(id, v, r)`: the application, the version
+/// its preview saw, and its own reason (NULL: the shared one).
+enum PgRows<'a> {
+    /// Bound as arrays; UNNEST pads the reasons with NULL when they are shared.
+    Arrays {
+        ids: Vec<i64>,
+        versions: Vec<i64>,
+        reasons: Vec<&'a str>,
+    },
+    /// The moves of `chosen` ([`Tx::choose`]) out of the from-status, with how many there are.
+    Chosen(usize),
+}
+
+impl PgRows<'_> {
+    fn source(&self) -> &'static str {
+        match self {
+            PgRows::Arrays { .. } => {
+                "UNNEST($6::BIGINT[], $7::BIGINT[], $8::TEXT[]) AS u(id, v, r)"
+            }
+            PgRows::Chosen(_) => {
+                "(SELECT application_id AS id, seen AS v, reason AS r FROM chosen \
+                 WHERE why IS NULL AND status = $4) AS u"
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            PgRows::Arrays { ids, .. } => ids.len(),
+            PgRows::Chosen(n) => *n,
+        }
+    }
+}
+
+/// The moves of [`Tx::transition`] and [`Tx::transition_chosen`] on PostgreSQL. The UPDATE
+/// hands its rows to the journal's INSERT in one statement: the probe form met stale
+/// statistics after a bulk import and ran for minutes. Returns how many moved and the ids
+/// that did not (changed by someone else since their preview).
+async fn move_postgres(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    batch: i64,
+    rows: PgRows<'_>,
+    from: &str,
+    to: &str,
+    reason: &str,
+    shown: Option<&str>,
+) -> Result<(usize, Vec<i64>)> {
+    let source = rows.source();
+    // Both statements take the same parameters: $1 to, $2 the status reason shown (NULL:
+    // each its own), $3 batch, $4 from, $5 the shared reason, then the arrays.
+    let bind = |sql: String| {
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to)
+            .bind(shown)
+            .bind(batch)
+            .bind(from)
+            .bind(reason);
+        match &rows {
+            PgRows::Arrays {
+                ids,
+                versions,
+                reasons,
+            } => q
+                .bind(ids.clone())
+                .bind(versions.clone())
+                .bind(reasons.clone()),
+            PgRows::Chosen(_) => q,
+        }
+    };
+    let moved = bind(format!(
         "WITH moved AS (UPDATE application_states s SET status = $1, \
          status_reason = COALESCE($2, u.r), version = s.version + 1, last_batch = $3 \
-         FROM UNNEST($5::BIGINT[], $6::BIGINT[], $7::TEXT[]) AS u(id, v, r) \
-         WHERE s.application_id = u.id AND s.version = u.v AND s.status = $4 \
+         FROM {source} WHERE s.application_id = u.id AND s.version = u.v AND s.status = $4 \
          RETURNING s.application_id, u.r) \
          INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-         SELECT $3, application_id, 'status', $4, $1, COALESCE(r, $8) FROM moved",
-    )
-    .bind(to)
-    .bind(shown)
-    .bind(batch)
-    .bind(from)
-    .bind(&ids)
-    .bind(moves.versions())
-    .bind(reasons)
-    .bind(reason)
+         SELECT $3, application_id, 'status', $4, $1, COALESCE(r, $5) FROM moved"
+    ))
     .execute(&mut **t)
     .await?
     .rows_affected() as usize;
-    if moved == moves.len() {
+    if moved == rows.len() {
         return Ok((moved, Vec::new()));
     }
-    let missed: Vec<i64> = sqlx::query_scalar(
-        "SELECT u.id FROM UNNEST($1::BIGINT[]) AS u(id) WHERE u.id NOT IN \
-         (SELECT application_id FROM application_states WHERE last_batch = $2 AND status = $3)",
-    )
-    .bind(ids)
-    .bind(batch)
-    .bind(to)
+    // An anti-join: NOT IN over a subquery too big to hash goes row by row.
+    let missed = bind(format!(
+        "SELECT u.id FROM {source} WHERE NOT EXISTS (SELECT 1 FROM application_states s \
+         WHERE s.application_id = u.id AND s.last_batch = $3 AND s.status = $1)"
+    ))
     .fetch_all(&mut **t)
-    .await?;
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<std::result::Result<_, _>>()?;
     Ok((moved, missed))
 }
 
