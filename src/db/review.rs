@@ -905,9 +905,9 @@ async fn move_postgres(
                 versions,
                 reasons,
             } => q
-                .bind(ids.clone())
-                .bind(versions.clone())
-                .bind(reasons.clone()),
+                .bind(ids.as_slice())
+                .bind(versions.as_slice())
+                .bind(reasons.as_slice()),
             PgRows::Chosen(_) => q,
         }
     };
