@@ -2,7 +2,7 @@
 //! and read what it printed.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -34,6 +34,38 @@ pub fn backends() -> Vec<Env> {
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static ORPHANS_DROPPED: AtomicBool = AtomicBool::new(false);
+
+/// Drops the databases of earlier test runs that were killed (Ctrl-C, kill -9) before their
+/// tests could drop them: each is named after its process, which is gone. Only on a server
+/// of this machine, where those process numbers mean something.
+async fn drop_orphans(c: &mut sqlx::PgConnection, admin: &str) {
+    use std::str::FromStr;
+    let Ok(opts) = sqlx::postgres::PgConnectOptions::from_str(admin) else {
+        return;
+    };
+    let host = opts.get_host();
+    if !(host.starts_with('/') || ["localhost", "127.0.0.1", "::1"].contains(&host)) {
+        return;
+    }
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'kaowu\\_t\\_%'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut *c)
+            .await;
+        }
+    }
+}
 
 /// Runs `f` to completion on a runtime of its own, for tests that talk to the database.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -67,6 +99,9 @@ impl Env {
             let mut c = sqlx::PgConnection::connect(admin)
                 .await
                 .unwrap_or_else(|e| panic!("KAOWU_TEST_POSTGRES_URL does not connect: {e}"));
+            if !ORPHANS_DROPPED.swap(true, Ordering::SeqCst) {
+                drop_orphans(&mut c, admin).await;
+            }
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut c)
                 .await
