@@ -57,9 +57,10 @@ async fn drop_orphans(c: &mut sqlx::PgConnection, admin: &str) {
     for name in names {
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let Some(pid) = pid else { continue };
+        // Without FORCE: a database someone is connected to stays.
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                "DROP DATABASE IF EXISTS {name}"
             )))
             .execute(&mut *c)
             .await;
