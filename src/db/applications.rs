@@ -143,7 +143,7 @@ const INSERT_COLUMNS: &str = "INSERT INTO applications (session_id, registration
     graduation_date, address, mobile, email, postcode, phone, submitted_at, photo, photo_path, photo_hash, \
     photo_format, photo_width, photo_height, photo_bytes, photo_problem, content_hash) ";
 
-/// Rows per INSERT: 32 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535.
+/// Rows per PostgreSQL INSERT: 32 parameters a row stays under its 65,535.
 pub const INSERT_CHUNK: usize = 500;
 
 /// The values of [`INSERT_COLUMNS`] after `session_id`.
@@ -174,8 +174,8 @@ impl Tx {
         .await
     }
 
-    /// Inserts applications as submitted, in statements of [`INSERT_CHUNK`] rows. Takes the
-    /// rows, so that on SQLite their texts are bound without a copy.
+    /// Inserts applications as submitted: on PostgreSQL in statements of [`INSERT_CHUNK`]
+    /// rows, on SQLite a row at a time through SQLite's own API (see [`insert_sqlite`]).
     pub async fn insert_applications(
         &mut self,
         session_id: i64,
@@ -414,112 +414,81 @@ fn sql_datetime(t: Option<NaiveDateTime>) -> Option<String> {
     })
 }
 
-/// One INSERT of [`insert_sqlite`]: its SQL and arguments, and the ids it gives its rows.
-struct SqliteInsert {
-    sql: String,
-    args: sqlx::sqlite::SqliteArguments,
-    ids: std::ops::Range<i64>,
-}
-
-/// The INSERT of `rows`, numbered from `first_id`. The texts are moved in: sqlx copies a
-/// borrowed `&str` into an owned text before SQLite copies it again.
-fn sqlite_insert(session_id: i64, first_id: i64, rows: Vec<NewApplication>) -> SqliteInsert {
-    use sqlx::Arguments;
-    let mut a = sqlx::sqlite::SqliteArguments::default();
-    a.reserve(rows.len() * (INSERT_FIELDS + 2), 0);
-    let sql = insert_sql(rows.len());
-    let ids = first_id..first_id + rows.len() as i64;
-    let mut add =
-        |id: i64, r: NewApplication| -> std::result::Result<(), sqlx::error::BoxDynError> {
-            a.add(id)?;
-            a.add(session_id)?;
-            a.add(r.registration_no)?;
-            a.add(r.name)?;
-            a.add(r.id_type)?;
-            a.add(r.id_number)?;
-            a.add(r.gender)?;
-            a.add(sql_date(r.birth_date))?;
-            a.add(r.qualification_id)?;
-            a.add(r.subjects)?;
-            a.add(r.exam_area)?;
-            a.add(r.title)?;
-            a.add(r.employer)?;
-            a.add(r.school)?;
-            a.add(r.major)?;
-            a.add(r.education)?;
-            a.add(r.degree)?;
-            a.add(sql_date(r.graduation_date))?;
-            a.add(r.address)?;
-            a.add(r.mobile)?;
-            a.add(r.email)?;
-            a.add(r.postcode)?;
-            a.add(r.phone)?;
-            a.add(sql_datetime(r.submitted_at))?;
-            a.add(r.photo)?;
-            a.add(r.photo_path)?;
-            a.add(r.photo_hash)?;
-            a.add(r.photo_format)?;
-            a.add(r.photo_width)?;
-            a.add(r.photo_height)?;
-            a.add(r.photo_bytes)?;
-            a.add(r.photo_problem)?;
-            a.add(r.content_hash)?;
-            Ok(())
-        };
-    for (id, r) in ids.clone().zip(rows) {
-        add(id, r).expect("texts, numbers and optional texts encode");
-    }
-    SqliteInsert { sql, args: a, ids }
-}
-
-/// SQLite: each INSERT is handed to sqlx's worker thread while this one prepares the next.
+/// SQLite: the rows go in one by one through a statement prepared for the chunk, bound
+/// where they lie ([`super::sqlite_raw`]), on this thread.
 ///
 /// The rows are numbered here, after the highest id in the table: this transaction holds
 /// the write lock, so nobody else can take those numbers, and the new rows' states are
-/// then made from that range of ids, with nothing to look up. sqlx's worker thread is the
-/// bottleneck of an import, so this thread keeps its own reference to each INSERT's texts
-/// and frees them while the worker runs the next INSERT (the worker's drop is then only a
-/// count going down, not 16,000 frees).
+/// then made from that range of ids, with nothing to look up. One row per statement also
+/// spares SQLite the statement journal that a many-row INSERT keeps (a copy of each page
+/// before the statement first changes it, in case it fails half-way).
 async fn insert_sqlite(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     session_id: i64,
     batch: i64,
     rows: Vec<NewApplication>,
 ) -> Result<()> {
+    use super::sqlite_raw::{Statement, Value};
+    if rows.is_empty() {
+        return Ok(());
+    }
     let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM applications")
         .fetch_one(&mut **t)
         .await?;
-    let mut next_id = last + 1;
-    let mut rows = rows.into_iter();
-    let mut take = move || -> Option<SqliteInsert> {
-        let chunk: Vec<NewApplication> = rows.by_ref().take(INSERT_CHUNK).collect();
-        let n = chunk.len() as i64;
-        (n > 0).then(|| {
-            next_id += n;
-            sqlite_insert(session_id, next_id - n, chunk)
-        })
-    };
-    let mut next = take();
-    let mut spent = None;
-    while let Some(SqliteInsert { sql, args, ids }) = next.take() {
-        let insert = sqlx::query_with(sqlx::AssertSqlSafe(sql), args.clone()).execute(&mut **t);
-        let (done, following) = tokio::join!(insert, async {
-            drop(spent.take());
-            take()
-        });
-        done?;
-        spent = Some(args);
-        next = following;
-        sqlx::query(
-            "WITH RECURSIVE n (id) AS (SELECT $1 UNION ALL SELECT id + 1 FROM n WHERE id < $2) \
-             INSERT INTO application_states (application_id, last_batch) SELECT id, $3 FROM n",
-        )
-        .bind(ids.start)
-        .bind(ids.end - 1)
-        .bind(batch)
-        .execute(&mut **t)
-        .await?;
+    let ids = last + 1..last + 1 + rows.len() as i64;
+    {
+        let mut handle = t.lock_handle().await?;
+        let mut insert = Statement::prepare(&mut handle, &insert_sql(1))?;
+        for (id, r) in ids.clone().zip(&rows) {
+            let (birth, graduated) = (sql_date(r.birth_date), sql_date(r.graduation_date));
+            let submitted = sql_datetime(r.submitted_at);
+            let values: [Value<'_>; INSERT_FIELDS + 2] = [
+                Value::Int(id),
+                Value::Int(session_id),
+                Value::Text(&r.registration_no),
+                Value::Text(&r.name),
+                Value::Text(&r.id_type),
+                Value::Text(&r.id_number),
+                Value::Text(&r.gender),
+                birth.as_deref().into(),
+                Value::Int(r.qualification_id),
+                Value::Text(&r.subjects),
+                Value::Text(&r.exam_area),
+                Value::Text(&r.title),
+                Value::Text(&r.employer),
+                Value::Text(&r.school),
+                Value::Text(&r.major),
+                Value::Text(&r.education),
+                Value::Text(&r.degree),
+                graduated.as_deref().into(),
+                Value::Text(&r.address),
+                Value::Text(&r.mobile),
+                Value::Text(&r.email),
+                Value::Text(&r.postcode),
+                Value::Text(&r.phone),
+                submitted.as_deref().into(),
+                Value::Text(&r.photo),
+                Value::Text(&r.photo_path),
+                Value::Text(&r.photo_hash),
+                Value::Text(&r.photo_format),
+                Value::Int(r.photo_width),
+                Value::Int(r.photo_height),
+                Value::Int(r.photo_bytes),
+                Value::Text(&r.photo_problem),
+                Value::Text(&r.content_hash),
+            ];
+            insert.execute(&values)?;
+        }
     }
+    sqlx::query(
+        "WITH RECURSIVE n (id) AS (SELECT $1 UNION ALL SELECT id + 1 FROM n WHERE id < $2) \
+         INSERT INTO application_states (application_id, last_batch) SELECT id, $3 FROM n",
+    )
+    .bind(ids.start)
+    .bind(ids.end - 1)
+    .bind(batch)
+    .execute(&mut **t)
+    .await?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod roster;
 pub mod seating;
 pub mod sessions;
 pub mod sites;
+mod sqlite_raw;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -38,6 +39,9 @@ pub enum DbError {
     },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    /// A call of SQLite's C API ([`sqlite_raw`]) failed, with its extended code.
+    #[error("error returned from database: (code: {code}) {message}")]
+    Sqlite { code: i32, message: String },
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
