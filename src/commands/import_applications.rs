@@ -165,6 +165,8 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         )
     };
 
+    // What the journal says of each application this import adds.
+    let reason = format!("imported from {}", a.file.display());
     let digest = super::import::FileDigest::start(&a.file);
     // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
     let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
@@ -240,7 +242,9 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         let write = Instant::now();
         if let Some(b) = batch
             && failed_write.is_none()
-            && let Err(e) = tx.insert_applications(session.id, b, inserts).await
+            && let Err(e) = tx
+                .insert_applications(session.id, b, &reason, inserts)
+                .await
         {
             // Keep draining the reader so that it finishes, then report.
             failed_write = Some(e);
@@ -266,8 +270,6 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let batch = batch.filter(|_| !(diff.added_count() == 0 && diff.changed.is_empty()));
     if let Some(b) = batch {
         let file = a.file.display().to_string();
-        tx.journal_inserted(b, &format!("imported from {file}"))
-            .await?;
         let summary = format!(
             "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
             diff.added_count(),

@@ -174,21 +174,24 @@ impl Tx {
         .await
     }
 
-    /// Inserts applications as submitted: on PostgreSQL in statements of [`INSERT_CHUNK`]
-    /// rows, on SQLite a row at a time through SQLite's own API (see [`insert_sqlite`]).
+    /// Inserts applications as submitted by `batch`, and journals each as having entered
+    /// `submitted` for `reason`: on PostgreSQL in statements of [`INSERT_CHUNK`] rows, on
+    /// SQLite a row at a time through SQLite's own API (see [`insert_sqlite`]).
     pub async fn insert_applications(
         &mut self,
         session_id: i64,
         batch: i64,
+        reason: &str,
         rows: Vec<NewApplication>,
     ) -> Result<()> {
         // Each new application starts submitted, changed last by this batch. PostgreSQL makes
-        // both rows in one statement (a data-modifying CTE); looking the new rows up by
+        // the three rows in one statement (a data-modifying CTE); looking the new rows up by
         // registration number there went through a generic plan that scanned the table, which
         // made a 200,000-row import quadratic. SQLite numbers the rows itself (see
-        // [`insert_sqlite`]).
+        // [`insert_sqlite`]). Journaling each chunk as it goes in, rather than the whole
+        // import at its end, takes that work off the import's serial tail.
         let t = match self {
-            Tx::Sqlite(t) => return insert_sqlite(t, session_id, batch, rows).await,
+            Tx::Sqlite(t) => return insert_sqlite(t, session_id, batch, reason, rows).await,
             Tx::Postgres(t) => t,
         };
         for chunk in rows.chunks(INSERT_CHUNK) {
@@ -228,8 +231,13 @@ impl Tx {
                     .push_bind(r.photo_problem.as_str())
                     .push_bind(r.content_hash.as_str());
             });
-            qb.push(" RETURNING id) INSERT INTO application_states (application_id, last_batch) SELECT id, ");
-            qb.push_bind(batch).push(" FROM ins");
+            qb.push(" RETURNING id), st AS (INSERT INTO application_states (application_id, last_batch) SELECT id, ");
+            qb.push_bind(batch).push(" FROM ins) ");
+            qb.push("INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) SELECT ");
+            qb.push_bind(batch)
+                .push(", id, 'status', CAST(NULL AS TEXT), 'submitted', ")
+                .push_bind(reason)
+                .push(" FROM ins");
             qb.build().execute(&mut **t).await?;
         }
         Ok(())
@@ -364,23 +372,6 @@ impl Tx {
         });
         Ok(())
     }
-
-    /// Journals every application this batch inserted (version 1, last changed by it) as
-    /// having entered `submitted`, in one statement.
-    pub async fn journal_inserted(&mut self, batch: i64, reason: &str) -> Result<u64> {
-        Ok(with_conn!(self, |c| {
-            sqlx::query(
-                "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-                 SELECT $1, application_id, 'status', CAST(NULL AS TEXT), 'submitted', $2 FROM application_states \
-                 WHERE last_batch = $1 AND version = 1",
-            )
-            .bind(batch)
-            .bind(reason)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        }))
-    }
 }
 
 /// `INSERT INTO applications (id, ..) VALUES (?, ..), ..` for `rows` rows.
@@ -426,6 +417,7 @@ async fn insert_sqlite(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     session_id: i64,
     batch: i64,
+    reason: &str,
     rows: Vec<NewApplication>,
 ) -> Result<()> {
     use super::sqlite_raw::{Statement, Value};
@@ -480,13 +472,24 @@ async fn insert_sqlite(
             insert.execute(&values)?;
         }
     }
-    sqlx::query(
-        "WITH RECURSIVE n (id) AS (SELECT $1 UNION ALL SELECT id + 1 FROM n WHERE id < $2) \
-         INSERT INTO application_states (application_id, last_batch) SELECT id, $3 FROM n",
-    )
+    let range =
+        "WITH RECURSIVE n (id) AS (SELECT $1 UNION ALL SELECT id + 1 FROM n WHERE id < $2) ";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{range}INSERT INTO application_states (application_id, last_batch) SELECT id, $3 FROM n"
+    )))
     .bind(ids.start)
     .bind(ids.end - 1)
     .bind(batch)
+    .execute(&mut **t)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{range}INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
+         SELECT $3, id, 'status', NULL, 'submitted', $4 FROM n"
+    )))
+    .bind(ids.start)
+    .bind(ids.end - 1)
+    .bind(batch)
+    .bind(reason)
     .execute(&mut **t)
     .await?;
     Ok(())
