@@ -158,3 +158,102 @@ fn error(db: NonNull<ffi::sqlite3>, rc: c_int) -> DbError {
     };
     DbError::Sqlite { code, message }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{Connection, SqliteConnection};
+
+    async fn table() -> SqliteConnection {
+        let mut c = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (i INTEGER NOT NULL CHECK (i >= 0), s TEXT, n TEXT)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c
+    }
+
+    #[tokio::test]
+    async fn rows_go_in_as_bound_inside_the_callers_transaction() {
+        let mut c = table().await;
+        let mut tx = c.begin().await.unwrap();
+        let texts = [
+            String::from("报名序号 20260000001"),
+            String::new(),
+            String::from("a\0b"),
+        ];
+        {
+            let mut h = tx.lock_handle().await.unwrap();
+            let mut st =
+                Statement::prepare(&mut h, "INSERT INTO t (i, s, n) VALUES (?, ?, ?)").unwrap();
+            for (i, t) in texts.iter().enumerate() {
+                let n = (i == 1).then_some("x");
+                st.execute(&[Value::Int(i as i64), Value::Text(t), n.into()])
+                    .unwrap();
+            }
+        }
+        let rows: Vec<(i64, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT i, s, n FROM t ORDER BY i")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (0, Some(texts[0].clone()), None),
+                (1, Some(String::new()), Some("x".into())),
+                (2, Some("a\0b".into()), None),
+            ]
+        );
+        tx.rollback().await.unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "the rows were part of the rolled-back transaction");
+    }
+
+    #[tokio::test]
+    async fn a_refused_row_gives_sqlites_code_and_message_and_the_statement_goes_on() {
+        let mut c = table().await;
+        let mut h = c.lock_handle().await.unwrap();
+        let mut st = Statement::prepare(&mut h, "INSERT INTO t (i, s) VALUES (?, ?)").unwrap();
+        match st.execute(&[Value::Int(-1), Value::Text("no")]) {
+            Err(DbError::Sqlite { code, message }) => {
+                assert_eq!(code, ffi::SQLITE_CONSTRAINT_CHECK);
+                assert!(message.contains("CHECK constraint failed"), "{message}");
+            }
+            other => panic!("expected SQLite's refusal, got {other:?}"),
+        }
+        st.execute(&[Value::Int(1), Value::Text("yes")]).unwrap();
+        drop(st);
+        drop(h);
+        let kept: Vec<(i64, String)> = sqlx::query_as("SELECT i, s FROM t")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(kept, vec![(1, "yes".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_statement_that_does_not_parse_is_an_error() {
+        let mut c = table().await;
+        let mut h = c.lock_handle().await.unwrap();
+        match Statement::prepare(&mut h, "INSERT INTO nowhere VALUES (?)") {
+            Err(DbError::Sqlite { message, .. }) => {
+                assert!(message.contains("no such table: nowhere"), "{message}")
+            }
+            Err(e) => panic!("expected SQLite's error, got {e:?}"),
+            Ok(_) => panic!("a statement on a missing table was prepared"),
+        }
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a value for each parameter")]
+    async fn too_few_values_is_a_bug_caught_before_binding() {
+        let mut c = table().await;
+        let mut h = c.lock_handle().await.unwrap();
+        let mut st = Statement::prepare(&mut h, "INSERT INTO t (i, s) VALUES (?, ?)").unwrap();
+        let _ = st.execute(&[Value::Int(1)]);
+    }
+}
