@@ -490,7 +490,8 @@ fn flush(
         return;
     }
     good.par_iter_mut().for_each(|(r, path)| {
-        if let Some(p) = path {
+        // A photo the folder does not have is missing without opening it.
+        if let Some((p, true)) = path {
             let f = fingerprint(p);
             r.photo_hash = f.hash;
             r.photo_format = f.format;
@@ -510,7 +511,7 @@ fn parse_row(
     c: &mut Cells<'_, '_>,
     cx: &Context_,
     today: chrono::NaiveDate,
-) -> Option<(NewApplication, Option<PathBuf>)> {
+) -> Option<(NewApplication, Option<(PathBuf, bool)>)> {
     let registration_no = c.code("registration_no", true);
     let name = c.text("name", true);
     let id_type = c.text("id_type", true);
@@ -584,7 +585,7 @@ fn parse_row(
         None
     } else {
         match &cx.photos {
-            Some(dir) => match dir.resolve(&photo) {
+            Some(dir) => match dir.locate(&photo) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     c.problem("photo", e);
@@ -625,7 +626,7 @@ fn parse_row(
         submitted_at,
         photo_path: photo_path
             .as_ref()
-            .map(|p| p.display().to_string())
+            .map(|(p, _)| p.display().to_string())
             .unwrap_or_default(),
         photo,
         ..NewApplication::default()
