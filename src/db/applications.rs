@@ -78,12 +78,11 @@ impl NewApplication {
     }
 
     /// A hash of every compared field (those of [`NewApplication::fields`], without copying
-    /// them: this runs for every row of a 200,000-row import), to tell a changed row.
+    /// them: this runs for every row of a 200,000-row import), to tell a changed row. The
+    /// fields are laid end to end, each closed by 0x1F, and hashed at once: feeding BLAKE3
+    /// fifty small pieces cost three times as much as the hash of the whole.
     pub fn compute_hash(&mut self) {
-        use std::fmt::Write;
-        let mut h = blake3::Hasher::new();
-        let mut buf = String::with_capacity(32);
-        let dates = [self.birth_date, self.graduation_date];
+        use std::io::Write;
         let texts: [&str; 21] = [
             &self.name,
             &self.id_type,
@@ -107,25 +106,22 @@ impl NewApplication {
             &self.photo_problem,
             &self.registration_no,
         ];
+        let mut buf: Vec<u8> = Vec::with_capacity(512);
         for t in texts {
-            h.update(t.as_bytes());
-            h.update(b"\x1f");
+            buf.extend_from_slice(t.as_bytes());
+            buf.push(0x1f);
         }
-        for d in dates {
-            buf.clear();
+        for d in [self.birth_date, self.graduation_date] {
             if let Some(d) = d {
                 let _ = write!(buf, "{d}");
             }
-            h.update(buf.as_bytes());
-            h.update(b"\x1f");
+            buf.push(0x1f);
         }
-        buf.clear();
         let _ = write!(buf, "{}", self.qualification_id);
         if let Some(t) = self.submitted_at {
             let _ = write!(buf, "\x1f{t}");
         }
-        h.update(buf.as_bytes());
-        self.content_hash = h.finalize().to_hex().to_string();
+        self.content_hash = blake3::hash(&buf).to_hex().to_string();
     }
 }
 
@@ -517,6 +513,81 @@ mod tests {
             assert_eq!(sql_date(Some(d)), Some(d.format("%F").to_string()));
         }
         assert_eq!(sql_date(None), None);
+    }
+
+    /// Stored hashes must keep matching: a re-import compares them with new ones. This is
+    /// the hash as kaowu fed it to BLAKE3 before, piece by piece.
+    fn hash_in_pieces(a: &NewApplication) -> String {
+        let mut h = blake3::Hasher::new();
+        for t in [
+            &a.name,
+            &a.id_type,
+            &a.id_number,
+            &a.gender,
+            &a.subjects,
+            &a.exam_area,
+            &a.title,
+            &a.employer,
+            &a.school,
+            &a.major,
+            &a.education,
+            &a.degree,
+            &a.address,
+            &a.mobile,
+            &a.email,
+            &a.postcode,
+            &a.phone,
+            &a.photo,
+            &a.photo_hash,
+            &a.photo_problem,
+            &a.registration_no,
+        ] {
+            h.update(t.as_bytes());
+            h.update(b"\x1f");
+        }
+        for d in [a.birth_date, a.graduation_date] {
+            h.update(d.map(|d| d.to_string()).unwrap_or_default().as_bytes());
+            h.update(b"\x1f");
+        }
+        let mut last = a.qualification_id.to_string();
+        if let Some(t) = a.submitted_at {
+            last.push_str(&format!("\x1f{t}"));
+        }
+        h.update(last.as_bytes());
+        h.finalize().to_hex().to_string()
+    }
+
+    #[test]
+    fn a_stored_content_hash_still_matches() {
+        let d = NaiveDate::from_ymd_opt(1990, 2, 28).unwrap();
+        let mut a = NewApplication {
+            registration_no: "20260000001".into(),
+            name: "何睿浩".into(),
+            id_type: "居民身份证".into(),
+            id_number: "530702199002285073".into(),
+            birth_date: Some(d),
+            qualification_id: 14,
+            subjects: "基础知识,应用技术".into(),
+            exam_area: "丽江".into(),
+            address: "丽江市北京路114号".into(),
+            submitted_at: d.and_hms_milli_opt(9, 30, 0, 250),
+            photo: "20260000001.jpg".into(),
+            photo_problem: "missing".into(),
+            ..NewApplication::default()
+        };
+        for step in 0..3 {
+            a.compute_hash();
+            assert_eq!(a.content_hash, hash_in_pieces(&a), "step {step}");
+            assert_eq!(a.content_hash.len(), 64);
+            // No dates, a whole-second time, then no time at all.
+            a.birth_date = None;
+            a.graduation_date = Some(d);
+            a.submitted_at = if step == 0 {
+                d.and_hms_opt(17, 40, 24)
+            } else {
+                None
+            };
+        }
     }
 
     #[test]
