@@ -399,9 +399,7 @@ impl Tx {
             "s.checked".into(),
             "a.registration_no".into(),
             "a.exam_area".into(),
-            "CASE WHEN EXISTS (SELECT 1 FROM flags f WHERE f.application_id = a.id \
-             AND f.severity = 'error') THEN 1 ELSE 0 END AS has_errors"
-                .into(),
+            "CASE WHEN e.application_id IS NULL THEN 0 ELSE 1 END AS has_errors".into(),
         ];
         let mut filters = vec!["a.session_id = $1".to_string()];
         if let Some(nos) = &c.registration_nos {
@@ -476,6 +474,11 @@ impl Tx {
         } else {
             format!("CASE {} END", rules.join(" "))
         };
+        // Whether an application has error flags comes from a join with the set of those that
+        // do, not from an EXISTS per row: SQLite copies the subquery's expression into each
+        // place the outer query names it (three), so it looked every application up in
+        // `flags` three times (0.42-0.49 s for 200,000 against 0.26-0.28 s joined).
+        //
         // Each application once (the ids come from the applications' key). On PostgreSQL no
         // index: every later statement reads `chosen` whole, and keeping a primary key up to
         // date cost a third of the INSERT (0.3 s for 190,000). SQLite's key is the rowid.
@@ -498,8 +501,9 @@ impl Tx {
             "INSERT INTO chosen (application_id, seen, status, registration_no, exam_area, has_errors, why, reason) \
              SELECT x.id, x.seen, x.status, x.registration_no, x.exam_area, x.has_errors, \
              {refused} ELSE {rules} END, {reason} \
-             FROM (SELECT {} FROM applications a JOIN application_states s ON s.application_id = a.id{} \
-             WHERE {}) AS x WHERE {}",
+             FROM (SELECT {} FROM applications a JOIN application_states s ON s.application_id = a.id \
+             LEFT JOIN (SELECT DISTINCT application_id FROM flags WHERE severity = 'error') AS e \
+             ON e.application_id = a.id{} WHERE {}) AS x WHERE {}",
             inner.join(", "),
             if with_plan {
                 " JOIN qualifications q ON q.id = a.qualification_id"
