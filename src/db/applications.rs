@@ -370,11 +370,13 @@ impl Tx {
     }
 }
 
-/// `INSERT INTO applications (id, ..) VALUES (?, ..), ..` for `rows` rows.
-fn insert_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; INSERT_FIELDS + 2].join(", "));
+/// `INSERT INTO applications (id, ..) VALUES (?, ..)`: one row, with its id.
+fn insert_sql() -> String {
     let columns = INSERT_COLUMNS.replacen("(session_id", "(id, session_id", 1);
-    format!("{columns}VALUES {}", vec![one; rows].join(", "))
+    format!(
+        "{columns}VALUES ({})",
+        vec!["?"; INSERT_FIELDS + 2].join(", ")
+    )
 }
 
 /// A date or time as sqlx binds it on SQLite (`%F`, `%F %T%.f`), which is how chrono
@@ -426,7 +428,7 @@ async fn insert_sqlite(
     let ids = last + 1..last + 1 + rows.len() as i64;
     {
         let mut handle = t.lock_handle().await?;
-        let mut insert = Statement::prepare(&mut handle, &insert_sql(1))?;
+        let mut insert = Statement::prepare(&mut handle, &insert_sql())?;
         for (id, r) in ids.clone().zip(&rows) {
             let (birth, graduated) = (sql_date(r.birth_date), sql_date(r.graduation_date));
             let submitted = sql_datetime(r.submitted_at);
@@ -592,9 +594,9 @@ mod tests {
 
     #[test]
     fn insert_sql_has_a_placeholder_per_value() {
-        let sql = insert_sql(3);
+        let sql = insert_sql();
         assert!(sql.starts_with("INSERT INTO applications (id, session_id, registration_no,"));
-        assert_eq!(sql.matches('?').count(), 3 * (INSERT_FIELDS + 2));
+        assert_eq!(sql.matches('?').count(), INSERT_FIELDS + 2);
         assert_eq!(
             INSERT_COLUMNS.split(',').count(),
             INSERT_FIELDS + 1,
