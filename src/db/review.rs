@@ -542,15 +542,40 @@ impl Tx {
         };
         let mut out = ChosenSummary::default();
         let skipped: Vec<(String, String, i64)>;
-        let groups: Vec<(String, String, i64, i64)>;
-        (groups, out.examples, skipped) = with_conn!(self, |c| {
-            (
+        let groups: Vec<(String, String, i64, i64)> = match self {
+            // SQLite has no hash aggregate: a GROUP BY sorts all 190,000 moves of a bulk
+            // approval (0.17-0.21 s) for a handful of groups. Counting them into a table keyed
+            // by the group takes half that (an UPSERT per row into a table of a few rows).
+            Tx::Sqlite(t) => {
+                for sql in [
+                    "DROP TABLE IF EXISTS temp.chosen_groups",
+                    "CREATE TEMP TABLE chosen_groups (status TEXT NOT NULL, exam_area TEXT NOT NULL, \
+                     n INTEGER NOT NULL, errors INTEGER NOT NULL, PRIMARY KEY (status, exam_area)) WITHOUT ROWID",
+                    "INSERT INTO chosen_groups (status, exam_area, n, errors) \
+                     SELECT status, exam_area, 1, has_errors FROM chosen WHERE why IS NULL \
+                     ON CONFLICT (status, exam_area) DO UPDATE SET n = n + 1, errors = errors + excluded.errors",
+                ] {
+                    sqlx::query(sql).execute(&mut **t).await?;
+                }
+                let groups = sqlx::query_as("SELECT status, exam_area, n, errors FROM chosen_groups")
+                    .fetch_all(&mut **t)
+                    .await?;
+                sqlx::query("DROP TABLE temp.chosen_groups")
+                    .execute(&mut **t)
+                    .await?;
+                groups
+            }
+            Tx::Postgres(t) => {
                 sqlx::query_as(
                     "SELECT status, exam_area, COUNT(*), CAST(SUM(has_errors) AS BIGINT) FROM chosen \
                      WHERE why IS NULL GROUP BY status, exam_area",
                 )
-                .fetch_all(&mut *c)
-                .await?,
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        (out.examples, skipped) = with_conn!(self, |c| {
+            (
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT c.registration_no, a.name, c.exam_area, q.name, c.reason \
                      FROM (SELECT application_id, registration_no, exam_area, reason FROM chosen \
