@@ -557,22 +557,21 @@ impl Tx {
                 ] {
                     sqlx::query(sql).execute(&mut **t).await?;
                 }
-                let groups = sqlx::query_as("SELECT status, exam_area, n, errors FROM chosen_groups")
-                    .fetch_all(&mut **t)
-                    .await?;
+                let groups =
+                    sqlx::query_as("SELECT status, exam_area, n, errors FROM chosen_groups")
+                        .fetch_all(&mut **t)
+                        .await?;
                 sqlx::query("DROP TABLE temp.chosen_groups")
                     .execute(&mut **t)
                     .await?;
                 groups
             }
-            Tx::Postgres(t) => {
-                sqlx::query_as(
-                    "SELECT status, exam_area, COUNT(*), CAST(SUM(has_errors) AS BIGINT) FROM chosen \
+            Tx::Postgres(t) => sqlx::query_as(
+                "SELECT status, exam_area, COUNT(*), CAST(SUM(has_errors) AS BIGINT) FROM chosen \
                      WHERE why IS NULL GROUP BY status, exam_area",
-                )
-                .fetch_all(&mut **t)
-                .await?
-            }
+            )
+            .fetch_all(&mut **t)
+            .await?,
         };
         (out.examples, skipped) = with_conn!(self, |c| {
             (
