@@ -463,7 +463,9 @@ pub fn read(
 }
 
 /// As [`read`], handing over each row's cells, which the caller may take (`mem::take`) to
-/// keep them without a copy: the applications import parses rows later, in parallel.
+/// keep them without a copy: the applications import parses rows later, in parallel. A
+/// caller may instead swap in the cells of a row it is done with: a CSV reader overwrites
+/// them in place, reusing their texts' buffers.
 pub fn read_raw(
     path: &Path,
     opts: &ReadOptions,
@@ -811,14 +813,24 @@ fn read_csv(
             b.ahead.pop_front();
         }
         drop(b);
-        cells.clear();
-        cells.extend(record.iter().map(|s| {
-            if s.trim().is_empty() {
-                Value::Empty
-            } else {
-                Value::Text(s.to_string())
+        // Overwritten in place: a caller that swaps in a row it is done with (see
+        // [`read_raw`]) has its texts' buffers filled again instead of allocated anew.
+        let mut n = 0;
+        for s in record.iter() {
+            let empty = s.trim().is_empty();
+            match cells.get_mut(n) {
+                Some(Value::Text(t)) if !empty => {
+                    t.clear();
+                    t.push_str(s);
+                }
+                Some(v) if empty => *v = Value::Empty,
+                Some(v) => *v = Value::Text(s.to_string()),
+                None if empty => cells.push(Value::Empty),
+                None => cells.push(Value::Text(s.to_string())),
             }
-        }));
+            n += 1;
+        }
+        cells.truncate(n);
         finder.feed(line, &mut cells, each)?;
     }
     finder.finish()
@@ -1141,6 +1153,41 @@ mod tests {
             rows.push((r.line, r.get("name").text(), r.get("amount").text()))
         })?;
         Ok((h, rows))
+    }
+
+    #[test]
+    fn cells_swapped_back_in_are_overwritten_whole() {
+        // Rows of different lengths, empty and blank cells, and a blank line: a caller that
+        // swaps in the cells of an earlier row (as the applications import does) gets each
+        // row exactly as a caller that takes fresh cells.
+        let text = "姓名,金额,日期\n张三,1.00,2026-01-02\n李四,2.00\n,  ,\n\n王五长名字,300.00,2026-03-04,extra\n赵六\n";
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, text).unwrap();
+        let mut taken = Vec::new();
+        read_raw(&p, &ReadOptions::default(), SCHEMA, |_, line, cells| {
+            taken.push((line, std::mem::take(cells)));
+        })
+        .unwrap();
+        let mut spare: Vec<Vec<Value>> = Vec::new();
+        let mut swapped = Vec::new();
+        read_raw(&p, &ReadOptions::default(), SCHEMA, |_, line, cells| {
+            // The longest row so far, with texts everywhere, comes back in each time.
+            let mut row = spare
+                .pop()
+                .unwrap_or_else(|| vec![Value::Text("stale".repeat(20)); 6]);
+            std::mem::swap(cells, &mut row);
+            swapped.push((line, row.clone()));
+            spare.push(row);
+        })
+        .unwrap();
+        assert_eq!(swapped, taken);
+        assert_eq!(taken.len(), 4, "{taken:?}");
+        assert_eq!(
+            taken[1].1,
+            vec![Value::Text("李四".into()), Value::Text("2.00".into())]
+        );
+        assert_eq!(taken[3], (7, vec![Value::Text("赵六".into())]));
     }
 
     #[test]
