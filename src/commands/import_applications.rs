@@ -389,7 +389,7 @@ fn photo_folder(file: &Path, given: Option<&Path>) -> Result<Option<PhotoDir>> {
             }
         }
     };
-    match PhotoDir::open(&dir) {
+    match PhotoDir::open_listed(&dir) {
         Ok(d) => Ok(Some(d)),
         Err(e) if given.is_some() => Err(anyhow::anyhow!("--photos {}: {e}", dir.display())),
         Err(_) => Ok(None),

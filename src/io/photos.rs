@@ -3,6 +3,8 @@
 //! bytes and header (BLAKE3, format, width, height, size; no decode), and measuring how
 //! light its border is, which needs a decode and so is done only when `review check` asks.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 use zune_jpeg::JpegDecoder;
@@ -13,6 +15,9 @@ use zune_jpeg::zune_core::options::DecoderOptions;
 #[derive(Debug, Clone)]
 pub struct PhotoDir {
     root: PathBuf,
+    /// What the folder held when it was listed ([`PhotoDir::open_listed`]), by name: whether
+    /// each entry is a link. Names directly in the folder are then found without a lookup.
+    listed: Option<HashMap<OsString, bool>>,
 }
 
 impl PhotoDir {
@@ -24,7 +29,24 @@ impl PhotoDir {
                 dir.display()
             )));
         }
-        Ok(PhotoDir { root })
+        Ok(PhotoDir { root, listed: None })
+    }
+
+    /// As [`PhotoDir::open`], listing the folder once, for a whole import: each name of a
+    /// file directly in it is then looked up in the list instead of the file system (one
+    /// `lstat` per row: 200,000 path walks for a session, a twentieth of the import's CPU).
+    /// Names through subfolders are still looked up one by one.
+    pub fn open_listed(dir: &Path) -> std::io::Result<PhotoDir> {
+        let mut d = PhotoDir::open(dir)?;
+        let mut listed = HashMap::new();
+        for entry in std::fs::read_dir(&d.root)? {
+            let entry = entry?;
+            // The kind comes with the listing on Linux (no stat per entry).
+            let link = entry.file_type()?.is_symlink();
+            listed.insert(entry.file_name(), link);
+        }
+        d.listed = Some(listed);
+        Ok(d)
     }
 
     pub fn root(&self) -> &Path {
@@ -59,20 +81,33 @@ impl PhotoDir {
             }
         }
         let path = self.root.join(rel);
-        // A plain file directly in the (canonical) folder needs no more than an lstat; a
-        // link, or a name through subfolders (which may be links), is resolved in full.
-        let direct = rel
-            .components()
-            .filter(|c| matches!(c, Component::Normal(_)))
-            .count()
-            == 1;
-        match std::fs::symlink_metadata(&path) {
-            Err(e) => {
-                let found = e.kind() != std::io::ErrorKind::NotFound;
-                Ok((path, found))
-            }
-            Ok(m) if direct && !m.file_type().is_symlink() => Ok((path, true)),
-            Ok(_) => match path.canonicalize() {
+        // A plain file directly in the (canonical) folder needs no more than an lstat (or
+        // the folder's list); a link, or a name through subfolders (which may be links), is
+        // resolved in full.
+        let mut normal = rel.components().filter_map(|c| match c {
+            Component::Normal(n) => Some(n),
+            _ => None,
+        });
+        let direct = match (normal.next(), normal.next()) {
+            (Some(n), None) => Some(n),
+            _ => None,
+        };
+        let is_link = match (direct, &self.listed) {
+            (Some(n), Some(listed)) => match listed.get(n) {
+                None => return Ok((path, false)),
+                Some(link) => *link,
+            },
+            _ => match std::fs::symlink_metadata(&path) {
+                Err(e) => {
+                    let found = e.kind() != std::io::ErrorKind::NotFound;
+                    return Ok((path, found));
+                }
+                Ok(m) => m.file_type().is_symlink(),
+            },
+        };
+        match is_link {
+            false if direct.is_some() => Ok((path, true)),
+            _ => match path.canonicalize() {
                 Ok(real) if !real.starts_with(&self.root) => Err(format!(
                     "{name} is a link that leads outside the photo folder"
                 )),
@@ -240,18 +275,42 @@ mod tests {
         }
         // A missing file resolves; the checks flag it.
         assert!(pd.resolve("nobody.jpg").is_ok());
-        // Whether something is there: a file, a link inside, or nothing.
-        let found = |name: &str| pd.locate(name).unwrap().1;
-        assert!(found("a.jpg"));
-        assert!(!found("nobody.jpg"));
-        assert!(!found("sub/b.jpg"));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("a.jpg", dir.path().join("photos/same.jpg")).unwrap();
-            assert!(found("same.jpg"));
             // A link to nothing is there; opening it says what is wrong.
             std::os::unix::fs::symlink("gone.jpg", dir.path().join("photos/dangling.jpg")).unwrap();
-            assert!(found("dangling.jpg"));
+        }
+        std::fs::create_dir(dir.path().join("photos/sub")).unwrap();
+        std::fs::write(dir.path().join("photos/sub/c.jpg"), b"x").unwrap();
+        // Whether something is there, looked up one by one or in the folder's list.
+        let listed = PhotoDir::open_listed(&dir.path().join("photos")).unwrap();
+        for pd in [&pd, &listed] {
+            let found = |name: &str| pd.locate(name).unwrap().1;
+            assert!(found("a.jpg"));
+            assert!(found(" ./a.jpg "));
+            assert!(!found("nobody.jpg"));
+            assert!(!found("sub/b.jpg"));
+            assert!(found("sub\\c.jpg"));
+            assert!(
+                pd.locate("sub").unwrap().1,
+                "a folder is there; opening it fails"
+            );
+            assert!(pd.locate("../secret.jpg").is_err());
+            #[cfg(unix)]
+            {
+                assert!(found("same.jpg"));
+                assert!(found("dangling.jpg"));
+                assert!(
+                    pd.locate("link.jpg")
+                        .unwrap_err()
+                        .contains("link that leads outside")
+                );
+                assert!(
+                    pd.locate("same.jpg").unwrap().0.ends_with("photos/a.jpg"),
+                    "a link inside resolves to its file"
+                );
+            }
         }
     }
 }
