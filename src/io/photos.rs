@@ -38,14 +38,9 @@ impl PhotoDir {
     /// Names through subfolders are still looked up one by one.
     pub fn open_listed(dir: &Path) -> std::io::Result<PhotoDir> {
         let mut d = PhotoDir::open(dir)?;
-        let mut listed = HashMap::new();
-        for entry in std::fs::read_dir(&d.root)? {
-            let entry = entry?;
-            // The kind comes with the listing on Linux (no stat per entry).
-            let link = entry.file_type()?.is_symlink();
-            listed.insert(entry.file_name(), link);
-        }
-        d.listed = Some(listed);
+        // A folder that cannot be listed (read permission withheld, where a file's own
+        // name still opens it) is looked up name by name, as before.
+        d.listed = list(&d.root).ok();
         Ok(d)
     }
 
@@ -118,6 +113,18 @@ impl PhotoDir {
             },
         }
     }
+}
+
+/// The names in `root`, each with whether it is a link.
+fn list(root: &Path) -> std::io::Result<HashMap<OsString, bool>> {
+    let mut listed = HashMap::new();
+    for entry in std::fs::read_dir(root)? {
+        let entry = entry?;
+        // The kind comes with the listing on Linux (no stat per entry).
+        let link = entry.file_type()?.is_symlink();
+        listed.insert(entry.file_name(), link);
+    }
+    Ok(listed)
 }
 
 /// What a photo file is, from its bytes and header.
