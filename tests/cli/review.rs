@@ -760,7 +760,8 @@ fn an_update_happens_only_from_the_state_the_preview_saw() {
 /// The journal and the states point at applications and batches that exist, on both
 /// backends: SQLite by its foreign keys, PostgreSQL by checks per statement and by refusing
 /// to delete or renumber what the journal names (migration 0006), whether a statement
-/// writes one row or thousands (migration 0008 plans the checks for each).
+/// writes one row or thousands (migration 0008 plans the checks for each). Both check a
+/// journalled application through its state row (migration 0009).
 #[test]
 fn the_journal_never_names_what_does_not_exist() {
     for env in backends() {
