@@ -1049,11 +1049,23 @@ async fn move_sqlite(
         Rows::Moving(n) => ("temp.moving", "", n),
         Rows::Chosen(n) => ("temp.chosen", "AND m.why IS NULL AND m.status = $2", n),
     };
+    // `chosen` was filled in this transaction, and SQLite lets a transaction write only
+    // while nothing has been written since it began: its versions are the current ones,
+    // and its moves are journalled as they stand, without looking each state up again
+    // (0.04 s of 0.4 for 190,000). `moving` holds a preview read in an earlier transaction:
+    // each is journalled only from the version it saw. Either way the UPDATE moves only
+    // from that version, and the two counts must match.
+    let journal_from = match rows {
+        Rows::Moving(_) => {
+            "JOIN application_states s ON s.application_id = m.application_id \
+                            WHERE s.version = m.seen AND s.status = $2"
+        }
+        Rows::Chosen(_) => "WHERE TRUE",
+    };
     let journalled = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO journal (batch_id, application_id, field, old_value, new_value, reason) \
-         SELECT $1, s.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM {source} m \
-         JOIN application_states s ON s.application_id = m.application_id \
-         WHERE s.version = m.seen AND s.status = $2 {only}"
+         SELECT $1, m.application_id, 'status', $2, $3, COALESCE(m.reason, $4) FROM {source} m \
+         {journal_from} {only}"
     )))
     .bind(batch)
     .bind(from)
