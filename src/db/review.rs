@@ -423,12 +423,18 @@ impl Tx {
         if let Some(l) = c.level {
             filters.push(format!("q.level = {}", bind(Bound::Text(l.into()))));
         }
+        // Whether an application has error flags is filtered on the joined set itself, not
+        // on `has_errors`: PostgreSQL reads `e.application_id IS NULL` as an anti-join (and
+        // IS NOT NULL as a join) and counts its rows right, where it guessed that 0.5% of
+        // the applications pass a test of the CASE, and so looked their states up one by
+        // one (an approval of 190,000: 0.71-0.80 s for the selection against 0.47-0.63 s).
         let mut outer = vec!["TRUE".to_string()];
         if c.clean {
-            outer.push("x.status = 'submitted' AND x.checked = 1 AND x.has_errors = 0".into());
+            filters.push("e.application_id IS NULL".into());
+            outer.push("x.status = 'submitted' AND x.checked = 1".into());
         }
         if c.errors {
-            outer.push("x.has_errors = 1".into());
+            filters.push("e.application_id IS NOT NULL".into());
         }
         // Why each is skipped: first its status, then the decision's own rules.
         let mut refused = String::from("CASE x.status");
