@@ -138,23 +138,40 @@ impl Db {
                 let opts = PgConnectOptions::from_str(url)
                     .map_err(connect_err)?
                     .options([("jit", "off"), ("work_mem", "64MB")]);
-                // One plain connection first: an unreachable server fails at once, where the
-                // pool would retry until its acquire timeout. It runs the migrations too, and
-                // the pool opens its own connections when the command first asks: a third
-                // connection (0.1 s of scram and start-up each) opened only because the pool
-                // had not yet taken back the one the migrations used.
-                let mut probe = PgConnection::connect_with(&opts)
-                    .await
-                    .map_err(connect_err)?;
-                sqlx::migrate!("migrations/postgres")
-                    .run(&mut probe)
-                    .await
-                    .map_err(migrate_err)?;
-                probe.close().await.map_err(connect_err)?;
+                // The migrations run on the pool's first connection, which the command then
+                // uses: a connection costs 0.1 s of scram and start-up, and a separate one
+                // for them was a third of `connect` in every command. The pool returns most
+                // errors (a wrong password, an unknown host) at once, but retries a refused
+                // connection until its acquire timeout, for a server still starting. So when
+                // the first connection is not there within a second, one plain connection
+                // says why (no server listening), or, if it succeeds, the pool is asked again.
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_lazy_with(opts);
+                    .connect_lazy_with(opts.clone());
+                let mut first =
+                    match tokio::time::timeout(Duration::from_secs(1), pool.acquire()).await {
+                        Ok(conn) => conn.map_err(connect_err)?,
+                        Err(_) => {
+                            PgConnection::connect_with(&opts)
+                                .await
+                                .map_err(connect_err)?
+                                .close()
+                                .await
+                                .map_err(connect_err)?;
+                            pool.acquire().await.map_err(connect_err)?
+                        }
+                    };
+                sqlx::migrate!("migrations/postgres")
+                    .run(&mut *first)
+                    .await
+                    .map_err(migrate_err)?;
+                // Back in the pool before the command asks for it: dropped, it would go back
+                // in a task of its own, and a command quicker than that task opened a second
+                // connection. (`return_to_pool` is what the drop runs, public but hidden in
+                // sqlx's docs; sqlx is held at 0.9 by Cargo.lock.)
+                first.return_to_pool().await;
+                drop(first);
                 Db::Postgres(pool)
             }
             Backend::Sqlite => {
