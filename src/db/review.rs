@@ -533,7 +533,13 @@ impl Tx {
         });
         if let Tx::Postgres(t) = self {
             // A fresh temporary table has no statistics; the moves join it to 200,000 rows.
-            sqlx::query("ANALYZE chosen").execute(&mut **t).await?;
+            // Its size is counted whatever the columns; what the plans need beyond it is how
+            // many rows pass `why IS NULL AND status = $4` (without, 0.5% of 0.5% of them).
+            // Sampling only those two columns took 38-41 ms against 97-108 ms for all eight
+            // (190,101 rows), and the moves', the summary's and the misses' plans are the same.
+            sqlx::query("ANALYZE chosen (why, status)")
+                .execute(&mut **t)
+                .await?;
         }
         Ok(chosen)
     }
