@@ -1411,6 +1411,7 @@ async fn carry_out_marking(
         &format!("mark-paid: {changed} marked paid ({reason})"),
     )
     .await?;
+    tx.analyze_after(changed, &["application_states"]).await?;
     tx.commit().await?;
     report.batch = Some(batch);
     report.changed = changed;

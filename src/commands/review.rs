@@ -231,6 +231,9 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
     t.mark("flag");
     let checked: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
     tx.replace_flags(session.id, &flags, &checked).await?;
+    // Every state's `checked` and the flags are new: plans made on the old figures expect
+    // none of them checked (see Tx::analyze_after).
+    tx.analyze(&["application_states", "flags"]).await?;
     t.mark("store flags");
     tx.commit().await?;
     t.mark("commit");
@@ -753,6 +756,8 @@ async fn finish(
         drop(tx);
     } else {
         tx.set_batch_summary(batch, &summary).await?;
+        tx.analyze_after(report.changed, &["application_states"])
+            .await?;
         tx.commit().await?;
         t.mark("commit");
         report.batch = Some(batch);
@@ -1594,8 +1599,11 @@ async fn carry_out_undo(
     }
     // A withdrawal's refund goes with it, and a seating's seats and card numbers.
     tx.revoke_refunds(undone).await?;
-    tx.release_batch_seats(undone, batch).await?;
+    let released = tx.release_batch_seats(undone, batch).await?;
     tx.drop_batch_cards(undone).await?;
+    tx.analyze_after(moved, &["application_states"]).await?;
+    tx.analyze_after(released as usize, &["seats", "admit_cards"])
+        .await?;
     tx.set_batch_summary(
         batch,
         &format!(
