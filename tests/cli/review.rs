@@ -842,6 +842,58 @@ fn the_journal_never_names_what_does_not_exist() {
     }
 }
 
+/// `kaowu bench --applications N` runs every step of the figures as its own process
+/// and reports each with its rows, time and peak memory; the imports that read no photo
+/// leave a database holding every application.
+#[test]
+fn the_bench_measures_every_step_on_a_generated_session() {
+    let env = Env::sqlite();
+    let dir = env.path("bench");
+    let r = env.json(&["bench", "--applications", "40", "--dir", s(&dir)]);
+    let steps: Vec<&str> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "import CSV, not reading photos (dry run)",
+            "import CSV with photos",
+            "review check (first: measures photos)",
+            "review check (again)",
+            "review approve --clean",
+            "review export (approved)",
+            "import XLSX, not reading photos (dry run)",
+            "import XLSX with photos",
+            "import CSV, not reading photos",
+            "import XLSX, not reading photos",
+        ]
+    );
+    for x in r.as_array().unwrap() {
+        assert_eq!(x["rows"], 40, "{x}");
+        assert!(x["seconds"].as_f64().unwrap() > 0.0, "{x}");
+        assert!(x["peak_mb"].as_f64().unwrap() > 1.0, "{x}");
+    }
+    for db in ["bench-csv-no-photos.db", "bench-xlsx-no-photos.db"] {
+        let out = env.path(&format!("{db}.xlsx"));
+        let url = format!("sqlite://{}", dir.join(db).display());
+        let x = env.json(&[
+            "review",
+            "export",
+            "--all",
+            "--status",
+            "submitted",
+            "--out",
+            s(&out),
+            "--database-url",
+            &url,
+        ]);
+        assert_eq!(x["applications"], 40, "{db}: {x}");
+    }
+}
+
 /// PostgreSQL plans the next command with figures that know what a check or a bulk
 /// decision wrote. With the import's figures (nothing checked, everything submitted) an
 /// approval of 190,000 planned for one application and ran for 284 s instead of 3 s;
