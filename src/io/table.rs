@@ -815,8 +815,7 @@ fn read_csv(
         drop(b);
         // Overwritten in place: a caller that swaps in a row it is done with (see
         // [`read_raw`]) has its texts' buffers filled again instead of allocated anew.
-        let mut n = 0;
-        for s in record.iter() {
+        for (n, s) in record.iter().enumerate() {
             let empty = s.trim().is_empty();
             match cells.get_mut(n) {
                 Some(Value::Text(t)) if !empty => {
@@ -828,9 +827,8 @@ fn read_csv(
                 None if empty => cells.push(Value::Empty),
                 None => cells.push(Value::Text(s.to_string())),
             }
-            n += 1;
         }
-        cells.truncate(n);
+        cells.truncate(record.len());
         finder.feed(line, &mut cells, each)?;
     }
     finder.finish()
