@@ -126,7 +126,8 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let mut t = super::progress::Phases::new();
     let a = &args.import;
     let db = connect(g).await?;
-    let mut tx = db.begin_write().await?;
+    // Bulk: the rows' references are checked per set before the commit (see begin_bulk).
+    let mut tx = db.begin_bulk().await?;
     let session = current_session(&mut tx, g).await?;
     tx.lock_session(session.id).await?;
 
@@ -180,6 +181,8 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let mut resubmitted = 0usize;
     let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
     let mut failed_write = None;
+    // The qualifications that the file's applications name.
+    let mut named = BTreeSet::new();
     t.mark("set-up");
     let (mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO);
     let mut asked = Instant::now();
@@ -189,6 +192,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         progress.set_position(rows as u64);
         let mut inserts = Vec::new();
         for r in chunk {
+            named.insert(r.qualification_id);
             missing += usize::from(r.photo_problem == "missing");
             unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
             match stored.get(&r.registration_no) {
@@ -277,6 +281,8 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             diff.unchanged
         );
         tx.set_batch_summary(b, &summary).await?;
+        tx.check_references(b, &named.into_iter().collect::<Vec<_>>())
+            .await?;
         // PostgreSQL plans the next commands from statistics; a bulk load leaves them stale.
         tx.analyze(&["applications", "application_states", "journal"])
             .await?;

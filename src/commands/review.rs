@@ -756,6 +756,7 @@ async fn finish(
         drop(tx);
     } else {
         tx.set_batch_summary(batch, &summary).await?;
+        tx.check_references(batch, &[]).await?;
         tx.analyze_after(report.changed, &["application_states"])
             .await?;
         tx.commit().await?;
@@ -808,8 +809,9 @@ async fn decide(
     let mut t = super::progress::Phases::new();
     let db = connect(g).await?;
     let at_once = confirm.yes && !confirm.dry_run;
+    // At once, the moves are checked per set before the commit (see begin_bulk).
     let mut tx = if at_once {
-        db.begin_write().await?
+        db.begin_bulk().await?
     } else {
         db.begin().await?
     };

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{Result, Tx, with_conn};
+use super::{DbError, Result, Tx, with_conn};
 
 /// An application as an import stores it.
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -330,6 +330,43 @@ impl Tx {
             .fetch_one(&mut *c)
             .await?
         }))
+    }
+
+    /// What a [`super::Db::begin_bulk`] transaction checks before it commits, in place of
+    /// SQLite's check per row: that `batch` and its session exist (every row the command
+    /// wrote names that batch, and the batch names the session), and so does every one of
+    /// `qualifications` (those its applications name). The rest of its references are to
+    /// rows it read or inserted itself in the same transaction.
+    pub async fn check_references(&mut self, batch: i64, qualifications: &[i64]) -> Result<()> {
+        let ids = serde_json::to_string(qualifications).expect("numbers serialise");
+        let listed = match self {
+            Tx::Postgres(_) => "SELECT CAST(json_array_elements_text($2::json) AS BIGINT)",
+            Tx::Sqlite(_) => "SELECT value FROM json_each($2)",
+        };
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM batches b JOIN sessions s ON s.id = b.session_id \
+             WHERE b.id = $1), (SELECT COUNT(*) FROM qualifications WHERE id IN ({listed}))"
+        );
+        let (batches, found): (i64, i64) = with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(batch)
+                .bind(&ids)
+                .fetch_one(&mut *c)
+                .await?
+        });
+        if batches != 1 {
+            return Err(DbError::Reference(format!(
+                "batch {batch} or its session does not exist"
+            )));
+        }
+        let distinct: std::collections::BTreeSet<_> = qualifications.iter().collect();
+        if found != distinct.len() as i64 {
+            return Err(DbError::Reference(format!(
+                "not every qualification of {ids} exists ({} missing)",
+                distinct.len() as i64 - found
+            )));
+        }
+        Ok(())
     }
 
     pub async fn set_batch_summary(&mut self, batch: i64, summary: &str) -> Result<()> {

@@ -842,6 +842,72 @@ fn the_journal_never_names_what_does_not_exist() {
     }
 }
 
+/// The import and a decision made at once (`--yes`) write through `Db::begin_bulk`: on
+/// SQLite a connection that does not check foreign keys row by row, while every other
+/// keeps checking. What they check instead, before they commit, refuses a batch or a
+/// qualification that does not exist.
+#[test]
+fn bulk_writes_check_their_references_before_they_commit() {
+    for env in backends() {
+        with_applications(&env);
+        block_on(async {
+            let db = kaowu::db::Db::connect(&env.url).await.unwrap();
+            if env.backend == "sqlite" {
+                // One at a time: two write transactions would wait for each other.
+                for (kind, checked) in [("bulk", 0), ("write", 1), ("read", 1)] {
+                    let mut tx = match kind {
+                        "bulk" => db.begin_bulk().await.unwrap(),
+                        "write" => db.begin_write().await.unwrap(),
+                        _ => db.begin().await.unwrap(),
+                    };
+                    let kaowu::db::Tx::Sqlite(t) = &mut tx else {
+                        unreachable!()
+                    };
+                    let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                        .fetch_one(&mut **t)
+                        .await
+                        .unwrap();
+                    assert_eq!(on, checked, "{kind}");
+                }
+            }
+            let mut tx = db.begin_bulk().await.unwrap();
+            let (batch, qualification): (i64, i64) = match &mut tx {
+                kaowu::db::Tx::Sqlite(t) => sqlx::query_as(
+                    "SELECT (SELECT MAX(id) FROM batches), (SELECT MIN(id) FROM qualifications)",
+                )
+                .fetch_one(&mut **t)
+                .await
+                .unwrap(),
+                kaowu::db::Tx::Postgres(t) => sqlx::query_as(
+                    "SELECT (SELECT MAX(id) FROM batches), (SELECT MIN(id) FROM qualifications)",
+                )
+                .fetch_one(&mut **t)
+                .await
+                .unwrap(),
+            };
+            // Each qualification counts once, however many applications name it.
+            tx.check_references(batch, &[qualification, qualification])
+                .await
+                .unwrap();
+            let refused = [
+                tx.check_references(999_999_999, &[]).await,
+                tx.check_references(batch, &[qualification, 999_999_999])
+                    .await,
+            ];
+            for r in refused {
+                let e = r.unwrap_err().to_string();
+                assert!(
+                    e.starts_with("FOREIGN KEY constraint failed") && e.contains("999999999"),
+                    "[{}] {e}",
+                    env.backend
+                );
+            }
+            drop(tx);
+            db.close().await;
+        });
+    }
+}
+
 /// `kaowu bench --applications N` runs every step of the figures as its own process
 /// and reports each with its rows, time and peak memory; the imports that read no photo
 /// leave a database holding every application.
