@@ -104,11 +104,7 @@ pub(super) const PAY_COLUMNS: [&str; 13] = [
     "a.subjects",
     "s.status",
     "s.version",
-    // An approval is the move from submitted; an undone expiry returns to approved without
-    // approving again, so it does not change the day the fee was fixed.
-    "(SELECT substr(CAST(MAX(b.created_at) AS TEXT), 1, 10) FROM journal j \
-     JOIN batches b ON b.id = j.batch_id WHERE j.application_id = a.id \
-     AND j.field = 'status' AND j.old_value = 'submitted' AND j.new_value = 'approved')",
+    "ap.approved_on",
     "(SELECT MAX(p.order_no) FROM payments p WHERE p.application_id = a.id \
      AND p.applied_batch IS NOT NULL)",
     "(SELECT MAX(p.refund_batch) FROM payments p WHERE p.application_id = a.id)",
@@ -130,8 +126,31 @@ pub(super) const PAYMENT_COLUMNS: [&str; 12] = [
     "p.applied_batch",
 ];
 
-pub(super) const PAY_FROM: &str = "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
-    JOIN application_states s ON s.application_id = a.id";
+/// `FROM` the applications with what [`PAY_COLUMNS`] read, their approval day from the
+/// journal rows that `approvals` keeps (`FROM journal j JOIN batches b ... WHERE ...`, see
+/// [`APPROVALS_OF_SESSION`]). An approval is the move from submitted; an undone expiry returns
+/// to approved without approving again, so it does not change the day the fee was fixed.
+///
+/// The days are grouped from the journal as one set: it has no index by application
+/// (migration 0010), and one pass over a session's approvals is cheaper than a lookup per
+/// application was.
+pub(super) fn pay_from(approvals: &str) -> String {
+    format!(
+        "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
+         JOIN application_states s ON s.application_id = a.id \
+         LEFT JOIN (SELECT j.application_id AS id, substr(CAST(MAX(b.created_at) AS TEXT), 1, 10) \
+         AS approved_on {approvals} AND {APPROVAL} GROUP BY j.application_id) AS ap ON ap.id = a.id"
+    )
+}
+
+/// A journal row `j` that approved its application.
+pub(super) const APPROVAL: &str =
+    "j.field = 'status' AND j.old_value = 'submitted' AND j.new_value = 'approved'";
+
+/// The journal rows of the batches of the session bound as `$1`, for [`pay_from`]: batches
+/// first, then their rows by index (CROSS JOIN keeps SQLite in that order).
+pub(super) const APPROVALS_OF_SESSION: &str =
+    "FROM batches b CROSS JOIN journal j WHERE j.batch_id = b.id AND b.session_id = $1";
 
 impl Tx {
     /// Every application of the session with what payments need of it.
@@ -139,7 +158,7 @@ impl Tx {
         let mut rows: Vec<PayRow> = self
             .bulk_rows(
                 &PAY_COLUMNS,
-                &format!("{PAY_FROM} WHERE a.session_id = $1"),
+                &format!("{} WHERE a.session_id = $1", pay_from(APPROVALS_OF_SESSION)),
                 session_id,
             )
             .await?;
@@ -164,7 +183,15 @@ impl Tx {
         });
         let Some(id) = id else { return Ok(None) };
         let rows: Vec<PayRow> = self
-            .bulk_rows(&PAY_COLUMNS, &format!("{PAY_FROM} WHERE a.id = $1"), id)
+            .bulk_rows(
+                &PAY_COLUMNS,
+                &format!(
+                    "{} WHERE a.id = $1",
+                    // One application: a single pass over the journal.
+                    pay_from("FROM journal j JOIN batches b ON b.id = j.batch_id WHERE j.application_id = $1")
+                ),
+                id,
+            )
             .await?;
         Ok(rows.into_iter().next())
     }

@@ -8,7 +8,9 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
-use super::payments::{PAY_COLUMNS, PAY_FROM, PAYMENT_COLUMNS, PayRow, PaymentRow};
+use super::payments::{
+    APPROVAL, APPROVALS_OF_SESSION, PAY_COLUMNS, PAYMENT_COLUMNS, PayRow, PaymentRow, pay_from,
+};
 use super::{Result, Tx, with_conn};
 
 /// Applications of one exam area, qualification and state.
@@ -187,8 +189,9 @@ impl Tx {
         } else {
             ranks.join(", ")
         };
-        // Batches first, then their journal rows (by index): the other way round reads the
-        // whole journal through the applications' index, three times slower on SQLite.
+        // Batches first, then their journal rows (by index): the other way round was three
+        // times slower on SQLite. The submission before each decision is looked up in `journal_submitted`, the index of
+        // the moves to submitted alone (migration 0010).
         let sql = format!(
             "WITH standing AS MATERIALIZED ({STANDING_BATCHES}), \
              d AS MATERIALIZED (SELECT b.created_at AS decided, \
@@ -224,15 +227,11 @@ impl Tx {
     /// Paid and seated applications grouped by what fixes their fee due, with the payments
     /// that made them paid.
     pub async fn report_paid_groups(&mut self, session_id: i64) -> Result<Vec<PaidGroup>> {
-        // CROSS JOIN keeps SQLite on batches first (see report_review_times); PostgreSQL
-        // plans it as any inner join.
-        Ok(with_conn!(self, |c| {
-            sqlx::query_as(
-                "WITH approved AS MATERIALIZED (SELECT j.application_id AS id, \
+        // The approval days as in pay_from, in their own materialized set here.
+        let sql = format!(
+            "WITH approved AS MATERIALIZED (SELECT j.application_id AS id, \
                  substr(CAST(MAX(b.created_at) AS TEXT), 1, 10) AS approved_on \
-                 FROM batches b CROSS JOIN journal j WHERE j.batch_id = b.id AND b.session_id = $1 \
-                 AND j.field = 'status' AND j.old_value = 'submitted' AND j.new_value = 'approved' \
-                 GROUP BY j.application_id), \
+                 {APPROVALS_OF_SESSION} AND {APPROVAL} GROUP BY j.application_id), \
                  applied AS MATERIALIZED (SELECT application_id AS id, COUNT(*) AS n, SUM(amount_fen) AS fen \
                  FROM payments WHERE session_id = $1 AND applied_batch IS NOT NULL GROUP BY application_id) \
                  SELECT a.exam_area, q.level, q.name AS qualification, a.subjects, ap.approved_on, \
@@ -244,11 +243,13 @@ impl Tx {
                  JOIN application_states s ON s.application_id = a.id \
                  LEFT JOIN approved ap ON ap.id = a.id LEFT JOIN applied p ON p.id = a.id \
                  WHERE a.session_id = $1 AND s.status IN ('paid', 'seated') \
-                 GROUP BY a.exam_area, q.level, q.name, a.subjects, ap.approved_on",
-            )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
+             GROUP BY a.exam_area, q.level, q.name, a.subjects, ap.approved_on"
+        );
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(session_id)
+                .fetch_all(&mut *c)
+                .await?
         }))
     }
 
@@ -273,11 +274,17 @@ impl Tx {
         &mut self,
         session_id: i64,
     ) -> Result<(Vec<PayRow>, Vec<PaymentRow>)> {
+        let open = format!("SELECT p.application_id FROM payments p WHERE {OPEN_MONEY}");
         let mut apps: Vec<PayRow> = self
             .bulk_rows(
                 &PAY_COLUMNS,
                 &format!(
-                    "{PAY_FROM} WHERE a.id IN (SELECT p.application_id FROM payments p WHERE {OPEN_MONEY})"
+                    "{} WHERE a.id IN ({open})",
+                    // Few applications: one pass over the journal for theirs.
+                    pay_from(&format!(
+                        "FROM journal j JOIN batches b ON b.id = j.batch_id \
+                         WHERE j.application_id IN ({open})"
+                    ))
                 ),
                 session_id,
             )

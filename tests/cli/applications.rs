@@ -34,6 +34,22 @@ fn find_by_part_of_an_id_number_correct_a_name_and_undo_it() {
         env.reviewed();
         let shown = env.json(&["applications", "show", "20260000007"]);
         let id = field(&shown, "证件号码").to_string();
+        // The day its fee was fixed is the day of the batch that approved it, as the journal
+        // says; a rejected application has none.
+        let log = env.json(&["review", "log", "--application", "20260000007"]);
+        let approval = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["field"] == "status" && j["new_value"] == "approved")
+            .unwrap_or_else(|| panic!("{log}"));
+        let day = &approval["created_at"].as_str().unwrap()[..10];
+        assert_eq!(shown["approved_on"].as_str(), Some(day), "{shown}");
+        assert!(!shown["fee_due"].is_null(), "{shown}");
+        let rejected = env.json(&["applications", "list", "--status", "rejected"]);
+        let no = rejected[0]["registration_no"].as_str().unwrap();
+        let other = env.json(&["applications", "show", no]);
+        assert!(other["approved_on"].is_null(), "{other}");
         let found = env.json(&[
             "applications",
             "list",
