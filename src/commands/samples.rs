@@ -198,15 +198,38 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Rooms of 30 seats enough for every area's candidates, spread over the area's sites.
+/// The most rooms a generated site holds, about a large school's classrooms. An area that
+/// needs more rooms gets more sites, so that site and room numbers stay within the three
+/// digits the admit-card number gives each ({site3}, {room3}) at any size of session.
+const ROOMS_PER_SITE: usize = 60;
+
+/// Rooms of 30 seats enough for every area's candidates, spread over the area's sites: the
+/// real ones of [`SITES`], then as many numbered ones as the rooms need.
 fn sites_csv(apps: &[Generated]) -> Vec<u8> {
     let mut text = String::from("考区,考点代码,考点名称,考点地址,考场号,座位数,停用座位\r\n");
     for (area, ..) in synth::AREAS {
         let n = apps.iter().filter(|g| g.exam_area == *area).count();
         let rooms = (n * 115 / 100).div_ceil(30).max(2);
-        let sites: Vec<_> = SITES.iter().filter(|s| s.0 == *area).collect();
+        let mut sites: Vec<(String, String, String)> = SITES
+            .iter()
+            .filter(|s| s.0 == *area)
+            .map(|&(_, code, name, address)| (code.into(), name.into(), address.into()))
+            .collect();
+        let city = sites[0]
+            .2
+            .split_inclusive('市')
+            .next()
+            .unwrap_or(area)
+            .to_string();
+        for k in sites.len()..rooms.div_ceil(ROOMS_PER_SITE) {
+            sites.push((
+                format!("{:03}", k + 1),
+                format!("{area}考区第{}考点", k + 1),
+                format!("{city}学府路{}号", 100 + k),
+            ));
+        }
         for r in 0..rooms {
-            let (_, code, name, address) = sites[r % sites.len()];
+            let (code, name, address) = &sites[r % sites.len()];
             let number = r / sites.len() + 1;
             let disabled = if number % 7 == 3 { "30" } else { "" };
             text.push_str(&format!(
@@ -271,4 +294,71 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At the size the README's `kaowu demo --applications 200000` generates, every room is
+    /// numbered within the admit-card number's three digits ({room3}), no site holds more
+    /// than ROOMS_PER_SITE rooms, and the seats still outnumber the candidates by 15%.
+    #[test]
+    fn a_large_session_spreads_its_rooms_over_more_sites() {
+        let apps = synth::applications(200_000, 7, 0.05);
+        let bytes = sites_csv(&apps);
+        let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
+        assert!(!bad);
+        let mut rooms: std::collections::HashMap<(String, String), usize> = Default::default();
+        let mut seats: std::collections::HashMap<String, usize> = Default::default();
+        let mut names: std::collections::HashMap<(String, String), String> = Default::default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let room: usize = f[4].parse().unwrap();
+            assert!(room <= 999 && f[1].len() == 3, "{line}");
+            *rooms.entry((f[0].into(), f[1].into())).or_default() += 1;
+            // 停用座位 lists seat numbers: one here, or none.
+            let usable = if f[6].is_empty() { 30 } else { 29 };
+            *seats.entry(f[0].into()).or_default() += usable;
+            let name = names
+                .entry((f[0].into(), f[1].into()))
+                .or_insert(f[2].into());
+            assert_eq!(name, f[2], "one name per site code");
+        }
+        assert!(rooms.values().all(|&n| n <= ROOMS_PER_SITE), "{rooms:?}");
+        let kunming = rooms.keys().filter(|(a, _)| a == "昆明").count();
+        assert!(kunming > 3, "昆明 has {kunming} sites");
+        assert!(rooms.contains_key(&("昆明".to_string(), "001".to_string())));
+        for (area, ..) in synth::AREAS {
+            let n = apps.iter().filter(|g| g.exam_area == *area).count();
+            assert!(seats[*area] >= n, "{area}: {} seats for {n}", seats[*area]);
+        }
+    }
+
+    /// A small session keeps the sample's real sites and nothing else.
+    #[test]
+    fn a_small_session_uses_the_real_sites() {
+        let apps = synth::applications(2_000, 7, 0.05);
+        let bytes = sites_csv(&apps);
+        let (text, ..) = encoding_rs::GB18030.decode(&bytes);
+        let mut codes: Vec<(String, String)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), f[2].to_string())
+            })
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let real: Vec<(String, String)> = {
+            let mut v: Vec<_> = SITES
+                .iter()
+                .map(|s| (s.0.to_string(), s.2.to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(codes, real);
+    }
 }
