@@ -233,6 +233,11 @@ pub struct BenchArgs {
         hide_env_values = true
     )]
     pub postgres: Option<String>,
+    /// How many times to time the approval, the tightest figure: each on a fresh copy of
+    /// the checked database, the last on the database itself. The table shows the median
+    /// and the range; --json lists every run.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub approvals: usize,
     /// Measure the documents instead, on the database given (its candidates seated, e.g.
     /// by `kaowu demo --applications N`): admit cards of the first N candidates (comma-
     /// separated for several N) per candidate and per room with 1 and 2 threads, then every
