@@ -236,14 +236,14 @@ fn record(steps: &mut Vec<Step>, backend: &str, name: &str, rows: usize, runs: &
     steps.push(step);
 }
 
-/// `  (median of 5: 0.71-0.95 s)` for a step timed more than once, else nothing.
+/// ` (median of 5: 0.71-0.95 s)` for a step timed more than once, else nothing.
 fn spread(runs: &[f64]) -> String {
     if runs.len() < 2 {
         return String::new();
     }
     let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
     let high = runs.iter().copied().fold(0.0, f64::max);
-    format!("  (median of {}: {low:.2}-{high:.2} s)", runs.len())
+    format!(" (median of {}: {low:.2}-{high:.2} s)", runs.len())
 }
 
 pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
