@@ -131,9 +131,9 @@ pub(super) const PAYMENT_COLUMNS: [&str; 12] = [
 /// [`APPROVALS_OF_SESSION`]). An approval is the move from submitted; an undone expiry returns
 /// to approved without approving again, so it does not change the day the fee was fixed.
 ///
-/// The days are grouped from the journal as one set: it has no index by application
-/// (migration 0010), and one pass over a session's approvals is cheaper than a lookup per
-/// application was.
+/// The days are grouped from the journal as one set: its index by application holds only
+/// the moves to submitted (migration 0010), and one pass over a session's approvals is
+/// cheaper than a lookup per application was.
 pub(super) fn pay_from(approvals: &str) -> String {
     format!(
         "FROM applications a JOIN qualifications q ON q.id = a.qualification_id \

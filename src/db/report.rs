@@ -190,8 +190,8 @@ impl Tx {
             ranks.join(", ")
         };
         // Batches first, then their journal rows (by index): the other way round was three
-        // times slower on SQLite. The submission before each decision is looked up in `journal_submitted`, the index of
-        // the moves to submitted alone (migration 0010).
+        // times slower on SQLite. The submission before each decision is looked up in
+        // `journal_submitted`, the index of the moves to submitted alone (migration 0010).
         let sql = format!(
             "WITH standing AS MATERIALIZED ({STANDING_BATCHES}), \
              d AS MATERIALIZED (SELECT b.created_at AS decided, \
@@ -230,19 +230,19 @@ impl Tx {
         // The approval days as in pay_from, in their own materialized set here.
         let sql = format!(
             "WITH approved AS MATERIALIZED (SELECT j.application_id AS id, \
-                 substr(CAST(MAX(b.created_at) AS TEXT), 1, 10) AS approved_on \
-                 {APPROVALS_OF_SESSION} AND {APPROVAL} GROUP BY j.application_id), \
-                 applied AS MATERIALIZED (SELECT application_id AS id, COUNT(*) AS n, SUM(amount_fen) AS fen \
-                 FROM payments WHERE session_id = $1 AND applied_batch IS NOT NULL GROUP BY application_id) \
-                 SELECT a.exam_area, q.level, q.name AS qualification, a.subjects, ap.approved_on, \
-                 COUNT(*) AS applications, \
-                 CAST(SUM(CASE WHEN p.n = 1 THEN 1 ELSE 0 END) AS BIGINT) AS with_one_payment, \
-                 CAST(COALESCE(SUM(p.n), 0) AS BIGINT) AS applied_payments, \
-                 CAST(COALESCE(SUM(p.fen), 0) AS BIGINT) AS applied_fen \
-                 FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
-                 JOIN application_states s ON s.application_id = a.id \
-                 LEFT JOIN approved ap ON ap.id = a.id LEFT JOIN applied p ON p.id = a.id \
-                 WHERE a.session_id = $1 AND s.status IN ('paid', 'seated') \
+             substr(CAST(MAX(b.created_at) AS TEXT), 1, 10) AS approved_on \
+             {APPROVALS_OF_SESSION} AND {APPROVAL} GROUP BY j.application_id), \
+             applied AS MATERIALIZED (SELECT application_id AS id, COUNT(*) AS n, SUM(amount_fen) AS fen \
+             FROM payments WHERE session_id = $1 AND applied_batch IS NOT NULL GROUP BY application_id) \
+             SELECT a.exam_area, q.level, q.name AS qualification, a.subjects, ap.approved_on, \
+             COUNT(*) AS applications, \
+             CAST(SUM(CASE WHEN p.n = 1 THEN 1 ELSE 0 END) AS BIGINT) AS with_one_payment, \
+             CAST(COALESCE(SUM(p.n), 0) AS BIGINT) AS applied_payments, \
+             CAST(COALESCE(SUM(p.fen), 0) AS BIGINT) AS applied_fen \
+             FROM applications a JOIN qualifications q ON q.id = a.qualification_id \
+             JOIN application_states s ON s.application_id = a.id \
+             LEFT JOIN approved ap ON ap.id = a.id LEFT JOIN applied p ON p.id = a.id \
+             WHERE a.session_id = $1 AND s.status IN ('paid', 'seated') \
              GROUP BY a.exam_area, q.level, q.name, a.subjects, ap.approved_on"
         );
         Ok(with_conn!(self, |c| {
