@@ -250,3 +250,20 @@ impl Drop for Env {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Runs one statement in `tx`, whichever backend it is on.
+pub async fn execute(tx: &mut kaowu::db::Tx, sql: &'static str) -> Result<(), sqlx::Error> {
+    match tx {
+        kaowu::db::Tx::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+        kaowu::db::Tx::Postgres(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+    }
+}
+
+/// The one row of two numbers that `sql` selects in `tx`, whichever backend it is on.
+pub async fn fetch_pair(tx: &mut kaowu::db::Tx, sql: &'static str) -> (i64, i64) {
+    match tx {
+        kaowu::db::Tx::Sqlite(t) => sqlx::query_as(sql).fetch_one(&mut **t).await,
+        kaowu::db::Tx::Postgres(t) => sqlx::query_as(sql).fetch_one(&mut **t).await,
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::common::{Env, backends, block_on, s, sample};
+use crate::common::{Env, backends, block_on, execute, fetch_pair, s, sample};
 
 /// Imports the sample plan, sites, fees and applications.
 fn with_applications(env: &Env) -> Value {
@@ -772,14 +772,7 @@ fn the_journal_never_names_what_does_not_exist() {
                 let db = &db;
                 async move {
                     let mut tx = db.begin_write().await.unwrap();
-                    let r = match &mut tx {
-                        kaowu::db::Tx::Sqlite(t) => {
-                            sqlx::query(sql).execute(&mut **t).await.map(|_| ())
-                        }
-                        kaowu::db::Tx::Postgres(t) => {
-                            sqlx::query(sql).execute(&mut **t).await.map(|_| ())
-                        }
-                    };
+                    let r = execute(&mut tx, sql).await;
                     drop(tx);
                     r.is_err()
                 }
@@ -811,29 +804,20 @@ fn the_journal_never_names_what_does_not_exist() {
             }
             // An application named by the journal (every imported one is) stays.
             let mut tx = db.begin_write().await.unwrap();
-            let deleted = match &mut tx {
-                kaowu::db::Tx::Sqlite(t) => sqlx::query(
-                    "DELETE FROM application_states WHERE application_id = (SELECT MIN(id) FROM applications)",
-                )
-                .execute(&mut **t)
-                .await
-                .and(
-                    sqlx::query("DELETE FROM applications WHERE id = (SELECT MIN(id) FROM applications)")
-                        .execute(&mut **t)
-                        .await,
-                )
-                .map(|_| ()),
-                kaowu::db::Tx::Postgres(t) => sqlx::query(
-                    "DELETE FROM application_states WHERE application_id = (SELECT MIN(id) FROM applications)",
-                )
-                .execute(&mut **t)
-                .await
-                .and(
-                    sqlx::query("DELETE FROM applications WHERE id = (SELECT MIN(id) FROM applications)")
-                        .execute(&mut **t)
-                        .await,
-                )
-                .map(|_| ()),
+            let deleted = match execute(
+                &mut tx,
+                "DELETE FROM application_states WHERE application_id = (SELECT MIN(id) FROM applications)",
+            )
+            .await
+            {
+                Ok(()) => {
+                    execute(
+                        &mut tx,
+                        "DELETE FROM applications WHERE id = (SELECT MIN(id) FROM applications)",
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
             };
             drop(tx);
             assert!(deleted.is_err(), "[{}]", env.backend);
@@ -871,20 +855,11 @@ fn bulk_writes_check_their_references_before_they_commit() {
                 }
             }
             let mut tx = db.begin_bulk().await.unwrap();
-            let (batch, qualification): (i64, i64) = match &mut tx {
-                kaowu::db::Tx::Sqlite(t) => sqlx::query_as(
-                    "SELECT (SELECT MAX(id) FROM batches), (SELECT MIN(id) FROM qualifications)",
-                )
-                .fetch_one(&mut **t)
-                .await
-                .unwrap(),
-                kaowu::db::Tx::Postgres(t) => sqlx::query_as(
-                    "SELECT (SELECT MAX(id) FROM batches), (SELECT MIN(id) FROM qualifications)",
-                )
-                .fetch_one(&mut **t)
-                .await
-                .unwrap(),
-            };
+            let (batch, qualification) = fetch_pair(
+                &mut tx,
+                "SELECT (SELECT MAX(id) FROM batches), (SELECT MIN(id) FROM qualifications)",
+            )
+            .await;
             // Each qualification counts once, however many applications name it.
             tx.check_references(batch, &[qualification, qualification])
                 .await
