@@ -339,10 +339,7 @@ impl Tx {
     /// rows it read or inserted itself in the same transaction.
     pub async fn check_references(&mut self, batch: i64, qualifications: &[i64]) -> Result<()> {
         let ids = serde_json::to_string(qualifications).expect("numbers serialise");
-        let listed = match self {
-            Tx::Postgres(_) => "SELECT CAST(json_array_elements_text($2::json) AS BIGINT)",
-            Tx::Sqlite(_) => "SELECT value FROM json_each($2)",
-        };
+        let listed = self.ids_in(2);
         let sql = format!(
             "SELECT (SELECT COUNT(*) FROM batches b JOIN sessions s ON s.id = b.session_id \
              WHERE b.id = $1), (SELECT COUNT(*) FROM qualifications WHERE id IN ({listed}))"
