@@ -152,6 +152,14 @@ pub(super) const APPROVAL: &str =
 pub(super) const APPROVALS_OF_SESSION: &str =
     "FROM batches b CROSS JOIN journal j WHERE j.batch_id = b.id AND b.session_id = $1";
 
+/// The journal rows of `applications` (a list or a subquery of ids), for [`pay_from`]
+/// when they are few: one pass over the journal.
+pub(super) fn approvals_of(applications: &str) -> String {
+    format!(
+        "FROM journal j JOIN batches b ON b.id = j.batch_id WHERE j.application_id IN ({applications})"
+    )
+}
+
 impl Tx {
     /// Every application of the session with what payments need of it.
     pub async fn pay_rows(&mut self, session_id: i64) -> Result<Vec<PayRow>> {
@@ -185,11 +193,7 @@ impl Tx {
         let rows: Vec<PayRow> = self
             .bulk_rows(
                 &PAY_COLUMNS,
-                &format!(
-                    "{} WHERE a.id = $1",
-                    // One application: a single pass over the journal.
-                    pay_from("FROM journal j JOIN batches b ON b.id = j.batch_id WHERE j.application_id = $1")
-                ),
+                &format!("{} WHERE a.id = $1", pay_from(&approvals_of("$1"))),
                 id,
             )
             .await?;

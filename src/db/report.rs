@@ -9,7 +9,8 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use super::payments::{
-    APPROVAL, APPROVALS_OF_SESSION, PAY_COLUMNS, PAYMENT_COLUMNS, PayRow, PaymentRow, pay_from,
+    APPROVAL, APPROVALS_OF_SESSION, PAY_COLUMNS, PAYMENT_COLUMNS, PayRow, PaymentRow, approvals_of,
+    pay_from,
 };
 use super::{Result, Tx, with_conn};
 
@@ -278,14 +279,7 @@ impl Tx {
         let mut apps: Vec<PayRow> = self
             .bulk_rows(
                 &PAY_COLUMNS,
-                &format!(
-                    "{} WHERE a.id IN ({open})",
-                    // Few applications: one pass over the journal for theirs.
-                    pay_from(&format!(
-                        "FROM journal j JOIN batches b ON b.id = j.batch_id \
-                         WHERE j.application_id IN ({open})"
-                    ))
-                ),
+                &format!("{} WHERE a.id IN ({open})", pay_from(&approvals_of(&open))),
                 session_id,
             )
             .await?;
