@@ -602,13 +602,16 @@ pub struct RosterArgs {
 pub enum SeatCommand {
     /// Seat every paid candidate, at random but reproducibly, and number their admit cards.
     ///
-    /// For each of a candidate's sittings: a seat in a site of the exam area they chose, in
-    /// a room with a free, enabled seat; candidates of one qualification sit together where
-    /// the rooms allow. The seed (given, or drawn and printed) and a fingerprint of the
-    /// inputs are stored: the same inputs and seed give the same seating on any machine and
-    /// either database (`kaowu seat verify`). All or nothing: when an exam area has fewer
-    /// seats than candidates, nothing is stored and the shortage is named. Admit-card numbers
-    /// come from the session's template ({area} is the exam area's number in name order).
+    /// A candidate sits all their sittings at one site of the exam area they chose, and where
+    /// the rooms allow in the same room and seat all day (a 高级 candidate's morning and
+    /// afternoon); the rooms of a site are planned for all its sittings at once, and
+    /// candidates of one qualification sit together where the rooms allow. The seed (given,
+    /// or drawn and printed) and a fingerprint of the inputs are stored: the same inputs and
+    /// seed give the same seating on any machine and either database (`kaowu seat verify`).
+    /// All or nothing: when an exam area has fewer seats than candidates in a sitting, or no
+    /// site with a seat in each sitting of some candidates, nothing is stored and what is
+    /// missing is named. Admit-card numbers come from the session's template ({area} is the
+    /// exam area's number in name order, {siteno} the site's number in its area).
     ///
     /// Examples: kaowu seat assign --seed 20261107 --dry-run
     ///           kaowu seat assign --reseat 丽江 --yes
@@ -619,6 +622,10 @@ pub enum SeatCommand {
         /// Seat this exam area again (its candidates move; nobody else does).
         #[arg(long, value_name = "AREA")]
         reseat: Option<String>,
+        /// Let a candidate whom no site of the area can hold in every sitting sit at two
+        /// sites (journalled; their card names each site with its address).
+        #[arg(long)]
+        allow_split: bool,
         #[command(flatten)]
         confirm: Confirm,
     },
@@ -630,8 +637,16 @@ pub enum SeatCommand {
     Verify,
     /// Seat the paid candidates who have no seat yet (late payers) without moving anyone.
     ///
+    /// Each in a seat free in all their sittings (a room already running their qualification
+    /// first), else at one site; a candidate no site can hold stops the run unless
+    /// --allow-split.
+    ///
     /// Example: kaowu seat add --yes
     Add {
+        /// Let a candidate whom no site can hold in every sitting sit at two sites
+        /// (journalled).
+        #[arg(long)]
+        allow_split: bool,
         #[command(flatten)]
         confirm: Confirm,
     },

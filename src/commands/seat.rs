@@ -2,7 +2,7 @@
 //! their admit cards, reproducibly, all or nothing, with the journal and undo of every bulk
 //! change.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -12,12 +12,15 @@ use super::{Rejected, connect, current_session, now, print_json};
 use crate::cli::{Confirm, GlobalArgs, SeatCommand};
 use crate::db::Tx;
 use crate::db::payments::JournalEntry;
-use crate::db::seating::{RoomIdRow, SeatCandidate, SeatRow, SittingRow};
+use crate::db::seating::{NewSeating, RoomIdRow, SeatCandidate, SeatRow, SittingRow};
 use crate::db::sessions::SessionRow;
 use crate::model::application::Status;
 use crate::model::fee::match_area;
 use crate::model::level::Level;
-use crate::model::seating::{self, Candidate, CardFields, Room, Seat, Sitting};
+use crate::model::seating::{
+    self, Candidate, CardFields, Kept, Method, Options, Room, Seat, Shortage, Sitting, SplitNeed,
+    Unseatable,
+};
 use crate::model::session::{CardTemplate, SessionCode};
 use crate::model::site::parse_seat_list;
 
@@ -26,10 +29,24 @@ pub async fn run(g: &GlobalArgs, cmd: &SeatCommand) -> Result<()> {
         SeatCommand::Assign {
             seed,
             reseat,
+            allow_split,
             confirm,
-        } => assign(g, *seed, reseat.as_deref(), confirm).await,
+        } => {
+            let options = Options {
+                allow_split: *allow_split,
+            };
+            assign(g, *seed, reseat.as_deref(), options, confirm).await
+        }
         SeatCommand::Verify => verify(g).await,
-        SeatCommand::Add { confirm } => add(g, confirm).await,
+        SeatCommand::Add {
+            allow_split,
+            confirm,
+        } => {
+            let options = Options {
+                allow_split: *allow_split,
+            };
+            add(g, options, confirm).await
+        }
         SeatCommand::Release {
             registration_no,
             reason,
@@ -48,6 +65,8 @@ struct Inputs {
     sitting_rows: HashMap<i64, SittingRow>,
     /// Exam area -> its number for admit cards (1-based, in name order).
     area_no: BTreeMap<String, u32>,
+    /// (exam area, site code) -> the site's number in its area (1-based, in code order).
+    site_no: BTreeMap<(String, String), u32>,
     seats: Vec<SeatRow>,
 }
 
@@ -112,6 +131,21 @@ impl Inputs {
             .enumerate()
             .map(|(i, a)| (a, i as u32 + 1))
             .collect();
+        let sites: BTreeSet<(String, String)> = room_list
+            .iter()
+            .map(|r| (r.exam_area.clone(), r.site_code.clone()))
+            .collect();
+        let mut site_no = BTreeMap::new();
+        let mut n = 0;
+        let mut last_area = None;
+        for (area, code) in sites {
+            if last_area.as_ref() != Some(&area) {
+                n = 0;
+                last_area = Some(area.clone());
+            }
+            n += 1;
+            site_no.insert((area, code), n);
+        }
         let seats = tx.seat_rows(session.id, false).await?;
         Ok(Inputs {
             rows,
@@ -121,12 +155,22 @@ impl Inputs {
             sittings,
             sitting_rows: sitting_rows.into_iter().map(|s| (s.id, s)).collect(),
             area_no,
+            site_no,
             seats,
         })
     }
 
     fn status(&self, i: usize) -> Status {
         Status::parse(&self.rows[i].status).unwrap_or(Status::Paid)
+    }
+
+    /// The candidates the office let sit at more than one site (their seats in use say so).
+    fn split_allowed(&self) -> HashSet<i64> {
+        self.seats
+            .iter()
+            .filter(|s| s.split_allowed != 0)
+            .map(|s| s.application_id)
+            .collect()
     }
 
     /// `上午 云南大学 第003考场 05号`, as the journal names a seat.
@@ -152,6 +196,8 @@ fn level_no(level: &str) -> u8 {
 }
 
 /// Admit-card numbers for `seated` (their seats in `seats`), from the first sitting's seat.
+/// When the template cannot hold what was imported, one error says which fields are too
+/// narrow and gives a template that fits, as a `session set` line to paste.
 fn card_numbers(
     session: &SessionRow,
     inputs: &Inputs,
@@ -175,39 +221,129 @@ fn card_numbers(
         .enumerate()
         .map(|(i, r)| (r.id, i as u32 + 1))
         .collect();
-    let mut out = Vec::with_capacity(seated.len());
-    let mut problems = Vec::new();
-    for &i in seated {
-        let c = &inputs.candidates[i];
-        let Some(s) = first.get(&c.id) else { continue };
-        let room = &inputs.room_rows[&s.room_id];
-        let f = CardFields {
-            year: code.as_ref().map_or(2000, |c| c.year as u32),
-            half: code.as_ref().map_or(1, |c| c.half),
-            area: inputs.area_no.get(&c.exam_area).copied().unwrap_or(0),
-            site_code: &room.site_code,
-            room: room.number as u32,
-            seat: s.seat,
-            sitting: order[&s.sitting_id],
-            level: c.level,
-            seq: rank[&c.id],
-        };
-        match seating::card_number(&template, &f) {
-            Ok(n) => out.push((c.id, n)),
-            Err(e) => problems.push(format!("{}: {e}", c.registration_no)),
+    let fields: Vec<(i64, CardFields<'_>)> = seated
+        .iter()
+        .filter_map(|&i| {
+            let c = &inputs.candidates[i];
+            let s = first.get(&c.id)?;
+            let room = &inputs.room_rows[&s.room_id];
+            Some((
+                c.id,
+                CardFields {
+                    year: code.as_ref().map_or(2000, |c| c.year as u32),
+                    half: code.as_ref().map_or(1, |c| c.half),
+                    area: inputs.area_no.get(&c.exam_area).copied().unwrap_or(0),
+                    site_code: &room.site_code,
+                    site_no: inputs
+                        .site_no
+                        .get(&(room.exam_area.clone(), room.site_code.clone()))
+                        .copied()
+                        .unwrap_or(0),
+                    room: room.number as u32,
+                    seat: s.seat,
+                    sitting: order[&s.sitting_id],
+                    level: c.level,
+                    seq: rank[&c.id],
+                },
+            ))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(fields.len());
+    for (id, f) in &fields {
+        match seating::card_number(&template, f) {
+            Ok(n) => out.push((*id, n)),
+            Err(_) => break,
         }
     }
-    if !problems.is_empty() {
-        return Err(Rejected {
-            what: format!(
-                "admit-card numbers: the template {} does not fit",
-                session.card_number_template
-            ),
-            problems,
-        }
-        .into());
+    if out.len() == fields.len() {
+        return Ok(out);
     }
-    Ok(out)
+    let (misfits, fit) = seating::fit_template(&template, fields.into_iter().map(|(_, f)| f))
+        .ok_or_else(|| anyhow::anyhow!("an admit-card number failed, but every field fits"))?;
+    let mut problems: Vec<String> = misfits
+        .iter()
+        .map(|m| {
+            format!(
+                "{{{}{}}}: {} numbers need {} characters (e.g. {})",
+                m.field, m.width, m.numbers, m.needed, m.example
+            )
+        })
+        .collect();
+    problems.push(format!(
+        "set a template that fits, e.g.: kaowu session set --card-number-template '{fit}'{}",
+        if misfits.iter().any(|m| m.field == "site") {
+            " ({siteno3} is the site's number in its exam area; {site4} would print the code)"
+        } else {
+            ""
+        }
+    ));
+    Err(Rejected {
+        what: format!(
+            "admit-card numbers: the template {} does not fit the session's sites and rooms",
+            session.card_number_template
+        ),
+        problems,
+    }
+    .into())
+}
+
+/// The message of a run that cannot seat everyone, naming what is missing.
+fn unseatable(what: &str, e: &Unseatable, retry: &str) -> Rejected {
+    match e {
+        Unseatable::Shortage(short) => Rejected {
+            what: format!("{what}: not enough seats; nothing was stored"),
+            problems: short.iter().map(shortage_text).collect(),
+        },
+        Unseatable::Split(needs) => {
+            let mut problems: Vec<String> = needs.iter().map(split_text).collect();
+            problems.push(format!(
+                "add rooms to a site of the area (kaowu import sites), or let these candidates sit at two sites: {retry} --allow-split"
+            ));
+            Rejected {
+                what: format!(
+                    "{what}: some candidates cannot sit all their sittings at one site; nothing was stored"
+                ),
+                problems,
+            }
+        }
+    }
+}
+
+fn shortage_text(s: &Shortage) -> String {
+    if s.seats == 0 {
+        // `seat add`: what is free is nothing, in that sitting.
+        return format!(
+            "exam area {} sitting {}: {} seats missing",
+            s.exam_area, s.sitting, s.candidates
+        );
+    }
+    format!(
+        "exam area {} sitting {}: {} candidates, {} usable seats: {} seats missing",
+        s.exam_area,
+        s.sitting,
+        s.candidates,
+        s.seats,
+        s.candidates - s.seats
+    )
+}
+
+fn split_text(n: &SplitNeed) -> String {
+    let free: Vec<String> = n
+        .free
+        .iter()
+        .map(|(site, f)| {
+            let each: Vec<String> = f.iter().map(usize::to_string).collect();
+            format!("{site} {}", each.join("+"))
+        })
+        .collect();
+    format!(
+        "exam area {} sittings {}: {} candidates have no site with a free seat in each; free seats per site ({}): {}",
+        n.exam_area,
+        n.sittings.join("+"),
+        n.candidates,
+        n.sittings.join("+"),
+        free.join(", ")
+    )
 }
 
 #[derive(Serialize, Default)]
@@ -230,12 +366,38 @@ struct AssignReport {
     by_exam_area: BTreeMap<String, AreaCount>,
     /// Rooms holding more than one qualification in a sitting.
     mixed_rooms: usize,
+    /// Of the candidates with more than one sitting, those at one site and in one seat.
+    kept: Kept,
+    allow_split: bool,
+    /// Candidates seated at more than one site with the office's leave.
+    split: usize,
+}
+
+/// `candidates with more than one sitting: 699; at one site: 699 (100.0%); in one room and
+/// seat all day: 699 (100.0%)`.
+fn kept_text(k: &Kept) -> String {
+    let share = |n: usize| {
+        if k.candidates == 0 {
+            String::new()
+        } else {
+            format!(" ({:.1}%)", n as f64 * 100.0 / k.candidates as f64)
+        }
+    };
+    format!(
+        "candidates with more than one sitting: {}; at one site: {}{}; in one room and seat all day: {}{}",
+        k.candidates,
+        k.one_site,
+        share(k.one_site),
+        k.same_seat,
+        share(k.same_seat)
+    )
 }
 
 async fn assign(
     g: &GlobalArgs,
     seed: Option<u64>,
     reseat: Option<&str>,
+    options: Options,
     confirm: &Confirm,
 ) -> Result<()> {
     let what = "seat assign";
@@ -324,37 +486,27 @@ async fn assign(
         .collect();
     let seed = seed.unwrap_or_else(|| fastrand::u64(..));
     let fingerprint = seating::fingerprint(&cands, &rooms, &inputs.sittings);
-    let seats = match seating::assign(&cands, &rooms, &inputs.sittings, seed) {
-        Ok(s) => s,
-        Err(short) => {
-            return Err(Rejected {
-                what: format!("{what}: not enough seats; nothing was stored"),
-                problems: short
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "exam area {} sitting {}: {} candidates, {} usable seats: {} seats missing",
-                            s.exam_area,
-                            s.sitting,
-                            s.candidates,
-                            s.seats,
-                            s.candidates - s.seats
-                        )
-                    })
-                    .collect(),
-            }
-            .into());
+    let retry = format!(
+        "kaowu seat assign --seed {seed}{}",
+        if scope.is_empty() {
+            String::new()
+        } else {
+            format!(" --reseat {scope}")
         }
-    };
-    let problems = seating::check(&cands, &rooms, &seats);
+    );
+    let placement = seating::assign(&cands, &rooms, &inputs.sittings, seed, options)
+        .map_err(|e| unseatable(what, &e, &retry))?;
+    let seats = &placement.seats;
+    let split: HashSet<i64> = placement.split.iter().copied().collect();
+    let problems = seating::check(&cands, &rooms, &inputs.sittings, seats, &split);
     if !problems.is_empty() {
         bail!(
             "the derived seating breaks its rules (a bug; nothing was stored): {}",
             problems.join("; ")
         );
     }
-    let cards = card_numbers(&session, &inputs, &chosen, &seats)?;
-    check_cards_unique(&session, &inputs, &cards, &chosen)?;
+    let cards = card_numbers(&session, &inputs, &chosen, seats)?;
+    check_cards_unique(&session, &cards, &chosen)?;
 
     let mut by_area: BTreeMap<String, AreaCount> = BTreeMap::new();
     let mut rooms_used: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
@@ -363,7 +515,7 @@ async fn assign(
     for c in &cands {
         by_area.entry(c.exam_area.clone()).or_default().candidates += 1;
     }
-    for s in &seats {
+    for s in seats {
         let c = cand_of[&s.application_id];
         by_area.entry(c.exam_area.clone()).or_default().seats += 1;
         rooms_used
@@ -389,6 +541,9 @@ async fn assign(
         seats: seats.len(),
         by_exam_area: by_area,
         mixed_rooms: quals_in.values().filter(|q| q.len() > 1).count(),
+        kept: seating::kept(&rooms, seats),
+        allow_split: options.allow_split,
+        split: placement.split.len(),
     };
     let mut text = format!(
         "seat assign{}: {} candidates, {} seats, seed {seed}{}\n",
@@ -411,6 +566,13 @@ async fn assign(
         "  rooms with more than one qualification in a sitting: {}\n",
         report.mixed_rooms
     ));
+    text.push_str(&format!("  {}\n", kept_text(&report.kept)));
+    if report.split > 0 {
+        text.push_str(&format!(
+            "  seated at two sites with leave (--allow-split): {}; their cards name each site\n",
+            report.split
+        ));
+    }
     let card_of: HashMap<i64, &str> = cards.iter().map(|(id, n)| (*id, n.as_str())).collect();
     for s in seats.iter().take(3) {
         let c = cand_of[&s.application_id];
@@ -452,11 +614,30 @@ async fn assign(
         tx.release_seats(batch, &ids).await?;
     }
     let seating_id = tx
-        .insert_seating(session.id, batch, seed, &fingerprint, &scope, now())
+        .insert_seating(
+            session.id,
+            batch,
+            &NewSeating {
+                seed,
+                fingerprint: &fingerprint,
+                scope: &scope,
+                at: now(),
+                method: Method::Day,
+                allow_split: options.allow_split,
+            },
+        )
         .await?;
-    tx.insert_seats(batch, Some(seating_id), &seats).await?;
+    tx.insert_seats(batch, Some(seating_id), seats, &placement.split)
+        .await?;
     tx.set_cards(session.id, batch, &cards).await?;
-    let reason = format!("seat assign, seed {seed}");
+    let reason = format!(
+        "seat assign, seed {seed}{}",
+        if options.allow_split {
+            ", --allow-split"
+        } else {
+            ""
+        }
+    );
     let paid: Vec<(i64, i64)> = chosen
         .iter()
         .filter(|&&i| inputs.status(i) == Status::Paid)
@@ -471,25 +652,12 @@ async fn assign(
             missed.len()
         );
     }
-    let mut journal: Vec<JournalEntry> = Vec::with_capacity(seats.len());
-    for s in &seats {
-        journal.push((
-            s.application_id,
-            "seat",
-            None,
-            Some(format!(
-                "{}; 准考证号 {}",
-                inputs.describe(s),
-                card_of.get(&s.application_id).unwrap_or(&"")
-            )),
-            reason.clone(),
-        ));
-    }
+    let journal = seat_journal(&inputs, seats, &card_of, &split, &reason);
     tx.journal_many(batch, &journal).await?;
     tx.set_batch_summary(
         batch,
         &format!(
-            "seat {}{}: {} candidates, {} seats, seed {seed}",
+            "seat {}{}: {} candidates, {} seats, seed {seed}{}",
             if scope.is_empty() {
                 "assign"
             } else {
@@ -497,7 +665,12 @@ async fn assign(
             },
             scope,
             cands.len(),
-            seats.len()
+            seats.len(),
+            if split.is_empty() {
+                String::new()
+            } else {
+                format!(", {} at two sites with leave", split.len())
+            }
         ),
     )
     .await?;
@@ -515,14 +688,44 @@ async fn assign(
     Ok(())
 }
 
+/// The journal of seats placed: each seat with its admit-card number; a candidate seated at
+/// two sites with leave says so.
+fn seat_journal(
+    inputs: &Inputs,
+    seats: &[Seat],
+    card_of: &HashMap<i64, &str>,
+    split: &HashSet<i64>,
+    reason: &str,
+) -> Vec<JournalEntry> {
+    seats
+        .iter()
+        .map(|s| {
+            (
+                s.application_id,
+                "seat",
+                None,
+                Some(format!(
+                    "{}; 准考证号 {}{}",
+                    inputs.describe(s),
+                    card_of.get(&s.application_id).unwrap_or(&""),
+                    if split.contains(&s.application_id) {
+                        "; 考点分开 (--allow-split)"
+                    } else {
+                        ""
+                    }
+                )),
+                reason.to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Admit-card numbers must be unique in the session, against the cards others keep.
 fn check_cards_unique(
     session: &SessionRow,
-    inputs: &Inputs,
     cards: &[(i64, String)],
     chosen: &[usize],
 ) -> Result<()> {
-    let _ = inputs;
     let mut seen: HashMap<&str, i64> = HashMap::new();
     let mut dup = Vec::new();
     for (id, n) in cards {
@@ -553,6 +756,10 @@ struct SeatingCheck {
     batch: i64,
     seed: String,
     scope: String,
+    /// 1: each sitting drawn on its own (before one site a day); 2: a candidate's sittings
+    /// planned at once.
+    method: i64,
+    allow_split: bool,
     inputs_unchanged: bool,
     seats: usize,
     matches: bool,
@@ -564,6 +771,9 @@ struct VerifyReport {
     session: String,
     seatings: Vec<SeatingCheck>,
     seats_in_use: usize,
+    /// Of the seated candidates with more than one sitting, those at one site and in one
+    /// seat.
+    kept: Kept,
     /// Paid or seated candidates and the rules of the seats in use.
     problems: Vec<String>,
     ok: bool,
@@ -586,15 +796,17 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         .collect();
     let mut checks = Vec::new();
     for st in &seatings {
-        let stored: Vec<Seat> = {
-            let mut v: Vec<Seat> = all_seats
-                .iter()
-                .filter(|s| s.seating_id == Some(st.id))
-                .map(SeatRow::seat)
-                .collect();
-            v.sort();
-            v
-        };
+        let mine: Vec<&SeatRow> = all_seats
+            .iter()
+            .filter(|s| s.seating_id == Some(st.id))
+            .collect();
+        let mut stored: Vec<Seat> = mine.iter().map(|s| s.seat()).collect();
+        stored.sort();
+        let stored_split: BTreeSet<i64> = mine
+            .iter()
+            .filter(|s| s.split_allowed != 0)
+            .map(|s| s.application_id)
+            .collect();
         let ids: BTreeSet<i64> = stored.iter().map(|s| s.application_id).collect();
         let mut differences = Vec::new();
         let cands: Vec<Candidate> = ids
@@ -616,7 +828,20 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         let unchanged = differences.is_empty()
             && seating::fingerprint(&cands, &rooms, &inputs.sittings) == st.fingerprint;
         let seed: u64 = st.seed.parse().unwrap_or_default();
-        let derived = seating::assign(&cands, &rooms, &inputs.sittings, seed).unwrap_or_default();
+        let options = Options {
+            allow_split: st.allow_split != 0,
+        };
+        let derived = match Method::from_stored(st.method) {
+            Some(m) => seating::derive(m, &cands, &rooms, &inputs.sittings, seed, options)
+                .unwrap_or_default(),
+            None => {
+                differences.push(format!(
+                    "made by method {}, which this kaowu does not know: verify it with a newer kaowu",
+                    st.method
+                ));
+                Default::default()
+            }
+        };
         if !unchanged && differences.is_empty() {
             differences.push(
                 "its inputs changed since (a candidate's exam area, qualification or subjects, or the rooms): the derivation below uses today's"
@@ -624,35 +849,43 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
             );
         }
         let a: BTreeSet<&Seat> = stored.iter().collect();
-        let b: BTreeSet<&Seat> = derived.iter().collect();
+        let b: BTreeSet<&Seat> = derived.seats.iter().collect();
         let differing = a.symmetric_difference(&b).count();
         for s in a.symmetric_difference(&b).take(10) {
-            {
-                differences.push(format!(
-                    "{} application {} sitting {} room {} seat {}",
-                    if a.contains(s) {
-                        "stored, not derived:"
-                    } else {
-                        "derived, not stored:"
-                    },
-                    s.application_id,
-                    s.sitting_id,
-                    s.room_id,
-                    s.seat
-                ));
-            }
+            differences.push(format!(
+                "{} application {} sitting {} room {} seat {}",
+                if a.contains(s) {
+                    "stored, not derived:"
+                } else {
+                    "derived, not stored:"
+                },
+                s.application_id,
+                s.sitting_id,
+                s.room_id,
+                s.seat
+            ));
         }
         if differing > 10 {
-            differences.push(format!("... {} seats differ in all", differing));
+            differences.push(format!("... {differing} seats differ in all"));
+        }
+        let derived_split: BTreeSet<i64> = derived.split.iter().copied().collect();
+        if a == b && stored_split != derived_split {
+            differences.push(format!(
+                "candidates seated at two sites with leave: {} stored, {} derived",
+                stored_split.len(),
+                derived_split.len()
+            ));
         }
         checks.push(SeatingCheck {
             seating: st.id,
             batch: st.batch_id,
             seed: st.seed.clone(),
             scope: st.scope.clone(),
+            method: st.method,
+            allow_split: options.allow_split,
             inputs_unchanged: unchanged,
             seats: stored.len(),
-            matches: a == b,
+            matches: a == b && stored_split == derived_split,
             differences,
         });
     }
@@ -665,7 +898,20 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         .map(|(_, c)| c.clone())
         .collect();
     let in_use: Vec<Seat> = inputs.seats.iter().map(SeatRow::seat).collect();
-    let mut problems = seating::check(&seated, &inputs.rooms, &in_use);
+    let mut problems = seating::check(
+        &seated,
+        &inputs.rooms,
+        &inputs.sittings,
+        &in_use,
+        &inputs.split_allowed(),
+    );
+    if checks.iter().any(|c| c.method == Method::PerSitting as i64)
+        && problems.iter().any(|p| p.contains(" sites ("))
+    {
+        problems.push(
+            "a seating made before the rule of one site a day drew each sitting on its own: seat those exam areas again with kaowu seat assign --reseat AREA".into(),
+        );
+    }
     let unseated_paid = (0..inputs.rows.len())
         .filter(|&i| inputs.status(i) == Status::Paid)
         .count();
@@ -679,6 +925,7 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         session: session.code.clone(),
         seatings: checks,
         seats_in_use: in_use.len(),
+        kept: seating::kept(&inputs.rooms, &in_use),
         problems,
         ok,
     };
@@ -693,7 +940,7 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         }
         for c in &report.seatings {
             println!(
-                "seating {} (batch {}, seed {}{}): {} seats; {}",
+                "seating {} (batch {}, seed {}{}{}): {} seats; {}",
                 c.seating,
                 c.batch,
                 c.seed,
@@ -702,6 +949,7 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
                 } else {
                     format!(", exam area {}", c.scope)
                 },
+                if c.allow_split { ", --allow-split" } else { "" },
                 c.seats,
                 if c.matches {
                     "derived again from its seed: identical".to_string()
@@ -712,6 +960,9 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
             for d in &c.differences {
                 println!("  {d}");
             }
+        }
+        if report.kept.candidates > 0 {
+            println!("{}", kept_text(&report.kept));
         }
         println!(
             "{} seats in use; {}",
@@ -735,7 +986,7 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // add and release
 
-async fn add(g: &GlobalArgs, confirm: &Confirm) -> Result<()> {
+async fn add(g: &GlobalArgs, options: Options, confirm: &Confirm) -> Result<()> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
@@ -748,81 +999,28 @@ async fn add(g: &GlobalArgs, confirm: &Confirm) -> Result<()> {
         println!("nothing to seat: every paid candidate has a seat");
         return Ok(());
     }
-    // Free seats per (sitting, room), and the qualifications each room already holds.
-    let mut used: BTreeSet<(i64, i64, u32)> = BTreeSet::new();
-    let mut holds: HashMap<(i64, i64), BTreeSet<String>> = HashMap::new();
-    let cand_of: HashMap<i64, &Candidate> = inputs.candidates.iter().map(|c| (c.id, c)).collect();
-    for s in &inputs.seats {
-        used.insert((s.sitting_id, s.room_id, s.seat_no as u32));
-        if let Some(c) = cand_of.get(&s.application_id) {
-            holds
-                .entry((s.sitting_id, s.room_id))
-                .or_default()
-                .insert(c.qualification.clone());
-        }
-    }
-    let mut seats = Vec::new();
-    let mut short: BTreeMap<(String, i64), usize> = BTreeMap::new();
-    for &i in &late {
-        let c = &inputs.candidates[i];
-        for &sitting in &c.sittings {
-            // A room already running this paper first, then any; in site and room order.
-            let mut rooms: Vec<&Room> = inputs
-                .rooms
-                .iter()
-                .filter(|r| r.exam_area == c.exam_area)
-                .collect();
-            rooms.sort_by_key(|r| {
-                let same = holds
-                    .get(&(sitting, r.id))
-                    .is_some_and(|q| q.contains(&c.qualification));
-                (!same, r.site_code.clone(), r.number)
-            });
-            let free = rooms.iter().find_map(|r| {
-                r.enabled()
-                    .find(|s| !used.contains(&(sitting, r.id, *s)))
-                    .map(|s| (r.id, s))
-            });
-            match free {
-                Some((room, seat)) => {
-                    used.insert((sitting, room, seat));
-                    holds
-                        .entry((sitting, room))
-                        .or_default()
-                        .insert(c.qualification.clone());
-                    seats.push(Seat {
-                        application_id: c.id,
-                        sitting_id: sitting,
-                        room_id: room,
-                        seat,
-                    });
-                }
-                None => *short.entry((c.exam_area.clone(), sitting)).or_default() += 1,
-            }
-        }
-    }
-    if !short.is_empty() {
-        return Err(Rejected {
-            what: "seat add: not enough free seats; nothing was stored".into(),
-            problems: short
-                .iter()
-                .map(|((area, sitting), n)| {
-                    format!(
-                        "exam area {area} sitting {}: {n} seats missing",
-                        inputs
-                            .sitting_rows
-                            .get(sitting)
-                            .map_or("?", |s| s.label.as_str())
-                    )
-                })
-                .collect(),
-        }
-        .into());
-    }
-    let cards = card_numbers(&session, &inputs, &late, &seats)?;
+    let late_cands: Vec<&Candidate> = late.iter().map(|&i| &inputs.candidates[i]).collect();
+    let seated: Vec<Candidate> = (0..inputs.rows.len())
+        .filter(|&i| inputs.status(i) == Status::Seated)
+        .map(|i| inputs.candidates[i].clone())
+        .collect();
+    let in_use: Vec<Seat> = inputs.seats.iter().map(SeatRow::seat).collect();
+    let placement = seating::place_late(
+        &late_cands,
+        &seated,
+        &inputs.rooms,
+        &inputs.sittings,
+        &in_use,
+        options,
+    )
+    .map_err(|e| unseatable("seat add", &e, "kaowu seat add"))?;
+    let seats = &placement.seats;
+    let split: HashSet<i64> = placement.split.iter().copied().collect();
+    let cards = card_numbers(&session, &inputs, &late, seats)?;
     let mut all: Vec<(i64, String)> = inputs_cards(&db, &session).await?;
     all.extend(cards.iter().cloned());
-    check_cards_unique(&session, &inputs, &all, &late)?;
+    check_cards_unique(&session, &all, &late)?;
+    let cand_of: HashMap<i64, &Candidate> = inputs.candidates.iter().map(|c| (c.id, c)).collect();
     let text = format!(
         "seat add: {} late candidates, {} seats{}",
         late.len(),
@@ -830,6 +1028,12 @@ async fn add(g: &GlobalArgs, confirm: &Confirm) -> Result<()> {
         if confirm.dry_run { " (dry run)" } else { "" }
     );
     println!("{text}");
+    if !split.is_empty() {
+        println!(
+            "  seated at two sites with leave (--allow-split): {}",
+            split.len()
+        );
+    }
     for s in seats.iter().take(5) {
         println!(
             "  {} {}",
@@ -845,7 +1049,8 @@ async fn add(g: &GlobalArgs, confirm: &Confirm) -> Result<()> {
         return Ok(());
     }
     let (mut tx, batch) = open_batch(&db, &session, g, "seat-add", None).await?;
-    tx.insert_seats(batch, None, &seats).await?;
+    tx.insert_seats(batch, None, seats, &placement.split)
+        .await?;
     tx.set_cards(session.id, batch, &cards).await?;
     let list: Vec<(i64, i64)> = late
         .iter()
@@ -861,22 +1066,12 @@ async fn add(g: &GlobalArgs, confirm: &Confirm) -> Result<()> {
         );
     }
     let card_of: HashMap<i64, &str> = cards.iter().map(|(id, n)| (*id, n.as_str())).collect();
-    let journal: Vec<JournalEntry> = seats
-        .iter()
-        .map(|s| {
-            (
-                s.application_id,
-                "seat",
-                None,
-                Some(format!(
-                    "{}; 准考证号 {}",
-                    inputs.describe(s),
-                    card_of.get(&s.application_id).unwrap_or(&"")
-                )),
-                "seat add".to_string(),
-            )
-        })
-        .collect();
+    let reason = if options.allow_split {
+        "seat add, --allow-split"
+    } else {
+        "seat add"
+    };
+    let journal = seat_journal(&inputs, seats, &card_of, &split, reason);
     tx.journal_many(batch, &journal).await?;
     tx.set_batch_summary(batch, &format!("seat add: {} candidates", late.len()))
         .await?;

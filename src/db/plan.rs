@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use super::{Result, Tx, with_conn};
+use crate::model::level::Level;
+use crate::model::plan::exam_rank;
 
 /// One stored plan row, joined with its qualification and sitting.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -32,22 +34,34 @@ impl Tx {
         Ok(rows.into_iter().collect())
     }
 
-    /// The session's plan in exam order: by date, start, qualification, subject.
+    /// The session's plan in exam order: by date, start, level, qualification, and the
+    /// subjects' exam order; sorted here, as the backends order text differently.
     pub async fn plan(&mut self, session_id: i64) -> Result<Vec<PlanEntry>> {
-        Ok(with_conn!(self, |c| {
+        let mut rows: Vec<PlanEntry> = with_conn!(self, |c| {
             sqlx::query_as(
                 "SELECT q.name AS qualification, q.code, q.level, p.subject, t.label AS sitting, \
                  t.exam_date, t.starts_at, t.ends_at \
                  FROM plan_subjects p \
                  JOIN qualifications q ON q.id = p.qualification_id \
                  JOIN sittings t ON t.id = p.sitting_id \
-                 WHERE q.session_id = $1 \
-                 ORDER BY t.exam_date, t.starts_at, q.level, q.name, p.subject",
+                 WHERE q.session_id = $1",
             )
             .bind(session_id)
             .fetch_all(&mut *c)
             .await?
-        }))
+        });
+        let key = |e: &PlanEntry| {
+            (
+                e.exam_date,
+                e.starts_at,
+                Level::parse(&e.level),
+                e.qualification.clone(),
+                exam_rank(&e.subject),
+                e.subject.clone(),
+            )
+        };
+        rows.sort_by_cached_key(key);
+        Ok(rows)
     }
 
     pub async fn upsert_sitting(

@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::{Result, Tx, with_conn};
-use crate::model::seating::Seat;
+use crate::model::plan::exam_rank;
+use crate::model::seating::{Method, Seat};
 
 /// A paid or seated application, in [`Tx::bulk_rows`]' column order.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +59,8 @@ pub struct SeatRow {
     pub seating_id: Option<i64>,
     pub batch_id: i64,
     pub released_batch: Option<i64>,
+    /// 1 when the office let this candidate sit at more than one site.
+    pub split_allowed: i64,
 }
 
 impl SeatRow {
@@ -79,9 +82,23 @@ pub struct SeatingRow {
     pub fingerprint: String,
     pub scope: String,
     pub created_at: NaiveDateTime,
+    /// [`crate::model::seating::Method`] as stored.
+    pub method: i64,
+    pub allow_split: i64,
 }
 
-const SEAT_COLUMNS: [&str; 8] = [
+/// A seating to store: what `seat verify` derives it again from.
+pub struct NewSeating<'a> {
+    pub seed: u64,
+    pub fingerprint: &'a str,
+    /// '' for the whole session, or the exam area a --reseat redid.
+    pub scope: &'a str,
+    pub at: NaiveDateTime,
+    pub method: Method,
+    pub allow_split: bool,
+}
+
+const SEAT_COLUMNS: [&str; 9] = [
     "t.id",
     "t.application_id",
     "t.sitting_id",
@@ -90,6 +107,7 @@ const SEAT_COLUMNS: [&str; 8] = [
     "t.seating_id",
     "t.batch_id",
     "t.released_batch",
+    "t.split_allowed",
 ];
 
 impl Tx {
@@ -125,20 +143,33 @@ impl Tx {
         Ok(rows)
     }
 
+    /// The session's sittings in exam order: date, start, then label, compared here and not
+    /// by the database, whose collation of text differs between backends and locales.
     pub async fn sitting_rows(&mut self, session_id: i64) -> Result<Vec<SittingRow>> {
-        Ok(with_conn!(self, |c| {
+        let mut rows: Vec<SittingRow> = with_conn!(self, |c| {
             sqlx::query_as(
-                "SELECT id, label, exam_date, starts_at FROM sittings WHERE session_id = $1 \
-                 ORDER BY exam_date, starts_at, label",
+                "SELECT id, label, exam_date, starts_at FROM sittings WHERE session_id = $1",
             )
             .bind(session_id)
             .fetch_all(&mut *c)
             .await?
-        }))
+        });
+        rows.sort_by(|a, b| {
+            (a.exam_date, a.starts_at, &a.label, a.id).cmp(&(
+                b.exam_date,
+                b.starts_at,
+                &b.label,
+                b.id,
+            ))
+        });
+        Ok(rows)
     }
 
+    /// Which sitting each subject of each qualification is written in, by qualification and
+    /// then in exam order of the subjects (基础知识 before 应用技术, 综合知识 before 案例分析
+    /// before 论文): sorted here, as neither backend's order of text is exam order.
     pub async fn subject_sittings(&mut self, session_id: i64) -> Result<Vec<SubjectSitting>> {
-        Ok(with_conn!(self, |c| {
+        let mut rows: Vec<SubjectSitting> = with_conn!(self, |c| {
             sqlx::query_as(
                 "SELECT q.name AS qualification, p.subject, p.sitting_id FROM plan_subjects p \
                  JOIN qualifications q ON q.id = p.qualification_id WHERE q.session_id = $1",
@@ -146,7 +177,15 @@ impl Tx {
             .bind(session_id)
             .fetch_all(&mut *c)
             .await?
-        }))
+        });
+        rows.sort_by(|a, b| {
+            (&a.qualification, exam_rank(&a.subject), &a.subject).cmp(&(
+                &b.qualification,
+                exam_rank(&b.subject),
+                &b.subject,
+            ))
+        });
+        Ok(rows)
     }
 
     pub async fn room_ids(&mut self, session_id: i64) -> Result<Vec<RoomIdRow>> {
@@ -180,8 +219,8 @@ impl Tx {
     pub async fn seatings(&mut self, session_id: i64) -> Result<Vec<SeatingRow>> {
         Ok(with_conn!(self, |c| {
             sqlx::query_as(
-                "SELECT id, batch_id, seed, fingerprint, scope, created_at FROM seatings \
-                 WHERE session_id = $1 ORDER BY id",
+                "SELECT id, batch_id, seed, fingerprint, scope, created_at, method, allow_split \
+                 FROM seatings WHERE session_id = $1 ORDER BY id",
             )
             .bind(session_id)
             .fetch_all(&mut *c)
@@ -193,49 +232,60 @@ impl Tx {
         &mut self,
         session_id: i64,
         batch: i64,
-        seed: u64,
-        fingerprint: &str,
-        scope: &str,
-        at: NaiveDateTime,
+        s: &NewSeating<'_>,
     ) -> Result<i64> {
         Ok(with_conn!(self, |c| {
             sqlx::query_scalar(
-                "INSERT INTO seatings (session_id, batch_id, seed, fingerprint, scope, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO seatings (session_id, batch_id, seed, fingerprint, scope, created_at, \
+                 method, allow_split) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(session_id)
             .bind(batch)
-            .bind(seed.to_string())
-            .bind(fingerprint)
-            .bind(scope)
-            .bind(at)
+            .bind(s.seed.to_string())
+            .bind(s.fingerprint)
+            .bind(s.scope)
+            .bind(s.at)
+            .bind(s.method as i64)
+            .bind(i64::from(s.allow_split))
             .fetch_one(&mut *c)
             .await?
         }))
     }
 
+    /// Stores seats placed by `batch` (and `seating`, unless `seat add` placed them); the
+    /// seats of the applications in `split` (ascending) are marked as split with leave.
     pub async fn insert_seats(
         &mut self,
         batch: i64,
         seating: Option<i64>,
         seats: &[Seat],
+        split: &[i64],
     ) -> Result<()> {
         for chunk in seats.chunks(10_000) {
             let json = serde_json::to_string(
                 &chunk
                     .iter()
-                    .map(|s| (s.application_id, s.sitting_id, s.room_id, s.seat))
+                    .map(|s| {
+                        let leave = split.binary_search(&s.application_id).is_ok();
+                        (
+                            s.application_id,
+                            s.sitting_id,
+                            s.room_id,
+                            s.seat,
+                            i64::from(leave),
+                        )
+                    })
                     .collect::<Vec<_>>(),
             )
             .expect("numbers serialise");
             let sql = match self {
                 Tx::Sqlite(_) => {
-                    "INSERT INTO seats (application_id, sitting_id, room_id, seat_no, seating_id, batch_id) \
-                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, $1, $2 FROM json_each($3)"
+                    "INSERT INTO seats (application_id, sitting_id, room_id, seat_no, split_allowed, seating_id, batch_id) \
+                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $1, $2 FROM json_each($3)"
                 }
                 Tx::Postgres(_) => {
-                    "INSERT INTO seats (application_id, sitting_id, room_id, seat_no, seating_id, batch_id) \
-                     SELECT (v ->> 0)::BIGINT, (v ->> 1)::BIGINT, (v ->> 2)::BIGINT, (v ->> 3)::BIGINT, $1, $2 \
+                    "INSERT INTO seats (application_id, sitting_id, room_id, seat_no, split_allowed, seating_id, batch_id) \
+                     SELECT (v ->> 0)::BIGINT, (v ->> 1)::BIGINT, (v ->> 2)::BIGINT, (v ->> 3)::BIGINT, (v ->> 4)::BIGINT, $1, $2 \
                      FROM json_array_elements($3::json) AS e(v)"
                 }
             };

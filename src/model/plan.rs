@@ -23,6 +23,16 @@ pub struct PlanRow {
     pub end: NaiveTime,
 }
 
+/// A subject's place in exam order within its level: 基础知识 0, 应用技术 1; 综合知识 0,
+/// 案例分析 1, 论文 2; a name no level has comes last. Documents list subjects by date and
+/// time and then by this, never by the text's code points or a database's collation.
+pub fn exam_rank(subject: &str) -> usize {
+    Level::ALL
+        .iter()
+        .find_map(|l| l.subjects().iter().position(|s| *s == subject))
+        .unwrap_or(usize::MAX)
+}
+
 /// A sitting (场次): one date and time slot, shared by every subject that is taken in it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Slot {
@@ -281,6 +291,32 @@ mod tests {
             row(5, Senior, "系统架构设计师", "案例分析", "第2场", 8, 8, 12),
             row(6, Senior, "系统架构设计师", "论文", "第3场", 8, 14, 16),
         ]
+    }
+
+    #[test]
+    fn subjects_rank_in_exam_order_not_by_their_characters() {
+        let mut s = vec![
+            "论文",
+            "案例分析",
+            "综合知识",
+            "应用技术",
+            "基础知识",
+            "其他",
+        ];
+        s.sort_by_key(|x| (exam_rank(x), *x));
+        assert_eq!(
+            s,
+            [
+                "基础知识",
+                "综合知识",
+                "应用技术",
+                "案例分析",
+                "论文",
+                "其他"
+            ]
+        );
+        // By code point 案例分析 (U+6848) would come before 综合知识 (U+7EFC).
+        assert!(exam_rank("综合知识") < exam_rank("案例分析"));
     }
 
     #[test]

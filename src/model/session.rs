@@ -56,7 +56,11 @@ pub struct Settings {
     pub payment_closes: Option<NaiveDateTime>,
 }
 
-pub const DEFAULT_CARD_TEMPLATE: &str = "{yy}{half}{area2}{sitting1}{site3}{room3}{seat2}";
+/// The default admit-card number: 14 digits. The site is its number within the exam area
+/// (`{siteno3}`), not its code: offices' codes hold letters (`LJ01`) or run to nine digits
+/// (`530102001`), and a number of digits only is what candidates type into score lookups
+/// and scanners read. A template may still print the code itself with `{siteN}`.
+pub const DEFAULT_CARD_TEMPLATE: &str = "{yy}{half}{area2}{sitting1}{siteno3}{room3}{seat2}";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -177,6 +181,11 @@ const TEMPLATE_FIELDS: &[(&str, Option<usize>, &str)] = &[
     ("half", Some(1), "1 or 2 for the half-year"),
     ("area", None, "the exam area's number"),
     ("site", None, "the site code"),
+    (
+        "siteno",
+        None,
+        "the site's number in its exam area (1-based, in site-code order)",
+    ),
     ("room", None, "the room number"),
     ("seat", None, "the seat number"),
     ("sitting", None, "the sitting's number"),
@@ -270,6 +279,29 @@ impl CardTemplate {
     }
 }
 
+/// The template as it is written, e.g. `{yy}{half}{area2}{siteno3}{room3}{seat2}`.
+impl std::fmt::Display for CardTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in &self.parts {
+            match p {
+                TemplatePart::Literal(l) => f.write_str(l)?,
+                TemplatePart::Field { name, width } => {
+                    let natural = TEMPLATE_FIELDS
+                        .iter()
+                        .find(|(n, _, _)| n == name)
+                        .and_then(|(_, w, _)| *w);
+                    if natural == Some(*width) {
+                        write!(f, "{{{name}}}")?;
+                    } else {
+                        write!(f, "{{{name}{width}}}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +356,13 @@ mod tests {
                 .contains("letters and digits")
         );
         assert!(CardTemplate::parse("ZK{yyyy}{seq6}").is_ok());
+        for t in [
+            DEFAULT_CARD_TEMPLATE,
+            "ZK{yyyy}{seq6}",
+            "{yy}{half}{site4}{seat2}",
+        ] {
+            assert_eq!(CardTemplate::parse(t).unwrap().to_string(), t);
+        }
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn the_same_seed_gives_the_same_seating_on_every_backend() {
     for env in backends() {
         paid(&env);
         let dry = env.json(&["seat", "assign", "--seed", "20261107", "--dry-run"]);
-        assert_eq!(dry["candidates"], 26, "{dry}");
+        assert_eq!(dry["candidates"], 31, "{dry}");
         assert!(
             env.json(&["applications", "list", "--status", "seated"])
                 .as_array()
@@ -72,7 +72,7 @@ fn the_same_seed_gives_the_same_seating_on_every_backend() {
         let done = env.json(&["seat", "assign", "--seed", "20261107", "--yes"]);
         assert_eq!(
             (done["candidates"].as_u64(), done["seed"].as_str()),
-            (Some(26), Some("20261107"))
+            (Some(31), Some("20261107"))
         );
         assert_eq!(done["fingerprint"], dry["fingerprint"]);
         let v = env.json(&["seat", "verify"]);
@@ -80,7 +80,7 @@ fn the_same_seed_gives_the_same_seating_on_every_backend() {
         assert_eq!(v["seatings"][0]["matches"], true);
 
         let got = seating(&env);
-        assert_eq!(got.len(), 26);
+        assert_eq!(got.len(), 31);
         // Every seat once per sitting, every card number once and of the template's width.
         let mut seats = BTreeSet::new();
         let mut cards = BTreeSet::new();
@@ -224,7 +224,7 @@ fn late_payers_are_placed_without_moving_anyone_and_undo_frees_the_seats() {
             .unwrap()
             .to_string();
         let undone = env.json(&["review", "undo", &assign, "--yes"]);
-        assert_eq!(undone["reverted"], 26, "{undone}");
+        assert_eq!(undone["reverted"], 31, "{undone}");
         assert!(
             env.json(&["applications", "list", "--status", "seated"])
                 .as_array()

@@ -13,7 +13,7 @@ fn create_show_and_set_settings() {
         assert_eq!(created["photo_min_height"], 413);
         assert_eq!(
             created["card_number_template"],
-            "{yy}{half}{area2}{sitting1}{site3}{room3}{seat2}"
+            "{yy}{half}{area2}{sitting1}{siteno3}{room3}{seat2}"
         );
 
         let out = env.ok(&[
