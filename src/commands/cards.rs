@@ -13,7 +13,7 @@ use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{CardsArgs, CardsPer, GlobalArgs};
 use crate::db::seating::{CardRow, Carded};
 use crate::model::session::SessionCode;
-use crate::pdf::card::{self, CardData, Layout, SubjectLine};
+use crate::pdf::card::{self, CardData, Layout, Place, SubjectLine};
 use crate::pdf::{Font, FontSource};
 
 /// The layout and font built into kaowu, so that cards look the same on every machine.
@@ -218,8 +218,26 @@ impl Plan<'_> {
         let mut cards: Vec<(CardData, &CardRow)> = Vec::new();
         for seats in by_app.values() {
             let first = seats[0];
+            // Every site of the candidate's seats, in the order of the first sitting there
+            // (rows come in exam order).
+            let mut places: Vec<(&str, Place)> = Vec::new();
+            for s in seats {
+                if !places.iter().any(|(code, _)| *code == s.site_code) {
+                    places.push((
+                        &s.site_code,
+                        Place {
+                            site: s.site_name.clone(),
+                            address: s.address.clone(),
+                        },
+                    ));
+                }
+            }
             let mut subjects = Vec::new();
             for s in seats {
+                let at = places
+                    .iter()
+                    .position(|(code, _)| *code == s.site_code)
+                    .unwrap_or(0);
                 for subject in
                     self.subjects
                         .taken(&first.qualification, s.sitting_id, &first.subjects)
@@ -228,11 +246,11 @@ impl Plan<'_> {
                         subject: subject.to_string(),
                         date: s.exam_date.clone(),
                         time: format!("{}-{}", s.starts_at, s.ends_at),
-                        room: if s.site_code == first.site_code {
-                            format!("第{:03}考场", s.room)
-                        } else {
-                            format!("{} 第{:03}考场", s.site_name, s.room)
-                        },
+                        room: format!(
+                            "{}第{:03}考场",
+                            card::place_marker(at, places.len()),
+                            s.room
+                        ),
                         seat: format!("{:02}", s.seat_no),
                     });
                 }
@@ -257,6 +275,7 @@ impl Plan<'_> {
                     year: self.year,
                     half: self.half.to_string(),
                     fields,
+                    places: places.into_iter().map(|(_, p)| p).collect(),
                     subjects,
                     photo_hash: first.photo_hash.clone(),
                 },

@@ -12,6 +12,7 @@ use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, s
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
 use crate::db::seating::CardRow;
+use crate::model::plan::exam_rank;
 use crate::pdf::Font;
 use crate::pdf::room::{self, Layout, RoomData, SeatLine};
 
@@ -176,13 +177,17 @@ fn room_jobs(
         seats.sort_by_key(|r| r.seat_no);
         let first = seats[0];
         let mut qualifications = BTreeSet::new();
-        let mut subjects = BTreeSet::new();
+        let mut subjects: Vec<String> = Vec::new();
         for r in seats.iter() {
             qualifications.insert(r.qualification.clone());
             for s in subjects_of.taken(&r.qualification, r.sitting_id, &r.subjects) {
-                subjects.insert(s.to_string());
+                if !subjects.iter().any(|t| t == s) {
+                    subjects.push(s.to_string());
+                }
             }
         }
+        // In exam order (综合知识 before 案例分析), not by the characters.
+        subjects.sort_by_key(|s| (exam_rank(s), s.clone()));
         let data = RoomData {
             year,
             half: half.to_string(),
@@ -195,7 +200,7 @@ fn room_jobs(
             date: first.exam_date.clone(),
             time: format!("{}-{}", first.starts_at, first.ends_at),
             qualifications: qualifications.into_iter().collect(),
-            subjects: subjects.into_iter().collect(),
+            subjects,
             seats: seats
                 .iter()
                 .map(|r| SeatLine {

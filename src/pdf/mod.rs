@@ -312,12 +312,14 @@ pub const RENDERER_TEXT: &str = "考区考点场次科目第页共人续：（�
 /// What a page draws, in points from its lower left corner. Text is turned into glyphs
 /// when the document is finished, once it is known which glyphs the document needs.
 pub enum Op {
-    /// Text from a point on its baseline.
+    /// Text from a point on its baseline, that must stay inside `bound` (x0, y0, x1, y1; the
+    /// page when none).
     Text {
         size: f32,
         x: f32,
         y: f32,
         s: String,
+        bound: Option<[f32; 4]>,
     },
     Rect {
         x: f32,
@@ -392,9 +394,25 @@ impl<'a> Doc<'a> {
         Some((ImageId(self.images.len() - 1), w, h))
     }
 
-    /// The PDF's bytes.
+    /// The PDF's bytes; an error when a text runs out of its box or over another text or
+    /// an image (see [`layout_problems`]): nothing is ever drawn over.
     pub fn finish(self, pages: Vec<Page>) -> Result<Vec<u8>, String> {
         let font = self.font;
+        for (i, page) in pages.iter().enumerate() {
+            let problems = layout_problems(font, page);
+            if !problems.is_empty() {
+                let more = if problems.len() > 3 {
+                    format!(" (and {} more)", problems.len() - 3)
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "{} on page {}{more}",
+                    problems[..problems.len().min(3)].join("; "),
+                    i + 1
+                ));
+            }
+        }
         let mut next = 0;
         let mut alloc = || {
             next += 1;
@@ -421,7 +439,7 @@ impl<'a> Doc<'a> {
                     filling = false;
                 }
                 match op {
-                    Op::Text { size, x, y, s } => {
+                    Op::Text { size, x, y, s, .. } => {
                         content.begin_text();
                         content.set_text_matrix([1.0, 0.0, 0.0, 1.0, *x, *y]);
                         // Runs of glyphs of one part: (the document's own part, CIDs
@@ -630,14 +648,152 @@ pub fn mm(v: f32) -> Pt {
     Pt(v * 72.0 / 25.4)
 }
 
-/// Text at a point (lower left of its baseline).
+/// Text at a point (lower left of its baseline), anywhere on the page.
 pub fn text(ops: &mut Vec<Op>, size: Pt, x: Pt, y: Pt, s: &str) {
     ops.push(Op::Text {
         size: size.0,
         x: x.0,
         y: y.0,
         s: s.to_string(),
+        bound: None,
     });
+}
+
+/// Text at a point that must stay inside `bound` (x0, y0, x1, y1 in points).
+pub fn text_in(ops: &mut Vec<Op>, size: Pt, x: Pt, y: Pt, s: &str, bound: [f32; 4]) {
+    ops.push(Op::Text {
+        size: size.0,
+        x: x.0,
+        y: y.0,
+        s: s.to_string(),
+        bound: Some(bound),
+    });
+}
+
+/// A text fitted into a width: its size and its lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    pub size: Pt,
+    pub lines: Vec<String>,
+}
+
+/// The distance from one baseline to the next, as a share of the size: more than the
+/// font's ascent plus descent (1.26 em for WenQuanYi), so that wrapped lines never touch.
+pub const LINE: f32 = 1.3;
+
+/// Fits `s` into `width`: one line at `size`, shrunk as far as `min` if need be; else, when
+/// `max_lines` allows, wrapped into two lines (then three, ...), again shrunk as far as
+/// `min`. None when it fits no way: the caller fails the document rather than draw out of
+/// the box.
+pub fn fit(font: &Font, s: &str, size: Pt, min: Pt, width: Pt, max_lines: usize) -> Option<Fitted> {
+    // Sizes from `size` down to `min` in quarter points, `min` last.
+    let mut sizes = Vec::new();
+    let mut z = size.0;
+    while z > min.0 {
+        sizes.push(z);
+        z -= 0.25;
+    }
+    sizes.push(min.0.min(size.0));
+    for n in 1..=max_lines.max(1) {
+        for &z in &sizes {
+            let lines = if n == 1 {
+                vec![s.to_string()]
+            } else {
+                wrap(font, s, Pt(z), width)
+            };
+            if lines.len() <= n && lines.iter().all(|l| font.width(l, Pt(z)).0 <= width.0) {
+                return Some(Fitted { size: Pt(z), lines });
+            }
+        }
+    }
+    None
+}
+
+/// The box a text's glyphs take: its advance across, the font's ascent and descent up and
+/// down from the baseline.
+fn ink(font: &Font, size: f32, x: f32, y: f32, s: &str) -> [f32; 4] {
+    let w = font.width(s, Pt(size)).0;
+    [
+        x,
+        y + font.face.descent / 1000.0 * size,
+        x + w,
+        y + font.face.ascent / 1000.0 * size,
+    ]
+}
+
+/// What a page draws over or out of place: a text out of its box or the page, a text over
+/// another text, an image or a filled shape (a QR code, a signature line). Each text is
+/// measured by the font's advances and its ascent and descent; touching is allowed.
+pub fn layout_problems(font: &Font, page: &Page) -> Vec<String> {
+    const SLACK: f32 = 0.05;
+    let over = |a: &[f32; 4], b: &[f32; 4]| {
+        a[0] < b[2] - SLACK && b[0] < a[2] - SLACK && a[1] < b[3] - SLACK && b[1] < a[3] - SLACK
+    };
+    let inside = |a: &[f32; 4], b: &[f32; 4]| {
+        a[0] >= b[0] - SLACK && a[1] >= b[1] - SLACK && a[2] <= b[2] + SLACK && a[3] <= b[3] + SLACK
+    };
+    let whole = [0.0, 0.0, page.width.0, page.height.0];
+    let mut problems = Vec::new();
+    // (box, text or None for a shape)
+    let mut things: Vec<([f32; 4], Option<&str>)> = Vec::new();
+    for op in &page.ops {
+        match op {
+            Op::Text {
+                size,
+                x,
+                y,
+                s,
+                bound,
+            } => {
+                if s.trim().is_empty() {
+                    continue;
+                }
+                let b = ink(font, *size, *x, *y, s);
+                if !inside(&b, &whole) {
+                    problems.push(format!("\"{s}\" runs off the page"));
+                } else if let Some(bound) = bound
+                    && !inside(&b, bound)
+                {
+                    problems.push(format!(
+                        "\"{s}\" at {size:.1} pt is {:.1} mm wide and runs out of its box ({:.1} mm)",
+                        (b[2] - b[0]) * 25.4 / 72.0,
+                        (bound[2] - bound[0]) * 25.4 / 72.0
+                    ));
+                }
+                things.push((b, Some(s)));
+            }
+            Op::Image { x, y, w, h, .. } => things.push(([*x, *y, x + w, y + h], None)),
+            Op::Rect {
+                x,
+                y,
+                w,
+                h,
+                fill: true,
+            } => things.push(([*x, *y, x + w, y + h], None)),
+            Op::Rect { .. } => {}
+        }
+    }
+    // A sweep from left to right: each thing against those still open.
+    things.sort_by(|a, b| a.0[0].total_cmp(&b.0[0]));
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..things.len() {
+        let (b, t) = things[i];
+        open.retain(|&j| things[j].0[2] > b[0] + SLACK);
+        for &j in &open {
+            let (c, u) = things[j];
+            if (t.is_some() || u.is_some()) && over(&b, &c) {
+                problems.push(match (t, u) {
+                    (Some(t), Some(u)) => format!("\"{t}\" is drawn over \"{u}\""),
+                    (Some(t), None) | (None, Some(t)) => {
+                        format!("\"{t}\" is drawn over an image or a shape")
+                    }
+                    (None, None) => unreachable!(),
+                });
+            }
+        }
+        open.push(i);
+    }
+    problems
 }
 
 /// Text centred on `x`.

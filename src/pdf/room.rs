@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Doc, Font, Op, Page, Pt, centred, image_in, mm, rect, text, wrap};
+use super::{Doc, Font, LINE, Op, Page, Pt, fit, image_in, mm, rect, text, text_in, wrap};
 use crate::model::id_number;
 
 const PAGE_W: f32 = 210.0;
@@ -161,28 +161,150 @@ fn check(font: &Font, fixed: &[&str], d: &RoomData, keys: &[&str]) -> Result<(),
     Ok(())
 }
 
-/// A cell's text, wrapped to its width and centred in its box (x, top, width, height in
-/// millimetres; up to three lines).
-fn cell(ops: &mut Vec<Op>, font: &Font, size: Pt, [x, top, w, h]: [f32; 4], s: &str) {
-    // A value that is one word (a number) shrinks to fit its box; text wraps.
-    let room = mm(w - 2.0).0;
-    let natural = font.width(s, size).0;
-    let size = if natural > room && natural * 0.5 <= room && !s.contains(' ') {
-        Pt(size.0 * room / natural * 0.98)
-    } else {
-        size
+/// A cell's text, fitted into its box (x, top, width, height in millimetres) and centred
+/// in it: a value of one word (a number) shrinks to fit on one line, text shrinks a little
+/// and wraps into as many lines as the box holds. `Err` names what does not fit.
+fn cell(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    size: Pt,
+    [x, top, w, h]: [f32; 4],
+    s: &str,
+) -> Result<(), String> {
+    let room = mm(w - 2.0);
+    let word = !s.contains(' ') && s.is_ascii();
+    let min = Pt(size.0 * if word { 0.5 } else { 0.8 });
+    // The largest size, from `size` down to `min`, at which the text wraps into no more
+    // lines than the box holds at that size (one line for a word).
+    let avail = mm(h - 1.0).0;
+    let mut z = size.0;
+    let f = loop {
+        let lines = if word {
+            1
+        } else {
+            ((avail / (z * LINE)).floor() as usize).max(1)
+        };
+        if let Some(f) = fit(font, s, Pt(z), Pt(z), room, lines) {
+            break f;
+        }
+        if z <= min.0 {
+            return Err(format!(
+                "\"{s}\" does not fit its {w:.0} mm x {h:.0} mm box (at {:.1} pt or more)",
+                min.0
+            ));
+        }
+        z = (z - 0.25).max(min.0);
     };
-    let lines = wrap(font, s, size, mm(w - 2.0));
-    let lines = &lines[..lines.len().min(3)];
-    let line_h = size.0 * 1.25;
-    let block = line_h * lines.len() as f32;
+    let line_h = f.size.0 * LINE;
+    let block = line_h * (f.lines.len() as f32 - 1.0) + f.size.0;
     // Baseline of the first line, so that the block sits in the middle of the box.
-    let mut y = mm(top - h / 2.0).0 + block / 2.0 - size.0 * 0.95;
-    for l in lines {
-        let lw = font.width(l, size).0;
-        text(ops, size, Pt(mm(x + w / 2.0).0 - lw / 2.0), Pt(y), l);
+    let mut y = mm(top - h / 2.0).0 + block / 2.0 - f.size.0 * 0.9;
+    let bound = [mm(x).0, mm(top - h).0, mm(x + w).0, mm(top).0];
+    for l in &f.lines {
+        let lw = font.width(l, f.size).0;
+        text_in(
+            ops,
+            f.size,
+            Pt(mm(x + w / 2.0).0 - lw / 2.0),
+            Pt(y),
+            l,
+            bound,
+        );
         y -= line_h;
     }
+    Ok(())
+}
+
+/// The height (millimetres) a cell of `w` mm needs for `s`: `row` when it fits there,
+/// else as many lines as it wraps into at no less than 4/5 of `size` (at most four).
+fn cell_height(font: &Font, size: Pt, w: f32, s: &str, row: f32) -> f32 {
+    let room = mm(w - 2.0);
+    let one = ((mm(row - 1.0).0 / (size.0 * LINE)).floor() as usize).max(1);
+    if s.is_ascii() || fit(font, s, size, Pt(size.0 * 0.8), room, one).is_some() {
+        return row;
+    }
+    (one + 1..=4)
+        .find_map(|n| fit(font, s, size, Pt(size.0 * 0.8), room, n))
+        .map_or(row, |f| {
+            (f.lines.len() as f32 * f.size.0 * LINE * 25.4 / 72.0 + 1.5).max(row)
+        })
+}
+
+/// A line of text centred on the page, fitted into its width: shrunk down to `min`, then
+/// wrapped into at most `lines` lines `step` millimetres apart from `y` down. Returns the
+/// last baseline.
+fn centred_fit(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    (size, min): (Pt, Pt),
+    y: f32,
+    (lines, step): (usize, f32),
+    s: &str,
+) -> Result<f32, String> {
+    let width = PAGE_W - 2.0 * MARGIN;
+    let f = fit(font, s, size, min, mm(width), lines).ok_or_else(|| {
+        format!(
+            "\"{s}\" does not fit across the page ({lines} line(s) at {:.0} pt or more)",
+            min.0
+        )
+    })?;
+    let step = step.max(f.size.0 * LINE * 25.4 / 72.0);
+    let mut baseline = y;
+    for (k, l) in f.lines.iter().enumerate() {
+        baseline = y - step * k as f32;
+        let lw = font.width(l, f.size).0;
+        text_in(
+            ops,
+            f.size,
+            Pt(mm(PAGE_W / 2.0).0 - lw / 2.0),
+            mm(baseline),
+            l,
+            [
+                mm(MARGIN).0,
+                mm(baseline).0 - f.size.0,
+                mm(PAGE_W - MARGIN).0,
+                mm(baseline).0 + f.size.0 * 1.2,
+            ],
+        );
+    }
+    Ok(baseline)
+}
+
+/// A line of text from the left margin, fitted like [`centred_fit`].
+fn left_fit(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    (size, min): (Pt, Pt),
+    y: f32,
+    (lines, step): (usize, f32),
+    s: &str,
+) -> Result<f32, String> {
+    let width = PAGE_W - 2.0 * MARGIN;
+    let f = fit(font, s, size, min, mm(width), lines).ok_or_else(|| {
+        format!(
+            "\"{s}\" does not fit across the page ({lines} line(s) at {:.0} pt or more)",
+            min.0
+        )
+    })?;
+    let step = step.max(f.size.0 * LINE * 25.4 / 72.0);
+    let mut baseline = y;
+    for (k, l) in f.lines.iter().enumerate() {
+        baseline = y - step * k as f32;
+        text_in(
+            ops,
+            f.size,
+            mm(MARGIN),
+            mm(baseline),
+            l,
+            [
+                mm(MARGIN).0,
+                mm(baseline).0 - f.size.0,
+                mm(PAGE_W - MARGIN).0,
+                mm(baseline).0 + f.size.0 * 1.2,
+            ],
+        );
+    }
+    Ok(baseline)
 }
 
 /// The header row of a table of `columns` whose top left is at (left, top).
@@ -192,12 +314,21 @@ fn header_row(
     size: Pt,
     columns: &[Column],
     [left, top, h]: [f32; 3],
-) {
+) -> Result<(), String> {
     let mut x = left;
     for c in columns {
         rect(ops, mm(x), mm(top - h), mm(c.width_mm), mm(h), false);
-        cell(ops, font, size, [x, top, c.width_mm, h], &c.label);
+        cell(ops, font, size, [x, top, c.width_mm, h], &c.label)?;
         x += c.width_mm;
+    }
+    Ok(())
+}
+
+/// A problem of the room's own data (no candidate to name).
+fn of_room(problem: String) -> RoomError {
+    RoomError {
+        registration_no: None,
+        problem,
     }
 }
 
@@ -231,12 +362,30 @@ pub fn render_sheet(
 
     let mut doc = Doc::new(font, &format!("{} {}", s.heading, d.room_label()), date);
     let size = Pt(s.size_pt);
-    let info = Pt(10.5);
+    let info = (Pt(10.5), Pt(8.0));
     let width: f32 = s.columns.iter().map(|c| c.width_mm).sum();
     let left = (PAGE_W - width) / 2.0;
-    let subject_lines = wrap(font, &subjects, info, mm(PAGE_W - 2.0 * MARGIN));
+    let line1 = format!(
+        "考区：{}    考点：{} {}    考场：{}",
+        d.exam_area,
+        d.site_code,
+        d.site_name,
+        d.room_label()
+    );
+    let line2 = format!("场次：{}    {} {}", d.sitting, d.date, d.time);
+    // Where the table starts: below the heading's lines, as many as they wrap into (the
+    // same on every page).
+    let header = |ops: &mut Vec<Op>| -> Result<f32, String> {
+        centred_fit(ops, font, (Pt(14.0), Pt(10.0)), 282.0, (1, 0.0), &head)?;
+        centred_fit(ops, font, (Pt(20.0), Pt(14.0)), 272.0, (1, 0.0), &s.heading)?;
+        let mut y = 262.0;
+        for (text, lines) in [(&line1, 2), (&line2, 1), (&subjects, 3)] {
+            y = left_fit(ops, font, info, y, (lines, 5.0), text)? - 6.0;
+        }
+        Ok(y)
+    };
+    let table_top = header(&mut Vec::new()).map_err(of_room)?;
     let header_h = 8.0;
-    let table_top = 250.0 - 6.0 * subject_lines.len() as f32;
     // Below the rows: the note, the count boxes, the signatures and the page number.
     let footer = 48.0;
     let per_page = (((table_top - header_h - footer) / s.row_mm).floor() as usize).max(1);
@@ -245,35 +394,15 @@ pub fn render_sheet(
     let mut pages = Vec::with_capacity(pages_n);
     for page in 0..pages_n {
         let mut ops: Vec<Op> = Vec::new();
-        centred(&mut ops, font, Pt(14.0), mm(PAGE_W / 2.0), mm(282.0), &head);
-        centred(
-            &mut ops,
-            font,
-            Pt(20.0),
-            mm(PAGE_W / 2.0),
-            mm(272.0),
-            &s.heading,
-        );
-        let line1 = format!(
-            "考区：{}    考点：{} {}    考场：{}",
-            d.exam_area,
-            d.site_code,
-            d.site_name,
-            d.room_label()
-        );
-        let line2 = format!("场次：{}    {} {}", d.sitting, d.date, d.time);
-        text(&mut ops, info, mm(MARGIN), mm(262.0), &line1);
-        text(&mut ops, info, mm(MARGIN), mm(256.0), &line2);
-        for (i, l) in subject_lines.iter().enumerate() {
-            text(&mut ops, info, mm(MARGIN), mm(250.0 - 6.0 * i as f32), l);
-        }
+        header(&mut ops).map_err(of_room)?;
         header_row(
             &mut ops,
             font,
             size,
             &s.columns,
             [left, table_top, header_h],
-        );
+        )
+        .map_err(of_room)?;
         let rows = d
             .seats
             .iter()
@@ -312,7 +441,12 @@ pub fn render_sheet(
                     );
                 } else {
                     let v = seat.cell(&c.key);
-                    cell(&mut ops, font, size, [x, top, c.width_mm, s.row_mm], &v);
+                    cell(&mut ops, font, size, [x, top, c.width_mm, s.row_mm], &v).map_err(
+                        |problem| RoomError {
+                            registration_no: Some(seat.registration_no.clone()),
+                            problem: format!("{}: {problem}", c.label),
+                        },
+                    )?;
                 }
                 x += c.width_mm;
             }
@@ -336,7 +470,7 @@ pub fn render_sheet(
                 text(&mut ops, Pt(12.0), mm(x), mm(28.0), &l);
                 x += font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 1.0;
                 rect(&mut ops, mm(x), mm(25.5), mm(16.0), mm(8.0), false);
-                cell(&mut ops, font, Pt(12.0), [x, 33.5, 16.0, 8.0], &value);
+                cell(&mut ops, font, Pt(12.0), [x, 33.5, 16.0, 8.0], &value).map_err(of_room)?;
                 text(&mut ops, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
                 x += 32.0;
             }
@@ -348,26 +482,24 @@ pub fn render_sheet(
                 rect(&mut ops, mm(x), mm(15.0), mm(45.0), mm(0.3), true);
             }
         }
-        centred(
+        centred_fit(
             &mut ops,
             font,
-            Pt(9.0),
-            mm(PAGE_W / 2.0),
-            mm(7.0),
+            (Pt(9.0), Pt(9.0)),
+            7.0,
+            (1, 0.0),
             &format!("第 {} 页 / 共 {} 页", page + 1, pages_n),
-        );
+        )
+        .map_err(of_room)?;
         pages.push(Page::new(PAGE_W, PAGE_H, ops));
     }
-    doc.finish(pages).map_err(|problem| RoomError {
-        registration_no: None,
-        problem,
-    })
+    doc.finish(pages).map_err(of_room)
 }
 
 /// The door sticker: the room in large type, the site, the sitting, the qualifications and
 /// subjects, the admit-card number range and the count, then the list of candidates (seat,
 /// admit-card number, name, masked ID number) in two columns, continued on further pages
-/// when a room is large.
+/// when a room is large. Long site names shrink, then wrap; nothing is drawn over.
 pub fn render_sticker(
     font: &Font,
     layout: &Layout,
@@ -390,8 +522,6 @@ pub fn render_sticker(
     check(font, &fixed, d, &keys)?;
 
     let doc = Doc::new(font, &format!("门贴 {}", d.room_label()), date);
-    let mid = mm(PAGE_W / 2.0);
-    let wide = mm(PAGE_W - 2.0 * MARGIN);
     let size = Pt(s.size_pt);
     let table_w: f32 = s.columns.iter().map(|c| c.width_mm).sum();
     let gap = 6.0;
@@ -401,38 +531,45 @@ pub fn render_sticker(
 
     let mut pages = Vec::new();
     let mut ops: Vec<Op> = Vec::new();
-    centred(&mut ops, font, Pt(14.0), mid, mm(280.0), &head);
-    centred(
+    let big = Pt(s.heading_size_pt);
+    let mut y = centred_fit(&mut ops, font, (Pt(14.0), Pt(10.0)), 280.0, (1, 0.0), &head)
+        .map_err(of_room)?;
+    y = centred_fit(
         &mut ops,
         font,
-        Pt(s.heading_size_pt),
-        mid,
-        mm(250.0),
+        (big, Pt(big.0 * 0.6)),
+        250.0_f32.min(y - 10.0 - big.0 * 0.35),
+        (1, 0.0),
         &d.room_label(),
-    );
-    centred(&mut ops, font, Pt(20.0), mid, mm(232.0), &d.site_name);
-    centred(
+    )
+    .map_err(of_room)?;
+    y = centred_fit(
         &mut ops,
         font,
-        Pt(16.0),
-        mid,
-        mm(221.0),
+        (Pt(20.0), Pt(14.0)),
+        y - 18.0,
+        (2, 8.0),
+        &d.site_name,
+    )
+    .map_err(of_room)?;
+    y = centred_fit(
+        &mut ops,
+        font,
+        (Pt(16.0), Pt(11.0)),
+        y - 11.0,
+        (1, 0.0),
         &format!("{}  {} {}", d.sitting, d.date, d.time),
-    );
-    let mut y = 211.0;
+    )
+    .map_err(of_room)?;
+    y -= 10.0;
     for (label, list) in [
         (&s.qualifications, &d.qualifications),
         (&s.subjects, &d.subjects),
     ] {
-        for l in wrap(
-            font,
-            &format!("{label}：{}", list.join("、")),
-            Pt(13.0),
-            wide,
-        ) {
-            centred(&mut ops, font, Pt(13.0), mid, mm(y), &l);
-            y -= 7.0;
-        }
+        let text = format!("{label}：{}", list.join("、"));
+        y = centred_fit(&mut ops, font, (Pt(13.0), Pt(10.0)), y, (4, 7.0), &text)
+            .map_err(of_room)?
+            - 7.0;
     }
     let (first, last) = (
         d.seats
@@ -446,70 +583,97 @@ pub fn render_sticker(
             .max()
             .unwrap_or(""),
     );
-    centred(
+    y = centred_fit(
         &mut ops,
         font,
-        Pt(16.0),
-        mid,
-        mm(y - 2.0),
+        (Pt(16.0), Pt(10.0)),
+        y - 2.0,
+        (1, 0.0),
         &format!("{}：{first} — {last}", s.range),
-    );
-    centred(
+    )
+    .map_err(of_room)?;
+    y = centred_fit(
         &mut ops,
         font,
-        Pt(16.0),
-        mid,
-        mm(y - 11.0),
+        (Pt(16.0), Pt(10.0)),
+        y - 9.0,
+        (1, 0.0),
         &format!("{}：{} 人", s.count, d.seats.len()),
-    );
-    let mut top = y - 20.0;
+    )
+    .map_err(of_room)?;
+    let mut top = y - 9.0;
+    // Each row as tall as its tallest cell needs (a long name wraps), at least row_mm.
+    let heights: Vec<f32> = d
+        .seats
+        .iter()
+        .map(|seat| {
+            s.columns.iter().fold(s.row_mm, |h, c| {
+                h.max(cell_height(
+                    font,
+                    size,
+                    c.width_mm,
+                    &seat.cell(&c.key),
+                    s.row_mm,
+                ))
+            })
+        })
+        .collect();
     let mut rest: &[SeatLine] = &d.seats;
+    let mut at = 0;
     while !rest.is_empty() {
-        let rows = (((top - 8.0 - 15.0) / s.row_mm).floor() as usize).max(1);
-        let take = (rows * per_row).min(rest.len());
+        // As many rows as fit, shared evenly between the columns.
+        let room_for = top - 7.0 - 15.0;
+        let fits = |take: usize| {
+            let per = take.div_ceil(per_row).max(1);
+            heights[at..at + take]
+                .chunks(per)
+                .all(|c| c.iter().sum::<f32>() <= room_for)
+        };
+        let mut take = rest.len();
+        while take > 1 && !fits(take) {
+            take -= 1;
+        }
         let (now, later) = rest.split_at(take);
         let in_first = now.len().div_ceil(per_row);
         for (k, part) in now.chunks(in_first.max(1)).enumerate() {
             let x0 = left + k as f32 * (table_w + gap);
-            header_row(&mut ops, font, size, &s.columns, [x0, top, 7.0]);
+            header_row(&mut ops, font, size, &s.columns, [x0, top, 7.0]).map_err(of_room)?;
             let mut t = top - 7.0;
-            for seat in part {
+            for (j, seat) in part.iter().enumerate() {
+                let h = heights[at + k * in_first + j];
                 let mut x = x0;
                 for c in &s.columns {
-                    rect(
-                        &mut ops,
-                        mm(x),
-                        mm(t - s.row_mm),
-                        mm(c.width_mm),
-                        mm(s.row_mm),
-                        false,
-                    );
+                    rect(&mut ops, mm(x), mm(t - h), mm(c.width_mm), mm(h), false);
                     let v = seat.cell(&c.key);
-                    cell(&mut ops, font, size, [x, t, c.width_mm, s.row_mm], &v);
+                    cell(&mut ops, font, size, [x, t, c.width_mm, h], &v).map_err(|problem| {
+                        RoomError {
+                            registration_no: Some(seat.registration_no.clone()),
+                            problem: format!("{}: {problem}", c.label),
+                        }
+                    })?;
                     x += c.width_mm;
                 }
-                t -= s.row_mm;
+                t -= h;
             }
         }
+        at += take;
         rest = later;
         if !rest.is_empty() {
             pages.push(Page::new(PAGE_W, PAGE_H, std::mem::take(&mut ops)));
-            centred(
+            let y = centred_fit(
                 &mut ops,
                 font,
-                Pt(20.0),
-                mid,
-                mm(278.0),
+                (Pt(20.0), Pt(12.0)),
+                278.0,
+                (2, 8.0),
                 &format!("{} {}（续）", d.site_name, d.room_label()),
-            );
-            top = 268.0;
+            )
+            .map_err(of_room)?;
+            top = y - 10.0;
         }
     }
     pages.push(Page::new(PAGE_W, PAGE_H, ops));
-    doc.finish(pages).map_err(|problem| RoomError {
-        registration_no: None,
-        problem,
-    })
+    doc.finish(pages).map_err(of_room)
 }
 
 #[cfg(test)]
