@@ -213,11 +213,13 @@ fn write_fees(path: &str) -> Res {
 }
 
 fn write_sites(path: &str) -> Res {
-    // (考区, 考点代码, 考点名称, 考点地址, rooms, seats per room)
+    // (考区, 考点代码, 考点名称, 考点地址, rooms, seats per room). Codes as offices write
+    // them: nine digits of county and number (昆明), letters and digits (丽江, 大理), three
+    // digits; a site name and address as long as real ones run (丽江 LJ01).
     let sites: &[(&str, &str, &str, &str, u32, u32)] = &[
         (
             "昆明",
-            "001",
+            "530102001",
             "云南大学呈贡校区",
             "昆明市呈贡区大学城东外环南路2号",
             10,
@@ -225,7 +227,7 @@ fn write_sites(path: &str) -> Res {
         ),
         (
             "昆明",
-            "002",
+            "530102002",
             "昆明理工大学莲华校区",
             "昆明市五华区学府路253号",
             8,
@@ -233,7 +235,7 @@ fn write_sites(path: &str) -> Res {
         ),
         (
             "昆明",
-            "003",
+            "530102003",
             "云南财经大学",
             "昆明市盘龙区龙泉路237号",
             6,
@@ -258,7 +260,7 @@ fn write_sites(path: &str) -> Res {
         ("红河", "001", "红河学院", "蒙自市学府路1号", 3, 30),
         (
             "大理",
-            "001",
+            "DL01",
             "大理大学古城校区",
             "大理市古城区弘圣路2号",
             4,
@@ -266,10 +268,18 @@ fn write_sites(path: &str) -> Res {
         ),
         (
             "丽江",
-            "001",
-            "丽江文化旅游学院",
-            "丽江市古城区文智路1号",
-            3,
+            "LJ01",
+            "云南大学旅游文化学院考点（丽江校区）",
+            "云南省丽江市古城区金山白族乡文化路1号云南大学旅游文化学院丽江校区第二教学楼",
+            2,
+            30,
+        ),
+        (
+            "丽江",
+            "LJ02",
+            "丽江师范学院考点",
+            "丽江市古城区祥和路2号",
+            1,
             30,
         ),
     ];

@@ -52,6 +52,18 @@ const GIVEN: &[&str] = &[
     "凯", "俊", "帆", "琳", "晨", "欣", "悦", "睿", "博", "思", "雨", "子", "梓", "涵", "一", "诺",
     "嘉", "怡", "昊", "然", "彤", "蕾",
 ];
+/// Names as long and as rare as real registers hold: minority names with a middle dot,
+/// four-character names with a compound surname, and characters of CJK extension A (㛃)
+/// that GBK lacks. A few candidates get one; the documents must print them whole.
+pub const LONG_NAMES: &[&str] = &[
+    "阿卜杜热合曼·买买提艾力",
+    "欧阳娜仁花",
+    "木森·扎西尼玛",
+    "司马慧敏",
+    "孙㛃",
+    "玉苏甫江·艾合麦提",
+];
+
 const EMPLOYERS: &[&str] = &[
     "云南省信息技术有限公司",
     "昆明软件园科技有限公司",
@@ -199,7 +211,8 @@ fn level_of(subjects: &str) -> &'static str {
 }
 
 /// Generates `n` applications for the session code `2026H2`; `invalid` is the share of
-/// applications with a planted problem beyond the first of each kind.
+/// applications with a planted problem beyond the first of each kind. The 40 of seed 2026
+/// are samples/applications.csv's first 40 (its tests read them from here).
 pub fn applications(n: usize, seed: u64, invalid: f64) -> Vec<Generated> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut out: Vec<Generated> = Vec::with_capacity(n);
@@ -281,6 +294,49 @@ pub fn applications(n: usize, seed: u64, invalid: f64) -> Vec<Generated> {
         out.push(g);
     }
     out
+}
+
+/// Gives a generated session what exam day must cope with (`samples generate` and so the
+/// demo): the first clean rows (those of even number, where no problem is planted) become a
+/// 高级 candidate in each exam area, who sits twice a day, then candidates with the names
+/// of [`LONG_NAMES`]; after those, one row in about a thousand gets such a name. A row moved to
+/// another area gets that area's ID region (the same birth date and sequence), postcode
+/// and address, and so does the duplicate planted from it.
+pub fn vary_for_exam_day(apps: &mut [Generated]) {
+    let seniors: Vec<&(&str, &str, u32)> = QUALIFICATIONS
+        .iter()
+        .filter(|q| q.1.contains("论文"))
+        .collect();
+    for i in (0..apps.len()).step_by(2) {
+        let k = i / 2;
+        if apps[i].plant.is_some() {
+            continue;
+        }
+        if let Some(&(area, region, postcode, _)) = AREAS.get(k) {
+            let (qualification, subjects, _) = *seniors[k % seniors.len()];
+            let old_id = apps[i].id_number.clone();
+            let first17 = format!("{region}{}", &old_id[6..17]);
+            let id = format!("{first17}{}", check_char(first17.as_bytes()));
+            for g in apps.iter_mut().filter(|g| g.id_number == old_id) {
+                g.id_number = id.clone();
+            }
+            let g = &mut apps[i];
+            if let Some(rest) = g.address.split_once('市').map(|(_, r)| r.to_string()) {
+                g.address = format!("{area}市{rest}");
+            }
+            g.exam_area = area;
+            g.postcode = postcode;
+            g.qualification = qualification;
+            g.subjects = subjects;
+            g.level = "高级";
+        } else if let Some(name) = k
+            .checked_sub(AREAS.len())
+            .and_then(|n| LONG_NAMES.get(n))
+            .or_else(|| (i % 499 == 250).then(|| &LONG_NAMES[i % LONG_NAMES.len()]))
+        {
+            apps[i].name = (*name).to_string();
+        }
+    }
 }
 
 fn apply(g: &mut Generated, p: Plant, rng: &mut fastrand::Rng, before: &[Generated]) {
@@ -448,6 +504,46 @@ mod tests {
                 g.id_number
             );
         }
+    }
+
+    #[test]
+    fn every_area_has_a_senior_candidate_and_long_names_come_early() {
+        let mut a = applications(40, 7, 0.0);
+        let plain = a.clone();
+        vary_for_exam_day(&mut a);
+        for (area, ..) in AREAS {
+            assert!(
+                a.iter()
+                    .any(|g| g.exam_area == *area && g.level == "高级" && g.plant.is_none()),
+                "no clean 高级 candidate in {area}"
+            );
+        }
+        for name in LONG_NAMES {
+            assert!(a.iter().any(|g| g.name == *name), "{name}");
+        }
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        for (g, p) in a.iter().zip(&plain) {
+            // A moved row is still a valid candidate of its new area; planted ones untouched.
+            if g.plant.is_none() {
+                let info = id_number::check(&g.id_number, today).unwrap();
+                assert_eq!(info.birth_date, g.birth_date, "{}", g.registration_no);
+                let region = AREAS.iter().find(|a| a.0 == g.exam_area).unwrap().1;
+                assert!(g.id_number.starts_with(region), "{}", g.id_number);
+            } else if g.plant != Some(Plant::DuplicateId) {
+                assert_eq!(g.id_number, p.id_number);
+            }
+        }
+        // The planted duplicate still duplicates.
+        let dup = a
+            .iter()
+            .find(|g| g.plant == Some(Plant::DuplicateId))
+            .unwrap();
+        assert_eq!(
+            a.iter().filter(|g| g.id_number == dup.id_number).count(),
+            2,
+            "{}",
+            dup.id_number
+        );
     }
 
     #[test]

@@ -18,26 +18,39 @@ use crate::synth::{self, Generated, PhotoPool};
 const PLAN_XLSX: &[u8] = include_bytes!("../../samples/plan.xlsx");
 const FEES_XLSX: &[u8] = include_bytes!("../../samples/fees.xlsx");
 
-/// The sample sites of each exam area: (area, code, name, address).
+/// The sites of each exam area: (area, code, name, address). Codes as offices write them:
+/// nine digits of county and number (昆明), letters and digits (丽江, 大理), three digits;
+/// names and addresses as long as real ones run.
 const SITES: &[(&str, &str, &str, &str)] = &[
     (
         "昆明",
-        "001",
+        "530102001",
         "云南大学呈贡校区",
         "昆明市呈贡区大学城东外环南路2号",
     ),
     (
         "昆明",
-        "002",
+        "530102002",
         "昆明理工大学莲华校区",
         "昆明市五华区学府路253号",
     ),
-    ("昆明", "003", "云南财经大学", "昆明市盘龙区龙泉路237号"),
+    (
+        "昆明",
+        "530102003",
+        "云南财经大学",
+        "昆明市盘龙区龙泉路237号",
+    ),
     ("曲靖", "001", "曲靖师范学院", "曲靖市麒麟区三江大道222号"),
     ("玉溪", "001", "玉溪师范学院", "玉溪市红塔区凤凰路134号"),
     ("红河", "001", "红河学院", "蒙自市学府路1号"),
-    ("大理", "001", "大理大学古城校区", "大理市古城区弘圣路2号"),
-    ("丽江", "001", "丽江文化旅游学院", "丽江市古城区文智路1号"),
+    ("大理", "DL01", "大理大学古城校区", "大理市古城区弘圣路2号"),
+    (
+        "丽江",
+        "LJ01",
+        "云南大学旅游文化学院考点（丽江校区）",
+        "云南省丽江市古城区金山白族乡文化路1号云南大学旅游文化学院丽江校区第二教学楼",
+    ),
+    ("丽江", "LJ02", "丽江师范学院考点", "丽江市古城区祥和路2号"),
 ];
 
 const HEADER: [&str; 24] = [
@@ -112,7 +125,8 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     let out = &a.out;
     std::fs::create_dir_all(out.join("photos"))
         .with_context(|| format!("cannot create {}", out.display()))?;
-    let apps = synth::applications(a.applications, a.seed, a.invalid);
+    let mut apps = synth::applications(a.applications, a.seed, a.invalid);
+    synth::vary_for_exam_day(&mut apps);
     let mut files = Vec::new();
     if !a.applications_only {
         write_atomic(&out.join("plan.xlsx"), PLAN_XLSX)?;
@@ -221,9 +235,20 @@ fn sites_csv(apps: &[Generated]) -> Vec<u8> {
             .next()
             .unwrap_or(area)
             .to_string();
+        // More sites are numbered after the area's real codes: 530102004, DL02, 002.
+        let last = sites[sites.len() - 1].0.clone();
+        let mut stem = last
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_string();
+        let mut digits = last.len() - stem.len();
+        if stem.is_empty() && digits > 6 {
+            // A county's code and a three-digit number.
+            stem = last[..digits - 3].to_string();
+            digits = 3;
+        }
         for k in sites.len()..rooms.div_ceil(ROOMS_PER_SITE) {
             sites.push((
-                format!("{:03}", k + 1),
+                format!("{stem}{:0digits$}", k + 1),
                 format!("{area}考区第{}考点", k + 1),
                 format!("{city}学府路{}号", 100 + k),
             ));
@@ -315,7 +340,7 @@ mod tests {
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();
             let room: usize = f[4].parse().unwrap();
-            assert!(room <= 999 && f[1].len() == 3, "{line}");
+            assert!(room <= 999, "{line}");
             *rooms.entry((f[0].into(), f[1].into())).or_default() += 1;
             // 停用座位 lists seat numbers: one here, or none.
             let usable = if f[6].is_empty() { 30 } else { 29 };
@@ -328,7 +353,9 @@ mod tests {
         assert!(rooms.values().all(|&n| n <= ROOMS_PER_SITE), "{rooms:?}");
         let kunming = rooms.keys().filter(|(a, _)| a == "昆明").count();
         assert!(kunming > 3, "昆明 has {kunming} sites");
-        assert!(rooms.contains_key(&("昆明".to_string(), "001".to_string())));
+        assert!(rooms.contains_key(&("昆明".to_string(), "530102001".to_string())));
+        assert!(rooms.contains_key(&("昆明".to_string(), "530102004".to_string())));
+        assert!(rooms.contains_key(&("丽江".to_string(), "LJ02".to_string())));
         for (area, ..) in synth::AREAS {
             let n = apps.iter().filter(|g| g.exam_area == *area).count();
             assert!(seats[*area] >= n, "{area}: {} seats for {n}", seats[*area]);

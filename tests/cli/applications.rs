@@ -437,7 +437,7 @@ fn lists_filter_and_print_csv_for_scripts() {
     for env in backends() {
         env.reviewed();
         let all = env.json(&["applications", "list"]);
-        assert_eq!(all.as_array().unwrap().len(), 40);
+        assert_eq!(all.as_array().unwrap().len(), 45);
         let rejected = env.json(&["applications", "list", "--status", "审核未通过"]);
         assert_eq!(rejected.as_array().unwrap().len(), 11);
         let flagged = env.json(&["applications", "list", "--flag", "photo_background"]);

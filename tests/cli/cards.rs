@@ -51,11 +51,11 @@ fn every_seated_candidate_gets_a_card_with_their_photo_and_seat() {
         let r = env.json(&["cards", "--out", s(&out)]);
         assert_eq!(
             (r["files"].as_u64(), r["rendered"].as_u64()),
-            (Some(24), Some(24)),
+            (Some(29), Some(29)),
             "{r}"
         );
         let files = pdfs(&out);
-        assert_eq!(files.len(), 24);
+        assert_eq!(files.len(), 29);
         let kunming = env.json(&[
             "applications",
             "list",
@@ -100,7 +100,7 @@ fn every_seated_candidate_gets_a_card_with_their_photo_and_seat() {
         let again = env.json(&["cards", "--out", s(&out)]);
         assert_eq!(
             (again["rendered"].as_u64(), again["unchanged"].as_u64()),
-            (Some(0), Some(24))
+            (Some(0), Some(29))
         );
         env.ok(&[
             "applications",
@@ -150,7 +150,7 @@ fn a_character_the_font_lacks_fails_that_card_by_name() {
             "{err}"
         );
         // The others are written.
-        assert_eq!(pdfs(&out).len(), 23);
+        assert_eq!(pdfs(&out).len(), 28);
     }
 }
 

@@ -32,7 +32,7 @@ fn samples_import_on_every_backend() {
             ("sittings", 8),
             ("fees", 7),
             ("exam_areas", 6),
-            ("sites", 8),
+            ("sites", 9),
             ("rooms", 41),
             ("seats", 1410),
             ("usable_seats", 1384),
@@ -85,17 +85,17 @@ fn a_changed_row_is_updated_and_reported() {
         env.with_samples();
         let text = std::fs::read(sample("sites.csv")).unwrap();
         let (text, _, _) = encoding_rs::GBK.decode(&text);
-        // Room 03 of 丽江文化旅游学院 loses five seats.
+        // Room 01 of 丽江师范学院考点 loses five seats.
         let changed = text.replace(
-            "丽江市古城区文智路1号,03,30,",
-            "丽江市古城区文智路1号,03,25,",
+            "丽江市古城区祥和路2号,01,30,",
+            "丽江市古城区祥和路2号,01,25,",
         );
         assert_ne!(changed, text);
         let f = env.write_gbk("sites.csv", &changed);
         let out = env.ok(&["import", "sites", s(&f), "--dry-run"]);
         assert!(out.contains("would change 1"), "{out}");
         assert!(
-            out.contains("丽江 001 丽江文化旅游学院 第3考场: 座位数: 30 -> 25"),
+            out.contains("丽江 LJ02 丽江师范学院考点 第1考场: 座位数: 30 -> 25"),
             "{out}"
         );
         assert_eq!(env.counts()["seats"], 1410);

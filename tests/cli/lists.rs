@@ -38,7 +38,9 @@ fn plan_and_sites_read_back_as_imported() {
         assert_eq!(rooms[1]["usable_seats"], 29);
         let text = env.ok(&["sites", "list", "--exam-area", "丽江"]);
         assert!(
-            text.contains("丽江文化旅游学院") && text.contains("3 rooms, 89 usable seats"),
+            text.contains("云南大学旅游文化学院考点（丽江校区）")
+                && text.contains("丽江师范学院考点")
+                && text.contains("3 rooms, 89 usable seats"),
             "{text}"
         );
     }

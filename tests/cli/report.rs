@@ -193,7 +193,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         assert_eq!(names, SHEETS);
         let list = env.json(&["applications", "list"]);
         let list = list.as_array().unwrap();
-        assert_eq!(list.len(), 40);
+        assert_eq!(list.len(), 45);
 
         // Applications by exam area and qualification: the list, the JSON and the sheet.
         let mut by_area: BTreeMap<String, i64> = BTreeMap::new();
@@ -214,7 +214,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
                 .or_default() += 1;
         }
         let apps = &j["applications"];
-        assert_eq!(apps["total"], 40);
+        assert_eq!(apps["total"], 45);
         let json_areas: BTreeMap<String, i64> = apps["by_exam_area"]
             .as_object()
             .unwrap()
@@ -228,7 +228,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         for (area, n) in &by_area {
             assert_eq!(count(&total[col(counts, area)]), *n, "{area}");
         }
-        assert_eq!(count(&total[col(counts, "合计")]), 40);
+        assert_eq!(count(&total[col(counts, "合计")]), 45);
         let mut sheet_qual: BTreeMap<(String, String, String), i64> = BTreeMap::new();
         for r in &counts[1..] {
             let (level, qual) = (r[0].to_string(), r[1].to_string());
@@ -248,7 +248,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         let f = &j["review"]["funnel"];
         let n = |k: &str| f[k].as_i64().unwrap();
         let st = |k: &str| by_status.get(k).copied().unwrap_or(0);
-        assert_eq!(n("submitted"), 40);
+        assert_eq!(n("submitted"), 45);
         assert_eq!(
             n("submitted"),
             n("pending") + n("approved") + n("rejected") + n("withdrawn")
@@ -270,7 +270,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
             (n("paid"), n("seated"), n("approved_unpaid")),
             (st("paid") + st("seated"), st("seated"), st("approved"))
         );
-        assert_eq!((n("rejected"), n("withdrawn"), n("seated")), (11, 1, 25));
+        assert_eq!((n("rejected"), n("withdrawn"), n("seated")), (11, 1, 30));
         let review = sheet(&book, "审核");
         for (label, key) in [
             ("提交", "submitted"),
@@ -285,7 +285,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         ] {
             let r = row(review, label);
             assert_eq!(count(&r[1]), n(key), "{label}");
-            assert!(close(num(&r[2]), n(key) as f64 / 40.0), "{label}");
+            assert!(close(num(&r[2]), n(key) as f64 / 45.0), "{label}");
         }
 
         // Rejection reasons: one planted problem each, 证件号码重复 on two applications.
@@ -309,9 +309,9 @@ fn the_report_agrees_with_the_database_on_every_backend() {
 
         // Time to review, worked out again from the journal and the 提交时间.
         let hours = review_hours(&env, list);
-        assert_eq!(hours.len(), 40);
+        assert_eq!(hours.len(), 45);
         let t = &j["review"]["time_to_review"];
-        assert_eq!(t["decisions"], 40);
+        assert_eq!(t["decisions"], 45);
         let mean = hours.iter().sum::<f64>() / hours.len() as f64;
         for (key, want, label) in [
             (
@@ -358,7 +358,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         }
         let p = &j["payments"];
         assert_eq!(p["agree"], true, "{p}");
-        assert_eq!(p["paid"], 25);
+        assert_eq!(p["paid"], 30);
         assert_eq!(fen(&p["revenue"]), revenue.values().sum::<i64>());
         assert_eq!(fen(&p["fee_due"]), due.values().sum::<i64>());
         let money = sheet(&book, "缴费");
@@ -406,7 +406,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         }
         // The refund granted to the withdrawn candidate is on the refund list.
         assert_eq!(lines["duplicate"]["orders"], 3);
-        assert_eq!(lines["applied"]["orders"], 25);
+        assert_eq!(lines["applied"]["orders"], 30);
         assert_eq!(
             lines["accounted"]["orders"],
             lines["successful_orders"]["orders"]
@@ -428,7 +428,7 @@ fn the_report_agrees_with_the_database_on_every_backend() {
         let in_use = env.json(&["seat", "verify"])["seats_in_use"]
             .as_i64()
             .unwrap();
-        assert_eq!(in_use, 30, "31 seats less the withdrawn candidate's");
+        assert_eq!(in_use, 40, "41 seats less the withdrawn candidate's");
         assert_eq!(seats["seats_used"], in_use);
         let per_sitting: i64 = seats["by_sitting"]
             .as_array()

@@ -20,6 +20,11 @@ fn with_applications(env: &Env) -> Value {
     ])
 }
 
+/// samples/applications.csv: the 40 applications `synth::applications(40, 2026, 0.0)`
+/// makes (the tests read their planted problems from it), and 5 clean 高级 candidates added
+/// for exam day, one in each exam area that had none (20260000041 to 45).
+const SAMPLE: u64 = 45;
+
 /// The flags `review check` must give the sample applications: each planted problem on its
 /// application, and id_duplicate also on the application whose number was copied.
 fn expected_flags() -> BTreeMap<String, BTreeSet<&'static str>> {
@@ -58,7 +63,7 @@ fn the_sample_applications_import_and_every_planted_problem_is_flagged() {
         assert_eq!(r["encoding"], "GBK/GB18030");
         assert_eq!(
             (r["added"].as_u64(), r["photos_missing"].as_u64()),
-            (Some(40), Some(1)),
+            (Some(SAMPLE), Some(1)),
             "{r}"
         );
         let again = env.json(&[
@@ -74,11 +79,11 @@ fn the_sample_applications_import_and_every_planted_problem_is_flagged() {
                 again["unchanged"].as_u64(),
                 again["batch"].is_null()
             ),
-            (Some(0), Some(40), true)
+            (Some(0), Some(SAMPLE), true)
         );
 
         let check = env.json(&["review", "check"]);
-        assert_eq!(check["applications"], 40);
+        assert_eq!(check["applications"], SAMPLE);
         // Every planted problem, and nothing else, on exactly the planted applications.
         let expected = expected_flags();
         let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -149,10 +154,10 @@ fn approve_the_clean_reject_the_flagged_then_undo() {
             .count() as u64;
 
         let dry = env.json(&["review", "approve", "--clean", "--dry-run"]);
-        assert_eq!(dry["to_change"].as_u64(), Some(40 - errors));
+        assert_eq!(dry["to_change"].as_u64(), Some(SAMPLE - errors));
         assert_eq!(
             status_counts(&env)["submitted"],
-            40,
+            SAMPLE,
             "a dry run changes nothing"
         );
         // Without a terminal and without --yes nothing is changed.
@@ -160,13 +165,13 @@ fn approve_the_clean_reject_the_flagged_then_undo() {
         assert!(err.contains("add --yes"), "{err}");
 
         let approved = env.json(&["review", "approve", "--clean", "--yes"]);
-        assert_eq!(approved["changed"].as_u64(), Some(40 - errors));
+        assert_eq!(approved["changed"].as_u64(), Some(SAMPLE - errors));
         let rejected = env.json(&["review", "reject", "--errors", "--yes"]);
         assert_eq!(rejected["changed"].as_u64(), Some(errors));
         let counts = status_counts(&env);
         assert_eq!(
             (counts["submitted"], counts["approved"], counts["rejected"]),
-            (0, 40 - errors, errors)
+            (0, SAMPLE - errors, errors)
         );
 
         // Each rejected candidate reads what to fix: the messages of their own flags.
@@ -203,8 +208,8 @@ fn approve_the_clean_reject_the_flagged_then_undo() {
         assert_eq!(again["changed"], 0);
         let batch = approved["batch"].as_i64().unwrap().to_string();
         let undone = env.json(&["review", "undo", &batch, "--yes"]);
-        assert_eq!(undone["reverted"].as_u64(), Some(40 - errors));
-        assert_eq!(status_counts(&env)["submitted"], 40 - errors);
+        assert_eq!(undone["reverted"].as_u64(), Some(SAMPLE - errors));
+        assert_eq!(status_counts(&env)["submitted"], SAMPLE - errors);
         let err = env.fails(1, &["review", "undo", &batch, "--yes"]);
         assert!(err.contains("already undone by batch"), "{err}");
         let log = env.json(&["review", "log"]);
@@ -427,7 +432,7 @@ fn a_decision_sheet_goes_out_and_comes_back() {
         env.ok(&["review", "check"]);
         let sheet = env.path("sheet.xlsx");
         let r = env.json(&["review", "export", "--out", s(&sheet)]);
-        assert_eq!(r["applications"], 40);
+        assert_eq!(r["applications"], SAMPLE);
         // The dropdown is in the file as Excel and WPS read it.
         let xml = sheet_xml(&sheet);
         let dv = xml
@@ -440,7 +445,7 @@ fn a_decision_sheet_goes_out_and_comes_back() {
             "{dv}"
         );
         assert!(
-            dv.contains(r#"sqref="P2:P41""#),
+            dv.contains(r#"sqref="P2:P46""#),
             "the dropdown covers every row of 审核结果: {dv}"
         );
         let rows = read_sheet(&sheet);
@@ -530,7 +535,7 @@ fn a_fixed_rejected_application_comes_back_for_review() {
                 r["resubmitted"].as_u64(),
                 r["unchanged"].as_u64()
             ),
-            (Some(1), Some(1), Some(39)),
+            (Some(1), Some(1), Some(SAMPLE - 1)),
             "{r}"
         );
         let history = env.json(&["review", "log", "--application", &bad.registration_no]);
@@ -1115,8 +1120,17 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
         .unwrap();
         assert!(tables.iter().any(|t| t == "payments"), "{tables:?}");
         for t in &tables {
+            // The columns the old table has: later migrations add some (0011: seatings'
+            // method, seats' split_allowed) with defaults.
+            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{t}', 'main')"
+            )))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            let columns = columns.join(", ");
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO main.{t} SELECT * FROM now.{t}"
+                "INSERT INTO main.{t} ({columns}) SELECT {columns} FROM now.{t}"
             )))
             .execute(&mut c)
             .await
