@@ -259,6 +259,15 @@ pub async fn execute(tx: &mut kaowu::db::Tx, sql: &'static str) -> Result<(), sq
     }
 }
 
+/// Runs one statement made at run time in `tx`, whichever backend it is on.
+pub async fn execute_sql(tx: &mut kaowu::db::Tx, sql: String) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    match tx {
+        kaowu::db::Tx::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+        kaowu::db::Tx::Postgres(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+    }
+}
+
 /// The one row of two numbers that `sql` selects in `tx`, whichever backend it is on.
 pub async fn fetch_pair(tx: &mut kaowu::db::Tx, sql: &'static str) -> (i64, i64) {
     match tx {
