@@ -552,7 +552,7 @@ fn apply_field(a: &mut NewApplication, key: &str, v: &Value, cx: &Cx) -> Result<
         return Err("a value is required here and cannot be cleared".into());
     }
     let text = || table::text(v);
-    let code = || table::text(v).map(|t| crate::model::text::fold_ascii(&t));
+    let code = || table::identifier(v);
     let opt_date = |v: &Value| {
         if v.is_empty() {
             Ok(None)

@@ -24,7 +24,6 @@ use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Column, Header, Problems, Row, Schema, Value};
 use crate::model::fee::match_area;
 use crate::model::level::Level;
-use crate::model::text::fold_ascii;
 
 pub const APPLICATIONS: Schema = Schema {
     what: "applications (报名信息)",
@@ -482,7 +481,8 @@ fn flush(
             let mut c = Cells::new(&row, &mut own);
             let parsed = parse_row(&mut c, cx, today);
             let ok = c.ok();
-            let number = fold_ascii(&row.get("registration_no").text());
+            // Unreadable as an identifier: refused already, and not compared.
+            let number = table::identifier(row.get("registration_no")).unwrap_or_default();
             (*line, number, parsed.filter(|_| ok), own)
         })
         .collect();
