@@ -8,6 +8,7 @@ mod demo;
 mod fees;
 mod imports;
 mod lists;
+mod office_files;
 mod payments;
 mod report;
 mod review;
