@@ -738,11 +738,30 @@ async fn import_sites(
     })?;
     let stored = tx.rooms(session.id).await?;
     let mut rules = site::check(&rows);
-    rules.extend(zero_twins(
-        rows.iter().map(|r| (r.line, r.site_code.as_str())),
-        stored.iter().map(|r| r.site_code.as_str()),
-        "site_code",
-    ));
+    // A site code names a site within its exam area (昆明 and 丽江 may both have 001).
+    let areas: BTreeSet<&str> = rows.iter().map(|r| r.exam_area.as_str()).collect();
+    for area in areas {
+        let in_area: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].exam_area == area)
+            .collect();
+        rules.extend(
+            zero_twins(
+                in_area
+                    .iter()
+                    .map(|&i| (rows[i].line, rows[i].site_code.as_str())),
+                stored
+                    .iter()
+                    .filter(|r| r.exam_area == area)
+                    .map(|r| r.site_code.as_str()),
+                "site_code",
+            )
+            .into_iter()
+            .map(|p| RowProblem {
+                row: in_area[p.row],
+                ..p
+            }),
+        );
+    }
     reject_if_any(
         &header,
         problems,
