@@ -9,6 +9,7 @@ pub mod level;
 pub mod money;
 pub mod payment;
 pub mod plan;
+pub mod regions;
 pub mod roster;
 pub mod seating;
 pub mod session;
