@@ -6,6 +6,7 @@ mod cards;
 mod common;
 mod demo;
 mod fees;
+mod id_documents;
 mod imports;
 mod lists;
 mod office_files;
