@@ -7,6 +7,7 @@ mod common;
 mod demo;
 mod fees;
 mod id_documents;
+mod id_reference;
 mod imports;
 mod lists;
 mod office_files;
