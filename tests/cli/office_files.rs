@@ -94,6 +94,27 @@ fn id_numbers_saved_as_numbers_are_refused_with_the_cell_and_the_fix() {
 }
 
 #[test]
+fn id_numbers_saved_back_as_csv_in_exponent_form_are_refused() {
+    for env in backends() {
+        env.with_samples();
+        let name = "applications-numbers.csv";
+        let out = import_applications(&env, &office(name));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(
+                "  applications-numbers.csv:2: 证件号码: expected the digits, found \
+                 5.30702197906235E+017: a spreadsheet program wrote a long number in exponent \
+                 form and dropped its last digits; format the column as text and export again \
+                 from the portal\n"
+            ),
+            "{stderr}"
+        );
+        assert_eq!(id_numbers(&env), Vec::new(), "nothing was written");
+    }
+}
+
+#[test]
 fn identifiers_kept_as_text_are_read_exactly() {
     for env in backends() {
         env.with_samples();
