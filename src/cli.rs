@@ -96,6 +96,10 @@ pub enum Command {
     Session(SessionCommand),
 
     /// Import the reference data of a session: exam plan, fees, sites and rooms.
+    ///
+    /// Identifier columns (证件号码, 报名序号, 支付单号, 考点代码, phone numbers, codes) must
+    /// stay text in a spreadsheet: a number cell of more than 15 digits has lost digits and
+    /// is refused, and so is a code that differs from a stored one only by leading zeros.
     #[command(subcommand)]
     Import(ImportCommand),
 

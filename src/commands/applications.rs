@@ -21,6 +21,7 @@ use crate::db::sessions::SessionRow;
 use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Column, Problems, Schema, Value};
 use crate::model::application::{self, Facts, PhotoFacts, Severity, Status};
+use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_date;
 use crate::model::fee::{self, match_area};
 use crate::model::level::Level;
@@ -552,7 +553,7 @@ fn apply_field(a: &mut NewApplication, key: &str, v: &Value, cx: &Cx) -> Result<
         return Err("a value is required here and cannot be cleared".into());
     }
     let text = || table::text(v);
-    let code = || table::text(v).map(|t| crate::model::text::fold_ascii(&t));
+    let code = || table::identifier(v);
     let opt_date = |v: &Value| {
         if v.is_empty() {
             Ok(None)
@@ -1153,6 +1154,7 @@ async fn fix(
     let session = current_session(&mut tx, g).await?;
     let cx = Cx::load(&mut tx, &session, photos).await?;
     let rows = stored(&mut tx, &session).await?;
+    let padded = ZeroPadded::of(rows.keys().map(String::as_str));
     let mut problems = Problems::default();
     let mut wanted: Vec<Wanted> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -1176,10 +1178,11 @@ async fn fix(
         }
         if let Some(no) = &no {
             if !rows.contains_key(no) {
-                c.problem(
-                    "registration_no",
-                    format!("no application {no} in session {}", session.code),
-                );
+                let why = match padded.twin(no, |n| rows.contains_key(n)) {
+                    Some(twin) => twin_message(no, &twin, "an application"),
+                    None => format!("no application {no} in session {}", session.code),
+                };
+                c.problem("registration_no", why);
             } else if let Some(first) = seen.insert(no.clone(), line) {
                 c.problem("registration_no", format!("{no} is also on line {first}"));
             }

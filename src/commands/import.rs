@@ -16,6 +16,7 @@ use crate::db::imports::ImportRecord;
 use crate::db::sessions::SessionRow;
 use crate::io::table::{self, Cells, Column, Header, Problems, Schema, Value};
 use crate::model::RowProblem;
+use crate::model::codes::leading_zero_twins;
 use crate::model::fee::{self, FeeRule, normalize_region};
 use crate::model::level::Level;
 use crate::model::plan::{self, PlanRow};
@@ -438,18 +439,58 @@ async fn import_plan(
             end: end?,
         })
     })?;
+    let stored = tx.plan(session.id).await?;
     // Completeness only makes sense once every row could be read.
     let mut rules = plan::check(&rows);
     if problems.is_empty() {
         rules.extend(plan::check_complete(&rows));
     }
+    // A code is named on every subject row of its qualification: compare the first only.
+    let mut named = HashSet::new();
+    let codes: Vec<(usize, usize, &str)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, r.line, r.code.as_deref()?)))
+        .filter(|(_, _, c)| named.insert(*c))
+        .collect();
+    let stored_codes: BTreeSet<&str> = stored.iter().filter_map(|e| e.code.as_deref()).collect();
+    rules.extend(
+        zero_twins(
+            codes.iter().map(|&(_, line, c)| (line, c)),
+            stored_codes.iter().copied(),
+            "qualification_code",
+        )
+        .into_iter()
+        .map(|p| RowProblem {
+            row: codes[p.row].0,
+            ..p
+        }),
+    );
+    let mut named = HashSet::new();
+    let sittings: Vec<(usize, usize, &str)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, r.line, r.sitting.as_str()))
+        .filter(|(_, _, c)| named.insert(*c))
+        .collect();
+    rules.extend(
+        zero_twins(
+            sittings.iter().map(|&(_, line, c)| (line, c)),
+            stored.iter().map(|e| e.sitting.as_str()),
+            "sitting",
+        )
+        .into_iter()
+        .map(|p| RowProblem {
+            row: sittings[p.row].0,
+            ..p
+        }),
+    );
     reject_if_any(
         &header,
         problems,
         rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
     )?;
 
-    let stored = tx.plan(session.id).await?;
     let by_key: HashMap<(&str, &str), _> = stored
         .iter()
         .map(|e| ((e.qualification.as_str(), e.subject.as_str()), e))
@@ -632,6 +673,19 @@ async fn import_fees(
     Ok((header, rows.len(), diff))
 }
 
+/// The codes of a file's rows (row, code) that differ only by leading zeros from a stored
+/// code or an earlier row's, as problems with `column` of those rows (indices among them).
+fn zero_twins<'a>(
+    file: impl IntoIterator<Item = (usize, &'a str)>,
+    stored: impl IntoIterator<Item = &'a str>,
+    column: &'static str,
+) -> Vec<RowProblem> {
+    leading_zero_twins(file, stored)
+        .into_iter()
+        .map(|(i, why)| RowProblem::new(i, column, why))
+        .collect()
+}
+
 /// Cells that mean "every qualification" or "every subject".
 fn is_all(s: &str) -> bool {
     matches!(
@@ -682,14 +736,38 @@ async fn import_sites(
             disabled_seats: disabled,
         })
     })?;
-    let rules = site::check(&rows);
+    let stored = tx.rooms(session.id).await?;
+    let mut rules = site::check(&rows);
+    // A site code names a site within its exam area (昆明 and 丽江 may both have 001).
+    let areas: BTreeSet<&str> = rows.iter().map(|r| r.exam_area.as_str()).collect();
+    for area in areas {
+        let in_area: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].exam_area == area)
+            .collect();
+        rules.extend(
+            zero_twins(
+                in_area
+                    .iter()
+                    .map(|&i| (rows[i].line, rows[i].site_code.as_str())),
+                stored
+                    .iter()
+                    .filter(|r| r.exam_area == area)
+                    .map(|r| r.site_code.as_str()),
+                "site_code",
+            )
+            .into_iter()
+            .map(|p| RowProblem {
+                row: in_area[p.row],
+                ..p
+            }),
+        );
+    }
     reject_if_any(
         &header,
         problems,
         rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
     )?;
 
-    let stored = tx.rooms(session.id).await?;
     let key = |r: &RoomRow| (r.exam_area.clone(), r.site_code.clone(), r.room);
     let by_key: HashMap<_, _> = stored.iter().map(|r| (key(r), r)).collect();
     let mut diff = Diff::default();

@@ -22,9 +22,9 @@ use crate::cli::{ApplicationsImportArgs, GlobalArgs};
 use crate::db::applications::NewApplication;
 use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Column, Header, Problems, Row, Schema, Value};
+use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
 use crate::model::level::Level;
-use crate::model::text::fold_ascii;
 
 pub const APPLICATIONS: Schema = Schema {
     what: "applications (报名信息)",
@@ -96,6 +96,10 @@ struct Context_ {
     plan: HashMap<String, Offered>,
     areas: BTreeSet<String>,
     photos: Option<PhotoDir>,
+    /// The session's registration numbers, to refuse one that differs from a stored one
+    /// only by leading zeros.
+    stored: Arc<HashMap<String, crate::db::applications::StoredKey>>,
+    stored_padded: ZeroPadded,
 }
 
 #[derive(Serialize)]
@@ -144,18 +148,20 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     }
     let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
     let photo_dir = photo_folder(&a.file, args.photos.as_deref())?;
+    let stored: Arc<HashMap<String, crate::db::applications::StoredKey>> = Arc::new(
+        tx.application_keys(session.id)
+            .await?
+            .into_iter()
+            .map(|k| (k.registration_no.clone(), k))
+            .collect(),
+    );
     let cx = Arc::new(Context_ {
         plan,
         areas,
         photos: photo_dir,
+        stored_padded: ZeroPadded::of(stored.keys().map(String::as_str)),
+        stored: Arc::clone(&stored),
     });
-
-    let stored: HashMap<String, crate::db::applications::StoredKey> = tx
-        .application_keys(session.id)
-        .await?
-        .into_iter()
-        .map(|k| (k.registration_no.clone(), k))
-        .collect();
     let batch = if a.change.dry_run {
         None
     } else {
@@ -482,7 +488,8 @@ fn flush(
             let mut c = Cells::new(&row, &mut own);
             let parsed = parse_row(&mut c, cx, today);
             let ok = c.ok();
-            let number = fold_ascii(&row.get("registration_no").text());
+            // Unreadable as an identifier: refused already, and not compared.
+            let number = table::identifier(row.get("registration_no")).unwrap_or_default();
             (*line, number, parsed.filter(|_| ok), own)
         })
         .collect();
@@ -496,6 +503,20 @@ fn flush(
                     format!(
                         "{}: {number} is already in row {first}; a registration number appears once",
                         header.at(line, "registration_no")
+                    ),
+                );
+                continue;
+            }
+            if let Some(twin) = cx
+                .stored_padded
+                .twin(&number, |n| cx.stored.contains_key(n))
+            {
+                problems.push(
+                    line,
+                    format!(
+                        "{}: {}",
+                        header.at(line, "registration_no"),
+                        twin_message(&number, &twin, "an application")
                     ),
                 );
                 continue;

@@ -5,7 +5,7 @@
 //! A payment changes an application's state like a review does: in a batch, conditionally on
 //! the version read, with a journal row for the state and one naming the payment.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -22,6 +22,7 @@ use crate::db::payments::{JournalEntry, NewPayment, PayRow, PaymentRow};
 use crate::db::sessions::SessionRow;
 use crate::io::table::{self, Cells, Column, Header, Problems, ReadOptions, Schema};
 use crate::model::application::Status;
+use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_datetime;
 use crate::model::fee::{self, FeeRule};
 use crate::model::level::Level;
@@ -198,6 +199,35 @@ pub fn read_statement(path: &Path) -> Result<Vec<StatementLine>> {
     Ok(lines)
 }
 
+/// Refuses a statement whose order numbers differ only by leading zeros from orders of the
+/// gateway or the store: matched as they are, they would read as money without an order.
+fn refuse_statement_twins(
+    statement: &Path,
+    lines: &[StatementLine],
+    orders: &BTreeMap<String, Order>,
+) -> Result<()> {
+    let padded = ZeroPadded::of(orders.keys().map(String::as_str));
+    let problems: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            let twin = padded.twin(&l.order_no, |n| orders.contains_key(n))?;
+            Some(format!(
+                "{}: 支付单号: {}",
+                l.place,
+                twin_message(&l.order_no, &twin, "an order")
+            ))
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Rejected {
+        what: statement.display().to_string(),
+        problems,
+    }
+    .into())
+}
+
 fn warn_unknown(header: &Header) {
     if !header.unknown.is_empty() {
         eprintln!(
@@ -314,6 +344,32 @@ impl Books {
         })
     }
 
+    /// The orders of a gateway file whose order number differs only by leading zeros from
+    /// a stored order's, or whose 报名序号 from an application's: each refused with both
+    /// named, as the rows of the file.
+    fn zero_twins(&self, file: &GatewayFile) -> Vec<(usize, String)> {
+        let orders: HashSet<&str> = self.payments.iter().map(|p| p.order_no.as_str()).collect();
+        let orders_padded = ZeroPadded::of(orders.iter().copied());
+        let numbers_padded = ZeroPadded::of(self.by_no.keys().map(String::as_str));
+        let mut out = Vec::new();
+        for (line, o) in &file.orders {
+            if let Some(t) = orders_padded.twin(&o.order_no, |n| orders.contains(n)) {
+                let at = file.header.at(*line, "order_no");
+                out.push((
+                    *line,
+                    format!("{at}: {}", twin_message(&o.order_no, &t, "stored")),
+                ));
+            }
+            let known = |n: &str| self.by_no.contains_key(n);
+            if let Some(t) = numbers_padded.twin(&o.registration_no, known) {
+                let at = file.header.at(*line, "registration_no");
+                let why = twin_message(&o.registration_no, &t, "an application");
+                out.push((*line, format!("{at}: {why}")));
+            }
+        }
+        out
+    }
+
     fn payables(&self) -> HashMap<String, Payable> {
         self.rows
             .iter()
@@ -352,7 +408,8 @@ impl Books {
             .map(|p| (p.order_no.as_str(), p))
             .collect();
         if let Some(f) = file {
-            let mut problems = Vec::new();
+            let mut problems: Vec<String> =
+                self.zero_twins(f).into_iter().map(|(_, p)| p).collect();
             for (line, o) in &f.orders {
                 match stored.get(o.order_no.as_str()) {
                     Some(s) => {
@@ -445,7 +502,11 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut candidates = Vec::new();
     let mut new_orders = Vec::new();
     let mut changed_orders = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = books
+        .zero_twins(&file)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     let mut diff = Diff::default();
     for (line, o) in &file.orders {
         match stored.get(o.order_no.as_str()) {
@@ -892,6 +953,9 @@ async fn reconcile(
     drop(tx);
     db.close().await;
     let orders = books.orders_with(Some(&file))?;
+    if let (Some(path), Some(lines)) = (statement, &lines) {
+        refuse_statement_twins(path, lines, &orders)?;
+    }
     let apps = books.recon_apps();
     let findings = payment::reconcile(&apps, &orders, lines.as_deref());
     let views: Vec<FindingView> = findings.iter().map(|f| view(f, &apps)).collect();
@@ -1230,6 +1294,7 @@ async fn mark_paid_statement(
     let books = Books::load(&mut tx, &session).await?;
     drop(tx);
     let orders = books.orders_with(file.as_ref())?;
+    refuse_statement_twins(statement, &lines, &orders)?;
     let apps = books.recon_apps();
     let stored: HashMap<&str, i64> = books
         .payments

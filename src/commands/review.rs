@@ -21,6 +21,7 @@ use crate::db::sessions::SessionRow;
 use crate::io::photos::border_lightness;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
 use crate::model::application::{self, Decision, FLAG_CODES, Facts, PhotoFacts, Severity, Status};
+use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
 use crate::model::level::Level;
 use crate::model::text::fold_ascii;
@@ -1241,6 +1242,7 @@ async fn apply(
         .iter()
         .map(|f| (f.0.registration_no.as_str(), f))
         .collect();
+    let padded = ZeroPadded::of(by_no.keys().copied());
 
     let mut problems = Problems::default();
     let mut decided: Vec<(&Flagged, Decision, Option<String>)> = Vec::new();
@@ -1260,10 +1262,11 @@ async fn apply(
             return;
         }
         let Some(app) = by_no.get(no.as_str()) else {
-            c.problem(
-                "registration_no",
-                format!("{no} is not an application of session {}", session.code),
-            );
+            let why = match padded.twin(&no, |n| by_no.contains_key(n)) {
+                Some(twin) => twin_message(&no, &twin, "an application"),
+                None => format!("{no} is not an application of session {}", session.code),
+            };
+            c.problem("registration_no", why);
             return;
         };
         match decision {

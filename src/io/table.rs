@@ -345,12 +345,10 @@ impl<'r, 'p> Cells<'r, 'p> {
         self.get(key, required, text)
     }
 
-    /// Text with full-width characters folded to ASCII, for codes and numbers.
+    /// An identifier (a code, an ID, registration, order or phone number): see
+    /// [`identifier`].
     pub fn code(&mut self, key: &str, required: bool) -> Option<String> {
-        self.get(key, required, |v| match v {
-            Value::Text(s) => Ok(fold_ascii(clean_str(s))),
-            v => text(v).map(|s| fold_ascii(&s)),
-        })
+        self.get(key, required, identifier)
     }
 }
 
@@ -360,6 +358,72 @@ pub fn text(v: &Value) -> Result<String, String> {
         Value::Error(_) => Err(format!("expected text, found {}", v.shown())),
         v => Ok(v.text()),
     }
+}
+
+/// What to do about an identifier that a spreadsheet program turned into a number.
+pub const AS_TEXT: &str = "format the column as text and export again from the portal";
+
+/// An identifier: a code, or an ID, registration, admit-card, order or phone number. Text is
+/// kept as written, full-width characters folded to ASCII. A number cell is never trusted
+/// as it is: a spreadsheet program keeps 15 significant digits of a number, so an 18-digit
+/// ID number that was saved as a number has lost its last digits, and nothing in the cell
+/// says which they were. Such a cell (16 digits or more) is refused, and so is the exponent
+/// form (`5.30702E+17`) that such a number becomes when the sheet is saved as CSV. A shorter
+/// whole number is read as its digits (`674100`, not `674100.0`); that it may have lost
+/// leading zeros is for the caller to check against the codes it knows. Dates, TRUE/FALSE,
+/// fractions and negative numbers are no identifiers.
+pub fn identifier(v: &Value) -> Result<String, String> {
+    let lost = |shown: &str| {
+        format!(
+            "expected text, found the number {shown}: a spreadsheet program keeps only 15 \
+             significant digits of a number, so these are not the digits that were exported; \
+             {AS_TEXT}"
+        )
+    };
+    match v {
+        Value::Empty => Ok(String::new()),
+        Value::Text(s) => {
+            let t = fold_ascii(clean_str(s));
+            if is_exponent_form(&t) {
+                Err(format!(
+                    "expected the digits, found {t}: a spreadsheet program wrote a long number \
+                     in exponent form and dropped its last digits; {AS_TEXT}"
+                ))
+            } else {
+                Ok(t)
+            }
+        }
+        Value::Int(i) if *i >= 1_000_000_000_000_000 => Err(lost(&i.to_string())),
+        Value::Int(i) if *i >= 0 => Ok(i.to_string()),
+        Value::Float(f) if f.fract() == 0.0 && *f >= 1e15 => Err(lost(&f.to_string())),
+        Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 => Ok(format!("{}", *f as u64)),
+        Value::Int(_) | Value::Float(_) => Err(format!(
+            "expected a code or number written as text, found the number {}",
+            v.text()
+        )),
+        Value::DateTime(_) => Err(format!(
+            "expected a code or number written as text, found the date {}; {AS_TEXT}",
+            v.text()
+        )),
+        Value::Bool(_) | Value::Error(_) => Err(format!(
+            "expected a code or number written as text, found {}",
+            v.shown()
+        )),
+    }
+}
+
+/// `5.30702E+17`, `5.30702197906235e+17`: how a spreadsheet program writes a number too long
+/// for its column, and how a CSV it saved keeps it.
+fn is_exponent_form(t: &str) -> bool {
+    let Some((mantissa, exponent)) = t.split_once(['E', 'e']) else {
+        return false;
+    };
+    let Some(exponent) = exponent.strip_prefix('+') else {
+        return false;
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    whole.len() == 1 && digits(whole) && digits(fraction) && digits(exponent)
 }
 
 pub fn date(v: &Value) -> Result<NaiveDate, String> {
@@ -1277,5 +1341,73 @@ mod tests {
             duration("PT08H30M00S"),
             Value::DateTime(NaiveDate::MIN.and_hms_opt(8, 30, 0).unwrap())
         );
+    }
+
+    #[test]
+    fn text_is_kept_as_written() {
+        assert_eq!(identifier(&Value::Text(" 001 ".into())).unwrap(), "001");
+        assert_eq!(
+            identifier(&Value::Text("５３０７０２１９７９０６２３５０７３".into())).unwrap(),
+            "530702197906235073"
+        );
+        assert_eq!(identifier(&Value::Text("LJ01".into())).unwrap(), "LJ01");
+        // A code with an E that is not a number's exponent form.
+        assert_eq!(identifier(&Value::Text("2E10".into())).unwrap(), "2E10");
+    }
+
+    #[test]
+    fn short_numbers_are_read_as_their_digits() {
+        assert_eq!(identifier(&Value::Float(674100.0)).unwrap(), "674100");
+        assert_eq!(
+            identifier(&Value::Float(17426188664.0)).unwrap(),
+            "17426188664"
+        );
+        assert_eq!(identifier(&Value::Int(20260000001)).unwrap(), "20260000001");
+        // 15 digits are what a spreadsheet keeps: still trusted.
+        assert_eq!(
+            identifier(&Value::Float(999_999_999_999_999.0)).unwrap(),
+            "999999999999999"
+        );
+    }
+
+    #[test]
+    fn long_numbers_are_refused_with_the_fix() {
+        // 530702197906235073 as LibreOffice keeps it in an XLSX file.
+        let e = identifier(&Value::Float(5.30702197906235e17)).unwrap_err();
+        assert!(
+            e.starts_with("expected text, found the number 530702197906235000: "),
+            "{e}"
+        );
+        assert!(e.ends_with(AS_TEXT), "{e}");
+        assert!(identifier(&Value::Float(1e15)).is_err());
+        assert!(identifier(&Value::Int(1_000_000_000_000_000)).is_err());
+        let e = identifier(&Value::Text("5.30702E+17".into())).unwrap_err();
+        assert!(
+            e.starts_with("expected the digits, found 5.30702E+17: "),
+            "{e}"
+        );
+        assert!(identifier(&Value::Text("5E+17".into())).is_err());
+    }
+
+    #[test]
+    fn other_cells_are_no_identifiers() {
+        for v in [
+            Value::Float(12.5),
+            Value::Float(-3.0),
+            Value::Int(-3),
+            Value::Bool(true),
+            Value::Error("#N/A".into()),
+            Value::DateTime(
+                NaiveDate::from_ymd_opt(2026, 1, 2)
+                    .unwrap()
+                    .and_time(NaiveTime::MIN),
+            ),
+        ] {
+            let e = identifier(&v).unwrap_err();
+            assert!(
+                e.starts_with("expected a code or number written as text, found "),
+                "{v:?}: {e}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::id_number::{self, Sex};
+use super::regions;
 use super::session::{Settings, format_bytes};
 use super::text::fold_ascii;
 
@@ -194,6 +195,21 @@ pub const FLAG_CODES: &[(&str, Severity, &str)] = &[
         "ID number's check digit is wrong",
     ),
     (
+        "id_county",
+        Severity::Warning,
+        "ID number's region code is no county of GB/T 2260 in kaowu's table (1980-2020, retired codes included)",
+    ),
+    (
+        "prc_format",
+        Severity::Error,
+        "外国人永久居留身份证 number is neither 9 and 17 characters nor 3 letters and 12 digits",
+    ),
+    (
+        "prc_region",
+        Severity::Error,
+        "外国人永久居留身份证 number's province code of the issuing place is unknown",
+    ),
+    (
         "id_format",
         Severity::Error,
         "passport or other document number is malformed",
@@ -207,6 +223,11 @@ pub const FLAG_CODES: &[(&str, Severity, &str)] = &[
         "gender_mismatch",
         Severity::Error,
         "sex on the form differs from the ID number's",
+    ),
+    (
+        "gender_unreadable",
+        Severity::Error,
+        "性别 is given but reads as neither male nor female, so it cannot be checked",
     ),
     (
         "id_duplicate",
@@ -261,13 +282,20 @@ pub const FLAG_CODES: &[(&str, Severity, &str)] = &[
 pub enum IdKind {
     /// 居民身份证, 社保卡 (which carries the ID number), 港澳台居民居住证: GB 11643.
     Resident,
+    /// 外国人永久居留身份证 (also written 外国人永久居留证, 永居证): rules of its own.
+    PermanentResident,
     Passport,
     Other,
 }
 
 impl IdKind {
     pub fn of(id_type: &str) -> IdKind {
-        if id_type.contains("身份证") || id_type.contains("社保卡") || id_type.contains("居住证")
+        // Before 身份证: the card's name contains it.
+        if id_type.contains("永久居留") || id_type.contains("永居") {
+            IdKind::PermanentResident
+        } else if id_type.contains("身份证")
+            || id_type.contains("社保卡")
+            || id_type.contains("居住证")
         {
             IdKind::Resident
         } else if id_type.contains("护照") || id_type.to_ascii_lowercase().contains("passport") {
@@ -332,6 +360,31 @@ pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
                     )),
                     _ => {}
                 }
+                if !regions::known_county(&info.region) {
+                    out.push(Flag::warning(
+                        "id_county",
+                        format!(
+                            "证件号码 {}: {} is no county code of GB/T 2260 that kaowu knows (1980 to 2020, retired ones included); check the number with the candidate",
+                            info.number, info.region
+                        ),
+                    ));
+                }
+            }
+            Err(e) => out.push(Flag::error(
+                e.code(),
+                format!("证件号码 {}: {e}", a.id_number),
+            )),
+        },
+        IdKind::PermanentResident => match id_number::check_permanent(a.id_number, today) {
+            Ok(info) => {
+                if let (Some(b), Some(n)) = (a.birth_date, info.birth_date)
+                    && b != n
+                {
+                    out.push(Flag::error(
+                        "birth_date_mismatch",
+                        format!("出生日期 {b} but the ID number says {n}"),
+                    ));
+                }
             }
             Err(e) => out.push(Flag::error(
                 e.code(),
@@ -348,6 +401,16 @@ pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
             }
         }
         IdKind::Other => {}
+    }
+    // Unread, a sex that contradicts the number would pass unseen; empty claims nothing.
+    let gender = a.gender.trim();
+    if !gender.is_empty() && Sex::parse(gender).is_none() {
+        out.push(Flag::error(
+            "gender_unreadable",
+            format!(
+                "性别 \"{gender}\" cannot be read: expected 男 or 女 (also 男性/女性, M/F, male/female, 1/2)"
+            ),
+        ));
     }
 
     let p = &a.photo;
@@ -529,6 +592,79 @@ mod tests {
     }
 
     #[test]
+    fn sex_in_other_spellings_is_checked_and_an_unreadable_one_flagged() {
+        let n = id("53010219900307001");
+        let mut f = good(&n);
+        f.gender = "男性";
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        f.gender = "女性";
+        assert_eq!(codes(&f), ["gender_mismatch"]);
+        f.gender = "未知";
+        assert_eq!(codes(&f), ["gender_unreadable"]);
+        let flags = check(&f, &Settings::default(), today());
+        assert_eq!(flags[0].severity, Severity::Error);
+        assert!(
+            flags[0].message.starts_with("性别 \"未知\" cannot be read"),
+            "{}",
+            flags[0].message
+        );
+        // Not given: nothing claimed, nothing to flag; the number says the sex.
+        f.gender = " ";
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        // Unreadable whatever the document.
+        f.id_type = "护照";
+        f.id_number = "E1234567";
+        f.gender = "?";
+        assert_eq!(codes(&f), ["gender_unreadable"]);
+    }
+
+    #[test]
+    fn a_permanent_resident_card_has_rules_of_its_own() {
+        // 9, 云南 (53), Myanmar (104), born 1990-03-07, sequence 002.
+        let n = id("95310419900307002");
+        let mut f = good(&n);
+        f.id_type = "外国人永久居留身份证";
+        f.gender = "女";
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        // As a 居民身份证 it was turned away.
+        f.id_type = "居民身份证";
+        assert_eq!(codes(&f), ["id_region"]);
+        f.id_type = "外国人永久居留证";
+        f.birth_date = NaiveDate::from_ymd_opt(1990, 3, 8);
+        assert_eq!(codes(&f), ["birth_date_mismatch"]);
+        f.birth_date = None;
+        let old = "MMR530090030701";
+        f.id_number = old;
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        f.id_number = "95310419900307";
+        assert_eq!(codes(&f), ["prc_format"]);
+        let wrong_province = id("99910419900307002");
+        f.id_number = &wrong_province;
+        assert_eq!(codes(&f), ["prc_region"]);
+        assert_eq!(IdKind::of("永居证"), IdKind::PermanentResident);
+        assert_eq!(IdKind::of("居民身份证/社保卡"), IdKind::Resident);
+    }
+
+    #[test]
+    fn an_unknown_county_is_a_warning_only() {
+        let n = id("53079919900307001");
+        let flags = check(&good(&n), &Settings::default(), today());
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(
+            (flags[0].code, flags[0].severity),
+            ("id_county", Severity::Warning)
+        );
+        assert!(
+            flags[0].message.contains("530799 is no county code"),
+            "{}",
+            flags[0].message
+        );
+        // Retired codes are known: 北京市崇文区, merged into 东城区 in 2010.
+        let n = id("11010319900307001");
+        assert_eq!(codes(&good(&n)), Vec::<&str>::new());
+    }
+
+    #[test]
     fn photo_rules_follow_the_session() {
         let n = id("53010219900307001");
         let mut f = good(&n);
@@ -596,6 +732,10 @@ mod tests {
             "photo_background",
             "contact_missing",
             "id_duplicate",
+            "id_county",
+            "prc_format",
+            "prc_region",
+            "gender_unreadable",
         ] {
             assert!(listed.contains(&code));
         }

@@ -1,6 +1,7 @@
 //! Domain types and rules: no I/O, no SQL. Everything here is checked by unit tests beside it.
 
 pub mod application;
+pub mod codes;
 pub mod date;
 pub mod fee;
 pub mod id_number;
@@ -8,6 +9,7 @@ pub mod level;
 pub mod money;
 pub mod payment;
 pub mod plan;
+pub mod regions;
 pub mod roster;
 pub mod seating;
 pub mod session;
