@@ -3,6 +3,7 @@
 pub mod application;
 pub mod date;
 pub mod fee;
+pub mod flag_text;
 pub mod id_number;
 pub mod level;
 pub mod money;
