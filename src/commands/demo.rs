@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::bench::Runner;
 use super::print_json;
-use super::samples::write_atomic;
 use crate::cli::{DemoArgs, GlobalArgs};
+use crate::io::atomic;
 
 include!(concat!(env!("OUT_DIR"), "/sample_photos.rs"));
 
@@ -288,11 +288,11 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
 /// Writes the built-in samples into `dir` (and its photos/).
 fn write_samples(dir: &Path) -> Result<()> {
     for (name, bytes) in SAMPLES {
-        write_atomic(&dir.join(name), bytes)?;
+        atomic::write(&dir.join(name), bytes)?;
     }
     let photos: PathBuf = dir.join("photos");
     for (name, bytes) in SAMPLE_PHOTOS {
-        write_atomic(&photos.join(name), bytes)?;
+        atomic::write(&photos.join(name), bytes)?;
     }
     Ok(())
 }

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime};
-use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 
 use super::import::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
@@ -20,7 +19,9 @@ use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
 use crate::db::Tx;
 use crate::db::payments::{JournalEntry, NewPayment, PayRow, PaymentRow};
 use crate::db::sessions::SessionRow;
+use crate::io::atomic;
 use crate::io::table::{self, Cells, Column, Header, Problems, ReadOptions, Schema};
+use crate::io::xlsx::{Book, Cell};
 use crate::model::application::Status;
 use crate::model::date::parse_datetime;
 use crate::model::fee::{self, FeeRule};
@@ -710,6 +711,9 @@ struct FindingView {
     statement_line: Option<String>,
     kept_order: Option<String>,
     note: String,
+    /// For the workbook, which staff read.
+    #[serde(skip)]
+    note_zh: String,
 }
 
 fn view(f: &Finding, apps: &BTreeMap<String, ReconApp>) -> FindingView {
@@ -732,6 +736,7 @@ fn view(f: &Finding, apps: &BTreeMap<String, ReconApp>) -> FindingView {
         statement_line: m.and_then(|m| m.place.clone()),
         kept_order: f.kept_order.clone(),
         note: f.note.clone(),
+        note_zh: f.note_zh.clone(),
     }
 }
 
@@ -753,116 +758,71 @@ const FINDING_HEADER: [&str; 16] = [
     "保留支付单号",
     "说明",
 ];
-const FINDING_WIDTHS: [f64; 16] = [
-    6.0, 13.0, 8.0, 20.0, 7.0, 22.0, 10.0, 10.0, 22.0, 10.0, 19.0, 9.0, 12.0, 26.0, 22.0, 48.0,
-];
-
-/// Saves a workbook beside its place and moves it there, so that a reader never sees half.
-pub fn save_atomic(wb: &mut Workbook, out: &Path) -> Result<()> {
-    let tmp = out.with_extension("xlsx.part");
-    wb.save(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
-}
-
-fn excel_time(t: NaiveDateTime) -> Result<rust_xlsxwriter::ExcelDateTime> {
-    Ok(rust_xlsxwriter::ExcelDateTime::parse_from_str(
-        &t.format("%Y-%m-%d %H:%M:%S").to_string(),
-    )?)
-}
-
 fn write_workbook(
     out: &Path,
     session: &SessionRow,
     sources: &[(&str, String)],
     views: &[FindingView],
 ) -> Result<()> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
-    let money = Format::new().set_num_format("#,##0.00");
-    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let yuan = |f: Fen| f.0 as f64 / 100.0;
-
-    let ws = wb.add_worksheet().set_name("汇总")?;
-    ws.write_string_with_format(0, 0, "缴费对账", &bold)?;
-    ws.write_string(1, 0, "考试批次")?;
-    ws.write_string(1, 1, format!("{} {}", session.code, session.name))?;
-    let mut r = 2;
+    let mut book = Book::new();
+    let batch = format!("{} {}", session.code, session.name);
+    let mut s = book.sheet("汇总", &format!("{batch} 缴费对账"))?;
+    s.no_filter();
+    s.title_line("缴费对账")?;
+    s.row(&[Cell::Text("考试批次"), Cell::Text(&batch)])?;
     for (label, file) in sources {
-        ws.write_string(r, 0, *label)?;
-        ws.write_string(r, 1, file)?;
-        r += 1;
+        s.row(&[Cell::Text(label), Cell::Text(file)])?;
     }
-    r += 1;
-    for (c, h) in ["核对项", "笔数", "金额合计", "说明"].iter().enumerate() {
-        ws.write_string_with_format(r, c as u16, *h, &bold)?;
-    }
+    s.gap();
+    s.header(&["核对项", "笔数", "金额合计", "说明"])?;
     for kind in Kind::ALL {
-        r += 1;
         let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
         let total: i64 = of.iter().filter_map(|v| v.amount).map(|a| a.0).sum();
-        ws.write_string(r, 0, kind.zh())?;
-        ws.write_number(r, 1, of.len() as f64)?;
-        ws.write_number_with_format(r, 2, yuan(Fen(total)), &money)?;
-        ws.write_string(r, 3, kind.describe())?;
+        s.row(&[
+            Cell::Text(kind.zh()),
+            Cell::Count(of.len() as i64),
+            Cell::Money(Fen(total)),
+            Cell::Text(kind.describe_zh()),
+        ])?;
     }
-    ws.set_column_width(0, 16)?;
-    ws.set_column_width(1, 40)?;
-    ws.set_column_width(2, 12)?;
-    ws.set_column_width(3, 48)?;
 
     for kind in Kind::ALL {
-        let ws = wb.add_worksheet().set_name(kind.zh())?;
-        for (c, h) in FINDING_HEADER.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-            ws.set_column_width(c as u16, FINDING_WIDTHS[c])?;
+        let mut s = book.sheet(kind.zh(), &format!("{batch} 缴费对账：{}", kind.zh()))?;
+        s.freeze_columns(3);
+        s.header(&FINDING_HEADER)?;
+        let of = views.iter().filter(|v| v.kind == kind);
+        for (i, v) in of.enumerate() {
+            let status = v.status.map_or(
+                if v.registration_no.is_empty() {
+                    ""
+                } else {
+                    "无此报名"
+                },
+                |s| s.zh(),
+            );
+            let money = |m: Option<Fen>| m.map_or(Cell::Empty, Cell::Money);
+            s.row(&[
+                Cell::Count(i as i64 + 1),
+                Cell::Text(&v.registration_no),
+                Cell::Text(&v.name),
+                Cell::Text(&v.id_number),
+                Cell::Text(&v.exam_area),
+                Cell::Text(&v.qualification),
+                Cell::Text(status),
+                money(v.fee_due),
+                Cell::Text(&v.order_no),
+                money(v.amount),
+                v.paid_at.map_or(Cell::Empty, Cell::DateTime),
+                Cell::Text(&v.channel),
+                Cell::Text(v.gateway_result.map_or("无此订单", PayResult::zh)),
+                Cell::Text(v.statement_line.as_deref().unwrap_or("")),
+                Cell::Text(v.kept_order.as_deref().unwrap_or("")),
+                Cell::Text(&v.note_zh),
+            ])?;
         }
-        let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
-        for (i, v) in of.iter().enumerate() {
-            let r = i as u32 + 1;
-            ws.write_number(r, 0, (i + 1) as f64)?;
-            ws.write_string(r, 1, &v.registration_no)?;
-            ws.write_string(r, 2, &v.name)?;
-            ws.write_string(r, 3, &v.id_number)?;
-            ws.write_string(r, 4, &v.exam_area)?;
-            ws.write_string(r, 5, &v.qualification)?;
-            ws.write_string(
-                r,
-                6,
-                v.status.map_or(
-                    if v.registration_no.is_empty() {
-                        ""
-                    } else {
-                        "无此报名"
-                    },
-                    |s| s.zh(),
-                ),
-            )?;
-            if let Some(d) = v.fee_due {
-                ws.write_number_with_format(r, 7, yuan(d), &money)?;
-            }
-            ws.write_string(r, 8, &v.order_no)?;
-            if let Some(a) = v.amount {
-                ws.write_number_with_format(r, 9, yuan(a), &money)?;
-            }
-            if let Some(t) = v.paid_at {
-                ws.write_datetime_with_format(r, 10, &excel_time(t)?, &time)?;
-            }
-            ws.write_string(r, 11, &v.channel)?;
-            ws.write_string(r, 12, v.gateway_result.map_or("无此订单", PayResult::zh))?;
-            ws.write_string(r, 13, v.statement_line.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 14, v.kept_order.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 15, &v.note)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofilter(
-            0,
-            0,
-            of.len().max(1) as u32,
-            FINDING_HEADER.len() as u16 - 1,
-        )?;
     }
-    save_atomic(&mut wb, out)
+    book.save(out)?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -1627,50 +1587,35 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     }
     let text = String::from_utf8(w.into_inner()?)?;
     let gateway_path = out.join("payments.csv");
-    super::samples::write_atomic(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
+    atomic::write(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
 
     // The bank's statement: a title row, the bank's own columns, money as numbers.
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet().set_name("对账单")?;
-    let bold = Format::new().set_bold();
-    let money = Format::new().set_num_format("#,##0.00");
-    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{}省非税收入汇缴结算户 交易明细对账单", session.province),
-        &bold,
-    )?;
-    for (c, h) in [
+    let title = format!("{}省非税收入汇缴结算户 交易明细对账单", session.province);
+    let mut book = Book::new();
+    let mut sheet = book.sheet("对账单", &title)?;
+    sheet.title_line(&title)?;
+    sheet.header(&[
         "交易流水号",
         "交易时间",
         "支付单号",
         "交易金额",
         "摘要",
         "对方户名",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_string_with_format(1, c as u16, *h, &bold)?;
-    }
+    ])?;
     for (i, (o, delay)) in statement.iter().enumerate() {
-        let r = i as u32 + 2;
         let at = o.paid_at.map(|t| t + chrono::Duration::seconds(*delay));
-        ws.write_string(r, 0, format!("LS{:010}", 7_300_000 + i))?;
-        if let Some(t) = at {
-            ws.write_datetime_with_format(r, 1, &excel_time(t)?, &time)?;
-        }
-        ws.write_string(r, 2, &o.order_no)?;
-        ws.write_number_with_format(r, 3, o.amount.0 as f64 / 100.0, &money)?;
-        ws.write_string(r, 4, "软考报名费")?;
-        ws.write_string(r, 5, &o.channel)?;
-    }
-    for (c, w) in [16.0, 19.0, 22.0, 11.0, 12.0, 10.0].iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
+        let serial = format!("LS{:010}", 7_300_000 + i);
+        sheet.row(&[
+            Cell::Text(&serial),
+            at.map_or(Cell::Empty, Cell::DateTime),
+            Cell::Text(&o.order_no),
+            Cell::Money(o.amount),
+            Cell::Text("软考报名费"),
+            Cell::Text(&o.channel),
+        ])?;
     }
     let statement_path = out.join("statement.xlsx");
-    save_atomic(&mut wb, &statement_path)?;
+    book.save(&statement_path)?;
 
     let report = SamplesReport {
         session: session.code.clone(),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use rust_xlsxwriter::{DataValidation, Format, Workbook};
+use rust_xlsxwriter::DataValidation;
 use serde::Serialize;
 
 use super::import::{reject_if_any, rejected_from};
@@ -20,8 +20,10 @@ use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
 use crate::db::sessions::SessionRow;
 use crate::io::photos::border_lightness;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
+use crate::io::xlsx::{Book, Cell};
 use crate::model::application::{self, Decision, FLAG_CODES, Facts, PhotoFacts, Severity, Status};
 use crate::model::fee::match_area;
+use crate::model::flag_text;
 use crate::model::level::Level;
 use crate::model::text::fold_ascii;
 
@@ -170,15 +172,7 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
     t.mark("store borders");
     let settings = session.settings();
     let today = chrono::Local::now().date_naive();
-    let mut by_id_number: HashMap<String, Vec<&str>> = HashMap::new();
-    for r in &rows {
-        if !r.id_number.is_empty() {
-            by_id_number
-                .entry(fold_ascii(&r.id_number).to_ascii_uppercase())
-                .or_default()
-                .push(&r.registration_no);
-        }
-    }
+    let by_id_number = by_id_number(&rows);
     let flags: Vec<FlagRow> = rows
         .par_iter()
         .flat_map_iter(|r| {
@@ -187,24 +181,7 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
             } else {
                 border_of.get(&r.id).copied()
             };
-            let facts = Facts {
-                id_type: &r.id_type,
-                id_number: &r.id_number,
-                gender: &r.gender,
-                birth_date: r.birth_date,
-                mobile: &r.mobile,
-                email: &r.email,
-                address: &r.address,
-                photo: PhotoFacts {
-                    name: &r.photo,
-                    problem: &r.photo_problem,
-                    format: &r.photo_format,
-                    width: r.photo_width as u32,
-                    height: r.photo_height as u32,
-                    bytes: r.photo_bytes as u64,
-                    border: border.map(|b| b.clamp(0, 255) as u8),
-                },
-            };
+            let facts = facts_of(r, border);
             let mut found = application::check(&facts, &settings, today);
             if let Some(others) = by_id_number.get(&fold_ascii(&r.id_number).to_ascii_uppercase())
                 && others.len() > 1
@@ -263,6 +240,42 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
     Ok(report)
+}
+
+/// The registration numbers of each ID number (as the checks compare them: ASCII,
+/// uppercase), to find the same person twice.
+fn by_id_number(rows: &[CheckRow]) -> HashMap<String, Vec<&str>> {
+    let mut out: HashMap<String, Vec<&str>> = HashMap::new();
+    for r in rows {
+        if !r.id_number.is_empty() {
+            out.entry(fold_ascii(&r.id_number).to_ascii_uppercase())
+                .or_default()
+                .push(&r.registration_no);
+        }
+    }
+    out
+}
+
+/// What the checks look at of an application, as stored; `border` as measured.
+fn facts_of(r: &CheckRow, border: Option<i64>) -> Facts<'_> {
+    Facts {
+        id_type: &r.id_type,
+        id_number: &r.id_number,
+        gender: &r.gender,
+        birth_date: r.birth_date,
+        mobile: &r.mobile,
+        email: &r.email,
+        address: &r.address,
+        photo: PhotoFacts {
+            name: &r.photo,
+            problem: &r.photo_problem,
+            format: &r.photo_format,
+            width: r.photo_width as u32,
+            height: r.photo_height as u32,
+            bytes: r.photo_bytes as u64,
+            border: border.map(|b| b.clamp(0, 255) as u8),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -1111,78 +1124,84 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
                 m.entry(f.application_id).or_default().push(f);
                 m
             });
+    // What the flags are about, to say each in Chinese (see model::flag_text).
+    let checked = tx.check_rows(session.id).await?;
     drop(tx);
     db.close().await;
-
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory()?.set_name("审核")?;
-    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
-    for (c, h) in SHEET_HEADER.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (i, a) in rows.iter().enumerate() {
-        let r = i as u32 + 1;
-        let problems: Vec<String> = flags
-            .get(&a.id)
-            .map(|fs| {
-                fs.iter()
-                    .map(|f| {
-                        format!(
-                            "[{}] {}: {}",
-                            if f.severity == "error" {
-                                "错误"
-                            } else {
-                                "提示"
-                            },
-                            f.code,
-                            f.message
-                        )
-                    })
+    let settings = session.settings();
+    let today = chrono::Local::now().date_naive();
+    let by_id_number = by_id_number(&checked);
+    let checked: HashMap<i64, &CheckRow> = checked.iter().map(|r| (r.id, r)).collect();
+    let problems_of = |a: &crate::db::review::ExportRow| -> String {
+        let (Some(fs), Some(r)) = (flags.get(&a.id), checked.get(&a.id)) else {
+            return String::new();
+        };
+        let facts = facts_of(r, (r.photo_border >= 0).then_some(r.photo_border));
+        let same: Vec<&str> = by_id_number
+            .get(&fold_ascii(&r.id_number).to_ascii_uppercase())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|n| *n != r.registration_no)
                     .collect()
             })
             .unwrap_or_default();
-        let values = [
-            a.registration_no.clone(),
-            a.name.clone(),
-            a.id_type.clone(),
-            a.id_number.clone(),
-            a.gender.clone(),
-            a.birth_date.map_or_else(String::new, |d| d.to_string()),
-            a.level.clone(),
-            a.qualification.clone(),
-            a.subjects.clone(),
-            a.exam_area.clone(),
-            a.employer.clone(),
-            a.mobile.clone(),
-            a.photo.clone(),
-            a.submitted_at
-                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string()),
-            problems.join("\n"),
-        ];
-        for (c, v) in values.iter().enumerate() {
-            ws.write_string(r, c as u16, v)?;
-        }
+        fs.iter()
+            .map(|f| {
+                let severity = if f.severity == "error" {
+                    "错误"
+                } else {
+                    "提示"
+                };
+                let text =
+                    flag_text::describe_zh(&f.code, &f.message, &facts, &settings, today, &same);
+                // The code, as `review flags` and `--flag` name it.
+                format!("【{severity}】{text}（{}）", f.code)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let title = format!(
+        "{} {} 审核结果表（{}）",
+        session.code,
+        session.name,
+        status.zh()
+    );
+    let mut book = Book::new();
+    let mut sheet = book.sheet("审核", &title)?;
+    // 报名序号 and 姓名 stay in view while the reviewer works along the row.
+    sheet.freeze_columns(2);
+    sheet.header(&SHEET_HEADER)?;
+    for a in &rows {
+        let problems = problems_of(a);
+        sheet.row(&[
+            Cell::Text(&a.registration_no),
+            Cell::Text(&a.name),
+            Cell::Text(&a.id_type),
+            Cell::Text(&a.id_number),
+            Cell::Text(&a.gender),
+            a.birth_date.map_or(Cell::Empty, Cell::Date),
+            Cell::Text(&a.level),
+            Cell::Text(&a.qualification),
+            Cell::Text(&a.subjects),
+            Cell::Text(&a.exam_area),
+            Cell::Text(&a.employer),
+            Cell::Text(&a.mobile),
+            Cell::Text(&a.photo),
+            a.submitted_at.map_or(Cell::Empty, Cell::DateTime),
+            Cell::Text(&problems),
+        ])?;
     }
-    let last = rows.len().max(1) as u32;
     let dv = DataValidation::new()
         .allow_list_strings(&["通过", "不通过"])?
         .set_input_title("审核结果")?
         .set_input_message("通过 或 不通过；不通过须填写原因")?;
-    ws.add_data_validation(1, 15, last, 15, &dv)?;
-    ws.set_freeze_panes(1, 2)?;
-    ws.autofilter(0, 0, last, 16)?;
-    for (c, w) in [
-        13, 8, 11, 20, 5, 11, 7, 22, 18, 7, 24, 13, 20, 16, 50, 10, 24,
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, *w)?;
-    }
-    let tmp = out.with_extension("xlsx.part");
-    wb.save(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    sheet.validation(15, dv);
+    // The decisions are filled in by hand: room for a word and for a reason.
+    sheet.min_width(15, 10);
+    sheet.min_width(16, 24);
+    book.save(out)?;
 
     #[derive(Serialize)]
     struct ExportReport {

@@ -9,6 +9,7 @@ mod fees;
 mod imports;
 mod lists;
 mod payments;
+mod printing;
 mod report;
 mod review;
 mod roster;
