@@ -1030,6 +1030,7 @@ impl ReadArgs {
         ReadOptions {
             sheet: self.sheet.clone(),
             encoding: self.encoding,
+            name: None,
         }
     }
 }
@@ -1037,7 +1038,8 @@ impl ReadArgs {
 /// The file of an import and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: .csv (UTF-8, UTF-16 or GBK), .xlsx, .xls or .ods.
+    /// The file: .csv (UTF-8, UTF-16 or GBK), .xlsx, .xls or .ods; - reads standard input
+    /// (the format from its first bytes).
     pub file: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -1046,6 +1048,41 @@ pub struct ImportArgs {
     /// With --dry-run or after an import, list every row added or changed.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Standard input's copy, when the file is `-` (see [`ImportArgs::with_stdin`]).
+    #[arg(skip)]
+    pub stdin: Option<std::sync::Arc<crate::io::input::Spooled>>,
+}
+
+impl ImportArgs {
+    /// These arguments with standard input read, when the file is `-`.
+    pub fn with_stdin(&self) -> std::io::Result<ImportArgs> {
+        let mut out = self.clone();
+        if crate::io::input::is_stdin(&self.file) && self.stdin.is_none() {
+            out.stdin = Some(std::sync::Arc::new(crate::io::input::spool_stdin()?));
+        }
+        Ok(out)
+    }
+
+    /// The file to read: the one named, or standard input's copy.
+    pub fn source(&self) -> &std::path::Path {
+        self.stdin.as_ref().map_or(&self.file, |s| &s.path)
+    }
+
+    /// The file as messages and the import record name it: as given, or `<stdin>`.
+    pub fn shown(&self) -> String {
+        match self.stdin {
+            Some(_) => crate::io::input::STDIN_NAME.to_string(),
+            None => self.file.display().to_string(),
+        }
+    }
+
+    /// How to read it, naming it as [`ImportArgs::shown`] does.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            name: Some(self.shown()),
+            ..self.read.options()
+        }
+    }
 }
 
 /// The applications import: a file and its photo folder.

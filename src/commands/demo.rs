@@ -274,13 +274,14 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             format!("{:.1}", s.peak_mb),
         ]);
     }
-    println!("{t}");
-    println!(
+    outln!("{t}")?;
+    outln!(
         "the whole session in {:.1} s; everything is in {}:",
-        report.seconds, report.out
-    );
+        report.seconds,
+        report.out
+    )?;
     for (p, what) in &report.outputs {
-        println!("  {p}  {what}");
+        outln!("  {p}  {what}")?;
     }
     Ok(())
 }

@@ -1,5 +1,24 @@
 //! One file per subcommand (or group); shared helpers for sessions, rejected input and output.
 
+/// Prints on standard output like `print!`, returning the error instead of panicking: a
+/// reader that stops early (`kaowu ... | head`) closes the pipe, which is a normal end
+/// (see [`crate::is_broken_pipe`]). Every command prints through this or [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::write_out(format_args!($($arg)*))
+    };
+}
+
+/// [`out!`] with a line end, as `println!`.
+macro_rules! outln {
+    () => {
+        $crate::commands::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 pub mod applications;
 pub mod bench;
 pub mod cards;
@@ -110,19 +129,40 @@ pub async fn current_session(tx: &mut Tx, g: &GlobalArgs) -> Result<SessionRow> 
     }
 }
 
+/// Writes to standard output, for [`out!`] and [`outln!`].
+pub fn write_out(args: fmt::Arguments<'_>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)?;
+    out.flush()
+}
+
 /// Prints a preview: on stdout, or on stderr when stdout carries the `--json` document.
-pub fn show_preview(json: bool, text: &str) {
+pub fn show_preview(json: bool, text: &str) -> std::io::Result<()> {
     if json {
         eprint!("{text}");
+        Ok(())
     } else {
-        print!("{text}");
+        out!("{text}")
     }
+}
+
+/// Whether a file goes to standard output (`--out -`), where a workbook can be piped on;
+/// refused with `--json`, which prints there too.
+pub fn out_is_stdout(g: &GlobalArgs, out: &std::path::Path) -> Result<bool> {
+    let to_stdout = crate::io::atomic::is_stdout(out);
+    if to_stdout && g.json {
+        bail!(
+            "--out - writes the file on standard output, where --json prints too: use one of them"
+        );
+    }
+    Ok(to_stdout)
 }
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(value).context("cannot write JSON")?;
-    println!("{s}");
+    outln!("{s}")?;
     Ok(())
 }
 

@@ -426,7 +426,7 @@ struct ImportReport<'a> {
 
 pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut t = super::progress::Phases::new();
-    let file = read_gateway(&args.file, &args.read.options())?;
+    let file = read_gateway(args.source(), &args.read_options())?;
     t.mark("read");
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
@@ -523,7 +523,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut report = ImportReport {
         import: "payments",
         session: &session.code,
-        file: args.file.display().to_string(),
+        file: args.shown(),
         dry_run: args.change.dry_run,
         batch: None,
         rows: file.orders.len(),
@@ -615,7 +615,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             &mut tx,
             session.id,
             "payments",
-            FileDigest::start(&args.file),
+            FileDigest::start(args.source(), args.shown()),
             &g.operator(),
             &diff,
         )
@@ -647,44 +647,49 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     } else {
         ("imported", "added", "changed", "made paid")
     };
-    println!(
+    outln!(
         "payments (缴费记录) {from} into {}: {verb}: {} orders: {add} {}, {change} {}, unchanged {}; {pay} {} applications",
-        report.session, report.rows, report.added, report.changed, report.unchanged, report.paid
-    );
+        report.session,
+        report.rows,
+        report.added,
+        report.changed,
+        report.unchanged,
+        report.paid
+    )?;
     if report.dry_run || args.verbose {
         for c in &diff.changed {
-            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+            outln!("  ~ {}: {}", c.key, c.fields.join("; "))?;
         }
     }
     if !report.left.is_empty() {
         const SHOWN: usize = 30;
-        println!(
+        outln!(
             "{} payments of this file did not make an application paid (see kaowu payments reconcile):",
             report.left.len()
-        );
+        )?;
         for l in report
             .left
             .iter()
             .take(if args.verbose { usize::MAX } else { SHOWN })
         {
-            println!(
+            outln!(
                 "  {} {} {} {}: {}",
                 l.order_no,
                 l.registration_no,
                 l.amount,
                 l.result.zh(),
                 l.why
-            );
+            )?;
         }
         if !args.verbose && report.left.len() > SHOWN {
-            println!(
+            outln!(
                 "  ... and {} more (--verbose lists all)",
                 report.left.len() - SHOWN
-            );
+            )?;
         }
     }
     if let Some(b) = report.batch {
-        println!("batch {b}");
+        outln!("batch {b}")?;
     }
     Ok(())
 }
@@ -882,7 +887,7 @@ async fn reconcile(
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "reconciled session {}: {} gateway orders{}",
         report.session,
         report.gateway_orders,
@@ -891,7 +896,7 @@ async fn reconcile(
             .map_or(" (no statement)".to_string(), |n| format!(
                 ", {n} statement lines"
             ))
-    );
+    )?;
     let mut t = text_table(&["核对项", "finding", "笔数", "金额"]);
     for kind in Kind::ALL {
         if statement.is_none() && kind == Kind::PaidNotInStatement {
@@ -906,9 +911,9 @@ async fn reconcile(
             Fen(total).to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     for v in report.findings.iter().take(20) {
-        println!(
+        outln!(
             "  {} {} {} {}: {}",
             v.kind.zh(),
             if v.registration_no.is_empty() {
@@ -919,26 +924,26 @@ async fn reconcile(
             v.order_no,
             v.amount.map(|a| a.to_string()).unwrap_or_default(),
             v.note
-        );
+        )?;
     }
     if report.findings.len() > 20 {
-        println!(
+        outln!(
             "  ... and {} more in the workbook",
             report.findings.len() - 20
-        );
+        )?;
     }
-    println!("wrote {}", report.workbook);
+    outln!("wrote {}", report.workbook)?;
     if missed > 0 {
         match statement {
-            Some(s) => println!(
+            Some(s) => outln!(
                 "mark the {missed} 掉单 paid, each with its statement line as evidence:\n  kaowu payments mark-paid --statement {} --gateway {} --yes",
                 s.display(),
                 gateway.display()
-            ),
-            None => println!(
+            )?,
+            None => outln!(
                 "{missed} successful orders are not imported: kaowu import payments {}",
                 gateway.display()
-            ),
+            )?,
         }
     }
     Ok(())
@@ -1283,7 +1288,7 @@ async fn carry_out_marking(
         if g.json {
             return print_json(&report);
         }
-        println!("nothing to mark paid");
+        outln!("nothing to mark paid")?;
         return Ok(());
     }
     if !g.json || confirm.dry_run {
@@ -1302,13 +1307,13 @@ async fn carry_out_marking(
                 m.registration_no, m.name, m.from, m.order_no, m.amount, m.evidence
             ));
         }
-        super::show_preview(g.json, &text);
+        super::show_preview(g.json, &text)?;
     }
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !confirm.yes && !ask(&format!("mark {} applications paid?", markings.len()))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(db, session, g, "mark-paid", None).await?;
@@ -1378,7 +1383,7 @@ async fn carry_out_marking(
     if g.json {
         return print_json(&report);
     }
-    println!("batch {batch}: {changed} applications marked paid");
+    outln!("batch {batch}: {changed} applications marked paid")?;
     Ok(())
 }
 
@@ -1628,24 +1633,27 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "wrote {} ({} orders) and {} ({} lines)",
-        report.gateway, report.orders, report.statement, report.statement_lines
-    );
+        report.gateway,
+        report.orders,
+        report.statement,
+        report.statement_lines
+    )?;
     let p = &report.planted;
-    println!(
+    outln!(
         "  掉单 (gateway pending or failed, in the statement): {}",
         p.missed.join(", ")
-    );
-    println!(
+    )?;
+    outln!(
         "  duplicate orders (to refund): {}",
         p.duplicates.join(", ")
-    );
-    println!("  wrong amount: {}", p.amount_mismatch.join(", "));
-    println!(
+    )?;
+    outln!("  wrong amount: {}", p.amount_mismatch.join(", "))?;
+    outln!(
         "  not approved or unknown (orders): {}",
         p.not_approved.join(", ")
-    );
-    println!("  approved but unpaid: {}", p.unpaid);
+    )?;
+    outln!("  approved but unpaid: {}", p.unpaid)?;
     Ok(())
 }

@@ -719,6 +719,10 @@ fn seats(sittings: &[SittingInfo], sites: &[SiteInfo], uses: &[SeatUse]) -> Seat
 // the command
 
 pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
+    let to_stdout = match &args.out {
+        Some(out) => super::out_is_stdout(g, out)?,
+        None => false,
+    };
     let mut t = super::progress::Phases::new();
     let db = connect(g).await?;
     // One read transaction: every figure describes the same moment.
@@ -777,10 +781,14 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
         write_workbook(out, &report)?;
         t.mark("workbook");
     }
+    if to_stdout {
+        // Standard output carried the workbook.
+        return Ok(());
+    }
     if g.json {
         return print_json(&report);
     }
-    print_summary(&report);
+    print_summary(&report)?;
     Ok(())
 }
 
@@ -1218,34 +1226,42 @@ fn hours(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} h"))
 }
 
-fn print_summary(r: &Report) {
+fn print_summary(r: &Report) -> Result<()> {
     let a = &r.applications;
     let v = &r.review;
     let fu = &v.funnel;
     let p = &r.payments;
-    println!(
+    outln!(
         "report of session {} ({}): {} applications in {} exam areas",
         r.session,
         r.name,
         a.total,
         a.exam_areas.len()
-    );
-    println!(
+    )?;
+    outln!(
         "review:   提交 {} = 待审核 {} + 审核通过 {} + 审核未通过 {} + 已放弃 {}",
-        fu.submitted, fu.pending, fu.approved, fu.rejected, fu.withdrawn
-    );
-    println!(
+        fu.submitted,
+        fu.pending,
+        fu.approved,
+        fu.rejected,
+        fu.withdrawn
+    )?;
+    outln!(
         "          审核通过 {} = 已缴费 {} (已编排 {}) + 逾期未缴费 {} + 未缴费 {}",
-        fu.approved, fu.paid, fu.seated, fu.expired, fu.approved_unpaid
-    );
+        fu.approved,
+        fu.paid,
+        fu.seated,
+        fu.expired,
+        fu.approved_unpaid
+    )?;
     let t = &v.time_to_review;
-    println!(
+    outln!(
         "          time to review over {} decisions: median {}, mean {}, 90th percentile {}",
         t.decisions,
         hours(t.median_hours),
         hours(t.mean_hours),
         hours(t.p90_hours)
-    );
+    )?;
     if !v.rejection_reasons.is_empty() {
         let top: Vec<String> = v
             .rejection_reasons
@@ -1253,9 +1269,9 @@ fn print_summary(r: &Report) {
             .take(5)
             .map(|x| format!("{} {} ({})", x.reason, x.applications, pct(Some(x.share))))
             .collect();
-        println!("          rejected for: {}", top.join(", "));
+        outln!("          rejected for: {}", top.join(", "))?;
     }
-    println!(
+    outln!(
         "payments: {} paid, revenue {} and fee due {}: {}",
         p.paid,
         p.revenue,
@@ -1265,9 +1281,9 @@ fn print_summary(r: &Report) {
         } else {
             "they do NOT agree"
         }
-    );
+    )?;
     for problem in &p.problems {
-        println!("          {problem}");
+        outln!("          {problem}")?;
     }
     let open: Vec<String> = p
         .reconciliation
@@ -1278,7 +1294,7 @@ fn print_summary(r: &Report) {
         .map(|l| format!("{} {} ({})", l.label, l.orders, l.amount))
         .collect();
     if !open.is_empty() {
-        println!("          other successful orders: {}", open.join(", "));
+        outln!("          other successful orders: {}", open.join(", "))?;
     }
     let mut t = table(&["考区", "报名", "已缴费", "实收", "应缴"]);
     for m in &p.by_exam_area {
@@ -1294,9 +1310,9 @@ fn print_summary(r: &Report) {
             m.fee_due.to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     let s = &r.seats;
-    println!(
+    outln!(
         "seats:    {} of {} used ({}): {} sites, {} rooms, {} usable seats in each of {} sittings",
         s.seats_used,
         s.capacity,
@@ -1305,7 +1321,7 @@ fn print_summary(r: &Report) {
         s.rooms,
         s.usable_seats,
         s.by_sitting.len()
-    );
+    )?;
     let mut t = table(&[
         "场次",
         "日期",
@@ -1326,11 +1342,12 @@ fn print_summary(r: &Report) {
             pct(x.share_of_rooms_used),
         ]);
     }
-    println!("{t}");
-    println!("attendance: not recorded yet (到考/缺考 未记录)");
+    outln!("{t}")?;
+    outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
     if let Some(w) = &r.workbook {
-        println!("wrote {w}");
+        outln!("wrote {w}")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

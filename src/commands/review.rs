@@ -92,7 +92,7 @@ async fn check(g: &GlobalArgs) -> Result<()> {
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "checked {} applications of {} in {:.1} s ({} photo backgrounds measured): {} with errors, {} with warnings only, {} without errors",
         report.applications,
         report.session,
@@ -101,7 +101,7 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         report.with_errors,
         report.with_warnings,
         report.clean
-    );
+    )?;
     let mut t = super::table(&["flag", "severity", "applications", "meaning"]);
     for (code, n) in &report.flags {
         let (_, sev, meaning) = FLAG_CODES
@@ -117,11 +117,11 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         ]);
     }
     if !report.flags.is_empty() {
-        println!("{t}");
+        outln!("{t}")?;
     }
-    println!(
+    outln!(
         "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
-    );
+    )?;
     Ok(())
 }
 
@@ -355,16 +355,17 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
         }));
         t.add_row(row);
     }
-    println!(
+    outln!(
         "flags of {} applications in {}:",
-        report.applications, report.session
-    );
-    println!("{t}");
+        report.applications,
+        report.session
+    )?;
+    outln!("{t}")?;
     if report.changed_since_check > 0 {
-        println!(
+        outln!(
             "{} applications changed since the last check: run kaowu review check",
             report.changed_since_check
-        );
+        )?;
     }
     Ok(())
 }
@@ -654,7 +655,7 @@ pub(crate) async fn carry_out(
             reason: m.reason.clone(),
         })
         .collect();
-    if shown_and_done(g, &report, &examples, confirm) {
+    if shown_and_done(g, &report, &examples, confirm)? {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !asked(action, report.to_change, confirm)? {
@@ -670,23 +671,23 @@ fn shown_and_done(
     report: &DecisionReport,
     examples: &[Example],
     confirm: &Confirm,
-) -> bool {
+) -> Result<bool> {
     if !g.json || confirm.dry_run {
-        preview(report, examples, g.json);
+        preview(report, examples, g.json)?;
     }
     if report.to_change == 0 || confirm.dry_run {
         if report.to_change == 0 && !g.json {
-            println!("nothing to change");
+            outln!("nothing to change")?;
         }
-        return true;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// Asks before changing, unless --yes; false when the operator says no.
 fn asked(action: &str, n: usize, confirm: &Confirm) -> Result<bool> {
     if !confirm.yes && !ask(&format!("{action}: change {n} applications?"))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(false);
     }
     Ok(true)
@@ -780,8 +781,8 @@ async fn finish(
         print_json(&report)?;
     } else {
         match report.batch {
-            Some(b) => println!("batch {b}: {summary}; undo with: kaowu review undo {b}"),
-            None => println!("nothing changed"),
+            Some(b) => outln!("batch {b}: {summary}; undo with: kaowu review undo {b}")?,
+            None => outln!("nothing changed")?,
         }
     }
     if !report.changed_meanwhile.is_empty() {
@@ -911,7 +912,7 @@ async fn decide(
             },
         )
         .collect();
-    if shown_and_done(g, &report, &examples, confirm) {
+    if shown_and_done(g, &report, &examples, confirm)? {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     let Some(batch) = batch else {
@@ -976,7 +977,7 @@ struct Example {
     reason: String,
 }
 
-fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) {
+fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) -> Result<()> {
     let mut out = String::new();
     let verb = if r.dry_run {
         "would change (dry run)"
@@ -1024,7 +1025,7 @@ fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) {
             s.examples.join(", ")
         ));
     }
-    super::show_preview(to_stderr, &out);
+    Ok(super::show_preview(to_stderr, &out)?)
 }
 
 /// Opens the write transaction of a batch: the session's writers queue, and the batch
@@ -1096,6 +1097,7 @@ const SHEET_HEADER: [&str; 17] = [
 ];
 
 async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Result<()> {
+    let to_stdout = super::out_is_stdout(g, out)?;
     let status = Status::parse(status).ok_or_else(|| {
         anyhow::anyhow!(
             "--status {status}: expected one of {}",
@@ -1219,10 +1221,21 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     if g.json {
         return print_json(&report);
     }
-    println!(
+    if to_stdout {
+        // Standard output carried the workbook.
+        eprintln!(
+            "wrote the decision sheet of {} {status} applications on standard output",
+            report.applications
+        );
+        return Ok(());
+    }
+    outln!(
         "wrote {} ({} {} applications); fill in 审核结果 and 原因, then: kaowu review apply {}",
-        report.out, report.applications, status, report.out
-    );
+        report.out,
+        report.applications,
+        status,
+        report.out
+    )?;
     Ok(())
 }
 
@@ -1305,11 +1318,11 @@ async fn apply(
         force,
     );
     if !g.json {
-        println!(
+        outln!(
             "{}: {} decisions, {undecided} rows left undecided",
             header.source.file,
             decided.len()
-        );
+        )?;
     }
     carry_out(g, &db, &session, "apply", plan, confirm).await
 }
@@ -1347,7 +1360,7 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
                     b.undone_by.map_or_else(String::new, |u| u.to_string()),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}")?;
         }
         (Some(b), _) => {
             let all = tx.batches(session.id).await?;
@@ -1366,11 +1379,16 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
                     changes: &rows,
                 });
             }
-            println!(
+            outln!(
                 "batch {} {} by {} at {}: {}\n  command: {}",
-                info.id, info.kind, info.operator, info.created_at, info.summary, info.command
-            );
-            print_journal(&rows, false);
+                info.id,
+                info.kind,
+                info.operator,
+                info.created_at,
+                info.summary,
+                info.command
+            )?;
+            print_journal(&rows, false)?;
         }
         (None, Some(no)) => {
             let no = fold_ascii(no);
@@ -1387,13 +1405,16 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
             if g.json {
                 return print_json(&rows);
             }
-            print_journal(&rows, true);
+            print_journal(&rows, true)?;
         }
     }
     Ok(())
 }
 
-pub(crate) fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: bool) {
+pub(crate) fn print_journal(
+    rows: &[crate::db::review::JournalRow],
+    with_batch: bool,
+) -> Result<()> {
     let mut header = vec![];
     if with_batch {
         header.extend(["batch", "time", "operator"]);
@@ -1419,7 +1440,8 @@ pub(crate) fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: 
         ]);
         t.add_row(row);
     }
-    println!("{t}");
+    outln!("{t}")?;
+    Ok(())
 }
 
 async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
@@ -1548,7 +1570,7 @@ async fn carry_out_undo(
             "undo of batch {undone} {verb} {total} applications: {}",
             shown.join(", ")
         );
-        super::show_preview(g.json, &format!("{text}\n"));
+        super::show_preview(g.json, &format!("{text}\n"))?;
     }
     #[derive(Serialize)]
     struct UndoReport {
@@ -1573,7 +1595,7 @@ async fn carry_out_undo(
             "undo batch {undone}: revert {total} applications?"
         ))?
     {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(db, session, g, "undo", Some(undone)).await?;
@@ -1642,9 +1664,9 @@ async fn carry_out_undo(
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "batch {batch}: undo of batch {undone}: {} applications reverted",
         report.reverted
-    );
+    )?;
     Ok(())
 }

@@ -308,7 +308,7 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!(
+    outln!(
         "roster of {} by {} ({asked}{}) into {}: {} files, {} rows of {} applications, in {:.1} s",
         manifest.session,
         manifest.by,
@@ -322,15 +322,15 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         manifest.rows,
         manifest.applications,
         report.seconds
-    );
+    )?;
     const SHOWN: usize = 20;
     for f in manifest.files.iter().take(SHOWN) {
-        println!("  {:>7} rows  {}", f.rows, f.file);
+        outln!("  {:>7} rows  {}", f.rows, f.file)?;
     }
     if manifest.files.len() > SHOWN {
-        println!("  ... and {} more files", manifest.files.len() - SHOWN);
+        outln!("  ... and {} more files", manifest.files.len() - SHOWN)?;
     }
-    println!("manifest: {}", report.manifest_file);
+    outln!("manifest: {}", report.manifest_file)?;
     Ok(())
 }
 

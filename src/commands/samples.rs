@@ -187,14 +187,14 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
             report.photo_bytes as f64 / 1e6
         )
     };
-    println!(
+    outln!(
         "wrote {} applications ({} with a planted problem) to {} in {:.1} s: {}{photos}",
         report.applications,
         report.planted,
         report.out,
         report.seconds,
         report.files.join(", ")
-    );
+    )?;
     Ok(())
 }
 

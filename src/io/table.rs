@@ -92,6 +92,8 @@ impl fmt::Display for Encoding {
 pub struct ReadOptions {
     pub sheet: Option<String>,
     pub encoding: Option<Encoding>,
+    /// How messages name the file [default: the path as given].
+    pub name: Option<String>,
 }
 
 /// A problem that stops a whole file from being read.
@@ -152,7 +154,7 @@ impl Value {
 /// Where a table comes from, to name places in it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    /// The file name as the user gave it (its last component).
+    /// The file as the user gave it.
     pub file: String,
     /// The sheet, for workbooks.
     pub sheet: Option<String>,
@@ -472,10 +474,12 @@ pub fn read_raw(
     schema: Schema,
     mut each: impl FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
-    let file = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |f| f.to_string_lossy().into_owned(),
-    );
+    // As the user gave it (`samples/fees.xlsx`): two files of one name in two folders are
+    // told apart.
+    let file = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| path.display().to_string());
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

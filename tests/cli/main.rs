@@ -8,6 +8,7 @@ mod demo;
 mod fees;
 mod imports;
 mod lists;
+mod output;
 mod payments;
 mod printing;
 mod report;
