@@ -170,3 +170,62 @@ fn a_workbook_goes_to_standard_output_for_dash() {
         "{err}"
     );
 }
+
+/// How many columns a line takes on a terminal (CJK characters two).
+fn columns(line: &str) -> usize {
+    line.chars()
+        .map(|c| {
+            if (c as u32) >= 0x1100 && !('\u{2500}'..='\u{257F}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn tables_fit_the_terminal() {
+    let env = Env::sqlite();
+    env.reviewed();
+    let wide = |args: &[&str], width: Option<&str>| -> String {
+        let mut c = env.kaowu();
+        match width {
+            Some(w) => c.env("COLUMNS", w),
+            None => c.env_remove("COLUMNS"),
+        };
+        let out = c.args(args).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Into a pipe, a table keeps its natural width: status is a line per session.
+    let natural = wide(&["status"], None);
+    assert!(natural.lines().any(|l| columns(l) > 100), "{natural}");
+    for args in [
+        &["status"][..],
+        &["applications", "list"],
+        &["review", "flags"],
+        &["plan", "list"],
+        &["sites", "list"],
+        &["report"],
+    ] {
+        let text = wide(args, Some("80"));
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with(['┌', '│', '└', '╞', '-']))
+        {
+            assert!(
+                columns(line) <= 80,
+                "kaowu {}: {line}\n{text}",
+                args.join(" ")
+            );
+        }
+        // Nothing is cut inside a number: every ID number and date is whole.
+        if args[0] == "applications" {
+            assert!(text.contains("530702197906235073"), "{text}");
+        }
+    }
+    // Too wide even with its columns wrapped, status shows its session as a record.
+    let status = wide(&["status"], Some("80"));
+    assert!(status.contains("\nusable seats    1384\n"), "{status}");
+}
