@@ -1151,7 +1151,12 @@ mod tests {
         let p = dir.path().join("t.csv");
         std::fs::write(&p, bytes).unwrap();
         let mut rows = Vec::new();
-        let h = read(&p, &ReadOptions::default(), SCHEMA, |r| {
+        // Named as a user would have given it, not by the temporary folder.
+        let opts = ReadOptions {
+            name: Some("t.csv".into()),
+            ..ReadOptions::default()
+        };
+        let h = read(&p, &opts, SCHEMA, |r| {
             rows.push((r.line, r.get("name").text(), r.get("amount").text()))
         })?;
         Ok((h, rows))
