@@ -8,25 +8,52 @@ use crate::io::table::{Encoding, ReadOptions};
 
 /// kaowu (考务): the back office of a provincial 软考 exam office, in batches.
 ///
-/// Import the session's exam plan, fees and exam sites from the CSV/XLSX/XLS files that
-/// offices exchange; check them; quote fees. Works on an SQLite file (kaowu.db in the
-/// working folder) by default, or on PostgreSQL when several operators share one database.
+/// A session (考试批次) from start to end: the exam plan, fees, exam sites and rooms; the
+/// applications with their photos, checked and reviewed (审核) in bulk; payments matched
+/// with the gateway's export and the bank's statement (缴费); seating (编排); admit cards
+/// (准考证), sign-in sheets and door stickers as PDF; rosters (名册) and the report (统计)
+/// as XLSX. kaowu reads the CSV (GBK too), XLSX, XLS and ODS files that offices exchange,
+/// shows every change before it makes it, journals it, and undoes it by batch. It works on an SQLite file (kaowu.db in the working folder) by
+/// default, or on PostgreSQL when several operators share one database.
 ///
-/// Start with samples/:
-///
-///   kaowu session create 2026H2 --province 云南
-///   kaowu import plan samples/plan.xlsx
-///   kaowu import sites samples/sites.csv
-///   kaowu import fees samples/fees.xlsx
-///   kaowu fees quote --exam-area 丽江 --qualification 电子商务设计师
-///   kaowu status
+/// Start with `kaowu demo`: the whole session on samples built into kaowu, in a new folder,
+/// printing each command it runs and where every file went. Then the same on your files.
 #[derive(Debug, Parser)]
+#[command(after_help = "\
+Start here:
+  kaowu demo              # the whole session on samples, in kaowu-demo/
+  kaowu session create 2026H2 --name 2026年下半年 --province 云南
+  kaowu import plan 考试计划.xlsx
+  kaowu import sites 考点考场.csv
+  kaowu import fees 收费标准.xlsx
+  kaowu import applications 报名信息.csv --photos 照片
+  kaowu review check
+  kaowu review approve --clean --yes
+  kaowu import payments 缴费记录.csv
+  kaowu seat assign --yes
+  kaowu cards --out 准考证
+  kaowu report --out 统计.xlsx
+
+Every command has --help, with examples.")]
 #[command(name = "kaowu", version, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The `Examples:` section below a command's help, one command a line (clap would join the
+/// lines of a doc comment into one paragraph). A command too long for an 80-column terminal
+/// is given in parts (`\n`), which print as shell continuation lines, so that it still
+/// pastes.
+fn examples(commands: &[&str]) -> String {
+    let mut out = String::from("Examples:");
+    for c in commands {
+        out.push_str("\n  ");
+        out.push_str(&c.replace('\n', " \\\n      "));
+    }
+    out
 }
 
 /// Flags every command takes, before or after the subcommand.
@@ -67,8 +94,9 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show the database, its schema version, and what each session holds.
-    ///
-    /// Example: kaowu status --json
+    #[command(after_help = examples(&[
+        "kaowu status --json",
+    ]))]
     Status,
 
     /// Statistics of the session: applications, review, payments, seats, in one workbook.
@@ -83,12 +111,10 @@ pub enum Command {
     /// so. --out writes an XLSX with sheets 汇总, 报名统计, 审核, 不通过原因, 缴费, 资格缴费, 对账,
     /// 考场, 考点, 考勤 and Excel charts; the terminal gets one page, --json every figure.
     /// Reads only.
-    ///
-    /// Examples, after bash samples/run.sh:
-    ///
-    ///   kaowu report --out report.xlsx
-    ///
-    ///   kaowu report --json > report.json
+    #[command(after_help = examples(&[
+        "kaowu report --out report.xlsx",
+        "kaowu report --json > report.json",
+    ]))]
     Report(ReportArgs),
 
     /// Create, list, show and change sessions (考试批次) and their settings.
@@ -140,9 +166,10 @@ pub enum Command {
     /// PDF. A character the font lacks fails that card, naming the character and candidate.
     /// Incremental: DIR/manifest.json records each file's content and file hash; a second run
     /// renders only what changed and removes the cards of candidates who lost their seat.
-    ///
-    /// Examples: kaowu cards --out cards
-    ///           kaowu cards --out print --per room -j 2
+    #[command(after_help = examples(&[
+        "kaowu cards --out cards",
+        "kaowu cards --out print --per room -j 2",
+    ]))]
     Cards(CardsArgs),
 
     /// Write each room's sign-in sheet (考场签到表) and door sticker (门贴) per sitting, as PDF.
@@ -155,8 +182,9 @@ pub enum Command {
     /// numbers masked (530102********1234). Laid out by templates/room_documents.json (or
     /// --template FILE). Written per exam area and site as <date>_<场次>_第NNN考场_签到表.pdf
     /// and ..._门贴.pdf, incrementally like the admit cards (DIR/manifest.json).
-    ///
-    /// Example: kaowu sheets --out rooms
+    #[command(after_help = examples(&[
+        "kaowu sheets --out rooms",
+    ]))]
     Sheets(SheetsArgs),
 
     /// Find and show applications (报名信息).
@@ -177,9 +205,10 @@ pub enum Command {
     /// its own kaowu process on a fresh SQLite file (and PostgreSQL database with
     /// --postgres) and prints seconds, rows per second and peak memory per step. With
     /// --documents, renders admit cards, sign-in sheets and door stickers of a seated session.
-    ///
-    /// Examples: kaowu bench --applications 200000 --dir /tmp/kaowu-bench
-    ///           kaowu bench --documents 10000,100000 --database-url demo/kaowu.db
+    #[command(after_help = examples(&[
+        "kaowu bench --applications 200000 --dir /tmp/kaowu-bench",
+        "kaowu bench --documents 10000,100000 --database-url demo/kaowu.db",
+    ]))]
     Bench(BenchArgs),
 
     /// Run the whole job of a session on the samples, or on N generated applications.
@@ -189,12 +218,17 @@ pub enum Command {
     /// reconciliation, expiry, seating, admit cards, sign-in sheets and door stickers,
     /// rosters and the report. The samples are built into kaowu, so it runs from any folder. Prints where everything
     /// went and how long each step took (each step is one kaowu process).
-    ///
-    /// Examples: kaowu demo
-    ///           kaowu demo --applications 200000 --out /tmp/big
+    #[command(after_help = examples(&[
+        "kaowu demo",
+        "kaowu demo --applications 200000 --out /tmp/big",
+    ]))]
     Demo(DemoArgs),
 
-    /// Print shell completions for kaowu, e.g. kaowu completions bash > /etc/bash_completion.d/kaowu
+    /// Print shell completions for kaowu.
+    #[command(after_help = examples(&[
+        "kaowu completions bash > /etc/bash_completion.d/kaowu",
+        "kaowu completions zsh > ~/.zfunc/_kaowu",
+    ]))]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -303,19 +337,22 @@ pub enum ReviewCommand {
     /// JPEG, too small, outside the byte range, background far from white), mobile, email
     /// and required contact fields. Each flag is an error (blocks approval) or a warning.
     /// The photo background needs a decode: it is measured once per photo and kept.
-    ///
-    /// Example: kaowu review check
+    #[command(after_help = examples(&[
+        "kaowu review check",
+    ]))]
     Check,
     /// Count the flags per code and per exam area.
-    ///
-    /// Example: kaowu review flags --json
+    #[command(after_help = examples(&[
+        "kaowu review flags --json",
+    ]))]
     Flags,
     /// Approve (审核通过) the selected submitted applications.
     ///
     /// Shows what will change and asks; `--yes` for scripts, `--dry-run` to only look.
     /// Applications with error flags are skipped unless --force, which is recorded.
-    ///
-    /// Example: kaowu review approve --clean --yes
+    #[command(after_help = examples(&[
+        "kaowu review approve --clean --yes",
+    ]))]
     Approve {
         #[command(flatten)]
         selection: Selection,
@@ -329,9 +366,10 @@ pub enum ReviewCommand {
     ///
     /// Without --reason, each application's reason is the messages of its error flags, so
     /// that every candidate reads what to fix.
-    ///
-    /// Examples: kaowu review reject --errors --yes
-    ///           kaowu review reject --flag photo_background --reason "照片背景不是白色" --yes
+    #[command(after_help = examples(&[
+        "kaowu review reject --errors --yes",
+        "kaowu review reject --flag photo_background --reason \"照片背景不是白色\" --yes",
+    ]))]
     Reject {
         #[command(flatten)]
         selection: Selection,
@@ -345,8 +383,9 @@ pub enum ReviewCommand {
     ///
     /// The applications' fields, their flags and photo file names, and empty 审核结果 (a
     /// 通过 / 不通过 dropdown) and 原因 columns. `kaowu review apply` reads it back.
-    ///
-    /// Example: kaowu review export --status submitted --out sheet.xlsx
+    #[command(after_help = examples(&[
+        "kaowu review export --status submitted --out sheet.xlsx",
+    ]))]
     Export {
         #[command(flatten)]
         selection: Selection,
@@ -360,8 +399,9 @@ pub enum ReviewCommand {
     /// Apply a filled-in decision sheet: 报名序号, 审核结果 (通过/不通过), 原因.
     ///
     /// Rows with an empty 审核结果 are left undecided; a 不通过 without 原因 is an error.
-    ///
-    /// Example: kaowu review apply sheet.xlsx --yes
+    #[command(after_help = examples(&[
+        "kaowu review apply sheet.xlsx --yes",
+    ]))]
     Apply {
         /// The sheet (XLSX, XLS, ODS or CSV).
         file: PathBuf,
@@ -374,8 +414,9 @@ pub enum ReviewCommand {
         confirm: Confirm,
     },
     /// Show the journal: every batch, one batch's changes, or one application's history.
-    ///
-    /// Example: kaowu review log --application 20260000007
+    #[command(after_help = examples(&[
+        "kaowu review log --application 20260000007",
+    ]))]
     Log {
         /// One batch's changes.
         #[arg(long, value_name = "ID", conflicts_with = "application")]
@@ -385,8 +426,9 @@ pub enum ReviewCommand {
         application: Option<String>,
     },
     /// Revert a whole batch, when none of its applications changed since.
-    ///
-    /// Example: kaowu review undo 3 --yes
+    #[command(after_help = examples(&[
+        "kaowu review undo 3 --yes",
+    ]))]
     Undo {
         /// The batch id (see `kaowu review log`).
         batch: i64,
@@ -406,8 +448,9 @@ pub enum PaymentsCommand {
     /// are not approved, or unknown). Prints a summary (or --json). Changes nothing.
     ///
     /// Statement columns: 支付单号 order_no, 金额 amount, 交易时间 paid_at; others are ignored.
-    ///
-    /// Example: kaowu payments reconcile --gateway samples/payments.csv --statement samples/statement.xlsx --out recon
+    #[command(after_help = examples(&[
+        "kaowu payments reconcile --gateway payments.csv --statement statement.xlsx\n--out reconcile",
+    ]))]
     Reconcile {
         /// The gateway's order export (the same columns as `kaowu import payments`).
         #[arg(long, value_name = "FILE")]
@@ -424,8 +467,9 @@ pub enum PaymentsCommand {
     ///
     /// Shows what will change and asks; `--yes` for scripts, `--dry-run` to only look;
     /// `kaowu review undo BATCH` reverts it.
-    ///
-    /// Example: kaowu payments expire --dry-run
+    #[command(after_help = examples(&[
+        "kaowu payments expire --dry-run",
+    ]))]
     Expire {
         #[command(flatten)]
         confirm: Confirm,
@@ -436,9 +480,10 @@ pub enum PaymentsCommand {
     /// recorded with --order, --amount, --reason and the operator. With --statement: every
     /// 掉单 that `kaowu payments reconcile` finds in that statement, each naming its
     /// statement line as evidence.
-    ///
-    /// Examples: kaowu payments mark-paid 20260000007 --order GT0001 --amount 50 --reason "柜台缴费 收据 0012" --yes
-    ///           kaowu payments mark-paid --statement samples/statement.xlsx --gateway samples/payments.csv --yes
+    #[command(after_help = examples(&[
+        "kaowu payments mark-paid 20260000007 --order GT0001 --amount 50\n--reason \"柜台缴费 收据 0012\" --yes",
+        "kaowu payments mark-paid --statement statement.xlsx\n--gateway payments.csv --yes",
+    ]))]
     MarkPaid {
         /// The application (报名序号) of a counter payment.
         #[arg(required_unless_present = "statement", conflicts_with = "statement")]
@@ -517,7 +562,6 @@ pub struct SheetsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    // Each example is its own paragraph: clap joins the lines of one paragraph.
     /// Write rosters (名册): a file per exam area, site, or room and sitting, in XLSX or CSV.
     ///
     /// Once an application is seated it has one row per seat (a 高级 candidate sits twice:
@@ -534,16 +578,12 @@ pub enum ExportCommand {
     /// digits: give Excel the XLSX. DIR/manifest.json lists the files this export wrote, with
     /// rows and SHA-256; files of an earlier export that it does not list are not current.
     /// Only reads the database.
-    ///
-    /// Examples:
-    ///
-    ///   kaowu export roster --by exam-area --out roster
-    ///
-    ///   kaowu export roster --by room --public --out doors
-    ///
-    ///   kaowu export roster --by site --status seated --format csv --encoding gbk --out csv
-    ///
-    ///   kaowu export roster --by exam-area --status approved --status paid --one-file --out lists
+    #[command(after_help = examples(&[
+        "kaowu export roster --by exam-area --out roster",
+        "kaowu export roster --by room --public --out doors",
+        "kaowu export roster --by site --status seated --format csv\n--encoding gbk --out csv",
+        "kaowu export roster --by exam-area --status approved --status paid\n--one-file --out lists",
+    ]))]
     Roster(RosterArgs),
 }
 
@@ -616,9 +656,11 @@ pub enum SeatCommand {
     /// site with a seat in each sitting of some candidates, nothing is stored and what is
     /// missing is named. Admit-card numbers come from the session's template ({area} is the
     /// exam area's number in name order, {siteno} the site's number in its area).
-    ///
-    /// Examples: kaowu seat assign --seed 20261107 --dry-run
-    ///           kaowu seat assign --reseat 丽江 --yes
+    #[command(after_help = examples(&[
+        "kaowu seat assign --seed 20261107 --dry-run",
+        "kaowu seat assign --reseat 丽江 --yes",
+        "kaowu seat assign --seed 20261107 --allow-split --yes",
+    ]))]
     Assign {
         /// The random seed [default: drawn, and printed].
         #[arg(long)]
@@ -636,16 +678,18 @@ pub enum SeatCommand {
     /// Derive each stored seating again from its seed and inputs, and check every rule.
     ///
     /// Exit 1 when a seating does not match its derivation or a rule is broken.
-    ///
-    /// Example: kaowu seat verify
+    #[command(after_help = examples(&[
+        "kaowu seat verify",
+    ]))]
     Verify,
     /// Seat the paid candidates who have no seat yet (late payers) without moving anyone.
     ///
     /// Each in a seat free in all their sittings (a room already running their qualification
     /// first), else at one site; a candidate no site can hold stops the run unless
     /// --allow-split.
-    ///
-    /// Example: kaowu seat add --yes
+    #[command(after_help = examples(&[
+        "kaowu seat add --yes",
+    ]))]
     Add {
         /// Let a candidate whom no site can hold in every sitting sit at two sites
         /// (journalled).
@@ -655,8 +699,9 @@ pub enum SeatCommand {
         confirm: Confirm,
     },
     /// Release a candidate's seats (the candidate returns to paid; nobody else moves).
-    ///
-    /// Example: kaowu seat release 20260000007 --reason "考点调整" --yes
+    #[command(after_help = examples(&[
+        "kaowu seat release 20260000007 --reason \"考点调整\" --yes",
+    ]))]
     Release {
         /// The 报名序号.
         registration_no: String,
@@ -674,9 +719,10 @@ pub enum ApplicationsCommand {
     ///
     /// Filters combine. --name and --id-number take part of the value, or a pattern with *
     /// (5301*, *1234, 张*).
-    ///
-    /// Examples: kaowu applications list --id-number 5301* --status approved
-    ///           kaowu applications list --exam-area 昆明 --flag photo_background --csv > list.csv
+    #[command(after_help = examples(&[
+        "kaowu applications list --id-number 5301* --status approved",
+        "kaowu applications list --exam-area 昆明 --flag photo_background\n--csv > list.csv",
+    ]))]
     List {
         #[command(flatten)]
         filter: ListFilter,
@@ -686,8 +732,9 @@ pub enum ApplicationsCommand {
     },
     /// Show one application: its fields, state, flags, fee due (with the fee rows it comes
     /// from), payments and history.
-    ///
-    /// Example: kaowu applications show 20260000007
+    #[command(after_help = examples(&[
+        "kaowu applications show 20260000007",
+    ]))]
     Show {
         /// The 报名序号.
         registration_no: String,
@@ -699,8 +746,9 @@ pub enum ApplicationsCommand {
     /// the flags are checked again afterwards, and every changed field is journalled with its
     /// old and new value. A rejected application that is corrected returns to review.
     /// Preview, --yes, --dry-run; `kaowu review undo BATCH` restores the applications.
-    ///
-    /// Example: kaowu applications fix moves.xlsx --yes
+    #[command(after_help = examples(&[
+        "kaowu applications fix moves.xlsx --yes",
+    ]))]
     Fix {
         /// The corrections (CSV/XLSX/XLS).
         file: PathBuf,
@@ -713,8 +761,9 @@ pub enum ApplicationsCommand {
         confirm: Confirm,
     },
     /// Correct fields of one application: 字段=值 pairs (Chinese or English field names).
-    ///
-    /// Example: kaowu applications set 20260000007 姓名=孙瑞 --reason "考生来电更正" --yes
+    #[command(after_help = examples(&[
+        "kaowu applications set 20260000007 姓名=孙瑞 --reason \"考生来电更正\" --yes",
+    ]))]
     Set {
         /// The 报名序号.
         registration_no: String,
@@ -734,8 +783,9 @@ pub enum ApplicationsCommand {
     ///
     /// From any state but withdrawn. A paid application's payment is refunded only with
     /// --refund, which puts it on the refund list of `kaowu payments reconcile`.
-    ///
-    /// Example: kaowu applications withdraw 20260000007 --reason "考生申请放弃" --yes
+    #[command(after_help = examples(&[
+        "kaowu applications withdraw 20260000007 --reason \"考生申请放弃\" --yes",
+    ]))]
     Withdraw {
         /// The 报名序号.
         registration_no: String,
@@ -751,8 +801,9 @@ pub enum ApplicationsCommand {
     /// Replace an application's photo, after a check against the session's photo rules.
     ///
     /// The old fingerprint stays in the journal; undo restores it.
-    ///
-    /// Example: kaowu applications photo 20260000007 new/20260000007.jpg --reason "考生重新上传" --yes
+    #[command(after_help = examples(&[
+        "kaowu applications photo 20260000007 new/20260000007.jpg\n--reason \"考生重新上传\" --yes",
+    ]))]
     Photo {
         /// The 报名序号.
         registration_no: String,
@@ -804,8 +855,9 @@ pub enum SamplesCommand {
     /// realistic; some applications carry a planted problem (every kind at least once, then
     /// at --invalid's rate) that `kaowu review check` must flag. The same seed gives the same
     /// files.
-    ///
-    /// Example: kaowu samples generate --applications 10000 --out /tmp/big
+    #[command(after_help = examples(&[
+        "kaowu samples generate --applications 10000 --out /tmp/big",
+    ]))]
     Generate(GenerateArgs),
     /// Write a gateway export and a statement for the session's approved applications, with
     /// planted discrepancies.
@@ -816,8 +868,9 @@ pub enum SamplesCommand {
     /// one payment for a rejected application and one for an unknown 报名序号. Writes
     /// payments.csv (GBK, as the gateway exports it) and statement.xlsx (a bank statement
     /// with a title row and columns kaowu ignores), and prints what was planted.
-    ///
-    /// Example: kaowu samples payments --out /tmp/pay
+    #[command(after_help = examples(&[
+        "kaowu samples payments --out /tmp/pay",
+    ]))]
     Payments {
         /// The folder to write to (created if needed).
         #[arg(long, value_name = "DIR")]
@@ -865,8 +918,9 @@ pub struct GenerateArgs {
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
     /// List the plan in exam order: date, time, qualification, subject.
-    ///
-    /// Example: kaowu plan list --level 高级
+    #[command(after_help = examples(&[
+        "kaowu plan list --level 高级",
+    ]))]
     List {
         /// Only qualifications of this level (初级, 中级, 高级).
         #[arg(long)]
@@ -877,8 +931,9 @@ pub enum PlanCommand {
 #[derive(Debug, Subcommand)]
 pub enum SitesCommand {
     /// List rooms by exam area, site and room, with seats.
-    ///
-    /// Example: kaowu sites list --exam-area 丽江
+    #[command(after_help = examples(&[
+        "kaowu sites list --exam-area 丽江",
+    ]))]
     List {
         /// Only this exam area (考区).
         #[arg(long, value_name = "AREA")]
@@ -892,8 +947,9 @@ pub enum SessionCommand {
     ///
     /// The code is the year and half-year: 2026H2 is 2026年下半年. A session belongs to one
     /// province; fee rows for the province (or 全省) apply to all its exam areas.
-    ///
-    /// Example: kaowu session create 2026H2 --name 2026年下半年 --province 云南
+    #[command(after_help = examples(&[
+        "kaowu session create 2026H2 --name 2026年下半年 --province 云南",
+    ]))]
     Create {
         /// Session code, e.g. 2026H2.
         code: String,
@@ -909,15 +965,18 @@ pub enum SessionCommand {
         change: DryRun,
     },
     /// List the sessions in the database.
+    #[command(after_help = examples(&["kaowu session list", "kaowu session list --json"]))]
     List,
     /// Show a session and its settings [default: the current session].
+    #[command(after_help = examples(&["kaowu session show", "kaowu session show 2026H1"]))]
     Show {
         /// Session code [default: --session, KAOWU_SESSION, or the only session].
         code: Option<String>,
     },
     /// Change the settings of the current session.
-    ///
-    /// Example: kaowu session set --photo-min-size 30K --payment-closes "2026-09-05 23:59"
+    #[command(after_help = examples(&[
+        "kaowu session set --photo-min-size 30K --payment-closes \"2026-09-05 23:59\"",
+    ]))]
     Set {
         /// New display name.
         #[arg(long)]
@@ -991,6 +1050,7 @@ impl ReadArgs {
         ReadOptions {
             sheet: self.sheet.clone(),
             encoding: self.encoding,
+            name: None,
         }
     }
 }
@@ -998,7 +1058,8 @@ impl ReadArgs {
 /// The file of an import and how to read it.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: .csv (UTF-8, UTF-16 or GBK), .xlsx, .xls or .ods.
+    /// The file: .csv (UTF-8, UTF-16 or GBK), .xlsx, .xls or .ods; - reads standard input
+    /// (the format from its first bytes).
     pub file: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -1007,6 +1068,41 @@ pub struct ImportArgs {
     /// With --dry-run or after an import, list every row added or changed.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Standard input's copy, when the file is `-` (see [`ImportArgs::with_stdin`]).
+    #[arg(skip)]
+    pub stdin: Option<std::sync::Arc<crate::io::input::Spooled>>,
+}
+
+impl ImportArgs {
+    /// These arguments with standard input read, when the file is `-`.
+    pub fn with_stdin(&self) -> std::io::Result<ImportArgs> {
+        let mut out = self.clone();
+        if crate::io::input::is_stdin(&self.file) && self.stdin.is_none() {
+            out.stdin = Some(std::sync::Arc::new(crate::io::input::spool_stdin()?));
+        }
+        Ok(out)
+    }
+
+    /// The file to read: the one named, or standard input's copy.
+    pub fn source(&self) -> &std::path::Path {
+        self.stdin.as_ref().map_or(&self.file, |s| &s.path)
+    }
+
+    /// The file as messages and the import record name it: as given, or `<stdin>`.
+    pub fn shown(&self) -> String {
+        match self.stdin {
+            Some(_) => crate::io::input::STDIN_NAME.to_string(),
+            None => self.file.display().to_string(),
+        }
+    }
+
+    /// How to read it, naming it as [`ImportArgs::shown`] does.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            name: Some(self.shown()),
+            ..self.read.options()
+        }
+    }
 }
 
 /// The applications import: a file and its photo folder.
@@ -1027,8 +1123,9 @@ pub enum ImportCommand {
     /// 科目 subject, 场次 sitting, 考试日期 date, 开始时间 start, 结束时间 end. Rows are
     /// matched by qualification + subject, so importing a file again changes only what
     /// changed.
-    ///
-    /// Example: kaowu import plan samples/plan.xlsx --dry-run
+    #[command(after_help = examples(&[
+        "kaowu import plan samples/plan.xlsx --dry-run",
+    ]))]
     Plan(ImportArgs),
     /// Import fees (收费标准), yuan per subject.
     ///
@@ -1037,8 +1134,9 @@ pub enum ImportCommand {
     /// subject (blank: every subject), 金额 amount, 生效日期 effective_from, 失效日期
     /// effective_to (optional). Import the plan and sites first: rows are checked against
     /// them.
-    ///
-    /// Example: kaowu import fees samples/fees.xlsx
+    #[command(after_help = examples(&[
+        "kaowu import fees samples/fees.xlsx",
+    ]))]
     Fees(ImportArgs),
     /// Import applications (报名信息) from the portal's export, with their photos.
     ///
@@ -1052,8 +1150,9 @@ pub enum ImportCommand {
     /// The file is refused (nothing written) when a row cannot be understood; everything else
     /// becomes a flag of `kaowu review check`. Rows are matched by 报名序号: unchanged ones stay,
     /// changed ones are updated, and a rejected one that comes back changed is submitted again.
-    ///
-    /// Example: kaowu import applications samples/applications.csv --photos samples/photos
+    #[command(after_help = examples(&[
+        "kaowu import applications samples/applications.csv --photos samples/photos",
+    ]))]
     Applications(ApplicationsImportArgs),
     /// Import the payment gateway's order export (缴费记录).
     ///
@@ -1063,15 +1162,17 @@ pub enum ImportCommand {
     /// nothing. A successful payment of the fee due for an approved application makes it paid
     /// (已缴费), in the journal; every other payment is listed with why and left for
     /// `kaowu payments reconcile`.
-    ///
-    /// Example: kaowu import payments samples/payments.csv
+    #[command(after_help = examples(&[
+        "kaowu import payments samples/payments.csv",
+    ]))]
     Payments(ImportArgs),
     /// Import exam sites (考点) and rooms (考场).
     ///
     /// Columns: 考区 exam_area, 考点代码 site_code, 考点名称 site_name, 考点地址 address, 考场号
     /// room, 座位数 seats, 停用座位 disabled_seats (optional, e.g. 5,17 or 3-6).
-    ///
-    /// Example: kaowu import sites samples/sites.csv
+    #[command(after_help = examples(&[
+        "kaowu import sites samples/sites.csv",
+    ]))]
     Sites(ImportArgs),
 }
 
@@ -1081,8 +1182,9 @@ pub enum FeesCommand {
     ///
     /// Shows which fee row each amount comes from. An exam area's own rows win over the
     /// province's; a row for one qualification or one subject wins over the level-wide row.
-    ///
-    /// Example: kaowu fees quote --exam-area 丽江 --qualification 电子商务设计师 --on 2026-09-01
+    #[command(after_help = examples(&[
+        "kaowu fees quote --exam-area 丽江 --qualification 电子商务设计师\n--on 2026-09-01",
+    ]))]
     Quote {
         /// The exam area (考区) the candidate chose.
         #[arg(long, value_name = "AREA")]
@@ -1095,5 +1197,73 @@ pub enum FeesCommand {
         on: Option<String>,
     },
     /// List the fee rows of the session.
+    #[command(after_help = examples(&["kaowu fees list", "kaowu fees list --json"]))]
     List,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Each command's path and long help, printed 80 columns wide.
+    fn helps(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        let help = cmd.clone().term_width(80).render_long_help().to_string();
+        out.push((path.to_string(), help));
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            helps(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn help_examples_keep_their_lines_on_an_80_column_terminal() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut all = Vec::new();
+        helps(&cli, "kaowu", &mut all);
+        let mut without = Vec::new();
+        for (path, help) in &all {
+            let Some(at) = help.find("\nExamples:\n") else {
+                without.push(path.as_str());
+                continue;
+            };
+            let mut continued = false;
+            for line in help[at + 11..].lines().take_while(|l| !l.is_empty()) {
+                if continued {
+                    assert!(line.starts_with("      --"), "{path}: {line:?}");
+                } else {
+                    assert!(line.starts_with("  kaowu "), "{path}: {line:?}");
+                }
+                assert!(line.matches("kaowu ").count() <= 1, "{path}: {line:?}");
+                continued = line.ends_with(" \\");
+            }
+            assert!(!continued, "{path}: the last example goes on");
+        }
+        // Groups list their commands; every command that does something has examples.
+        assert_eq!(
+            without,
+            [
+                "kaowu",
+                "kaowu session",
+                "kaowu import",
+                "kaowu fees",
+                "kaowu plan",
+                "kaowu sites",
+                "kaowu review",
+                "kaowu payments",
+                "kaowu seat",
+                "kaowu applications",
+                "kaowu export",
+                "kaowu samples",
+            ]
+        );
+        let top = &all[0].1;
+        assert!(top.contains("\nStart here:\n  kaowu demo "), "{top}");
+        for line in top[top.find("Start here:").unwrap()..].lines().skip(1) {
+            assert!(
+                line.is_empty() || line.starts_with("  kaowu ") || line.starts_with("Every"),
+                "{line:?}"
+            );
+        }
+    }
 }

@@ -48,13 +48,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => commands::demo::run(g, a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                *shell,
-                &mut cli::Cli::command(),
-                "kaowu",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            use std::io::Write;
+            // clap_complete panics when its writer fails: it writes into memory, and the
+            // script goes out as any other output.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut cli::Cli::command(), "kaowu", &mut script);
+            let mut out = std::io::stdout().lock();
+            out.write_all(&script)?;
+            Ok(out.flush()?)
         }
         Command::Samples(cli::SamplesCommand::Generate(a)) => commands::samples::generate(g, a),
         Command::Samples(cli::SamplesCommand::Payments { out, seed }) => {
@@ -67,6 +68,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sheets(a) => commands::sheets::run(g, a).await,
         Command::Export(cli::ExportCommand::Roster(a)) => commands::roster::run(g, a).await,
     }
+}
+
+/// Whether an error is a closed standard output: the reader stopped early, as `head` does,
+/// which is a normal end of the command (exit 0, nothing printed). Found by the kind of the
+/// I/O error anywhere in the chain, as the standard library, the CSV writer and the file
+/// writers carry it.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|e| {
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            return e.kind() == BrokenPipe;
+        }
+        if let Some(e) = e.downcast_ref::<csv::Error>() {
+            return matches!(e.kind(), csv::ErrorKind::Io(e) if e.kind() == BrokenPipe);
+        }
+        if let Some(io::write::WriteError::Io { cause, .. }) = e.downcast_ref() {
+            return cause.kind() == BrokenPipe;
+        }
+        false
+    })
 }
 
 /// The exit code for an error: 1 when input was rejected, 2 otherwise.

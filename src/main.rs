@@ -9,24 +9,13 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // `kaowu applications list | head` closes the pipe early: stop quietly, as Unix tools
-    // do, rather than report a panic. (Rust ignores SIGPIPE, so println! panics instead.)
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let msg = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if msg.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default(info);
-    }));
     let cli = kaowu::cli::Cli::parse();
     let code = match kaowu::run(cli) {
         Ok(()) => ExitCode::from(kaowu::EXIT_OK),
+        // `kaowu applications list | head` closes the pipe early: a normal end. (Rust
+        // ignores SIGPIPE, so a write fails with EPIPE; every command prints through writers
+        // that return that error, see commands::out!.)
+        Err(e) if kaowu::is_broken_pipe(&e) => ExitCode::from(kaowu::EXIT_OK),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(kaowu::exit_code(&e))

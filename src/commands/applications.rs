@@ -224,7 +224,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     if g.json {
         return print_json(&shown);
     }
-    println!(
+    outln!(
         "{} {}: {} ({}){}",
         shown.registration_no,
         row.name,
@@ -235,35 +235,35 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         } else {
             format!(": {}", shown.status_reason)
         }
-    );
+    )?;
     let mut t = table(&["字段", "值"]);
     for (name, value) in &shown.fields {
         t.add_row(vec![name.to_string(), value.clone()]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     if shown.flags.is_empty() {
-        println!("flags: none");
+        outln!("flags: none")?;
     } else {
-        println!("flags:");
+        outln!("flags:")?;
         for f in &shown.flags {
-            println!("  [{}] {}: {}", f.severity, f.code, f.message);
+            outln!("  [{}] {}: {}", f.severity, f.code, f.message)?;
         }
     }
     match (shown.fee_due, &shown.fee_problem) {
         (Some(due), _) => {
-            println!(
+            outln!(
                 "fee due (应缴费用): {due}, fixed on {} (the day of approval)",
                 shown.approved_on.as_deref().unwrap_or("?")
-            );
+            )?;
             for l in &shown.fee_lines {
-                println!("  {} {}  <- {} ({})", l.subject, l.amount, l.row, l.source);
+                outln!("  {} {}  <- {} ({})", l.subject, l.amount, l.row, l.source)?;
             }
         }
-        (None, Some(why)) => println!("fee due (应缴费用): none: {why}"),
-        (None, None) => println!("fee due (应缴费用): none"),
+        (None, Some(why)) => outln!("fee due (应缴费用): none: {why}")?,
+        (None, None) => outln!("fee due (应缴费用): none")?,
     }
     if shown.payments.is_empty() {
-        println!("payments: none");
+        outln!("payments: none")?;
     } else {
         let mut t = table(&[
             "支付单号",
@@ -288,10 +288,10 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
                 p.evidence.clone(),
             ]);
         }
-        println!("payments:\n{t}");
+        outln!("payments:\n{t}")?;
     }
     if let Some(card) = &shown.admit_card {
-        println!(
+        outln!(
             "admit card (准考证号): {card}{}",
             if shown.stale.is_empty() {
                 String::new()
@@ -301,10 +301,10 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
                     shown.stale
                 )
             }
-        );
+        )?;
     }
     for s in &shown.seats {
-        println!(
+        outln!(
             "  seat: {} {} {}-{} {} {} ({}) 第{:03}考场 {:02}号",
             s.sitting,
             s.exam_date,
@@ -315,10 +315,10 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
             s.address,
             s.room,
             s.seat_no
-        );
+        )?;
     }
-    println!("history:");
-    super::review::print_journal(&shown.history, true);
+    outln!("history:")?;
+    super::review::print_journal(&shown.history, true)?;
     Ok(())
 }
 
@@ -484,8 +484,8 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
     for a in &shown {
         t.add_row(record(a).to_vec());
     }
-    println!("{t}");
-    println!("{} applications", shown.len());
+    outln!("{t}")?;
+    outln!("{} applications", shown.len())?;
     Ok(())
 }
 
@@ -906,19 +906,19 @@ async fn carry_out_corrections(
                 report.applications.len() - 10
             ));
         }
-        super::show_preview(g.json, &out);
+        super::show_preview(g.json, &out)?;
     }
     if list.is_empty() || confirm.dry_run {
         if g.json {
             return print_json(&report);
         }
         if list.is_empty() {
-            println!("nothing to change");
+            outln!("nothing to change")?;
         }
         return Ok(());
     }
     if !confirm.yes && !ask(&format!("{action}: change {} applications?", list.len()))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
@@ -996,13 +996,13 @@ async fn carry_out_corrections(
     if g.json {
         print_json(&report)?;
     } else if let Some(b) = report.batch {
-        println!(
+        outln!(
             "batch {b}: {changed} applications corrected; flags checked again: {} with errors, {} with warnings only; undo with: kaowu review undo {b}",
             report.with_errors.unwrap_or(0),
             report.with_warnings.unwrap_or(0)
-        );
+        )?;
     } else {
-        println!("nothing changed");
+        outln!("nothing changed")?;
     }
     if !report.changed_meanwhile.is_empty() {
         return Err(Rejected {
@@ -1386,12 +1386,12 @@ async fn withdraw(
             ""
         }
     );
-    super::show_preview(g.json, &format!("{text}\n"));
+    super::show_preview(g.json, &format!("{text}\n"))?;
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !confirm.yes && !ask(&format!("withdraw {no}?"))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(&db, &session, g, "withdraw", None).await?;
@@ -1436,9 +1436,9 @@ async fn withdraw(
         return print_json(&report);
     }
     if from == Status::Seated {
-        println!("batch {batch}: {no} withdrawn; its seat is free for kaowu seat add");
+        outln!("batch {batch}: {no} withdrawn; its seat is free for kaowu seat add")?;
     } else {
-        println!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}");
+        outln!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}")?;
     }
     Ok(())
 }

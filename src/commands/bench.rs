@@ -461,11 +461,11 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
             format!("{:.1}", s.peak_mb),
         ]);
     }
-    println!("{t}");
-    println!(
+    outln!("{t}")?;
+    outln!(
         "(each step is one kaowu process: its time includes start-up and connecting; {} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    )?;
     Ok(())
 }
 
@@ -612,10 +612,10 @@ async fn documents(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     if g.json {
         return print_json(&steps);
     }
-    println!(
+    outln!(
         "(each run is one kaowu process: its time includes start-up and reading the seats; \
          sheets count seats, not cards; {} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    )?;
     Ok(())
 }

@@ -167,7 +167,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     if g.json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "admit cards of {} into {}: {} files ({} cards): {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
             report.session,
             report.out,
@@ -178,7 +178,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
             report.removed,
             report.failed.len(),
             report.seconds
-        );
+        )?;
         for f in &report.failed {
             eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
         }

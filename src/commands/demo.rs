@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::bench::Runner;
 use super::print_json;
-use super::samples::write_atomic;
 use crate::cli::{DemoArgs, GlobalArgs};
+use crate::io::atomic;
 
 include!(concat!(env!("OUT_DIR"), "/sample_photos.rs"));
 
@@ -75,13 +75,14 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
     };
     let mut steps = Vec::new();
     let mut step = |what: &str, args: &[&str]| -> Result<String> {
+        let command = command_line(args);
         if !g.json {
-            eprintln!("== {what}: kaowu {}", args.join(" "));
+            eprintln!("== {what}: {command}");
         }
         let m = r.measure(args)?;
         steps.push(Step {
             step: what.to_string(),
-            command: format!("kaowu {}", args.join(" ")),
+            command,
             seconds: (m.seconds * 1000.0).round() / 1000.0,
             peak_mb: (m.peak_mb * 10.0).round() / 10.0,
         });
@@ -274,25 +275,59 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             format!("{:.1}", s.peak_mb),
         ]);
     }
-    println!("{t}");
-    println!(
+    outln!("{t}")?;
+    outln!(
         "the whole session in {:.1} s; everything is in {}:",
-        report.seconds, report.out
-    );
+        report.seconds,
+        report.out
+    )?;
     for (p, what) in &report.outputs {
-        println!("  {p}  {what}");
+        outln!("  {p}  {what}")?;
     }
     Ok(())
+}
+
+/// A step as a shell takes it, quoted where a word needs it
+/// (`--registration-opens '2026-08-20 09:00'`), so that it can be pasted.
+fn command_line(args: &[&str]) -> String {
+    let quoted =
+        shlex::try_join(args.iter().copied()).expect("the demo's arguments hold no NUL character");
+    format!("kaowu {quoted}")
 }
 
 /// Writes the built-in samples into `dir` (and its photos/).
 fn write_samples(dir: &Path) -> Result<()> {
     for (name, bytes) in SAMPLES {
-        write_atomic(&dir.join(name), bytes)?;
+        atomic::write(&dir.join(name), bytes)?;
     }
     let photos: PathBuf = dir.join("photos");
     for (name, bytes) in SAMPLE_PHOTOS {
-        write_atomic(&photos.join(name), bytes)?;
+        atomic::write(&photos.join(name), bytes)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_quoted_to_paste_into_a_shell() {
+        let line = command_line(&[
+            "session",
+            "create",
+            "--registration-opens",
+            "2026-08-20 09:00",
+        ]);
+        assert_eq!(
+            line,
+            "kaowu session create --registration-opens '2026-08-20 09:00'"
+        );
+        let words = shlex::split(&line).unwrap();
+        assert_eq!(words[4], "2026-08-20 09:00");
+        assert_eq!(
+            shlex::split(&command_line(&["--name", "2026年下半年"])).unwrap()[2],
+            "2026年下半年"
+        );
+    }
 }

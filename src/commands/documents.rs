@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::samples::write_atomic;
+use crate::io::atomic::write as write_atomic;
 
 /// Files are rendered in chunks, and the manifest saved after a chunk when it was last
 /// saved some seconds ago, so that a run killed half-way resumes from there. Saving after

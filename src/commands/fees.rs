@@ -72,10 +72,10 @@ pub async fn run(g: &GlobalArgs, cmd: &FeesCommand) -> Result<()> {
                 return print_json(&rules.iter().map(FeeView::from).collect::<Vec<_>>());
             }
             if rules.is_empty() {
-                println!(
+                outln!(
                     "session {} has no fees yet: kaowu import fees FILE",
                     session.code
-                );
+                )?;
                 return Ok(());
             }
             let mut t = table(&[
@@ -100,7 +100,7 @@ pub async fn run(g: &GlobalArgs, cmd: &FeesCommand) -> Result<()> {
                     r.source.clone(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}")?;
             Ok(())
         }
         FeesCommand::Quote {
@@ -207,10 +207,15 @@ pub async fn run(g: &GlobalArgs, cmd: &FeesCommand) -> Result<()> {
             if g.json {
                 return print_json(&quote);
             }
-            println!(
+            outln!(
                 "{} {}: {} ({}) in exam area (考区) {}, on {}",
-                session.code, session.name, quote.qualification, level, quote.exam_area, on
-            );
+                session.code,
+                session.name,
+                quote.qualification,
+                level,
+                quote.exam_area,
+                on
+            )?;
             let mut t = table(&["科目", "金额（元）", "fee row", "from"]);
             for l in &quote.subjects {
                 let r = &l.fee;
@@ -237,7 +242,7 @@ pub async fn run(g: &GlobalArgs, cmd: &FeesCommand) -> Result<()> {
                 String::new(),
                 String::new(),
             ]);
-            println!("{t}");
+            outln!("{t}")?;
             Ok(())
         }
     }

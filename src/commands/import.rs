@@ -3,7 +3,7 @@
 //! `--dry-run`, only print it).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -118,30 +118,29 @@ impl Diff {
 /// reads and writes, and streamed rather than read whole. (For 200,000 applications the
 /// file is 56 MB: read into memory and hashed after the rows, it added 0.1 s.)
 pub struct FileDigest {
-    file: PathBuf,
+    /// The file as the user gave it (`<stdin>` for standard input).
+    shown: String,
     hashing: std::thread::JoinHandle<std::io::Result<String>>,
 }
 
 impl FileDigest {
-    pub fn start(file: &Path) -> FileDigest {
+    /// Hashes `file`, which the record names `shown`.
+    pub fn start(file: &Path, shown: String) -> FileDigest {
         let path = file.to_path_buf();
         let hashing = std::thread::spawn(move || {
             let mut hasher = Sha256::new();
             std::io::copy(&mut std::fs::File::open(&path)?, &mut hasher)?;
             Ok(format!("{:x}", hasher.finalize()))
         });
-        FileDigest {
-            file: file.to_path_buf(),
-            hashing,
-        }
+        FileDigest { shown, hashing }
     }
 
     pub fn finish(self) -> Result<String> {
         let hashed = self
             .hashing
             .join()
-            .map_err(|_| anyhow::anyhow!("the thread hashing {} panicked", self.file.display()))?;
-        hashed.with_context(|| format!("cannot read {}", self.file.display()))
+            .map_err(|_| anyhow::anyhow!("the thread hashing {} panicked", self.shown))?;
+        hashed.with_context(|| format!("cannot read {}", self.shown))
     }
 }
 
@@ -154,7 +153,7 @@ pub async fn record_import(
     operator: &str,
     diff: &Diff,
 ) -> Result<()> {
-    let shown = file.file.display().to_string();
+    let shown = file.shown.clone();
     let sha256 = file.finish()?;
     tx.record_import(&ImportRecord {
         session_id,
@@ -213,9 +212,16 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Plan(a) => ("plan", a),
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
-        ImportCommand::Applications(a) => return super::import_applications::run(g, a).await,
-        ImportCommand::Payments(a) => return super::payments::import(g, a).await,
+        ImportCommand::Applications(a) => {
+            let a = crate::cli::ApplicationsImportArgs {
+                import: a.import.with_stdin()?,
+                ..a.clone()
+            };
+            return super::import_applications::run(g, &a).await;
+        }
+        ImportCommand::Payments(a) => return super::payments::import(g, &a.with_stdin()?).await,
     };
+    let args = &args.with_stdin()?;
     let db = connect(g).await?;
     // Writers of one session queue here; what is compared below is what is written.
     let mut tx = db.begin_write().await?;
@@ -236,7 +242,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
     }
     let writes = !diff.added.is_empty() || !diff.changed.is_empty();
     if !args.change.dry_run && writes {
-        let digest = FileDigest::start(&args.file);
+        let digest = FileDigest::start(args.source(), args.shown());
         record_import(&mut tx, session.id, kind, digest, &g.operator(), &diff).await?;
         tx.commit().await?;
     } else {
@@ -247,7 +253,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
     let report = Report {
         import: kind,
         session: &session.code,
-        file: args.file.display().to_string(),
+        file: args.shown(),
         sheet: header.source.sheet.as_deref(),
         encoding: header.source.encoding.map(|e| e.to_string()),
         dry_run: args.change.dry_run,
@@ -262,11 +268,11 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
     if g.json {
         return print_json(&report);
     }
-    print_report(&report, &header, args);
+    print_report(&report, &header, args)?;
     Ok(())
 }
 
-fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
+fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) -> Result<()> {
     let from = match (&header.source.sheet, &header.source.encoding) {
         (Some(sheet), _) => format!("{}[{sheet}]", header.source.file),
         (None, Some(enc)) => format!("{} ({enc})", header.source.file),
@@ -277,7 +283,7 @@ fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
     } else {
         ("imported", "added", "changed")
     };
-    println!(
+    outln!(
         "{} {} into {}: {verb}: {} rows: {add} {}, {change} {}, unchanged {}{}",
         header.schema.what,
         from,
@@ -294,7 +300,7 @@ fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
         } else {
             String::new()
         }
-    );
+    )?;
     if r.dry_run || args.verbose {
         const SHOWN: usize = 30;
         for a in r
@@ -303,10 +309,10 @@ fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
             .iter()
             .take(if args.verbose { usize::MAX } else { SHOWN })
         {
-            println!("  + {a}");
+            outln!("  + {a}")?;
         }
         if !args.verbose && r.added > SHOWN {
-            println!("  + ... and {} more (--verbose lists all)", r.added - SHOWN);
+            outln!("  + ... and {} more (--verbose lists all)", r.added - SHOWN)?;
         }
         for c in r
             .changes
@@ -314,15 +320,16 @@ fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) {
             .iter()
             .take(if args.verbose { usize::MAX } else { SHOWN })
         {
-            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+            outln!("  ~ {}: {}", c.key, c.fields.join("; "))?;
         }
         if !args.verbose && r.changed > SHOWN {
-            println!(
+            outln!(
                 "  ~ ... and {} more (--verbose lists all)",
                 r.changed - SHOWN
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 /// Reads a file, turning each row into a `T` with `parse`; rows with problems are left out
@@ -335,7 +342,7 @@ fn read_rows<T>(
 ) -> Result<(Header, Vec<T>, Problems)> {
     let mut rows = Vec::new();
     let mut problems = Problems::default();
-    let header = table::read(path, &args.read.options(), schema, |row| {
+    let header = table::read(path, &args.read_options(), schema, |row| {
         let mut cells = Cells::new(row, &mut problems);
         if let Some(t) = parse(&mut cells)
             && cells.ok()
@@ -417,7 +424,7 @@ async fn import_plan(
     session: &SessionRow,
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
-    let (header, rows, problems) = read_rows(&args.file, args, PLAN, |c| {
+    let (header, rows, problems) = read_rows(args.source(), args, PLAN, |c| {
         let level = c.get("level", true, level);
         let qualification = c.text("qualification", true);
         let code = c.code("qualification_code", false);
@@ -586,7 +593,7 @@ async fn import_fees(
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
     let province = session.province.clone();
-    let (header, rows, problems) = read_rows(&args.file, args, FEES, |c| {
+    let (header, rows, problems) = read_rows(args.source(), args, FEES, |c| {
         let region = c
             .text("region", true)
             .map(|r| normalize_region(&r, &province));
@@ -699,7 +706,7 @@ async fn import_sites(
     session: &SessionRow,
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
-    let (header, rows, problems) = read_rows(&args.file, args, SITES, |c| {
+    let (header, rows, problems) = read_rows(args.source(), args, SITES, |c| {
         let exam_area = c.text("exam_area", true);
         let site_code = c.code("site_code", true);
         let site_name = c.text("site_name", true);

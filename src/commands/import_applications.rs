@@ -138,7 +138,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let plan = offered(&mut tx, session.id).await?;
     if plan.is_empty() {
         return Err(Rejected::one(
-            a.file.display().to_string(),
+            a.shown(),
             format!(
                 "session {} has no plan yet: import the plan first (kaowu import plan FILE)",
                 session.code
@@ -173,12 +173,12 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     };
 
     // What the journal says of each application this import adds.
-    let reason = format!("imported from {}", a.file.display());
-    let digest = super::import::FileDigest::start(&a.file);
+    let reason = format!("imported from {}", a.shown());
+    let digest = super::import::FileDigest::start(a.source(), a.shown());
     // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
     let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
     let reader = {
-        let (file, opts, cx) = (a.file.clone(), a.read.options(), Arc::clone(&cx));
+        let (file, opts, cx) = (a.source().to_path_buf(), a.read_options(), Arc::clone(&cx));
         std::thread::spawn(move || read_applications(&file, &opts, &cx, send))
     };
     let progress = crate::commands::progress::spinner("reading applications");
@@ -279,7 +279,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     // A re-import that changes nothing leaves no batch behind.
     let batch = batch.filter(|_| !(diff.added_count() == 0 && diff.changed.is_empty()));
     if let Some(b) = batch {
-        let file = a.file.display().to_string();
+        let file = a.shown();
         let summary = format!(
             "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
             diff.added_count(),
@@ -312,7 +312,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let report = Report {
         import: "applications",
         session: &session.code,
-        file: a.file.display().to_string(),
+        file: a.shown(),
         sheet: header.source.sheet.as_deref(),
         encoding: header.source.encoding.map(|e| e.to_string()),
         photos: cx.photos.as_ref().map(|p| p.root().display().to_string()),
@@ -345,7 +345,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     } else {
         ("imported", "added", "changed")
     };
-    println!(
+    outln!(
         "applications (报名信息) {} into {}: {verb}: {} rows in {:.1} s: {add} {}, {change} {} ({} resubmitted after rejection), unchanged {}{}",
         header.source.file,
         report.session,
@@ -363,14 +363,14 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         } else {
             String::new()
         }
-    );
+    )?;
     if missing + unreadable > 0 {
-        println!(
+        outln!(
             "photos: {missing} missing, {unreadable} unreadable; `kaowu review check` flags them"
-        );
+        )?;
     }
     if let Some(b) = batch {
-        println!("batch {b}; next: kaowu review check");
+        outln!("batch {b}; next: kaowu review check")?;
     }
     if report.dry_run || a.verbose {
         for c in diff
@@ -378,7 +378,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             .iter()
             .take(if a.verbose { usize::MAX } else { 30 })
         {
-            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+            outln!("  ~ {}: {}", c.key, c.fields.join("; "))?;
         }
     }
     Ok(())

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveDateTime};
-use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 
 use super::import::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
@@ -20,7 +19,9 @@ use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
 use crate::db::Tx;
 use crate::db::payments::{JournalEntry, NewPayment, PayRow, PaymentRow};
 use crate::db::sessions::SessionRow;
+use crate::io::atomic;
 use crate::io::table::{self, Cells, Column, Header, Problems, ReadOptions, Schema};
+use crate::io::xlsx::{Book, Cell};
 use crate::model::application::Status;
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_datetime;
@@ -482,7 +483,7 @@ struct ImportReport<'a> {
 
 pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut t = super::progress::Phases::new();
-    let file = read_gateway(&args.file, &args.read.options())?;
+    let file = read_gateway(args.source(), &args.read_options())?;
     t.mark("read");
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
@@ -583,7 +584,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut report = ImportReport {
         import: "payments",
         session: &session.code,
-        file: args.file.display().to_string(),
+        file: args.shown(),
         dry_run: args.change.dry_run,
         batch: None,
         rows: file.orders.len(),
@@ -675,7 +676,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             &mut tx,
             session.id,
             "payments",
-            FileDigest::start(&args.file),
+            FileDigest::start(args.source(), args.shown()),
             &g.operator(),
             &diff,
         )
@@ -707,44 +708,49 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     } else {
         ("imported", "added", "changed", "made paid")
     };
-    println!(
+    outln!(
         "payments (缴费记录) {from} into {}: {verb}: {} orders: {add} {}, {change} {}, unchanged {}; {pay} {} applications",
-        report.session, report.rows, report.added, report.changed, report.unchanged, report.paid
-    );
+        report.session,
+        report.rows,
+        report.added,
+        report.changed,
+        report.unchanged,
+        report.paid
+    )?;
     if report.dry_run || args.verbose {
         for c in &diff.changed {
-            println!("  ~ {}: {}", c.key, c.fields.join("; "));
+            outln!("  ~ {}: {}", c.key, c.fields.join("; "))?;
         }
     }
     if !report.left.is_empty() {
         const SHOWN: usize = 30;
-        println!(
+        outln!(
             "{} payments of this file did not make an application paid (see kaowu payments reconcile):",
             report.left.len()
-        );
+        )?;
         for l in report
             .left
             .iter()
             .take(if args.verbose { usize::MAX } else { SHOWN })
         {
-            println!(
+            outln!(
                 "  {} {} {} {}: {}",
                 l.order_no,
                 l.registration_no,
                 l.amount,
                 l.result.zh(),
                 l.why
-            );
+            )?;
         }
         if !args.verbose && report.left.len() > SHOWN {
-            println!(
+            outln!(
                 "  ... and {} more (--verbose lists all)",
                 report.left.len() - SHOWN
-            );
+            )?;
         }
     }
     if let Some(b) = report.batch {
-        println!("batch {b}");
+        outln!("batch {b}")?;
     }
     Ok(())
 }
@@ -771,6 +777,9 @@ struct FindingView {
     statement_line: Option<String>,
     kept_order: Option<String>,
     note: String,
+    /// For the workbook, which staff read.
+    #[serde(skip)]
+    note_zh: String,
 }
 
 fn view(f: &Finding, apps: &BTreeMap<String, ReconApp>) -> FindingView {
@@ -793,6 +802,7 @@ fn view(f: &Finding, apps: &BTreeMap<String, ReconApp>) -> FindingView {
         statement_line: m.and_then(|m| m.place.clone()),
         kept_order: f.kept_order.clone(),
         note: f.note.clone(),
+        note_zh: f.note_zh.clone(),
     }
 }
 
@@ -814,116 +824,71 @@ const FINDING_HEADER: [&str; 16] = [
     "保留支付单号",
     "说明",
 ];
-const FINDING_WIDTHS: [f64; 16] = [
-    6.0, 13.0, 8.0, 20.0, 7.0, 22.0, 10.0, 10.0, 22.0, 10.0, 19.0, 9.0, 12.0, 26.0, 22.0, 48.0,
-];
-
-/// Saves a workbook beside its place and moves it there, so that a reader never sees half.
-pub fn save_atomic(wb: &mut Workbook, out: &Path) -> Result<()> {
-    let tmp = out.with_extension("xlsx.part");
-    wb.save(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
-}
-
-fn excel_time(t: NaiveDateTime) -> Result<rust_xlsxwriter::ExcelDateTime> {
-    Ok(rust_xlsxwriter::ExcelDateTime::parse_from_str(
-        &t.format("%Y-%m-%d %H:%M:%S").to_string(),
-    )?)
-}
-
 fn write_workbook(
     out: &Path,
     session: &SessionRow,
     sources: &[(&str, String)],
     views: &[FindingView],
 ) -> Result<()> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
-    let money = Format::new().set_num_format("#,##0.00");
-    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let yuan = |f: Fen| f.0 as f64 / 100.0;
-
-    let ws = wb.add_worksheet().set_name("汇总")?;
-    ws.write_string_with_format(0, 0, "缴费对账", &bold)?;
-    ws.write_string(1, 0, "考试批次")?;
-    ws.write_string(1, 1, format!("{} {}", session.code, session.name))?;
-    let mut r = 2;
+    let mut book = Book::new();
+    let batch = format!("{} {}", session.code, session.name);
+    let mut s = book.sheet("汇总", &format!("{batch} 缴费对账"))?;
+    s.no_filter();
+    s.title_line("缴费对账")?;
+    s.row(&[Cell::Text("考试批次"), Cell::Text(&batch)])?;
     for (label, file) in sources {
-        ws.write_string(r, 0, *label)?;
-        ws.write_string(r, 1, file)?;
-        r += 1;
+        s.row(&[Cell::Text(label), Cell::Text(file)])?;
     }
-    r += 1;
-    for (c, h) in ["核对项", "笔数", "金额合计", "说明"].iter().enumerate() {
-        ws.write_string_with_format(r, c as u16, *h, &bold)?;
-    }
+    s.gap();
+    s.header(&["核对项", "笔数", "金额合计", "说明"])?;
     for kind in Kind::ALL {
-        r += 1;
         let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
         let total: i64 = of.iter().filter_map(|v| v.amount).map(|a| a.0).sum();
-        ws.write_string(r, 0, kind.zh())?;
-        ws.write_number(r, 1, of.len() as f64)?;
-        ws.write_number_with_format(r, 2, yuan(Fen(total)), &money)?;
-        ws.write_string(r, 3, kind.describe())?;
+        s.row(&[
+            Cell::Text(kind.zh()),
+            Cell::Count(of.len() as i64),
+            Cell::Money(Fen(total)),
+            Cell::Text(kind.describe_zh()),
+        ])?;
     }
-    ws.set_column_width(0, 16)?;
-    ws.set_column_width(1, 40)?;
-    ws.set_column_width(2, 12)?;
-    ws.set_column_width(3, 48)?;
 
     for kind in Kind::ALL {
-        let ws = wb.add_worksheet().set_name(kind.zh())?;
-        for (c, h) in FINDING_HEADER.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-            ws.set_column_width(c as u16, FINDING_WIDTHS[c])?;
+        let mut s = book.sheet(kind.zh(), &format!("{batch} 缴费对账：{}", kind.zh()))?;
+        s.freeze_columns(3);
+        s.header(&FINDING_HEADER)?;
+        let of = views.iter().filter(|v| v.kind == kind);
+        for (i, v) in of.enumerate() {
+            let status = v.status.map_or(
+                if v.registration_no.is_empty() {
+                    ""
+                } else {
+                    "无此报名"
+                },
+                |s| s.zh(),
+            );
+            let money = |m: Option<Fen>| m.map_or(Cell::Empty, Cell::Money);
+            s.row(&[
+                Cell::Count(i as i64 + 1),
+                Cell::Text(&v.registration_no),
+                Cell::Text(&v.name),
+                Cell::Text(&v.id_number),
+                Cell::Text(&v.exam_area),
+                Cell::Text(&v.qualification),
+                Cell::Text(status),
+                money(v.fee_due),
+                Cell::Text(&v.order_no),
+                money(v.amount),
+                v.paid_at.map_or(Cell::Empty, Cell::DateTime),
+                Cell::Text(&v.channel),
+                Cell::Text(v.gateway_result.map_or("无此订单", PayResult::zh)),
+                Cell::Text(v.statement_line.as_deref().unwrap_or("")),
+                Cell::Text(v.kept_order.as_deref().unwrap_or("")),
+                Cell::Text(&v.note_zh),
+            ])?;
         }
-        let of: Vec<&FindingView> = views.iter().filter(|v| v.kind == kind).collect();
-        for (i, v) in of.iter().enumerate() {
-            let r = i as u32 + 1;
-            ws.write_number(r, 0, (i + 1) as f64)?;
-            ws.write_string(r, 1, &v.registration_no)?;
-            ws.write_string(r, 2, &v.name)?;
-            ws.write_string(r, 3, &v.id_number)?;
-            ws.write_string(r, 4, &v.exam_area)?;
-            ws.write_string(r, 5, &v.qualification)?;
-            ws.write_string(
-                r,
-                6,
-                v.status.map_or(
-                    if v.registration_no.is_empty() {
-                        ""
-                    } else {
-                        "无此报名"
-                    },
-                    |s| s.zh(),
-                ),
-            )?;
-            if let Some(d) = v.fee_due {
-                ws.write_number_with_format(r, 7, yuan(d), &money)?;
-            }
-            ws.write_string(r, 8, &v.order_no)?;
-            if let Some(a) = v.amount {
-                ws.write_number_with_format(r, 9, yuan(a), &money)?;
-            }
-            if let Some(t) = v.paid_at {
-                ws.write_datetime_with_format(r, 10, &excel_time(t)?, &time)?;
-            }
-            ws.write_string(r, 11, &v.channel)?;
-            ws.write_string(r, 12, v.gateway_result.map_or("无此订单", PayResult::zh))?;
-            ws.write_string(r, 13, v.statement_line.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 14, v.kept_order.as_deref().unwrap_or(""))?;
-            ws.write_string(r, 15, &v.note)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofilter(
-            0,
-            0,
-            of.len().max(1) as u32,
-            FINDING_HEADER.len() as u16 - 1,
-        )?;
     }
-    save_atomic(&mut wb, out)
+    book.save(out)?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -986,7 +951,7 @@ async fn reconcile(
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "reconciled session {}: {} gateway orders{}",
         report.session,
         report.gateway_orders,
@@ -995,7 +960,7 @@ async fn reconcile(
             .map_or(" (no statement)".to_string(), |n| format!(
                 ", {n} statement lines"
             ))
-    );
+    )?;
     let mut t = text_table(&["核对项", "finding", "笔数", "金额"]);
     for kind in Kind::ALL {
         if statement.is_none() && kind == Kind::PaidNotInStatement {
@@ -1010,9 +975,9 @@ async fn reconcile(
             Fen(total).to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     for v in report.findings.iter().take(20) {
-        println!(
+        outln!(
             "  {} {} {} {}: {}",
             v.kind.zh(),
             if v.registration_no.is_empty() {
@@ -1023,26 +988,26 @@ async fn reconcile(
             v.order_no,
             v.amount.map(|a| a.to_string()).unwrap_or_default(),
             v.note
-        );
+        )?;
     }
     if report.findings.len() > 20 {
-        println!(
+        outln!(
             "  ... and {} more in the workbook",
             report.findings.len() - 20
-        );
+        )?;
     }
-    println!("wrote {}", report.workbook);
+    outln!("wrote {}", report.workbook)?;
     if missed > 0 {
         match statement {
-            Some(s) => println!(
+            Some(s) => outln!(
                 "mark the {missed} 掉单 paid, each with its statement line as evidence:\n  kaowu payments mark-paid --statement {} --gateway {} --yes",
                 s.display(),
                 gateway.display()
-            ),
-            None => println!(
+            )?,
+            None => outln!(
                 "{missed} successful orders are not imported: kaowu import payments {}",
                 gateway.display()
-            ),
+            )?,
         }
     }
     Ok(())
@@ -1388,7 +1353,7 @@ async fn carry_out_marking(
         if g.json {
             return print_json(&report);
         }
-        println!("nothing to mark paid");
+        outln!("nothing to mark paid")?;
         return Ok(());
     }
     if !g.json || confirm.dry_run {
@@ -1407,13 +1372,13 @@ async fn carry_out_marking(
                 m.registration_no, m.name, m.from, m.order_no, m.amount, m.evidence
             ));
         }
-        super::show_preview(g.json, &text);
+        super::show_preview(g.json, &text)?;
     }
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !confirm.yes && !ask(&format!("mark {} applications paid?", markings.len()))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(db, session, g, "mark-paid", None).await?;
@@ -1483,7 +1448,7 @@ async fn carry_out_marking(
     if g.json {
         return print_json(&report);
     }
-    println!("batch {batch}: {changed} applications marked paid");
+    outln!("batch {batch}: {changed} applications marked paid")?;
     Ok(())
 }
 
@@ -1692,50 +1657,35 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     }
     let text = String::from_utf8(w.into_inner()?)?;
     let gateway_path = out.join("payments.csv");
-    super::samples::write_atomic(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
+    atomic::write(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
 
     // The bank's statement: a title row, the bank's own columns, money as numbers.
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet().set_name("对账单")?;
-    let bold = Format::new().set_bold();
-    let money = Format::new().set_num_format("#,##0.00");
-    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{}省非税收入汇缴结算户 交易明细对账单", session.province),
-        &bold,
-    )?;
-    for (c, h) in [
+    let title = format!("{}省非税收入汇缴结算户 交易明细对账单", session.province);
+    let mut book = Book::new();
+    let mut sheet = book.sheet("对账单", &title)?;
+    sheet.title_line(&title)?;
+    sheet.header(&[
         "交易流水号",
         "交易时间",
         "支付单号",
         "交易金额",
         "摘要",
         "对方户名",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_string_with_format(1, c as u16, *h, &bold)?;
-    }
+    ])?;
     for (i, (o, delay)) in statement.iter().enumerate() {
-        let r = i as u32 + 2;
         let at = o.paid_at.map(|t| t + chrono::Duration::seconds(*delay));
-        ws.write_string(r, 0, format!("LS{:010}", 7_300_000 + i))?;
-        if let Some(t) = at {
-            ws.write_datetime_with_format(r, 1, &excel_time(t)?, &time)?;
-        }
-        ws.write_string(r, 2, &o.order_no)?;
-        ws.write_number_with_format(r, 3, o.amount.0 as f64 / 100.0, &money)?;
-        ws.write_string(r, 4, "软考报名费")?;
-        ws.write_string(r, 5, &o.channel)?;
-    }
-    for (c, w) in [16.0, 19.0, 22.0, 11.0, 12.0, 10.0].iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
+        let serial = format!("LS{:010}", 7_300_000 + i);
+        sheet.row(&[
+            Cell::Text(&serial),
+            at.map_or(Cell::Empty, Cell::DateTime),
+            Cell::Text(&o.order_no),
+            Cell::Money(o.amount),
+            Cell::Text("软考报名费"),
+            Cell::Text(&o.channel),
+        ])?;
     }
     let statement_path = out.join("statement.xlsx");
-    save_atomic(&mut wb, &statement_path)?;
+    book.save(&statement_path)?;
 
     let report = SamplesReport {
         session: session.code.clone(),
@@ -1748,24 +1698,27 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "wrote {} ({} orders) and {} ({} lines)",
-        report.gateway, report.orders, report.statement, report.statement_lines
-    );
+        report.gateway,
+        report.orders,
+        report.statement,
+        report.statement_lines
+    )?;
     let p = &report.planted;
-    println!(
+    outln!(
         "  掉单 (gateway pending or failed, in the statement): {}",
         p.missed.join(", ")
-    );
-    println!(
+    )?;
+    outln!(
         "  duplicate orders (to refund): {}",
         p.duplicates.join(", ")
-    );
-    println!("  wrong amount: {}", p.amount_mismatch.join(", "));
-    println!(
+    )?;
+    outln!("  wrong amount: {}", p.amount_mismatch.join(", "))?;
+    outln!(
         "  not approved or unknown (orders): {}",
         p.not_approved.join(", ")
-    );
-    println!("  approved but unpaid: {}", p.unpaid);
+    )?;
+    outln!("  approved but unpaid: {}", p.unpaid)?;
     Ok(())
 }

@@ -53,7 +53,7 @@ pub async fn run(g: &GlobalArgs, cmd: &PlanCommand) -> Result<()> {
         return print_json(&rows);
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "session {} has no plan rows{}: kaowu import plan FILE",
             session.code,
             if level.is_some() {
@@ -61,7 +61,7 @@ pub async fn run(g: &GlobalArgs, cmd: &PlanCommand) -> Result<()> {
             } else {
                 ""
             }
-        );
+        )?;
         return Ok(());
     }
     let mut t = table(&[
@@ -84,6 +84,6 @@ pub async fn run(g: &GlobalArgs, cmd: &PlanCommand) -> Result<()> {
             r.subject.clone(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     Ok(())
 }

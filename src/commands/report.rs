@@ -12,19 +12,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Result;
-use chrono::NaiveDate;
-use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartDataLabel, Format, Workbook, Worksheet};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartDataLabel};
 use serde::Serialize;
 
-use super::payments::{fees_due, order_of, recon_app, save_atomic};
+use super::payments::{fees_due, order_of, recon_app};
 use super::{connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::db::payments::{PayRow, PaymentRow};
 use crate::db::report::{
     AppCount, OrderSum, PaidGroup, ReasonCount, ReviewTimes, SeatUse, SiteInfo, SittingInfo,
 };
+use crate::io::xlsx::{Book, Cell, Sheet, grouped};
 use crate::model::application::Status;
 use crate::model::fee::{self, FeeRule};
+use crate::model::flag_text;
 use crate::model::level::Level;
 use crate::model::money::Fen;
 use crate::model::payment::{self, Kind, Order, ReconApp};
@@ -292,35 +294,6 @@ fn level_rank(level: &str) -> (u8, &str) {
     }
 }
 
-/// What a flag code means, as a rejection reason in the sheet.
-fn flag_zh(code: &str) -> &'static str {
-    match code {
-        "id_length" => "证件号码位数不对",
-        "id_characters" => "证件号码含无效字符",
-        "id_region" => "证件号码地区码无效",
-        "id_birth_date" => "证件号码中的出生日期无效",
-        "id_check_digit" => "证件号码校验位错误",
-        "id_format" => "证件号码格式错误",
-        "id_county" => "证件号码地区码不在行政区划代码表中",
-        "prc_format" => "永居证号码格式错误",
-        "prc_region" => "永居证号码受理地代码无效",
-        "birth_date_mismatch" => "出生日期与证件号码不符",
-        "gender_mismatch" => "性别与证件号码不符",
-        "gender_unreadable" => "性别无法识别",
-        "id_duplicate" => "同一证件号码重复报名",
-        "photo_missing" => "缺少照片",
-        "photo_unreadable" => "照片无法读取",
-        "photo_not_jpeg" => "照片不是JPEG格式",
-        "photo_too_small" => "照片尺寸不足",
-        "photo_file_size" => "照片文件大小不符合要求",
-        "photo_background" => "照片背景不是白色",
-        "mobile_invalid" => "手机号码无效",
-        "email_invalid" => "电子邮箱无效",
-        "contact_missing" => "缺少手机号码或通信地址",
-        _ => "其他审核问题",
-    }
-}
-
 fn applications(counts: &[AppCount], mut areas: Vec<String>) -> Applications {
     for c in counts {
         if !areas.contains(&c.exam_area) {
@@ -401,7 +374,7 @@ fn reasons(rows: &[ReasonCount], rejected: i64) -> Vec<Reason> {
             let by_flag = r.by_flag != 0;
             Reason {
                 reason: if by_flag {
-                    flag_zh(&r.reason).to_string()
+                    flag_text::name_zh(&r.reason).to_string()
                 } else if r.reason.trim().is_empty() {
                     "（未填写原因）".to_string()
                 } else {
@@ -746,6 +719,10 @@ fn seats(sittings: &[SittingInfo], sites: &[SiteInfo], uses: &[SeatUse]) -> Seat
 // the command
 
 pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
+    let to_stdout = match &args.out {
+        Some(out) => super::out_is_stdout(g, out)?,
+        None => false,
+    };
     let mut t = super::progress::Phases::new();
     let db = connect(g).await?;
     // One read transaction: every figure describes the same moment.
@@ -804,181 +781,19 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
         write_workbook(out, &report)?;
         t.mark("workbook");
     }
+    if to_stdout {
+        // Standard output carried the workbook.
+        return Ok(());
+    }
     if g.json {
         return print_json(&report);
     }
-    print_summary(&report);
+    print_summary(&report)?;
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
 // the workbook
-
-/// The formats of the workbook.
-struct Formats {
-    header: Format,
-    text: Format,
-    count: Format,
-    money: Format,
-    share: Format,
-    hours: Format,
-    total_text: Format,
-    total_count: Format,
-    total_money: Format,
-    total_share: Format,
-}
-
-impl Formats {
-    fn new() -> Formats {
-        let total = |f: Format| {
-            f.set_bold()
-                .set_border_top(rust_xlsxwriter::FormatBorder::Thin)
-        };
-        let count = Format::new().set_num_format("#,##0");
-        let money = Format::new().set_num_format("\"¥\"#,##0.00");
-        let share = Format::new().set_num_format("0.0%");
-        Formats {
-            header: Format::new()
-                .set_bold()
-                .set_background_color("#DDEBF7")
-                .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin),
-            text: Format::new(),
-            hours: Format::new().set_num_format("#,##0.0"),
-            total_text: total(Format::new()),
-            total_count: total(count.clone()),
-            total_money: total(money.clone()),
-            total_share: total(share.clone()),
-            count,
-            money,
-            share,
-        }
-    }
-}
-
-/// A value in a cell.
-enum Cell<'s> {
-    Text(&'s str),
-    Count(i64),
-    Money(Fen),
-    Share(Option<f64>),
-    Hours(Option<f64>),
-}
-
-/// How wide a text shows, in Excel's units (a CJK character takes two).
-fn shown_width(s: &str) -> f64 {
-    s.lines()
-        .map(|l| {
-            l.chars()
-                .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
-                .sum::<f64>()
-        })
-        .fold(0.0, f64::max)
-}
-
-fn grouped(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-/// A worksheet being written: tracks each column's widest value, to fit the widths.
-struct Sheet<'a> {
-    ws: &'a mut Worksheet,
-    f: &'a Formats,
-    widths: Vec<f64>,
-}
-
-impl<'a> Sheet<'a> {
-    fn new(wb: &'a mut Workbook, f: &'a Formats, name: &'static str) -> Result<Sheet<'a>> {
-        let ws = wb.add_worksheet().set_name(name)?;
-        Ok(Sheet {
-            ws,
-            f,
-            widths: Vec::new(),
-        })
-    }
-
-    fn fit(&mut self, col: u16, width: f64) {
-        let c = col as usize;
-        if self.widths.len() <= c {
-            self.widths.resize(c + 1, 0.0);
-        }
-        self.widths[c] = self.widths[c].max(width);
-    }
-
-    fn header(&mut self, row: u32, names: &[&str]) -> Result<()> {
-        for (c, h) in names.iter().enumerate() {
-            self.ws
-                .write_string_with_format(row, c as u16, *h, &self.f.header)?;
-            // Bold, and room for a filter's button.
-            self.fit(c as u16, shown_width(h) + 2.0);
-        }
-        Ok(())
-    }
-
-    /// Writes one row from column 0; `total` rows are bold with a rule above.
-    fn row(&mut self, row: u32, cells: &[Cell<'_>], total: bool) -> Result<()> {
-        let f = self.f;
-        for (c, cell) in cells.iter().enumerate() {
-            let col = c as u16;
-            match cell {
-                Cell::Text(s) => {
-                    let fmt = if total { &f.total_text } else { &f.text };
-                    self.ws.write_string_with_format(row, col, *s, fmt)?;
-                    self.fit(col, shown_width(s));
-                }
-                Cell::Count(n) => {
-                    let fmt = if total { &f.total_count } else { &f.count };
-                    self.ws.write_number_with_format(row, col, *n as f64, fmt)?;
-                    self.fit(col, grouped(*n).len() as f64);
-                }
-                Cell::Money(m) => {
-                    let fmt = if total { &f.total_money } else { &f.money };
-                    self.ws
-                        .write_number_with_format(row, col, m.0 as f64 / 100.0, fmt)?;
-                    self.fit(col, grouped(m.0 / 100).len() as f64 + 4.0);
-                }
-                Cell::Share(v) => {
-                    let fmt = if total { &f.total_share } else { &f.share };
-                    match v {
-                        Some(v) => self.ws.write_number_with_format(row, col, *v, fmt)?,
-                        None => self.ws.write_blank(row, col, fmt)?,
-                    };
-                    self.fit(col, 6.0);
-                }
-                Cell::Hours(v) => {
-                    match v {
-                        Some(v) => self.ws.write_number_with_format(row, col, *v, &f.hours)?,
-                        None => self.ws.write_blank(row, col, &f.hours)?,
-                    };
-                    self.fit(col, grouped(v.unwrap_or(0.0) as i64).len() as f64 + 2.0);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Freezes the header row, fits the widths and, for a `table`, adds a filter to the rows
-    /// from the header to `last_row`.
-    fn finish(self, header_row: u32, last_row: u32, table: bool) -> Result<()> {
-        self.ws.set_freeze_panes(header_row + 1, 0)?;
-        if table && last_row > header_row && !self.widths.is_empty() {
-            self.ws
-                .autofilter(header_row, 0, last_row, self.widths.len() as u16 - 1)?;
-        }
-        for (c, w) in self.widths.iter().enumerate() {
-            self.ws
-                .set_column_width(c as u16, (w + 2.0).clamp(6.0, 60.0))?;
-        }
-        Ok(())
-    }
-}
 
 /// The JSON name of a reconciliation finding.
 fn kind_item(k: Kind) -> &'static str {
@@ -1003,7 +818,6 @@ fn chart_of(
 ) -> Chart {
     chart.title().set_name(title);
     chart.legend().set_hidden();
-    chart.set_width(640).set_height(340);
     let (c0, c1, c2, c3) = categories;
     let (v0, v1, v2, v3) = values;
     chart
@@ -1016,25 +830,34 @@ fn chart_of(
 }
 
 fn write_workbook(out: &Path, r: &Report) -> Result<()> {
-    let f = Formats::new();
-    let mut wb = Workbook::new();
-    write_summary(&mut wb, &f, r)?;
-    write_applications(&mut wb, &f, &r.applications)?;
-    write_review(&mut wb, &f, &r.review)?;
-    write_payments(&mut wb, &f, &r.payments)?;
-    write_seats(&mut wb, &f, &r.seats)?;
-    write_attendance(&mut wb, &f, &r.attendance)?;
-    save_atomic(&mut wb, out)
+    let mut book = Book::new();
+    write_summary(&mut book, r)?;
+    write_applications(&mut book, r)?;
+    write_review(&mut book, r)?;
+    write_payments(&mut book, r)?;
+    write_seats(&mut book, r)?;
+    write_attendance(&mut book, r)?;
+    book.save(out)?;
+    Ok(())
 }
 
-fn write_summary(wb: &mut Workbook, f: &Formats, r: &Report) -> Result<()> {
-    let mut s = Sheet::new(wb, f, "汇总")?;
-    s.header(0, &["项目", "数值", "说明"])?;
+/// A sheet of the report, its printed pages headed with the session and the sheet.
+fn sheet<'b>(book: &'b mut Book, r: &Report, name: &str) -> Result<Sheet<'b>> {
+    let title = format!("{} {} 统计报表：{name}", r.session, r.name);
+    Ok(book.sheet(name, &title)?)
+}
+
+fn write_summary(book: &mut Book, r: &Report) -> Result<()> {
+    let mut s = sheet(book, r, "汇总")?;
+    s.no_filter();
+    s.header(&["项目", "数值", "说明"])?;
     let a = &r.applications;
     let v = &r.review;
     let p = &r.payments;
     let t = &v.time_to_review;
     let session = format!("{} {}", r.session, r.name);
+    let generated = NaiveDateTime::parse_from_str(&r.generated_at, "%Y-%m-%d %H:%M:%S")
+        .map_or(Cell::Text(&r.generated_at), Cell::DateTime);
     let verdict = if p.agree { "一致" } else { "不一致" };
     let problems = p.problems_zh.join("；");
     let seats_note = format!(
@@ -1046,7 +869,7 @@ fn write_summary(wb: &mut Workbook, f: &Formats, r: &Report) -> Result<()> {
     );
     let rows: Vec<(&str, Cell<'_>, &str)> = vec![
         ("考试批次", Cell::Text(&session), ""),
-        ("生成时间", Cell::Text(&r.generated_at), ""),
+        ("生成时间", generated, ""),
         ("报名人数", Cell::Count(a.total), "全部报名（提交）"),
         ("考区数", Cell::Count(a.exam_areas.len() as i64), ""),
         ("待审核", Cell::Count(v.funnel.pending), ""),
@@ -1067,11 +890,11 @@ fn write_summary(wb: &mut Workbook, f: &Formats, r: &Report) -> Result<()> {
         ),
         (
             "审核用时中位数（小时）",
-            Cell::Hours(t.median_hours),
+            Cell::Decimal(t.median_hours),
             "从提交（或导入）到审核决定",
         ),
-        ("审核用时平均值（小时）", Cell::Hours(t.mean_hours), ""),
-        ("审核用时90%分位（小时）", Cell::Hours(t.p90_hours), ""),
+        ("审核用时平均值（小时）", Cell::Decimal(t.mean_hours), ""),
+        ("审核用时90%分位（小时）", Cell::Decimal(t.p90_hours), ""),
         ("实收金额", Cell::Money(p.revenue), "使申请成为已缴费的支付"),
         (
             "应缴金额",
@@ -1088,91 +911,79 @@ fn write_summary(wb: &mut Workbook, f: &Formats, r: &Report) -> Result<()> {
         ("座位使用率", Cell::Share(r.seats.share_used), ""),
         ("考勤（到考/缺考）", Cell::Text("未记录"), r.attendance.note),
     ];
-    let last = rows.len() as u32;
-    for (i, (label, value, note)) in rows.into_iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[Cell::Text(label), value, Cell::Text(note)],
-            false,
-        )?;
+    for (label, value, note) in rows {
+        s.row(&[Cell::Text(label), value, Cell::Text(note)])?;
     }
-    s.finish(0, last, false)
+    Ok(())
 }
 
-fn write_applications(wb: &mut Workbook, f: &Formats, a: &Applications) -> Result<()> {
+fn write_applications(book: &mut Book, r: &Report) -> Result<()> {
+    let a = &r.applications;
     let name = "报名统计";
-    let mut s = Sheet::new(wb, f, name)?;
+    let mut s = sheet(book, r, name)?;
     let mut header = vec!["级别", "报考资格"];
     header.extend(a.exam_areas.iter().map(String::as_str));
     header.push("合计");
-    s.header(0, &header)?;
-    let mut r = 0;
+    s.header(&header)?;
     let counts = |m: &BTreeMap<String, i64>, total: i64| -> Vec<i64> {
         let mut v: Vec<i64> = a.exam_areas.iter().map(|x| m[x]).collect();
         v.push(total);
         v
     };
     for q in &a.by_qualification {
-        r += 1;
         let mut cells = vec![Cell::Text(&q.level), Cell::Text(&q.qualification)];
         cells.extend(
             counts(&q.by_exam_area, q.applications)
                 .into_iter()
                 .map(Cell::Count),
         );
-        s.row(r, &cells, false)?;
+        s.row(&cells)?;
     }
-    let last_data = r;
     for l in &a.by_level {
-        r += 1;
         let mut cells = vec![Cell::Text(&l.level), Cell::Text("小计")];
         cells.extend(
             counts(&l.by_exam_area, l.applications)
                 .into_iter()
                 .map(Cell::Count),
         );
-        s.row(r, &cells, true)?;
+        s.total(&cells)?;
     }
-    r += 1;
-    let total_row = r;
-    let mut cells = vec![Cell::Text("合计"), Cell::Text("")];
+    let total_row = (a.by_qualification.len() + a.by_level.len() + 1) as u32;
+    let mut cells = vec![Cell::Text("合计"), Cell::Empty];
     cells.extend(
         counts(&a.by_exam_area, a.total)
             .into_iter()
             .map(Cell::Count),
     );
-    s.row(total_row, &cells, true)?;
+    s.total(&cells)?;
     let n = a.exam_areas.len() as u16;
     if n > 0 {
-        let chart = chart_of(
+        s.chart(&mut chart_of(
             Chart::new_column(),
             "各考区报名人数",
             "报名人数",
             name,
             (0, 2, 0, 1 + n),
             (total_row, 2, total_row, 1 + n),
-        );
-        s.ws.insert_chart(total_row + 2, 0, &chart)?;
+        ))?;
     }
-    s.finish(0, last_data, true)
+    Ok(())
 }
 
-fn write_review(wb: &mut Workbook, f: &Formats, v: &Review) -> Result<()> {
+fn write_review(book: &mut Book, r: &Report) -> Result<()> {
+    let v = &r.review;
     let name = "审核";
-    let mut s = Sheet::new(wb, f, name)?;
-    s.header(0, &["阶段", "人数", "占提交比例", "说明"])?;
+    let mut s = sheet(book, r, name)?;
+    s.no_filter();
+    s.header(&["阶段", "人数", "占提交比例", "说明"])?;
     let rows = v.funnel.rows();
-    for (i, (_, label, n, note)) in rows.iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Text(label),
-                Cell::Count(*n),
-                Cell::Share(share(*n, v.funnel.submitted)),
-                Cell::Text(note),
-            ],
-            false,
-        )?;
+    for (_, label, n, note) in &rows {
+        s.row(&[
+            Cell::Text(label),
+            Cell::Count(*n),
+            Cell::Share(share(*n, v.funnel.submitted)),
+            Cell::Text(note),
+        ])?;
     }
     let last = rows.len() as u32;
     let mut chart = chart_of(
@@ -1188,69 +999,51 @@ fn write_review(wb: &mut Workbook, f: &Formats, v: &Review) -> Result<()> {
         .y_axis()
         .set_reverse()
         .set_crossing(ChartAxisCrossing::Max);
-    s.ws.insert_chart(last + 2, 0, &chart)?;
-    s.finish(0, last, false)?;
+    s.chart(&mut chart)?;
 
-    let mut s = Sheet::new(wb, f, "不通过原因")?;
-    s.header(0, &["排名", "原因", "标识", "人数", "占审核未通过比例"])?;
+    let mut s = sheet(book, r, "不通过原因")?;
+    s.header(&["排名", "原因", "标识", "人数", "占审核未通过比例"])?;
     for (i, reason) in v.rejection_reasons.iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Count(i as i64 + 1),
-                Cell::Text(&reason.reason),
-                Cell::Text(reason.code.as_deref().unwrap_or("")),
-                Cell::Count(reason.applications),
-                Cell::Share(Some(reason.share)),
-            ],
-            false,
-        )?;
+        s.row(&[
+            Cell::Count(i as i64 + 1),
+            Cell::Text(&reason.reason),
+            Cell::Text(reason.code.as_deref().unwrap_or("")),
+            Cell::Count(reason.applications),
+            Cell::Share(Some(reason.share)),
+        ])?;
     }
-    let last = v.rejection_reasons.len() as u32;
-    let total = last + 1;
-    s.row(
-        total,
-        &[
-            Cell::Text("审核未通过"),
-            Cell::Text("一份申请有多个原因时各计一次"),
-            Cell::Text(""),
-            Cell::Count(v.rejected),
-            Cell::Share(share(v.rejected, v.funnel.submitted)),
-        ],
-        true,
-    )?;
-    s.finish(0, last, true)
+    s.total(&[
+        Cell::Text("审核未通过"),
+        Cell::Text("一份申请有多个原因时各计一次"),
+        Cell::Empty,
+        Cell::Count(v.rejected),
+        Cell::Share(share(v.rejected, v.funnel.submitted)),
+    ])?;
+    Ok(())
 }
 
-fn write_payments(wb: &mut Workbook, f: &Formats, p: &Payments) -> Result<()> {
+fn write_payments(book: &mut Book, r: &Report) -> Result<()> {
+    let p = &r.payments;
     let name = "缴费";
-    let mut s = Sheet::new(wb, f, name)?;
-    s.header(0, &["考区", "已缴费人数", "实收金额", "应缴金额", "差额"])?;
-    for (i, a) in p.by_exam_area.iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Text(&a.exam_area),
-                Cell::Count(a.paid),
-                Cell::Money(a.revenue),
-                Cell::Money(a.fee_due),
-                Cell::Money(Fen(a.revenue.0 - a.fee_due.0)),
-            ],
-            false,
-        )?;
+    let mut s = sheet(book, r, name)?;
+    s.header(&["考区", "已缴费人数", "实收金额", "应缴金额", "差额"])?;
+    for a in &p.by_exam_area {
+        s.row(&[
+            Cell::Text(&a.exam_area),
+            Cell::Count(a.paid),
+            Cell::Money(a.revenue),
+            Cell::Money(a.fee_due),
+            Cell::Money(Fen(a.revenue.0 - a.fee_due.0)),
+        ])?;
     }
     let last = p.by_exam_area.len() as u32;
-    s.row(
-        last + 1,
-        &[
-            Cell::Text("合计"),
-            Cell::Count(p.paid),
-            Cell::Money(p.revenue),
-            Cell::Money(p.fee_due),
-            Cell::Money(Fen(p.revenue.0 - p.fee_due.0)),
-        ],
-        true,
-    )?;
+    s.total(&[
+        Cell::Text("合计"),
+        Cell::Count(p.paid),
+        Cell::Money(p.revenue),
+        Cell::Money(p.fee_due),
+        Cell::Money(Fen(p.revenue.0 - p.fee_due.0)),
+    ])?;
     if last > 0 {
         let mut chart = chart_of(
             Chart::new_column(),
@@ -1261,209 +1054,165 @@ fn write_payments(wb: &mut Workbook, f: &Formats, p: &Payments) -> Result<()> {
             (1, 2, last, 2),
         );
         chart.y_axis().set_num_format("\"¥\"#,##0");
-        s.ws.insert_chart(last + 3, 0, &chart)?;
+        s.chart(&mut chart)?;
     }
-    s.finish(0, last, true)?;
 
-    let mut s = Sheet::new(wb, f, "资格缴费")?;
-    s.header(
-        0,
-        &[
-            "级别",
-            "报考资格",
-            "已缴费人数",
-            "实收金额",
-            "应缴金额",
-            "差额",
-        ],
-    )?;
-    for (i, q) in p.by_qualification.iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Text(&q.level),
-                Cell::Text(&q.qualification),
-                Cell::Count(q.paid),
-                Cell::Money(q.revenue),
-                Cell::Money(q.fee_due),
-                Cell::Money(Fen(q.revenue.0 - q.fee_due.0)),
-            ],
-            false,
-        )?;
+    let mut s = sheet(book, r, "资格缴费")?;
+    s.header(&[
+        "级别",
+        "报考资格",
+        "已缴费人数",
+        "实收金额",
+        "应缴金额",
+        "差额",
+    ])?;
+    for q in &p.by_qualification {
+        s.row(&[
+            Cell::Text(&q.level),
+            Cell::Text(&q.qualification),
+            Cell::Count(q.paid),
+            Cell::Money(q.revenue),
+            Cell::Money(q.fee_due),
+            Cell::Money(Fen(q.revenue.0 - q.fee_due.0)),
+        ])?;
     }
-    let last = p.by_qualification.len() as u32;
-    s.row(
-        last + 1,
-        &[
-            Cell::Text("合计"),
-            Cell::Text(""),
-            Cell::Count(p.paid),
-            Cell::Money(p.revenue),
-            Cell::Money(p.fee_due),
-            Cell::Money(Fen(p.revenue.0 - p.fee_due.0)),
-        ],
-        true,
-    )?;
-    s.finish(0, last, true)?;
+    s.total(&[
+        Cell::Text("合计"),
+        Cell::Empty,
+        Cell::Count(p.paid),
+        Cell::Money(p.revenue),
+        Cell::Money(p.fee_due),
+        Cell::Money(Fen(p.revenue.0 - p.fee_due.0)),
+    ])?;
 
-    let mut s = Sheet::new(wb, f, "对账")?;
-    s.header(0, &["项目", "笔数", "金额", "说明"])?;
-    let mut r = 0;
+    let mut s = sheet(book, r, "对账")?;
+    s.no_filter();
+    s.header(&["项目", "笔数", "金额", "说明"])?;
     for l in &p.reconciliation {
-        r += 1;
-        let total = matches!(l.item, "successful_orders" | "accounted");
-        s.row(
-            r,
-            &[
-                Cell::Text(l.label),
-                Cell::Count(l.orders),
-                Cell::Money(l.amount),
-                Cell::Text(l.note),
-            ],
-            total,
-        )?;
+        let cells = [
+            Cell::Text(l.label),
+            Cell::Count(l.orders),
+            Cell::Money(l.amount),
+            Cell::Text(l.note),
+        ];
+        if matches!(l.item, "successful_orders" | "accounted") {
+            s.total(&cells)?;
+        } else {
+            s.row(&cells)?;
+        }
     }
-    r += 1;
     let verdict = if p.agree { "一致" } else { "不一致" };
     let problems = if p.agree {
         "实收金额等于应缴金额，每份已缴费申请有一笔入账支付，成功订单全部归类".to_string()
     } else {
         p.problems_zh.join("；")
     };
-    s.row(
-        r,
-        &[
-            Cell::Text("对账结论"),
-            Cell::Text(verdict),
-            Cell::Text(""),
-            Cell::Text(&problems),
-        ],
-        true,
-    )?;
-    s.finish(0, r, false)
+    s.total(&[
+        Cell::Text("对账结论"),
+        Cell::Text(verdict),
+        Cell::Empty,
+        Cell::Text(&problems),
+    ])?;
+    Ok(())
 }
 
-fn write_seats(wb: &mut Workbook, f: &Formats, t: &Seats) -> Result<()> {
-    let mut s = Sheet::new(wb, f, "考场")?;
-    s.header(
-        0,
-        &[
-            "场次",
-            "考试日期",
-            "开始时间",
-            "结束时间",
-            "使用考点",
-            "使用考场",
-            "使用考场座位",
-            "已用座位",
-            "考场使用率",
-            "全部可用座位",
-            "座位使用率",
-        ],
-    )?;
-    for (i, x) in t.by_sitting.iter().enumerate() {
-        let date = x.date.to_string();
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Text(&x.sitting),
-                Cell::Text(&date),
-                Cell::Text(&x.starts_at),
-                Cell::Text(&x.ends_at),
-                Cell::Count(x.sites_used),
-                Cell::Count(x.rooms_used),
-                Cell::Count(x.capacity_of_rooms_used),
-                Cell::Count(x.seats_used),
-                Cell::Share(x.share_of_rooms_used),
-                Cell::Count(x.capacity),
-                Cell::Share(x.share_used),
-            ],
-            false,
-        )?;
+fn write_seats(book: &mut Book, r: &Report) -> Result<()> {
+    let t = &r.seats;
+    let mut s = sheet(book, r, "考场")?;
+    s.header(&[
+        "场次",
+        "考试日期",
+        "开始时间",
+        "结束时间",
+        "使用考点",
+        "使用考场",
+        "使用考场座位",
+        "已用座位",
+        "考场使用率",
+        "全部可用座位",
+        "座位使用率",
+    ])?;
+    for x in &t.by_sitting {
+        s.row(&[
+            Cell::Text(&x.sitting),
+            Cell::Date(x.date),
+            Cell::Text(&x.starts_at),
+            Cell::Text(&x.ends_at),
+            Cell::Count(x.sites_used),
+            Cell::Count(x.rooms_used),
+            Cell::Count(x.capacity_of_rooms_used),
+            Cell::Count(x.seats_used),
+            Cell::Share(x.share_of_rooms_used),
+            Cell::Count(x.capacity),
+            Cell::Share(x.share_used),
+        ])?;
     }
-    let last = t.by_sitting.len() as u32;
     let opened: i64 = t.by_sitting.iter().map(|x| x.capacity_of_rooms_used).sum();
-    s.row(
-        last + 1,
-        &[
-            Cell::Text("合计"),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Count(t.by_sitting.iter().map(|x| x.rooms_used).sum()),
-            Cell::Count(opened),
-            Cell::Count(t.seats_used),
-            Cell::Share(share(t.seats_used, opened)),
-            Cell::Count(t.capacity),
-            Cell::Share(t.share_used),
-        ],
-        true,
-    )?;
-    s.finish(0, last, true)?;
+    s.total(&[
+        Cell::Text("合计"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Count(t.by_sitting.iter().map(|x| x.rooms_used).sum()),
+        Cell::Count(opened),
+        Cell::Count(t.seats_used),
+        Cell::Share(share(t.seats_used, opened)),
+        Cell::Count(t.capacity),
+        Cell::Share(t.share_used),
+    ])?;
 
-    let mut s = Sheet::new(wb, f, "考点")?;
-    s.header(
-        0,
-        &[
-            "考区",
-            "考点代码",
-            "考点名称",
-            "考场数",
-            "每场可用座位",
-            "使用场次",
-            "座位容量",
-            "已用座位",
-            "座位使用率",
-        ],
-    )?;
-    for (i, x) in t.by_site.iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[
-                Cell::Text(&x.exam_area),
-                Cell::Text(&x.site_code),
-                Cell::Text(&x.site_name),
-                Cell::Count(x.rooms),
-                Cell::Count(x.usable_seats),
-                Cell::Count(x.sittings_used),
-                Cell::Count(x.capacity),
-                Cell::Count(x.seats_used),
-                Cell::Share(x.share_used),
-            ],
-            false,
-        )?;
+    let mut s = sheet(book, r, "考点")?;
+    s.header(&[
+        "考区",
+        "考点代码",
+        "考点名称",
+        "考场数",
+        "每场可用座位",
+        "使用场次",
+        "座位容量",
+        "已用座位",
+        "座位使用率",
+    ])?;
+    for x in &t.by_site {
+        s.row(&[
+            Cell::Text(&x.exam_area),
+            Cell::Text(&x.site_code),
+            Cell::Text(&x.site_name),
+            Cell::Count(x.rooms),
+            Cell::Count(x.usable_seats),
+            Cell::Count(x.sittings_used),
+            Cell::Count(x.capacity),
+            Cell::Count(x.seats_used),
+            Cell::Share(x.share_used),
+        ])?;
     }
-    let last = t.by_site.len() as u32;
-    s.row(
-        last + 1,
-        &[
-            Cell::Text("合计"),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Count(t.rooms),
-            Cell::Count(t.usable_seats),
-            Cell::Text(""),
-            Cell::Count(t.capacity),
-            Cell::Count(t.seats_used),
-            Cell::Share(t.share_used),
-        ],
-        true,
-    )?;
-    s.finish(0, last, true)
+    s.total(&[
+        Cell::Text("合计"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Count(t.rooms),
+        Cell::Count(t.usable_seats),
+        Cell::Empty,
+        Cell::Count(t.capacity),
+        Cell::Count(t.seats_used),
+        Cell::Share(t.share_used),
+    ])?;
+    Ok(())
 }
 
-fn write_attendance(wb: &mut Workbook, f: &Formats, a: &Attendance) -> Result<()> {
-    let mut s = Sheet::new(wb, f, "考勤")?;
-    s.header(0, &["项目", "人数", "说明"])?;
-    for (i, label) in ["到考", "缺考"].iter().enumerate() {
-        s.row(
-            i as u32 + 1,
-            &[Cell::Text(label), Cell::Text("未记录"), Cell::Text(a.note)],
-            false,
-        )?;
+fn write_attendance(book: &mut Book, r: &Report) -> Result<()> {
+    let mut s = sheet(book, r, "考勤")?;
+    s.no_filter();
+    s.header(&["项目", "人数", "说明"])?;
+    for label in ["到考", "缺考"] {
+        s.row(&[
+            Cell::Text(label),
+            Cell::Text("未记录"),
+            Cell::Text(r.attendance.note),
+        ])?;
     }
-    s.finish(0, 2, false)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1477,34 +1226,42 @@ fn hours(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} h"))
 }
 
-fn print_summary(r: &Report) {
+fn print_summary(r: &Report) -> Result<()> {
     let a = &r.applications;
     let v = &r.review;
     let fu = &v.funnel;
     let p = &r.payments;
-    println!(
+    outln!(
         "report of session {} ({}): {} applications in {} exam areas",
         r.session,
         r.name,
         a.total,
         a.exam_areas.len()
-    );
-    println!(
+    )?;
+    outln!(
         "review:   提交 {} = 待审核 {} + 审核通过 {} + 审核未通过 {} + 已放弃 {}",
-        fu.submitted, fu.pending, fu.approved, fu.rejected, fu.withdrawn
-    );
-    println!(
+        fu.submitted,
+        fu.pending,
+        fu.approved,
+        fu.rejected,
+        fu.withdrawn
+    )?;
+    outln!(
         "          审核通过 {} = 已缴费 {} (已编排 {}) + 逾期未缴费 {} + 未缴费 {}",
-        fu.approved, fu.paid, fu.seated, fu.expired, fu.approved_unpaid
-    );
+        fu.approved,
+        fu.paid,
+        fu.seated,
+        fu.expired,
+        fu.approved_unpaid
+    )?;
     let t = &v.time_to_review;
-    println!(
+    outln!(
         "          time to review over {} decisions: median {}, mean {}, 90th percentile {}",
         t.decisions,
         hours(t.median_hours),
         hours(t.mean_hours),
         hours(t.p90_hours)
-    );
+    )?;
     if !v.rejection_reasons.is_empty() {
         let top: Vec<String> = v
             .rejection_reasons
@@ -1512,9 +1269,9 @@ fn print_summary(r: &Report) {
             .take(5)
             .map(|x| format!("{} {} ({})", x.reason, x.applications, pct(Some(x.share))))
             .collect();
-        println!("          rejected for: {}", top.join(", "));
+        outln!("          rejected for: {}", top.join(", "))?;
     }
-    println!(
+    outln!(
         "payments: {} paid, revenue {} and fee due {}: {}",
         p.paid,
         p.revenue,
@@ -1524,9 +1281,9 @@ fn print_summary(r: &Report) {
         } else {
             "they do NOT agree"
         }
-    );
+    )?;
     for problem in &p.problems {
-        println!("          {problem}");
+        outln!("          {problem}")?;
     }
     let open: Vec<String> = p
         .reconciliation
@@ -1537,7 +1294,7 @@ fn print_summary(r: &Report) {
         .map(|l| format!("{} {} ({})", l.label, l.orders, l.amount))
         .collect();
     if !open.is_empty() {
-        println!("          other successful orders: {}", open.join(", "));
+        outln!("          other successful orders: {}", open.join(", "))?;
     }
     let mut t = table(&["考区", "报名", "已缴费", "实收", "应缴"]);
     for m in &p.by_exam_area {
@@ -1553,9 +1310,9 @@ fn print_summary(r: &Report) {
             m.fee_due.to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     let s = &r.seats;
-    println!(
+    outln!(
         "seats:    {} of {} used ({}): {} sites, {} rooms, {} usable seats in each of {} sittings",
         s.seats_used,
         s.capacity,
@@ -1564,7 +1321,7 @@ fn print_summary(r: &Report) {
         s.rooms,
         s.usable_seats,
         s.by_sitting.len()
-    );
+    )?;
     let mut t = table(&[
         "场次",
         "日期",
@@ -1585,11 +1342,12 @@ fn print_summary(r: &Report) {
             pct(x.share_of_rooms_used),
         ]);
     }
-    println!("{t}");
-    println!("attendance: not recorded yet (到考/缺考 未记录)");
+    outln!("{t}")?;
+    outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
     if let Some(w) = &r.workbook {
-        println!("wrote {w}");
+        outln!("wrote {w}")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1631,13 +1389,5 @@ mod tests {
             f.pending + f.approved + f.rejected + f.withdrawn
         );
         assert_eq!((f.approved, f.paid, f.seated), (21, 11, 6));
-    }
-
-    #[test]
-    fn widths_count_cjk_twice() {
-        assert_eq!(shown_width("考区 A"), 6.0);
-        assert_eq!(grouped(1234567), "1,234,567");
-        assert_eq!(grouped(-1000), "-1,000");
-        assert_eq!(grouped(999), "999");
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use rust_xlsxwriter::{DataValidation, Format, Workbook};
+use rust_xlsxwriter::DataValidation;
 use serde::Serialize;
 
 use super::import::{reject_if_any, rejected_from};
@@ -20,9 +20,11 @@ use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
 use crate::db::sessions::SessionRow;
 use crate::io::photos::border_lightness;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
+use crate::io::xlsx::{Book, Cell};
 use crate::model::application::{self, Decision, FLAG_CODES, Facts, PhotoFacts, Severity, Status};
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
+use crate::model::flag_text;
 use crate::model::level::Level;
 use crate::model::text::fold_ascii;
 
@@ -91,7 +93,7 @@ async fn check(g: &GlobalArgs) -> Result<()> {
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "checked {} applications of {} in {:.1} s ({} photo backgrounds measured): {} with errors, {} with warnings only, {} without errors",
         report.applications,
         report.session,
@@ -100,7 +102,7 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         report.with_errors,
         report.with_warnings,
         report.clean
-    );
+    )?;
     let mut t = super::table(&["flag", "severity", "applications", "meaning"]);
     for (code, n) in &report.flags {
         let (_, sev, meaning) = FLAG_CODES
@@ -116,11 +118,11 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         ]);
     }
     if !report.flags.is_empty() {
-        println!("{t}");
+        outln!("{t}")?;
     }
-    println!(
+    outln!(
         "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
-    );
+    )?;
     Ok(())
 }
 
@@ -171,15 +173,7 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
     t.mark("store borders");
     let settings = session.settings();
     let today = chrono::Local::now().date_naive();
-    let mut by_id_number: HashMap<String, Vec<&str>> = HashMap::new();
-    for r in &rows {
-        if !r.id_number.is_empty() {
-            by_id_number
-                .entry(fold_ascii(&r.id_number).to_ascii_uppercase())
-                .or_default()
-                .push(&r.registration_no);
-        }
-    }
+    let by_id_number = by_id_number(&rows);
     let flags: Vec<FlagRow> = rows
         .par_iter()
         .flat_map_iter(|r| {
@@ -188,24 +182,7 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
             } else {
                 border_of.get(&r.id).copied()
             };
-            let facts = Facts {
-                id_type: &r.id_type,
-                id_number: &r.id_number,
-                gender: &r.gender,
-                birth_date: r.birth_date,
-                mobile: &r.mobile,
-                email: &r.email,
-                address: &r.address,
-                photo: PhotoFacts {
-                    name: &r.photo,
-                    problem: &r.photo_problem,
-                    format: &r.photo_format,
-                    width: r.photo_width as u32,
-                    height: r.photo_height as u32,
-                    bytes: r.photo_bytes as u64,
-                    border: border.map(|b| b.clamp(0, 255) as u8),
-                },
-            };
+            let facts = facts_of(r, border);
             let mut found = application::check(&facts, &settings, today);
             if let Some(others) = by_id_number.get(&fold_ascii(&r.id_number).to_ascii_uppercase())
                 && others.len() > 1
@@ -264,6 +241,42 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
     Ok(report)
+}
+
+/// The registration numbers of each ID number (as the checks compare them: ASCII,
+/// uppercase), to find the same person twice.
+fn by_id_number(rows: &[CheckRow]) -> HashMap<String, Vec<&str>> {
+    let mut out: HashMap<String, Vec<&str>> = HashMap::new();
+    for r in rows {
+        if !r.id_number.is_empty() {
+            out.entry(fold_ascii(&r.id_number).to_ascii_uppercase())
+                .or_default()
+                .push(&r.registration_no);
+        }
+    }
+    out
+}
+
+/// What the checks look at of an application, as stored; `border` as measured.
+fn facts_of(r: &CheckRow, border: Option<i64>) -> Facts<'_> {
+    Facts {
+        id_type: &r.id_type,
+        id_number: &r.id_number,
+        gender: &r.gender,
+        birth_date: r.birth_date,
+        mobile: &r.mobile,
+        email: &r.email,
+        address: &r.address,
+        photo: PhotoFacts {
+            name: &r.photo,
+            problem: &r.photo_problem,
+            format: &r.photo_format,
+            width: r.photo_width as u32,
+            height: r.photo_height as u32,
+            bytes: r.photo_bytes as u64,
+            border: border.map(|b| b.clamp(0, 255) as u8),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -343,16 +356,17 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
         }));
         t.add_row(row);
     }
-    println!(
+    outln!(
         "flags of {} applications in {}:",
-        report.applications, report.session
-    );
-    println!("{t}");
+        report.applications,
+        report.session
+    )?;
+    outln!("{t}")?;
     if report.changed_since_check > 0 {
-        println!(
+        outln!(
             "{} applications changed since the last check: run kaowu review check",
             report.changed_since_check
-        );
+        )?;
     }
     Ok(())
 }
@@ -642,7 +656,7 @@ pub(crate) async fn carry_out(
             reason: m.reason.clone(),
         })
         .collect();
-    if shown_and_done(g, &report, &examples, confirm) {
+    if shown_and_done(g, &report, &examples, confirm)? {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !asked(action, report.to_change, confirm)? {
@@ -658,23 +672,23 @@ fn shown_and_done(
     report: &DecisionReport,
     examples: &[Example],
     confirm: &Confirm,
-) -> bool {
+) -> Result<bool> {
     if !g.json || confirm.dry_run {
-        preview(report, examples, g.json);
+        preview(report, examples, g.json)?;
     }
     if report.to_change == 0 || confirm.dry_run {
         if report.to_change == 0 && !g.json {
-            println!("nothing to change");
+            outln!("nothing to change")?;
         }
-        return true;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// Asks before changing, unless --yes; false when the operator says no.
 fn asked(action: &str, n: usize, confirm: &Confirm) -> Result<bool> {
     if !confirm.yes && !ask(&format!("{action}: change {n} applications?"))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(false);
     }
     Ok(true)
@@ -768,8 +782,8 @@ async fn finish(
         print_json(&report)?;
     } else {
         match report.batch {
-            Some(b) => println!("batch {b}: {summary}; undo with: kaowu review undo {b}"),
-            None => println!("nothing changed"),
+            Some(b) => outln!("batch {b}: {summary}; undo with: kaowu review undo {b}")?,
+            None => outln!("nothing changed")?,
         }
     }
     if !report.changed_meanwhile.is_empty() {
@@ -899,7 +913,7 @@ async fn decide(
             },
         )
         .collect();
-    if shown_and_done(g, &report, &examples, confirm) {
+    if shown_and_done(g, &report, &examples, confirm)? {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     let Some(batch) = batch else {
@@ -964,7 +978,7 @@ struct Example {
     reason: String,
 }
 
-fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) {
+fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) -> Result<()> {
     let mut out = String::new();
     let verb = if r.dry_run {
         "would change (dry run)"
@@ -1012,7 +1026,7 @@ fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) {
             s.examples.join(", ")
         ));
     }
-    super::show_preview(to_stderr, &out);
+    Ok(super::show_preview(to_stderr, &out)?)
 }
 
 /// Opens the write transaction of a batch: the session's writers queue, and the batch
@@ -1084,6 +1098,7 @@ const SHEET_HEADER: [&str; 17] = [
 ];
 
 async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Result<()> {
+    let to_stdout = super::out_is_stdout(g, out)?;
     let status = Status::parse(status).ok_or_else(|| {
         anyhow::anyhow!(
             "--status {status}: expected one of {}",
@@ -1112,78 +1127,84 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
                 m.entry(f.application_id).or_default().push(f);
                 m
             });
+    // What the flags are about, to say each in Chinese (see model::flag_text).
+    let checked = tx.check_rows(session.id).await?;
     drop(tx);
     db.close().await;
-
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory()?.set_name("审核")?;
-    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
-    for (c, h) in SHEET_HEADER.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (i, a) in rows.iter().enumerate() {
-        let r = i as u32 + 1;
-        let problems: Vec<String> = flags
-            .get(&a.id)
-            .map(|fs| {
-                fs.iter()
-                    .map(|f| {
-                        format!(
-                            "[{}] {}: {}",
-                            if f.severity == "error" {
-                                "错误"
-                            } else {
-                                "提示"
-                            },
-                            f.code,
-                            f.message
-                        )
-                    })
+    let settings = session.settings();
+    let today = chrono::Local::now().date_naive();
+    let by_id_number = by_id_number(&checked);
+    let checked: HashMap<i64, &CheckRow> = checked.iter().map(|r| (r.id, r)).collect();
+    let problems_of = |a: &crate::db::review::ExportRow| -> String {
+        let (Some(fs), Some(r)) = (flags.get(&a.id), checked.get(&a.id)) else {
+            return String::new();
+        };
+        let facts = facts_of(r, (r.photo_border >= 0).then_some(r.photo_border));
+        let same: Vec<&str> = by_id_number
+            .get(&fold_ascii(&r.id_number).to_ascii_uppercase())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|n| *n != r.registration_no)
                     .collect()
             })
             .unwrap_or_default();
-        let values = [
-            a.registration_no.clone(),
-            a.name.clone(),
-            a.id_type.clone(),
-            a.id_number.clone(),
-            a.gender.clone(),
-            a.birth_date.map_or_else(String::new, |d| d.to_string()),
-            a.level.clone(),
-            a.qualification.clone(),
-            a.subjects.clone(),
-            a.exam_area.clone(),
-            a.employer.clone(),
-            a.mobile.clone(),
-            a.photo.clone(),
-            a.submitted_at
-                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string()),
-            problems.join("\n"),
-        ];
-        for (c, v) in values.iter().enumerate() {
-            ws.write_string(r, c as u16, v)?;
-        }
+        fs.iter()
+            .map(|f| {
+                let severity = if f.severity == "error" {
+                    "错误"
+                } else {
+                    "提示"
+                };
+                let text =
+                    flag_text::describe_zh(&f.code, &f.message, &facts, &settings, today, &same);
+                // The code, as `review flags` and `--flag` name it.
+                format!("【{severity}】{text}（{}）", f.code)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let title = format!(
+        "{} {} 审核结果表（{}）",
+        session.code,
+        session.name,
+        status.zh()
+    );
+    let mut book = Book::new();
+    let mut sheet = book.sheet("审核", &title)?;
+    // 报名序号 and 姓名 stay in view while the reviewer works along the row.
+    sheet.freeze_columns(2);
+    sheet.header(&SHEET_HEADER)?;
+    for a in &rows {
+        let problems = problems_of(a);
+        sheet.row(&[
+            Cell::Text(&a.registration_no),
+            Cell::Text(&a.name),
+            Cell::Text(&a.id_type),
+            Cell::Text(&a.id_number),
+            Cell::Text(&a.gender),
+            a.birth_date.map_or(Cell::Empty, Cell::Date),
+            Cell::Text(&a.level),
+            Cell::Text(&a.qualification),
+            Cell::Text(&a.subjects),
+            Cell::Text(&a.exam_area),
+            Cell::Text(&a.employer),
+            Cell::Text(&a.mobile),
+            Cell::Text(&a.photo),
+            a.submitted_at.map_or(Cell::Empty, Cell::DateTime),
+            Cell::Text(&problems),
+        ])?;
     }
-    let last = rows.len().max(1) as u32;
     let dv = DataValidation::new()
         .allow_list_strings(&["通过", "不通过"])?
         .set_input_title("审核结果")?
         .set_input_message("通过 或 不通过；不通过须填写原因")?;
-    ws.add_data_validation(1, 15, last, 15, &dv)?;
-    ws.set_freeze_panes(1, 2)?;
-    ws.autofilter(0, 0, last, 16)?;
-    for (c, w) in [
-        13, 8, 11, 20, 5, 11, 7, 22, 18, 7, 24, 13, 20, 16, 50, 10, 24,
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, *w)?;
-    }
-    let tmp = out.with_extension("xlsx.part");
-    wb.save(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    sheet.validation(15, dv);
+    // The decisions are filled in by hand: room for a word and for a reason.
+    sheet.min_width(15, 10);
+    sheet.min_width(16, 24);
+    book.save(out)?;
 
     #[derive(Serialize)]
     struct ExportReport {
@@ -1201,10 +1222,21 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     if g.json {
         return print_json(&report);
     }
-    println!(
+    if to_stdout {
+        // Standard output carried the workbook.
+        eprintln!(
+            "wrote the decision sheet of {} {status} applications on standard output",
+            report.applications
+        );
+        return Ok(());
+    }
+    outln!(
         "wrote {} ({} {} applications); fill in 审核结果 and 原因, then: kaowu review apply {}",
-        report.out, report.applications, status, report.out
-    );
+        report.out,
+        report.applications,
+        status,
+        report.out
+    )?;
     Ok(())
 }
 
@@ -1289,11 +1321,11 @@ async fn apply(
         force,
     );
     if !g.json {
-        println!(
+        outln!(
             "{}: {} decisions, {undecided} rows left undecided",
             header.source.file,
             decided.len()
-        );
+        )?;
     }
     carry_out(g, &db, &session, "apply", plan, confirm).await
 }
@@ -1331,7 +1363,7 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
                     b.undone_by.map_or_else(String::new, |u| u.to_string()),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}")?;
         }
         (Some(b), _) => {
             let all = tx.batches(session.id).await?;
@@ -1350,11 +1382,16 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
                     changes: &rows,
                 });
             }
-            println!(
+            outln!(
                 "batch {} {} by {} at {}: {}\n  command: {}",
-                info.id, info.kind, info.operator, info.created_at, info.summary, info.command
-            );
-            print_journal(&rows, false);
+                info.id,
+                info.kind,
+                info.operator,
+                info.created_at,
+                info.summary,
+                info.command
+            )?;
+            print_journal(&rows, false)?;
         }
         (None, Some(no)) => {
             let no = fold_ascii(no);
@@ -1371,13 +1408,16 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
             if g.json {
                 return print_json(&rows);
             }
-            print_journal(&rows, true);
+            print_journal(&rows, true)?;
         }
     }
     Ok(())
 }
 
-pub(crate) fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: bool) {
+pub(crate) fn print_journal(
+    rows: &[crate::db::review::JournalRow],
+    with_batch: bool,
+) -> Result<()> {
     let mut header = vec![];
     if with_batch {
         header.extend(["batch", "time", "operator"]);
@@ -1403,7 +1443,8 @@ pub(crate) fn print_journal(rows: &[crate::db::review::JournalRow], with_batch: 
         ]);
         t.add_row(row);
     }
-    println!("{t}");
+    outln!("{t}")?;
+    Ok(())
 }
 
 async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
@@ -1532,7 +1573,7 @@ async fn carry_out_undo(
             "undo of batch {undone} {verb} {total} applications: {}",
             shown.join(", ")
         );
-        super::show_preview(g.json, &format!("{text}\n"));
+        super::show_preview(g.json, &format!("{text}\n"))?;
     }
     #[derive(Serialize)]
     struct UndoReport {
@@ -1557,7 +1598,7 @@ async fn carry_out_undo(
             "undo batch {undone}: revert {total} applications?"
         ))?
     {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(db, session, g, "undo", Some(undone)).await?;
@@ -1626,9 +1667,9 @@ async fn carry_out_undo(
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "batch {batch}: undo of batch {undone}: {} applications reverted",
         report.reverted
-    );
+    )?;
     Ok(())
 }

@@ -8,10 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::samples::write_atomic;
 use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, RosterArgs, RosterBy, RosterEncoding, RosterFormat};
-use crate::io::write::{Charset, CsvOut, Widths, Written, XlsxBook, sheet_names};
+use crate::io::atomic;
+use crate::io::write::{Charset, CsvOut, Written};
+use crate::io::xlsx::{Book, Cell, sheet_names};
 use crate::model::application::Status;
 use crate::model::roster::{self, Column, GroupKey, Grouping, Line, Room, Sitting, Value};
 use crate::model::seating::Seat;
@@ -183,10 +184,13 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
                 .map(GroupKey::short)
                 .collect::<Vec<_>>(),
         );
-        let mut book = XlsxBook::new();
+        let mut book = Book::new();
         let mut sheets = Vec::new();
-        for ((_, lines), name) in arranged.groups.iter().zip(names) {
-            write_sheet(&mut book, &name, &header, &columns, lines, job.public)?;
+        for ((key, lines), name) in arranged.groups.iter().zip(names) {
+            let title = title(&session.name, job.public, key, lines);
+            write_sheet(
+                &mut book, &name, &title, &header, &columns, lines, job.public,
+            )?;
             bar.inc(lines.len() as u64);
             sheets.push(SheetEntry {
                 name,
@@ -206,9 +210,12 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
             let path = job.out.join(&file);
             let w = match job.charset {
                 None => {
-                    let mut book = XlsxBook::new();
+                    let mut book = Book::new();
                     let sheet = sheet_names(&[key.short()]).remove(0);
-                    write_sheet(&mut book, &sheet, &header, &columns, lines, job.public)?;
+                    let title = title(&session.name, job.public, key, lines);
+                    write_sheet(
+                        &mut book, &sheet, &title, &header, &columns, lines, job.public,
+                    )?;
                     book.save(&path)?
                 }
                 Some(charset) => {
@@ -265,7 +272,7 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         files,
     };
     let manifest_path = job.out.join("manifest.json");
-    write_atomic(
+    atomic::write(
         &manifest_path,
         format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes(),
     )?;
@@ -301,7 +308,7 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!(
+    outln!(
         "roster of {} by {} ({asked}{}) into {}: {} files, {} rows of {} applications, in {:.1} s",
         manifest.session,
         manifest.by,
@@ -315,15 +322,15 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         manifest.rows,
         manifest.applications,
         report.seconds
-    );
+    )?;
     const SHOWN: usize = 20;
     for f in manifest.files.iter().take(SHOWN) {
-        println!("  {:>7} rows  {}", f.rows, f.file);
+        outln!("  {:>7} rows  {}", f.rows, f.file)?;
     }
     if manifest.files.len() > SHOWN {
-        println!("  ... and {} more files", manifest.files.len() - SHOWN);
+        outln!("  ... and {} more files", manifest.files.len() - SHOWN)?;
     }
-    println!("manifest: {}", report.manifest_file);
+    outln!("manifest: {}", report.manifest_file)?;
     Ok(())
 }
 
@@ -331,25 +338,56 @@ fn values<'a>(columns: &[Column], line: &Line<'a>, public: bool) -> Vec<Value<'a
     columns.iter().map(|c| c.value(line, public)).collect()
 }
 
-/// One sheet: widths measured over its rows, then the rows.
+/// One sheet of a roster.
 fn write_sheet(
-    book: &mut XlsxBook,
+    book: &mut Book,
     name: &str,
+    title: &str,
     header: &[&str],
     columns: &[Column],
     lines: &[Line],
     public: bool,
 ) -> Result<()> {
-    let mut widths = Widths::new(header);
-    for l in lines {
-        widths.measure(&values(columns, l, public));
-    }
+    let mut sheet = book.sheet(name, title)?;
     // 报名序号 and 姓名 stay in view when scrolling right.
-    let mut sheet = book.sheet(name, header, &widths.excel(), lines.len(), 2)?;
+    sheet.freeze_columns(2);
+    sheet.header(header)?;
     for l in lines {
-        sheet.push(&values(columns, l, public))?;
+        let values = values(columns, l, public);
+        let cells: Vec<Cell> = values.iter().map(Cell::from).collect();
+        sheet.row(&cells)?;
     }
     Ok(())
+}
+
+/// What a file or sheet holds, for the head of every printed page: the session, the list,
+/// and the place (a room with its sitting and time), e.g. `2026年下半年 名册（张贴用）
+/// 丽江考区 001 丽江一中 第003考场 2026-11-07 第1场 08:30-11:00`.
+fn title(session: &str, public: bool, key: &GroupKey, lines: &[Line]) -> String {
+    let mut parts = vec![
+        session.to_string(),
+        if public {
+            "名册（张贴用）"
+        } else {
+            "名册"
+        }
+        .to_string(),
+        format!("{}考区", key.exam_area),
+    ];
+    if let Some((code, name)) = &key.site {
+        parts.push(format!("{code} {name}"));
+    }
+    if let Some(room) = key.room {
+        parts.push(format!("第{room:03}考场"));
+    }
+    if let Some((date, _, label)) = &key.sitting {
+        parts.push(date.to_string());
+        parts.push(label.clone());
+        if let Some((_, s, _)) = lines.first().and_then(|l| l.seat) {
+            parts.push(format!("{}-{}", s.starts_at, s.ends_at));
+        }
+    }
+    parts.join(" ")
 }
 
 fn file_entry(file: String, sheets: &[SheetEntry], w: Written) -> FileEntry {

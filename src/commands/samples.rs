@@ -1,17 +1,17 @@
 //! `kaowu samples generate`: a synthetic session for demos and benchmarks, in the files an
 //! office receives (GBK CSV or XLSX with a title row, a photo folder of JPEGs).
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 use super::print_json;
 use crate::cli::{GenerateArgs, GlobalArgs, SampleFormat};
+use crate::io::atomic;
 use crate::io::table::Encoding;
+use crate::io::xlsx::{Book, Cell};
 use crate::synth::{self, Generated, PhotoPool};
 
 /// The sample plan and fees, built into the binary so that generation works anywhere.
@@ -129,9 +129,9 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     synth::vary_for_exam_day(&mut apps);
     let mut files = Vec::new();
     if !a.applications_only {
-        write_atomic(&out.join("plan.xlsx"), PLAN_XLSX)?;
-        write_atomic(&out.join("fees.xlsx"), FEES_XLSX)?;
-        write_atomic(&out.join("sites.csv"), &sites_csv(&apps))?;
+        atomic::write(&out.join("plan.xlsx"), PLAN_XLSX)?;
+        atomic::write(&out.join("fees.xlsx"), FEES_XLSX)?;
+        atomic::write(&out.join("sites.csv"), &sites_csv(&apps))?;
         files.extend(["plan.xlsx", "fees.xlsx", "sites.csv"].map(String::from));
     }
     let name = match a.format {
@@ -151,7 +151,7 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
                     anyhow::bail!("--encoding utf-16 is for reading; write gbk or utf-8")
                 }
             };
-            write_atomic(&out.join("applications.csv"), &bytes)?;
+            atomic::write(&out.join("applications.csv"), &bytes)?;
             "applications.csv"
         }
         SampleFormat::Xlsx => {
@@ -201,14 +201,14 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
             report.photo_bytes as f64 / 1e6
         )
     };
-    println!(
+    outln!(
         "wrote {} applications ({} with a planted problem) to {} in {:.1} s: {}{photos}",
         report.applications,
         report.planted,
         report.out,
         report.seconds,
         report.files.join(", ")
-    );
+    )?;
     Ok(())
 }
 
@@ -266,58 +266,26 @@ fn sites_csv(apps: &[Generated]) -> Vec<u8> {
 }
 
 fn write_xlsx(path: &Path, apps: &[Generated]) -> Result<()> {
-    let mut wb = Workbook::new();
-    let ws = wb
-        .add_worksheet_with_constant_memory()?
-        .set_name("报名信息")?;
-    ws.write_string(
-        0,
-        0,
-        "2026年下半年计算机技术与软件专业技术资格（水平）考试 报名信息",
-    )?;
-    for (c, h) in HEADER.iter().enumerate() {
-        ws.write_string(1, c as u16, *h)?;
+    const TITLE: &str = "2026年下半年计算机技术与软件专业技术资格（水平）考试 报名信息";
+    let mut book = Book::new();
+    let mut sheet = book.sheet("报名信息", TITLE)?;
+    // As the portal exports it: a title row above the header.
+    sheet.title_line(TITLE)?;
+    sheet.header(&HEADER)?;
+    for g in apps {
+        let record = record(g);
+        let cells: Vec<Cell> = record
+            .iter()
+            .enumerate()
+            .map(|(c, v)| match c {
+                5 => Cell::Date(g.birth_date),
+                23 => Cell::DateTime(g.submitted_at),
+                _ => Cell::Text(v),
+            })
+            .collect();
+        sheet.row(&cells)?;
     }
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let stamp = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    for (i, g) in apps.iter().enumerate() {
-        let row = i as u32 + 2;
-        for (c, v) in record(g).iter().enumerate() {
-            let c = c as u16;
-            match c {
-                5 => {
-                    let d = ExcelDateTime::parse_from_str(&g.birth_date.to_string())?;
-                    ws.write_datetime_with_format(row, c, &d, &date)?
-                }
-                23 => {
-                    let t = ExcelDateTime::parse_from_str(
-                        &g.submitted_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
-                    )?;
-                    ws.write_datetime_with_format(row, c, &t, &stamp)?
-                }
-                _ => ws.write_string(row, c, v)?,
-            };
-        }
-    }
-    let tmp = path.with_extension("xlsx.part");
-    wb.save(&tmp)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
-}
-
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.part",
-        path.extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    book.save(path)?;
     Ok(())
 }
 

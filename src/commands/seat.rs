@@ -446,14 +446,14 @@ async fn assign(
         })
         .collect();
     if chosen.is_empty() {
-        println!(
+        outln!(
             "nothing to seat: no paid candidates{}",
             if scope.is_empty() {
                 String::new()
             } else {
                 format!(" in {scope}")
             }
-        );
+        )?;
         return Ok(());
     }
     let without: Vec<&str> = chosen
@@ -584,12 +584,12 @@ async fn assign(
             card_of.get(&c.id).unwrap_or(&"")
         ));
     }
-    super::show_preview(g.json, &text);
+    super::show_preview(g.json, &text)?;
     if confirm.dry_run {
         return if g.json { print_json(&report) } else { Ok(()) };
     }
     if !confirm.yes && !ask(&format!("seat {} candidates?", cands.len()))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(
@@ -681,10 +681,10 @@ async fn assign(
     if g.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "batch {batch}: {} candidates seated ({moved} newly), seed {seed}; check with: kaowu seat verify",
         cands.len()
-    );
+    )?;
     Ok(())
 }
 
@@ -933,13 +933,13 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         print_json(&report)?;
     } else {
         if report.seatings.is_empty() {
-            println!(
+            outln!(
                 "session {} has no seating yet: kaowu seat assign",
                 report.session
-            );
+            )?;
         }
         for c in &report.seatings {
-            println!(
+            outln!(
                 "seating {} (batch {}, seed {}{}{}): {} seats; {}",
                 c.seating,
                 c.batch,
@@ -956,15 +956,15 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
                 } else {
                     "DIFFERS from its derivation".to_string()
                 }
-            );
+            )?;
             for d in &c.differences {
-                println!("  {d}");
+                outln!("  {d}")?;
             }
         }
         if report.kept.candidates > 0 {
-            println!("{}", kept_text(&report.kept));
+            outln!("{}", kept_text(&report.kept))?;
         }
-        println!(
+        outln!(
             "{} seats in use; {}",
             report.seats_in_use,
             if report.problems.is_empty() {
@@ -972,9 +972,9 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
             } else {
                 format!("{} problems:", report.problems.len())
             }
-        );
+        )?;
         for p in report.problems.iter().take(50) {
-            println!("  {p}");
+            outln!("  {p}")?;
         }
     }
     if !report.ok {
@@ -996,7 +996,7 @@ async fn add(g: &GlobalArgs, options: Options, confirm: &Confirm) -> Result<()> 
         .filter(|&i| inputs.status(i) == Status::Paid)
         .collect();
     if late.is_empty() {
-        println!("nothing to seat: every paid candidate has a seat");
+        outln!("nothing to seat: every paid candidate has a seat")?;
         return Ok(());
     }
     let late_cands: Vec<&Candidate> = late.iter().map(|&i| &inputs.candidates[i]).collect();
@@ -1027,25 +1027,25 @@ async fn add(g: &GlobalArgs, options: Options, confirm: &Confirm) -> Result<()> 
         seats.len(),
         if confirm.dry_run { " (dry run)" } else { "" }
     );
-    println!("{text}");
+    outln!("{text}")?;
     if !split.is_empty() {
-        println!(
+        outln!(
             "  seated at two sites with leave (--allow-split): {}",
             split.len()
-        );
+        )?;
     }
     for s in seats.iter().take(5) {
-        println!(
+        outln!(
             "  {} {}",
             cand_of[&s.application_id].registration_no,
             inputs.describe(s)
-        );
+        )?;
     }
     if confirm.dry_run {
         return Ok(());
     }
     if !confirm.yes && !ask(&format!("seat {} candidates?", late.len()))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(&db, &session, g, "seat-add", None).await?;
@@ -1076,10 +1076,10 @@ async fn add(g: &GlobalArgs, options: Options, confirm: &Confirm) -> Result<()> 
     tx.set_batch_summary(batch, &format!("seat add: {} candidates", late.len()))
         .await?;
     tx.commit().await?;
-    println!(
+    outln!(
         "batch {batch}: {} late candidates seated; undo with: kaowu review undo {batch}",
         late.len()
-    );
+    )?;
     Ok(())
 }
 
@@ -1106,16 +1106,16 @@ async fn release(g: &GlobalArgs, no: &str, reason: &str, confirm: &Confirm) -> R
         return Err(Rejected::one(what, format!("{no} has no seat")).into());
     }
     let r = &inputs.rows[i];
-    println!(
+    outln!(
         "seat release: {no} {} seated -> paid, its seats and admit-card number released{}",
         r.name,
         if confirm.dry_run { " (dry run)" } else { "" }
-    );
+    )?;
     if confirm.dry_run {
         return Ok(());
     }
     if !confirm.yes && !ask(&format!("release the seats of {no}?"))? {
-        println!("nothing changed");
+        outln!("nothing changed")?;
         return Ok(());
     }
     let (mut tx, batch) = open_batch(&db, &session, g, "seat-release", None).await?;
@@ -1139,6 +1139,6 @@ async fn release(g: &GlobalArgs, no: &str, reason: &str, confirm: &Confirm) -> R
     tx.set_batch_summary(batch, &format!("seat release {no}"))
         .await?;
     tx.commit().await?;
-    println!("batch {batch}: the seats of {no} were released; seat it again with kaowu seat add");
+    outln!("batch {batch}: the seats of {no} were released; seat it again with kaowu seat add")?;
     Ok(())
 }

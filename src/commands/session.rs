@@ -86,11 +86,13 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
             } else {
                 "created"
             };
-            println!(
+            outln!(
                 "{verb} session {} {} ({})",
-                row.code, row.name, row.province
-            );
-            print_settings(&row.settings);
+                row.code,
+                row.name,
+                row.province
+            )?;
+            print_settings(&row.settings)?;
             Ok(())
         }
         SessionCommand::List => {
@@ -102,7 +104,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
                 return print_json(&all);
             }
             if all.is_empty() {
-                println!("no sessions yet: kaowu session create 2026H2 --province 云南");
+                outln!("no sessions yet: kaowu session create 2026H2 --province 云南")?;
                 return Ok(());
             }
             let mut t = table(&["session", "name", "province", "created"]);
@@ -114,7 +116,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
                     s.created_at.to_string(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}")?;
             Ok(())
         }
         SessionCommand::Show { code } => {
@@ -128,11 +130,14 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
             if g.json {
                 return print_json(&s);
             }
-            println!(
+            outln!(
                 "session {} {} ({}), created {}",
-                s.code, s.name, s.province, s.created_at
-            );
-            print_settings(&s.settings);
+                s.code,
+                s.name,
+                s.province,
+                s.created_at
+            )?;
+            print_settings(&s.settings)?;
             Ok(())
         }
         SessionCommand::Set {
@@ -182,16 +187,16 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
                 });
             }
             if changes.is_empty() {
-                println!("session {}: nothing to change", row.code);
+                outln!("session {}: nothing to change", row.code)?;
             } else {
                 let verb = if change.dry_run {
                     "would change (dry run, nothing written)"
                 } else {
                     "changed"
                 };
-                println!("session {}: {verb}:", row.code);
+                outln!("session {}: {verb}:", row.code)?;
                 for c in &changes {
-                    println!("  {c}");
+                    outln!("  {c}")?;
                 }
             }
             Ok(())
@@ -302,10 +307,11 @@ fn settings_lines(s: &Settings) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn print_settings(s: &Settings) {
+fn print_settings(s: &Settings) -> Result<()> {
     for (k, v) in settings_lines(s) {
-        println!("  {k}: {v}");
+        outln!("  {k}: {v}")?;
     }
+    Ok(())
 }
 
 fn settings_diff(a: &Settings, b: &Settings) -> Vec<String> {

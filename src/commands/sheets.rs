@@ -111,7 +111,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
     if g.json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "sign-in sheets and door stickers of {} into {}: {} rooms and sittings, {} seats, {} files: {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
             report.session,
             report.out,
@@ -123,7 +123,7 @@ pub async fn run(g: &GlobalArgs, a: &SheetsArgs) -> Result<()> {
             report.removed,
             report.failed.len(),
             report.seconds
-        );
+        )?;
         for f in &report.failed {
             eprintln!("  {} {}: {}", f.file, f.registration_no, f.problem);
         }

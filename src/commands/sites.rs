@@ -48,7 +48,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
         return print_json(&rows);
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "session {} has no rooms{}: kaowu import sites FILE",
             session.code,
             if wanted.is_some() {
@@ -56,7 +56,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
             } else {
                 ""
             }
-        );
+        )?;
         return Ok(());
     }
     let mut t = table(&[
@@ -79,8 +79,8 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
             r.usable_seats.to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     let usable: u32 = rows.iter().map(|r| r.usable_seats).sum();
-    println!("{} rooms, {usable} usable seats", rows.len());
+    outln!("{} rooms, {usable} usable seats", rows.len())?;
     Ok(())
 }

@@ -30,7 +30,7 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
     if g.json {
         return print_json(&status);
     }
-    println!(
+    outln!(
         "database: {} ({}, schema version {})",
         status.database,
         match status.backend {
@@ -38,9 +38,9 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
             Backend::Postgres => "PostgreSQL",
         },
         status.schema_version
-    );
+    )?;
     if status.sessions.is_empty() {
-        println!("no sessions yet: kaowu session create 2026H2 --province 云南");
+        outln!("no sessions yet: kaowu session create 2026H2 --province 云南")?;
         return Ok(());
     }
     let mut t = table(&[
@@ -73,6 +73,6 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
             s.usable_seats.to_string(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")?;
     Ok(())
 }

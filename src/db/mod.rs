@@ -37,6 +37,11 @@ pub enum DbError {
         url: String,
         cause: sqlx::migrate::MigrateError,
     },
+    /// The database has migrations this kaowu does not know: it is left as it is.
+    #[error(
+        "cannot use the database {url}: this database was written by a newer kaowu (schema {found}, this one knows {known}); use that kaowu or a newer one"
+    )]
+    Newer { url: String, found: i64, known: i64 },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     /// A call of SQLite's C API ([`sqlite_raw`]) failed, with its extended code.
@@ -122,6 +127,21 @@ pub fn display_url(url: &str) -> String {
     }
 }
 
+/// Refuses a database that a newer kaowu has migrated beyond the newest migration this one
+/// knows, before the migrator touches it: sqlx would say only that migration N "was
+/// previously applied but is missing", and a newer schema is not this kaowu's to use.
+fn refuse_newer(url: &str, applied: Option<i64>, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    match applied {
+        Some(found) if found > known => Err(DbError::Newer {
+            url: url.to_string(),
+            found,
+            known,
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl Db {
     /// Connects and runs the backend's migrations.
     pub async fn connect(url: &str) -> Result<Db> {
@@ -170,10 +190,20 @@ impl Db {
                             pool.acquire().await.map_err(connect_err)?
                         }
                     };
-                sqlx::migrate!("migrations/postgres")
-                    .run(&mut *first)
-                    .await
-                    .map_err(migrate_err)?;
+                let migrator = sqlx::migrate!("migrations/postgres");
+                let migrated: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(&mut *first)
+                        .await?;
+                let applied: Option<i64> = if migrated {
+                    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                        .fetch_one(&mut *first)
+                        .await?
+                } else {
+                    None
+                };
+                refuse_newer(&shown, applied, &migrator)?;
+                migrator.run(&mut *first).await.map_err(migrate_err)?;
                 // Back in the pool before the command asks for it: dropped, it would go back
                 // in a task of its own, and a command quicker than that task opened a second
                 // connection. (`return_to_pool` is what the drop runs, public but hidden in
@@ -207,10 +237,22 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .map_err(connect_err)?;
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&pool)
-                    .await
-                    .map_err(migrate_err)?;
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                let migrated: bool = sqlx::query_scalar(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master \
+                     WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(&pool)
+                .await?;
+                let applied: Option<i64> = if migrated {
+                    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                        .fetch_one(&pool)
+                        .await?
+                } else {
+                    None
+                };
+                refuse_newer(&shown, applied, &migrator)?;
+                migrator.run(&pool).await.map_err(migrate_err)?;
                 Db::Sqlite { pool, bulk }
             }
         };

@@ -92,6 +92,8 @@ impl fmt::Display for Encoding {
 pub struct ReadOptions {
     pub sheet: Option<String>,
     pub encoding: Option<Encoding>,
+    /// How messages name the file [default: the path as given].
+    pub name: Option<String>,
 }
 
 /// A problem that stops a whole file from being read.
@@ -152,7 +154,7 @@ impl Value {
 /// Where a table comes from, to name places in it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    /// The file name as the user gave it (its last component).
+    /// The file as the user gave it.
     pub file: String,
     /// The sheet, for workbooks.
     pub sheet: Option<String>,
@@ -536,10 +538,12 @@ pub fn read_raw(
     schema: Schema,
     mut each: impl FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
-    let file = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |f| f.to_string_lossy().into_owned(),
-    );
+    // As the user gave it (`samples/fees.xlsx`): two files of one name in two folders are
+    // told apart.
+    let file = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| path.display().to_string());
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -1211,7 +1215,12 @@ mod tests {
         let p = dir.path().join("t.csv");
         std::fs::write(&p, bytes).unwrap();
         let mut rows = Vec::new();
-        let h = read(&p, &ReadOptions::default(), SCHEMA, |r| {
+        // Named as a user would have given it, not by the temporary folder.
+        let opts = ReadOptions {
+            name: Some("t.csv".into()),
+            ..ReadOptions::default()
+        };
+        let h = read(&p, &opts, SCHEMA, |r| {
             rows.push((r.line, r.get("name").text(), r.get("amount").text()))
         })?;
         Ok((h, rows))

@@ -1,20 +1,16 @@
-//! Writing tables for offices: XLSX sheets in constant memory (a frozen header row with
-//! filters, columns as wide as their content, real dates and money), and CSV as Excel reads
-//! it (UTF-8 with a BOM, or GB18030, CRLF). Each file is written beside its place and renamed
-//! into it, and comes back with its SHA-256.
+//! Writing tables for offices: CSV as Excel reads it (UTF-8 with a BOM, or GB18030, CRLF),
+//! through [`super::atomic`], and the size and SHA-256 of what was written. XLSX is
+//! [`super::xlsx`]'s.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, IgnoreError, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::XlsxError;
 use sha2::{Digest, Sha256};
 
+use super::atomic::{AtomicError, AtomicFile};
 use crate::model::roster::Value;
-use crate::model::text::display_width;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -24,6 +20,8 @@ pub enum WriteError {
     Xlsx { file: String, cause: XlsxError },
     #[error("{file}: {cause}")]
     Csv { file: String, cause: csv::Error },
+    #[error(transparent)]
+    Atomic(#[from] AtomicError),
 }
 
 pub type Result<T, E = WriteError> = std::result::Result<T, E>;
@@ -42,240 +40,6 @@ pub struct Written {
     pub sha256: String,
 }
 
-/// Widest a column gets, in characters; longer text wraps out of view as Excel shows it.
-pub const MAX_WIDTH: usize = 40;
-
-/// Column widths measured from the cells, in Excel's character units: the longest cell of
-/// each column (CJK characters count 2), plus room for the header's filter button.
-#[derive(Debug, Clone)]
-pub struct Widths(Vec<usize>);
-
-impl Widths {
-    pub fn new(header: &[&str]) -> Widths {
-        // The filter button takes about two characters beside the header.
-        Widths(header.iter().map(|h| display_width(h) + 2).collect())
-    }
-
-    pub fn measure(&mut self, cells: &[Value]) {
-        for (w, v) in self.0.iter_mut().zip(cells) {
-            let n = match v {
-                Value::Money(f) => display_width(&money_text(f.0)),
-                Value::Empty => 0,
-                other => display_width(&other.text()),
-            };
-            *w = (*w).max(n);
-        }
-    }
-
-    /// Widths with a character of padding, capped at [`MAX_WIDTH`].
-    pub fn excel(&self) -> Vec<f64> {
-        self.0
-            .iter()
-            .map(|w| (w + 1).min(MAX_WIDTH) as f64)
-            .collect()
-    }
-}
-
-/// `¥1,234.50`, as the money format shows it.
-fn money_text(fen: i64) -> String {
-    let yuan = (fen.abs() / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}¥{grouped}.{:02}", fen.abs() % 100)
-}
-
-/// Sheet names Excel accepts for these wishes: no `[]:*?/\`, not starting or ending with
-/// `'`, at most 31 characters, and unique without regard to case (a repeat gets ` (2)`).
-pub fn sheet_names(wanted: &[String]) -> Vec<String> {
-    let mut used: HashSet<String> = HashSet::new();
-    let mut out = Vec::with_capacity(wanted.len());
-    for w in wanted {
-        let clean: String = w
-            .chars()
-            .map(|c| match c {
-                '[' | ']' | ':' | '*' | '?' | '/' | '\\' => '_',
-                c if c.is_control() => '_',
-                c => c,
-            })
-            .collect();
-        let clean = clean.trim().trim_matches('\'').trim().to_string();
-        let clean = if clean.is_empty() {
-            "Sheet".to_string()
-        } else {
-            clean
-        };
-        let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-        let mut name = cut(&clean, 31);
-        let mut k = 2;
-        while used.contains(&name.to_lowercase()) {
-            let suffix = format!(" ({k})");
-            name = format!("{}{suffix}", cut(&clean, 31 - suffix.chars().count()));
-            k += 1;
-        }
-        used.insert(name.to_lowercase());
-        out.push(name);
-    }
-    out
-}
-
-struct Formats {
-    header: Format,
-    date: Format,
-    datetime: Format,
-    money: Format,
-    padded: HashMap<usize, Format>,
-}
-
-/// A workbook written sheet by sheet, row by row, in constant memory: each row goes to a
-/// temporary file as it is written, so 200,000 rows take a few MiB.
-pub struct XlsxBook {
-    wb: Workbook,
-    formats: Formats,
-}
-
-impl Default for XlsxBook {
-    fn default() -> Self {
-        XlsxBook::new()
-    }
-}
-
-impl XlsxBook {
-    pub fn new() -> XlsxBook {
-        let mut wb = Workbook::new();
-        // Reproducible files: with SOURCE_DATE_EPOCH set, the workbook's creation time is
-        // that instant, and the same data gives the same bytes.
-        if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .and_then(|s| ExcelDateTime::from_timestamp(s).ok())
-        {
-            wb.set_properties(&DocProperties::new().set_creation_datetime(&t));
-        }
-        XlsxBook {
-            wb,
-            formats: Formats {
-                header: Format::new().set_bold().set_background_color("#DDEBF7"),
-                date: Format::new().set_num_format("yyyy-mm-dd"),
-                datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
-                money: Format::new().set_num_format("\"¥\"#,##0.00"),
-                padded: HashMap::new(),
-            },
-        }
-    }
-
-    /// Adds a sheet of `rows` data rows below `header`: columns `widths` wide, the header row
-    /// (and `freeze_columns` columns) frozen, filters on the header.
-    pub fn sheet(
-        &mut self,
-        name: &str,
-        header: &[&str],
-        widths: &[f64],
-        rows: usize,
-        freeze_columns: u16,
-    ) -> Result<XlsxSheet<'_>, XlsxError> {
-        let XlsxBook { wb, formats } = self;
-        let ws = wb.add_worksheet_with_constant_memory()?;
-        ws.set_name(name)?;
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, *w)?;
-        }
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &formats.header)?;
-        }
-        let last_col = header.len().max(1) as u16 - 1;
-        ws.set_freeze_panes(1, freeze_columns)?;
-        ws.autofilter(0, 0, rows.max(1) as u32, last_col)?;
-        if rows > 0 {
-            // Numbers kept as text on purpose (ID numbers, admit-card numbers): no green
-            // triangles in every cell.
-            ws.ignore_error_range(1, 0, rows as u32, last_col, IgnoreError::NumberStoredAsText)?;
-        }
-        Ok(XlsxSheet {
-            ws,
-            formats,
-            row: 0,
-        })
-    }
-
-    /// Saves the workbook at `path` through a temporary file beside it.
-    pub fn save(mut self, path: &Path) -> Result<Written> {
-        let tmp = part_path(path);
-        self.wb.save(&tmp).map_err(|cause| WriteError::Xlsx {
-            file: tmp.display().to_string(),
-            cause,
-        })?;
-        std::fs::rename(&tmp, path).map_err(io_err(path))?;
-        sha256_file(path)
-    }
-}
-
-/// A sheet being written, one row at a time below its header.
-pub struct XlsxSheet<'a> {
-    ws: &'a mut Worksheet,
-    formats: &'a mut Formats,
-    row: u32,
-}
-
-impl XlsxSheet<'_> {
-    pub fn push(&mut self, cells: &[Value]) -> Result<(), XlsxError> {
-        self.row += 1;
-        let r = self.row;
-        for (c, v) in cells.iter().enumerate() {
-            let c = c as u16;
-            match v {
-                Value::Text(s) => {
-                    self.ws.write_string(r, c, s.as_ref())?;
-                }
-                Value::Date(d) => {
-                    let t = excel_date(*d)?;
-                    self.ws
-                        .write_datetime_with_format(r, c, &t, &self.formats.date)?;
-                }
-                Value::DateTime(t) => {
-                    use chrono::Timelike;
-                    let x = excel_date(t.date())?.and_hms(
-                        t.hour() as u16,
-                        t.minute() as u8,
-                        t.second() as f64,
-                    )?;
-                    self.ws
-                        .write_datetime_with_format(r, c, &x, &self.formats.datetime)?;
-                }
-                Value::Money(f) => {
-                    // Fen to yuan: exact in a double for any amount an office sees.
-                    self.ws.write_number_with_format(
-                        r,
-                        c,
-                        f.0 as f64 / 100.0,
-                        &self.formats.money,
-                    )?;
-                }
-                Value::Padded(n, w) => {
-                    let f = self
-                        .formats
-                        .padded
-                        .entry(*w)
-                        .or_insert_with(|| Format::new().set_num_format("0".repeat(*w)));
-                    self.ws.write_number_with_format(r, c, *n as f64, f)?;
-                }
-                Value::Empty => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn excel_date(d: chrono::NaiveDate) -> Result<ExcelDateTime, XlsxError> {
-    use chrono::Datelike;
-    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
-}
-
 /// How a CSV file is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charset {
@@ -288,23 +52,20 @@ pub enum Charset {
 
 /// A CSV file being written row by row, with CRLF line ends as Excel writes them.
 pub struct CsvOut {
-    w: csv::Writer<Transcode<Hashing<BufWriter<File>>>>,
-    tmp: PathBuf,
+    w: csv::Writer<Transcode<Hashing<AtomicFile>>>,
     path: PathBuf,
 }
 
 impl CsvOut {
     pub fn create(path: &Path, charset: Charset, header: &[&str]) -> Result<CsvOut> {
-        let tmp = part_path(path);
-        let file = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut sink = Hashing {
-            inner: BufWriter::new(file),
+            inner: AtomicFile::create(path)?,
             hash: Sha256::new(),
             bytes: 0,
         };
         if charset == Charset::Utf8Bom {
             sink.write_all("\u{FEFF}".as_bytes())
-                .map_err(io_err(&tmp))?;
+                .map_err(io_err(path))?;
         }
         let w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -315,7 +76,6 @@ impl CsvOut {
             });
         let mut out = CsvOut {
             w,
-            tmp,
             path: path.to_path_buf(),
         };
         out.w.write_record(header).map_err(|e| out.csv_err(e))?;
@@ -324,7 +84,7 @@ impl CsvOut {
 
     fn csv_err(&self, cause: csv::Error) -> WriteError {
         WriteError::Csv {
-            file: self.tmp.display().to_string(),
+            file: self.path.display().to_string(),
             cause,
         }
     }
@@ -338,18 +98,14 @@ impl CsvOut {
 
     /// Flushes, syncs and moves the file into place.
     pub fn finish(self) -> Result<Written> {
-        let tmp = self.tmp.clone();
+        let path = self.path;
         let mut t = self
             .w
             .into_inner()
-            .map_err(|e| io_err(&tmp)(std::io::Error::other(e.to_string())))?;
-        t.flush().map_err(io_err(&tmp))?;
+            .map_err(|e| io_err(&path)(std::io::Error::other(e.to_string())))?;
+        t.flush().map_err(io_err(&path))?;
         let Hashing { inner, hash, bytes } = t.inner;
-        let file = inner
-            .into_inner()
-            .map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
+        inner.commit()?;
         Ok(Written {
             bytes,
             sha256: format!("{:x}", hash.finalize()),
@@ -413,13 +169,6 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// The temporary file beside `path`: `name.xlsx` -> `name.xlsx.part`.
-fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".part");
-    path.with_file_name(name)
-}
-
 /// The size and SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> Result<Written> {
     let mut f = File::open(path).map_err(io_err(path))?;
@@ -440,53 +189,17 @@ pub fn sha256_file(path: &Path) -> Result<Written> {
     })
 }
 
+/// The size and SHA-256 of bytes written elsewhere (standard output).
+pub fn sha256_bytes(bytes: &[u8]) -> Written {
+    Written {
+        bytes: bytes.len() as u64,
+        sha256: format!("{:x}", Sha256::digest(bytes)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
-
-    #[test]
-    fn sheet_names_are_legal_short_and_unique() {
-        let wanted: Vec<String> = [
-            "丽江 001 丽江市第一中学",
-            "a/b:c*d?[e]\\f",
-            "丽江 001 丽江市第一中学",
-            "'quoted'",
-            "",
-            "昆明 012 云南大学呈贡校区信息学院实验楼 11-07 第1场 003",
-            "昆明 012 云南大学呈贡校区信息学院实验楼 11-07 第1场 004",
-            "SHEET",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let names = sheet_names(&wanted);
-        assert_eq!(names[0], "丽江 001 丽江市第一中学");
-        assert_eq!(names[1], "a_b_c_d__e__f");
-        assert_eq!(names[2], "丽江 001 丽江市第一中学 (2)");
-        assert_eq!(names[3], "quoted");
-        assert_eq!(names[4], "Sheet");
-        assert_eq!(names[7], "SHEET (2)");
-        let mut seen = HashSet::new();
-        for n in &names {
-            assert!(n.chars().count() <= 31, "{n}");
-            assert!(!n.contains(['[', ']', ':', '*', '?', '/', '\\']), "{n}");
-            assert!(seen.insert(n.to_lowercase()), "{n} twice");
-        }
-    }
-
-    #[test]
-    fn widths_count_cjk_twice_and_are_capped() {
-        let mut w = Widths::new(&["姓名", "金额", "地址"]);
-        w.measure(&[
-            Value::Text(Cow::Borrowed("欧阳娜娜")),
-            Value::Money(crate::model::money::Fen(12_345_600)),
-            Value::Text(Cow::Owned("很长".repeat(40))),
-        ]);
-        assert_eq!(w.excel(), [9.0, 12.0, MAX_WIDTH as f64]);
-        assert_eq!(money_text(12_345_678), "¥123,456.78");
-        assert_eq!(money_text(5), "¥0.05");
-    }
 
     #[test]
     fn gb18030_survives_a_character_split_between_writes() {

@@ -4,6 +4,7 @@ pub mod application;
 pub mod codes;
 pub mod date;
 pub mod fee;
+pub mod flag_text;
 pub mod id_number;
 pub mod level;
 pub mod money;

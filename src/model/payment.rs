@@ -234,6 +234,17 @@ impl Kind {
         }
     }
 
+    /// What the finding means, in Chinese, for the staff who read the workbook.
+    pub fn describe_zh(self) -> &'static str {
+        match self {
+            Kind::Missed => "对账单已到账，但未标记为已缴费（掉单）",
+            Kind::PaidNotInStatement => "已标记为已缴费，但对账单中没有这笔支付",
+            Kind::Duplicate => "重复缴费：退费名单",
+            Kind::AmountMismatch => "缴费金额与应缴金额不符",
+            Kind::NotApproved => "未审核通过或无此报名的缴费",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Kind::Missed => "paid in the statement but not marked paid (掉单)",
@@ -254,8 +265,10 @@ pub struct Finding {
     pub money: Option<Money>,
     /// For a duplicate: the order kept (that paid, or that will).
     pub kept_order: Option<String>,
-    /// What is wrong, in a sentence.
+    /// What is wrong, in a sentence (for the terminal and JSON).
     pub note: String,
+    /// The same in Chinese, for the staff who read the workbook.
+    pub note_zh: String,
 }
 
 /// Reconciles applications, gateway orders and (optionally) the statement.
@@ -297,13 +310,15 @@ pub fn reconcile(
             .collect(),
     };
     let mut out = Vec::new();
-    let finding = |kind, m: &Money, kept: Option<&str>, note: String| Finding {
-        kind,
-        registration_no: m.registration_no.clone(),
-        money: Some(m.clone()),
-        kept_order: kept.map(str::to_string),
-        note,
-    };
+    let finding =
+        |kind, m: &Money, kept: Option<&str>, (note, note_zh): (String, String)| Finding {
+            kind,
+            registration_no: m.registration_no.clone(),
+            money: Some(m.clone()),
+            kept_order: kept.map(str::to_string),
+            note,
+            note_zh,
+        };
     let mut by_app: BTreeMap<&str, Vec<&Money>> = BTreeMap::new();
     for m in &money {
         let Some(no) = m.registration_no.as_deref() else {
@@ -311,7 +326,10 @@ pub fn reconcile(
                 Kind::NotApproved,
                 m,
                 None,
-                "no gateway order has this 支付单号: unknown application".into(),
+                (
+                    "no gateway order has this 支付单号: unknown application".into(),
+                    "支付平台没有这个支付单号，不知是哪份报名".into(),
+                ),
             ));
             continue;
         };
@@ -322,7 +340,10 @@ pub fn reconcile(
                 Kind::AmountMismatch,
                 m,
                 None,
-                format!("the statement says {}, the gateway {g}", m.amount),
+                (
+                    format!("the statement says {}, the gateway {g}", m.amount),
+                    format!("对账单金额 {} 元，支付平台金额 {g} 元", m.amount),
+                ),
             ));
             // The money arrived; the order still counts as present in the statement.
             by_app.entry(no).or_default();
@@ -355,6 +376,7 @@ pub fn reconcile(
                 }),
                 kept_order: None,
                 note: format!("paid by order {paid_by}, which the statement does not have"),
+                note_zh: format!("由支付单 {paid_by} 缴费，对账单中没有这笔支付"),
             });
         }
     }
@@ -366,7 +388,10 @@ pub fn reconcile(
                     Kind::NotApproved,
                     m,
                     None,
-                    "no application has this 报名序号".into(),
+                    (
+                        "no application has this 报名序号".into(),
+                        "没有这个报名序号的报名".into(),
+                    ),
                 ));
             }
             continue;
@@ -379,7 +404,10 @@ pub fn reconcile(
                         Kind::Duplicate,
                         m,
                         None,
-                        "withdrawn; the office granted a refund".into(),
+                        (
+                            "withdrawn; the office granted a refund".into(),
+                            "已放弃报名，考试机构同意退费".into(),
+                        ),
                     ));
                 }
             }
@@ -391,9 +419,15 @@ pub fn reconcile(
                             Kind::Duplicate,
                             m,
                             kept,
-                            format!(
-                                "already paid by order {}: refund",
-                                kept.unwrap_or("(not recorded)")
+                            (
+                                format!(
+                                    "already paid by order {}: refund",
+                                    kept.unwrap_or("(not recorded)")
+                                ),
+                                format!(
+                                    "已由支付单 {} 缴费，这笔应退费",
+                                    kept.unwrap_or("（未记录）")
+                                ),
                             ),
                         ));
                     }
@@ -409,30 +443,48 @@ pub fn reconcile(
                             m,
                             None,
                             match (m.place.is_some(), m.gateway_result) {
-                                (_, Some(PayResult::Success)) => {
+                                (_, Some(PayResult::Success)) => (
                                     "successful at the gateway, but not imported: kaowu import payments"
-                                        .into()
-                                }
-                                (true, r) => format!(
-                                    "in the statement, but the gateway says {}",
-                                    r.map_or("nothing", PayResult::zh)
+                                        .into(),
+                                    "支付平台显示成功，但尚未导入（kaowu import payments）".into(),
                                 ),
-                                (false, _) => "not marked paid".into(),
+                                (true, r) => (
+                                    format!(
+                                        "in the statement, but the gateway says {}",
+                                        r.map_or("nothing", PayResult::zh)
+                                    ),
+                                    format!(
+                                        "对账单已到账，但支付平台显示{}",
+                                        r.map_or("无此订单", PayResult::zh)
+                                    ),
+                                ),
+                                (false, _) => {
+                                    ("not marked paid".into(), "未标记为已缴费".into())
+                                }
                             },
                         )),
                         Some(k) => out.push(finding(
                             Kind::Duplicate,
                             m,
                             Some(k),
-                            format!("order {k} pays this application: refund"),
+                            (
+                                format!("order {k} pays this application: refund"),
+                                format!("支付单 {k} 已为这份报名缴费，这笔应退费"),
+                            ),
                         )),
                         None => out.push(finding(
                             Kind::AmountMismatch,
                             m,
                             None,
                             match app.fee_due {
-                                Some(due) => format!("paid {}, fee due {due}", m.amount),
-                                None => format!("paid {}, no fee due is known", m.amount),
+                                Some(due) => (
+                                    format!("paid {}, fee due {due}", m.amount),
+                                    format!("实缴 {} 元，应缴 {due} 元", m.amount),
+                                ),
+                                None => (
+                                    format!("paid {}, no fee due is known", m.amount),
+                                    format!("实缴 {} 元，应缴金额未知", m.amount),
+                                ),
                             },
                         )),
                     }
@@ -444,7 +496,10 @@ pub fn reconcile(
                         Kind::NotApproved,
                         m,
                         None,
-                        format!("the application is {other} ({})", other.zh()),
+                        (
+                            format!("the application is {other} ({})", other.zh()),
+                            format!("报名状态为{}", other.zh()),
+                        ),
                     ));
                 }
             }
@@ -629,6 +684,16 @@ mod tests {
             ]
         );
         assert_eq!(found[2].kept_order.as_deref(), Some("P1"));
+        // The workbook's 说明 is for staff: Chinese, with no English word in it.
+        for f in &found {
+            let zh = f.note_zh.replace("kaowu import payments", "");
+            let english = zh
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .find(|w| w.len() >= 3);
+            assert_eq!(english, None, "{}", f.note_zh);
+            assert!(f.note_zh.chars().any(|c| c > '\u{2E80}'), "{}", f.note_zh);
+        }
+        assert_eq!(found[3].note_zh, "实缴 45.00 元，应缴 50.00 元");
 
         // Without a statement the gateway's successes are the money: nothing is missing from
         // a statement, and the wrong amounts and duplicates are still found.

@@ -23,6 +23,12 @@ fn the_demo_makes_every_output_of_a_session_and_never_touches_a_database() {
     assert!(out.join("kaowu.db").exists());
     // The database the environment names was not created, let alone changed.
     assert!(!env.path("kaowu.db").exists() && !env.path("test.db").exists());
+    // Each command as printed pastes into a shell: quoted where a word needs it.
+    let session = step(&r, "session")["command"].as_str().unwrap();
+    assert!(
+        session.contains(" --registration-opens '2026-08-20 09:00' "),
+        "{session}"
+    );
     for name in ["seating", "admit cards", "sign-in sheets", "reconcile"] {
         assert!(step(&r, name)["seconds"].as_f64().unwrap() > 0.0);
     }

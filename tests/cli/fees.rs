@@ -1,6 +1,6 @@
 //! `kaowu fees quote` and `fees list`: the amounts a candidate pays and where they come from.
 
-use crate::common::{Env, backends};
+use crate::common::{Env, backends, sample};
 
 fn quote(env: &Env, area: &str, qual: &str, on: &str) -> serde_json::Value {
     env.json(&[
@@ -31,7 +31,11 @@ fn the_seed_example_costs_100_yuan() {
             .collect();
         assert_eq!(subjects, ["基础知识", "应用技术"]);
         assert_eq!(q["subjects"][0]["fee"]["region"], "云南");
-        assert_eq!(q["subjects"][0]["fee"]["source"], "fees.xlsx[收费标准]!5");
+        // The file as it was given to the import, with its folder.
+        assert_eq!(
+            q["subjects"][0]["fee"]["source"],
+            format!("{}[收费标准]!5", sample("fees.xlsx").display())
+        );
         let text = env.ok(&[
             "fees",
             "quote",

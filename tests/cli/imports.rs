@@ -129,7 +129,8 @@ fn headers_in_english_with_bom_and_extra_columns() {
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("warning: sites-en.csv: ignored columns") && stderr.contains("Remarks"),
+            stderr.contains(&format!("warning: {}: ignored columns", f.display()))
+                && stderr.contains("Remarks"),
             "{stderr}"
         );
         let c = env.counts();
@@ -375,7 +376,7 @@ fn fees_must_not_overlap_what_is_stored() {
         );
         let err = env.fails(1, &["import", "fees", s(&f)]);
         assert!(
-            err.contains("more-fees.csv:2: 生效日期: 云南 / 初级 / all qualifications / all subjects from 2026-10-01 overlaps the stored fee from 2026-01-01 (imported from fees.xlsx[收费标准]!3)"),
+            err.contains(&format!("{}:2: 生效日期: 云南 / 初级 / all qualifications / all subjects from 2026-10-01 overlaps the stored fee from 2026-01-01 (imported from {}[收费标准]!3)", f.display(), sample("fees.xlsx").display())),
             "{err}"
         );
         // Ending the old period first makes room for the new one.

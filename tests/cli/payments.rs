@@ -304,7 +304,7 @@ fn a_counter_payment_needs_the_fee_due_and_a_reason() {
             lines[0]["source"]
                 .as_str()
                 .unwrap()
-                .starts_with("fees.xlsx[收费标准]!")
+                .starts_with(&format!("{}[收费标准]!", sample("fees.xlsx").display()))
         );
 
         let base = ["payments", "mark-paid", "20260000007", "--order", "GT0001"];

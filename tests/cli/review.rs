@@ -99,12 +99,26 @@ fn the_sample_applications_import_and_every_planted_problem_is_flagged() {
         for row in read_sheet(&sheet) {
             let problems = &row["问题"];
             for line in problems.lines() {
+                // 【错误】证件号码 ...：校验位应为 3，实为 4（id_check_digit）
+                assert!(
+                    line.starts_with("【错误】") || line.starts_with("【提示】"),
+                    "{line}"
+                );
                 let code = line
-                    .split(' ')
-                    .nth(1)
+                    .trim_end_matches('）')
+                    .rsplit('（')
+                    .next()
                     .unwrap()
-                    .trim_end_matches(':')
                     .to_string();
+                // For staff: Chinese. ASCII only in the code, in names of formats and in the
+                // values quoted (file names and email addresses, which have a dot).
+                let text = line.replace(&format!("（{code}）"), "");
+                let english = text
+                    .split_whitespace()
+                    .filter(|t| !t.contains(['.', '@']))
+                    .flat_map(|t| t.split(|c: char| !c.is_ascii_alphabetic()))
+                    .find(|w| w.len() >= 3 && !["JPEG", "BMP", "PNG"].contains(w));
+                assert_eq!(english, None, "{line}");
                 found
                     .entry(row["报名序号"].clone())
                     .or_default()

@@ -782,8 +782,15 @@ mod tests {
             seat(2, 11, 2, 2),
         ];
         let late = cand(3, "丽江", "系统架构设计师", &[10, 11]);
-        let p = place_late(&[&late], &seated, &rooms, &sittings(), &in_use, Options::default())
-            .unwrap();
+        let p = place_late(
+            &[&late],
+            &seated,
+            &rooms,
+            &sittings(),
+            &in_use,
+            Options::default(),
+        )
+        .unwrap();
         // LJ02 runs 系统架构设计师: its lowest seat free in both sittings.
         assert_eq!(p.seats, vec![seat(3, 10, 2, 1), seat(3, 11, 2, 1)]);
         let mut all: Vec<Seat> = in_use.clone();
@@ -804,9 +811,19 @@ mod tests {
             seat(6, 11, 2, 2),
             seat(6, 11, 2, 3),
         ];
-        let err = place_late(&[&late], &seated, &rooms, &sittings(), &full, Options::default())
-            .unwrap_err();
-        assert!(matches!(&err, Unseatable::Split(n) if n[0].candidates == 1), "{err:?}");
+        let err = place_late(
+            &[&late],
+            &seated,
+            &rooms,
+            &sittings(),
+            &full,
+            Options::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Unseatable::Split(n) if n[0].candidates == 1),
+            "{err:?}"
+        );
         let p = place_late(
             &[&late],
             &seated,
