@@ -55,6 +55,8 @@ fn id_numbers_saved_as_numbers_are_refused_with_the_cell_and_the_fix() {
         env.with_samples();
         for ext in FORMATS {
             let name = format!("applications-numbers.{ext}");
+            // Messages name the file as it was given: here its whole path.
+            let shown = office(&name).display().to_string();
             let out = import_applications(&env, &office(&name));
             let stderr = String::from_utf8(out.stderr).unwrap();
             assert_eq!(
@@ -66,7 +68,7 @@ fn id_numbers_saved_as_numbers_are_refused_with_the_cell_and_the_fix() {
             // 43 of the 45 numbers became numbers; the two ending in X stayed text.
             assert!(
                 stderr.starts_with(&format!(
-                    "error: {name}: 43 problems; nothing was written\n"
+                    "error: {shown}: 43 problems; nothing was written\n"
                 )),
                 "{stderr}"
             );
@@ -78,7 +80,7 @@ fn id_numbers_saved_as_numbers_are_refused_with_the_cell_and_the_fix() {
                 "530702197906235000"
             };
             let expected = format!(
-                "  {name}[applications-numbers]!D2: 证件号码: expected text, found the number \
+                "  {shown}[applications-numbers]!D2: 证件号码: expected text, found the number \
                  {rounded}: a spreadsheet program keeps only 15 significant digits of a number, \
                  so these are not the digits that were exported; format the column as text and \
                  export again from the portal\n"
@@ -103,7 +105,7 @@ fn id_numbers_saved_back_as_csv_in_exponent_form_are_refused() {
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
             stderr.contains(
-                "  applications-numbers.csv:2: 证件号码: expected the digits, found \
+                "applications-numbers.csv:2: 证件号码: expected the digits, found \
                  5.30702197906235E+017: a spreadsheet program wrote a long number in exponent \
                  form and dropped its last digits; format the column as text and export again \
                  from the portal\n"
@@ -192,17 +194,18 @@ fn a_site_code_that_lost_its_zeros_is_refused_with_both_codes() {
         assert_eq!(rooms(&env), 41);
         for ext in FORMATS {
             let name = format!("sites-numbers.{ext}");
+            let shown = office(&name).display().to_string();
             let stderr = env.fails(1, &["import", "sites", s(&office(&name))]);
             assert!(
                 stderr.starts_with(&format!(
-                    "error: {name}: 10 problems; nothing was written\n"
+                    "error: {shown}: 10 problems; nothing was written\n"
                 )),
                 "{stderr}"
             );
             // The three-digit codes of 曲靖, 玉溪 and 红河 (rows 26 to 35); 昆明's nine digits
             // stay whole as a number cell and read as their digits.
             let expected = format!(
-                "  {name}[sites-numbers]!B26: 考点代码: 1 differs from 001 (stored) only by \
+                "  {shown}[sites-numbers]!B26: 考点代码: 1 differs from 001 (stored) only by \
                  leading zeros, which a spreadsheet program drops from a code it reads as a \
                  number: format the column as text and export again, or write the code as 001\n"
             );
@@ -235,7 +238,7 @@ fn the_original_codes_are_refused_after_the_resaved_ones() {
         let stderr = env.fails(1, &["import", "sites", s(&sample("sites.csv"))]);
         assert!(
             stderr.contains(
-                "  sites.csv:26: 考点代码: 001 differs from 1 (stored) only by leading zeros"
+                "sites.csv:26: 考点代码: 001 differs from 1 (stored) only by leading zeros"
             ),
             "{stderr}"
         );
