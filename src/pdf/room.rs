@@ -230,14 +230,21 @@ fn cell_height(font: &Font, size: Pt, w: f32, s: &str, row: f32) -> f32 {
         })
 }
 
-/// A line of text centred on the page, fitted into its width: shrunk down to `min`, then
-/// wrapped into at most `lines` lines `step` millimetres apart from `y` down. Returns the
-/// last baseline.
-fn centred_fit(
+/// Where a line of text sits across the page.
+#[derive(Clone, Copy, PartialEq)]
+enum Across {
+    Left,
+    Centre,
+}
+
+/// A line of text across the page (from the left margin, or centred), fitted into its
+/// width: shrunk down to `min`, then wrapped into at most `lines` lines `step` millimetres
+/// apart from `y` down. Returns the last baseline.
+fn line_fit(
     ops: &mut Vec<Op>,
     font: &Font,
     (size, min): (Pt, Pt),
-    y: f32,
+    (y, across): (f32, Across),
     (lines, step): (usize, f32),
     s: &str,
 ) -> Result<f32, String> {
@@ -252,11 +259,14 @@ fn centred_fit(
     let mut baseline = y;
     for (k, l) in f.lines.iter().enumerate() {
         baseline = y - step * k as f32;
-        let lw = font.width(l, f.size).0;
+        let x = match across {
+            Across::Left => mm(MARGIN),
+            Across::Centre => Pt(mm(PAGE_W / 2.0).0 - font.width(l, f.size).0 / 2.0),
+        };
         text_in(
             ops,
             f.size,
-            Pt(mm(PAGE_W / 2.0).0 - lw / 2.0),
+            x,
             mm(baseline),
             l,
             [
@@ -270,41 +280,16 @@ fn centred_fit(
     Ok(baseline)
 }
 
-/// A line of text from the left margin, fitted like [`centred_fit`].
-fn left_fit(
+/// [`line_fit`], centred.
+fn centred_fit(
     ops: &mut Vec<Op>,
     font: &Font,
-    (size, min): (Pt, Pt),
+    sizes: (Pt, Pt),
     y: f32,
-    (lines, step): (usize, f32),
+    lines: (usize, f32),
     s: &str,
 ) -> Result<f32, String> {
-    let width = PAGE_W - 2.0 * MARGIN;
-    let f = fit(font, s, size, min, mm(width), lines).ok_or_else(|| {
-        format!(
-            "\"{s}\" does not fit across the page ({lines} line(s) at {:.0} pt or more)",
-            min.0
-        )
-    })?;
-    let step = step.max(f.size.0 * LINE * 25.4 / 72.0);
-    let mut baseline = y;
-    for (k, l) in f.lines.iter().enumerate() {
-        baseline = y - step * k as f32;
-        text_in(
-            ops,
-            f.size,
-            mm(MARGIN),
-            mm(baseline),
-            l,
-            [
-                mm(MARGIN).0,
-                mm(baseline).0 - f.size.0,
-                mm(PAGE_W - MARGIN).0,
-                mm(baseline).0 + f.size.0 * 1.2,
-            ],
-        );
-    }
-    Ok(baseline)
+    line_fit(ops, font, sizes, (y, Across::Centre), lines, s)
 }
 
 /// The header row of a table of `columns` whose top left is at (left, top).
@@ -380,7 +365,7 @@ pub fn render_sheet(
         centred_fit(ops, font, (Pt(20.0), Pt(14.0)), 272.0, (1, 0.0), &s.heading)?;
         let mut y = 262.0;
         for (text, lines) in [(&line1, 2), (&line2, 1), (&subjects, 3)] {
-            y = left_fit(ops, font, info, y, (lines, 5.0), text)? - 6.0;
+            y = line_fit(ops, font, info, (y, Across::Left), (lines, 5.0), text)? - 6.0;
         }
         Ok(y)
     };

@@ -24,8 +24,9 @@ use super::{
 struct Grid<'a> {
     /// The area's rooms, in the order they are filled.
     rooms: Vec<&'a Room>,
-    /// Sitting id -> its index in `taken`.
+    /// Sitting id -> its index in `taken`, and back.
     index: HashMap<i64, usize>,
+    ids: Vec<i64>,
     /// [room][sitting][seat number] (0 unused).
     taken: Vec<Vec<Vec<bool>>>,
 }
@@ -55,6 +56,7 @@ impl<'a> Grid<'a> {
         Grid {
             rooms,
             index: sittings.iter().enumerate().map(|(i, s)| (*s, i)).collect(),
+            ids: sittings.to_vec(),
             taken,
         }
     }
@@ -86,6 +88,19 @@ impl<'a> Grid<'a> {
 
     fn take(&mut self, r: usize, t: usize, seat: u32) {
         self.taken[r][t][seat as usize] = true;
+    }
+
+    /// Takes `seats` (room, sitting position, seat) for `application_id` into `out`.
+    fn place(&mut self, application_id: i64, seats: &[(usize, usize, u32)], out: &mut Vec<Seat>) {
+        for &(r, t, seat) in seats {
+            self.take(r, t, seat);
+            out.push(Seat {
+                application_id,
+                sitting_id: self.ids[t],
+                room_id: self.rooms[r].id,
+                seat,
+            });
+        }
     }
 
     /// The site codes in the order their first room comes.
@@ -261,15 +276,8 @@ pub fn assign(
                 };
                 match seat {
                     Some(s) => {
-                        for (&t, &id) in at.iter().zip(&p.ids) {
-                            grid.take(room, t, s);
-                            placement.seats.push(Seat {
-                                application_id: c.id,
-                                sitting_id: id,
-                                room_id: grid.rooms[room].id,
-                                seat: s,
-                            });
-                        }
+                        let seats: Vec<_> = at.iter().map(|&t| (room, t, s)).collect();
+                        grid.place(c.id, &seats, &mut placement.seats);
                     }
                     None => left.push(c),
                 }
@@ -292,15 +300,7 @@ pub fn assign(
                         continue;
                     }
                 };
-                for (r, t, s) in seats {
-                    grid.take(r, t, s);
-                    placement.seats.push(Seat {
-                        application_id: c.id,
-                        sitting_id: ids[t],
-                        room_id: grid.rooms[r].id,
-                        seat: s,
-                    });
-                }
+                grid.place(c.id, &seats, &mut placement.seats);
                 if split {
                     placement.split.push(c.id);
                 }
@@ -428,18 +428,12 @@ pub fn place_late(
                 }
             },
         };
-        for (r, t, s) in seats {
-            g.take(r, t, s);
+        for &(r, t, _) in &seats {
             runs.entry((g.rooms[r].id, ids[t]))
                 .or_default()
                 .insert(c.qualification.as_str());
-            placement.seats.push(Seat {
-                application_id: c.id,
-                sitting_id: ids[t],
-                room_id: g.rooms[r].id,
-                seat: s,
-            });
         }
+        g.place(c.id, &seats, &mut placement.seats);
         if split {
             placement.split.push(c.id);
         }
