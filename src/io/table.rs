@@ -8,7 +8,9 @@
 use std::fmt;
 use std::path::Path;
 
-use calamine::{DataRef, Reader, SheetType, SheetVisible, Sheets, open_workbook_auto};
+use calamine::{DataRef, Reader, SheetType, SheetVisible, Sheets};
+
+use super::guard;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::model::date::{parse_date, parse_datetime, parse_time};
@@ -441,8 +443,31 @@ pub fn count(v: &Value) -> Result<u32, String> {
     n.ok_or_else(|| format!("expected a whole number like 30, found {}", v.shown()))
 }
 
+/// Excel's dates run from serial 0 (1900-01-00) to 2958465.99999 (9999-12-31 23:59:59).
+const EXCEL_SERIALS: std::ops::Range<f64> = 0.0..2_958_466.0;
+
+/// The last column Excel has (XFD), plus one.
+const MAX_COLUMNS: u32 = 16_384;
+
 fn excel_serial(n: f64) -> Option<NaiveDateTime> {
-    calamine::ExcelDateTime::new(n, calamine::ExcelDateTimeType::DateTime, false).as_datetime()
+    // calamine's as_datetime panics (in chrono) on a serial far outside Excel's dates, and
+    // turns NaN into 1899-12-30: only Excel's own range is handed to it.
+    EXCEL_SERIALS.contains(&n).then(|| {
+        calamine::ExcelDateTime::new(n, calamine::ExcelDateTimeType::DateTime, false).as_datetime()
+    })?
+}
+
+/// A date cell as a date, or an error cell that says what it held, for a serial that is no
+/// date Excel can show (`-1e300`, NaN): the cell's parser then says what it expected.
+fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
+    let n = dt.as_f64();
+    // (A 1904 workbook's serials count from 1904: the same range, 4 years later.)
+    if EXCEL_SERIALS.contains(&n)
+        && let Some(t) = dt.as_datetime()
+    {
+        return Value::DateTime(t);
+    }
+    Value::Error(format!("a date cell holding {n}, which is no date"))
 }
 
 /// Reads `path` with `schema`, calling `each` for every non-empty row below the header.
@@ -834,6 +859,10 @@ fn read_csv(
     finder.finish()
 }
 
+/// What a workbook reader reads from: a file, or an XLS file re-packed in memory.
+trait ReadSeek: std::io::Read + std::io::Seek {}
+impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
+
 fn read_workbook(
     path: &Path,
     file: &str,
@@ -845,14 +874,47 @@ fn read_workbook(
         file: file.to_string(),
         message,
     };
-    if let Err(cause) = std::fs::metadata(path) {
-        return Err(TableError::Open {
-            file: file.to_string(),
-            cause,
-        });
-    }
-    let mut wb =
-        open_workbook_auto(path).map_err(|e| fmt_err(format!("cannot read the workbook: {e}")))?;
+    let open_err = |cause| TableError::Open {
+        file: file.to_string(),
+        cause,
+    };
+    let cannot = |e: &dyn fmt::Display| fmt_err(format!("cannot read the workbook: {e}"));
+    let damaged = |e: String| fmt_err(format!("cannot read the workbook: it is damaged ({e})"));
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    // Each reader is opened by the file's extension (any case), through the guards of
+    // src/io/guard.rs: an XLS file is checked and re-packed first, and a panic inside
+    // calamine comes back as an error.
+    let mut wb: Sheets<Box<dyn ReadSeek>> = if ext == "xls" {
+        let bytes = std::fs::read(path).map_err(open_err)?;
+        let packed =
+            guard::xls(bytes).map_err(|e| fmt_err(format!("cannot read the workbook: {e}")))?;
+        let input: Box<dyn ReadSeek> = Box::new(std::io::Cursor::new(packed));
+        Sheets::Xls(
+            guard::calm(|| calamine::Xls::new(input))
+                .map_err(damaged)?
+                .map_err(|e| cannot(&e))?,
+        )
+    } else {
+        let input: Box<dyn ReadSeek> = Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(open_err)?,
+        ));
+        guard::calm(|| match ext.as_str() {
+            "ods" => calamine::Ods::new(input)
+                .map(Sheets::Ods)
+                .map_err(calamine::Error::Ods),
+            "xlsb" => calamine::Xlsb::new(input)
+                .map(Sheets::Xlsb)
+                .map_err(calamine::Error::Xlsb),
+            _ => calamine::Xlsx::new(input)
+                .map(Sheets::Xlsx)
+                .map_err(calamine::Error::Xlsx),
+        })
+        .map_err(damaged)?
+        .map_err(|e| cannot(&e))?
+    };
     let sheet = match &opts.sheet {
         Some(s) => {
             if !wb.sheet_names().iter().any(|n| n == s) {
@@ -877,16 +939,28 @@ fn read_workbook(
     };
     let mut finder = HeaderFinder::new(source, schema);
     let sheet_err = |e: &dyn fmt::Display| fmt_err(format!("cannot read sheet {sheet}: {e}"));
+    let sheet_damaged = |e: String| {
+        fmt_err(format!(
+            "cannot read sheet {sheet}: the file is damaged ({e})"
+        ))
+    };
     match &mut wb {
         // XLSX is streamed: a 200,000-row sheet never sits in memory whole.
         Sheets::Xlsx(x) => {
-            let mut reader = x
-                .worksheet_cells_reader(&sheet)
+            let mut reader = guard::calm(|| x.worksheet_cells_reader(&sheet))
+                .map_err(sheet_damaged)?
                 .map_err(|e| sheet_err(&e))?;
             let mut cells: Vec<Value> = Vec::new();
             let mut current: Option<u32> = None;
-            while let Some(cell) = reader.next_cell().map_err(|e| sheet_err(&e))? {
-                let (r, c) = cell.get_position();
+            loop {
+                let next = guard::calm(|| {
+                    reader
+                        .next_cell()
+                        .map(|c| c.map(|c| (c.get_position(), from_ref(c.get_value()))))
+                })
+                .map_err(sheet_damaged)?
+                .map_err(|e| sheet_err(&e))?;
+                let Some(((r, c), value)) = next else { break };
                 if current != Some(r) {
                     if let Some(prev) = current {
                         finder.feed(prev as usize + 1, &mut cells, each)?;
@@ -894,18 +968,29 @@ fn read_workbook(
                     cells.clear();
                     current = Some(r);
                 }
+                // A cell past Excel's last column (XFD) is no cell Excel wrote: without
+                // this bound, one cell at column ZZZZZZZ would make a row of 4 billion.
+                if c >= MAX_COLUMNS {
+                    return Err(fmt_err(format!(
+                        "[{sheet}]!{}{}: a cell beyond Excel's last column XFD; the file is damaged",
+                        column_letters(c as usize),
+                        u64::from(r) + 1
+                    )));
+                }
                 let c = c as usize;
                 if cells.len() <= c {
                     cells.resize(c + 1, Value::Empty);
                 }
-                cells[c] = from_ref(cell.get_value());
+                cells[c] = value;
             }
             if let Some(prev) = current {
                 finder.feed(prev as usize + 1, &mut cells, each)?;
             }
         }
         other => {
-            let range = other.worksheet_range(&sheet).map_err(|e| sheet_err(&e))?;
+            let range = guard::calm(|| other.worksheet_range(&sheet))
+                .map_err(sheet_damaged)?
+                .map_err(|e| sheet_err(&e))?;
             let (top, left) = range.start().unwrap_or((0, 0));
             let mut cells: Vec<Value> = Vec::new();
             for (i, row) in range.rows().enumerate() {
@@ -926,9 +1011,7 @@ fn from_data(d: &calamine::Data) -> Value {
         Data::Float(f) => Value::Float(*f),
         Data::String(s) => Value::Text(s.clone()),
         Data::Bool(b) => Value::Bool(*b),
-        Data::DateTime(dt) => dt
-            .as_datetime()
-            .map_or_else(|| Value::Error(format!("{dt}")), Value::DateTime),
+        Data::DateTime(dt) => excel_datetime(dt),
         Data::DateTimeIso(s) => iso(s),
         Data::DurationIso(s) => duration(s),
         Data::Error(e) => Value::Error(e.to_string()),
@@ -943,9 +1026,7 @@ fn from_ref(d: &DataRef<'_>) -> Value {
         DataRef::String(s) => Value::Text(s.clone()),
         DataRef::SharedString(s) => Value::Text((*s).to_string()),
         DataRef::Bool(b) => Value::Bool(*b),
-        DataRef::DateTime(dt) => dt
-            .as_datetime()
-            .map_or_else(|| Value::Error(format!("{dt}")), Value::DateTime),
+        DataRef::DateTime(dt) => excel_datetime(dt),
         DataRef::DateTimeIso(s) => iso(s),
         DataRef::DurationIso(s) => duration(s),
         DataRef::Error(e) => Value::Error(e.to_string()),
