@@ -114,7 +114,8 @@ pub enum Value {
     Float(f64),
     Bool(bool),
     DateTime(NaiveDateTime),
-    /// An Excel error such as `#N/A`, or a cell calamine could not convert.
+    /// An Excel error such as `#N/A`, or what was wrong with a cell that could not be
+    /// converted (`a date cell holding NaN, which is no date`).
     Error(String),
 }
 
@@ -145,7 +146,9 @@ impl Value {
     /// Shown in messages as what was found.
     pub fn shown(&self) -> String {
         match self {
-            Value::Error(e) => format!("the spreadsheet error {e}"),
+            // Excel's own errors (#N/A, #DIV/0!); else what the reader found wrong.
+            Value::Error(e) if e.starts_with('#') => format!("the spreadsheet error {e}"),
+            Value::Error(e) => e.clone(),
             v => format!("\"{}\"", v.text()),
         }
     }
@@ -467,6 +470,12 @@ fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
     {
         return Value::DateTime(t);
     }
+    // Written as a number (-1e300), not the 300 digits of its decimal form.
+    let n = if n.is_finite() && n.abs() < 1e15 {
+        n.to_string()
+    } else {
+        format!("{n:e}")
+    };
     Value::Error(format!("a date cell holding {n}, which is no date"))
 }
 
@@ -616,6 +625,26 @@ fn read_full(file: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<u
     Ok(n)
 }
 
+/// Counts lines as an editor does: a line ends at `\r\n`, `\n`, or a `\r` alone (old Mac
+/// files, and some bank exports, end lines with CR only).
+#[derive(Debug, Clone, Copy, Default)]
+struct Lines {
+    /// Line breaks counted so far.
+    count: u64,
+    /// The last `\r` or `\n` seen, with its offset: a `\n` right after a `\r` ends no line.
+    last: Option<(u64, u8)>,
+}
+
+impl Lines {
+    /// Takes the `\r` or `\n` at offset `pos`; true when it ends a line.
+    fn step(&mut self, pos: u64, byte: u8) -> bool {
+        let ends = byte == b'\r' || self.last != Some((pos.wrapping_sub(1), b'\r'));
+        self.last = Some((pos, byte));
+        self.count += u64::from(ends);
+        ends
+    }
+}
+
 /// Where the decoded text has line breaks, for numbering rows; shared between [`Decoded`],
 /// which finds them, and [`read_csv`], which counts them off as rows pass.
 #[derive(Default)]
@@ -641,8 +670,8 @@ struct Decoded {
     out_pos: usize,
     /// The offset in the decoded text of `out[0]`.
     base: u64,
-    /// Line breaks decoded so far, for messages about bad bytes.
-    newlines: u64,
+    /// Lines decoded so far, for messages about bad bytes.
+    lines: Lines,
     breaks: std::rc::Rc<std::cell::RefCell<Breaks>>,
 }
 
@@ -667,7 +696,7 @@ impl Decoded {
             out: Vec::new(),
             out_pos: 0,
             base: 0,
-            newlines: 0,
+            lines: Lines::default(),
             breaks: Default::default(),
         }
     }
@@ -717,9 +746,13 @@ impl Decoded {
                         d.decode_to_utf8_without_replacement(raw, &mut self.out, self.eof);
                     self.out.truncate(written);
                     if let encoding_rs::DecoderResult::Malformed(..) = result {
-                        let line = self.newlines
-                            + self.out.iter().filter(|&&b| b == b'\n').count() as u64
-                            + 1;
+                        let mut lines = self.lines;
+                        for (i, &b) in self.out.iter().enumerate() {
+                            if b == b'\n' || b == b'\r' {
+                                lines.step(self.base + i as u64, b);
+                            }
+                        }
+                        let line = lines.count + 1;
                         let message = match self.encoding {
                             Encoding::Utf16 => "not valid UTF-16".to_string(),
                             _ => format!(
@@ -740,7 +773,7 @@ impl Decoded {
         for (i, &b) in self.out.iter().enumerate() {
             if b == b'\n' || b == b'\r' {
                 breaks.ahead.push_back((self.base + i as u64, b));
-                self.newlines += u64::from(b == b'\n');
+                self.lines.step(self.base + i as u64, b);
             }
         }
         Ok(())
@@ -803,6 +836,7 @@ fn read_csv(
     let mut record = csv::StringRecord::new();
     let mut cells: Vec<Value> = Vec::new();
     let mut line = 1usize;
+    let mut lines = Lines::default();
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
@@ -825,7 +859,7 @@ fn read_csv(
             if pos >= at {
                 break;
             }
-            line += usize::from(c == b'\n');
+            line += usize::from(lines.step(pos, c));
             b.ahead.pop_front();
         }
         let mut start = at;
@@ -833,7 +867,7 @@ fn read_csv(
             if pos != start {
                 break;
             }
-            line += usize::from(c == b'\n');
+            line += usize::from(lines.step(pos, c));
             start += 1;
             b.ahead.pop_front();
         }
