@@ -159,7 +159,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let batch = if a.change.dry_run {
         None
     } else {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let command = crate::db::journal_command(std::env::args_os());
         Some(
             tx.create_batch(session.id, "import", &g.operator(), &command, now(), None)
                 .await?,
