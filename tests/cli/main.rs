@@ -6,6 +6,7 @@ mod cards;
 mod common;
 mod demo;
 mod fees;
+mod hostile;
 mod imports;
 mod lists;
 mod payments;
