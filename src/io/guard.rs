@@ -71,6 +71,88 @@ pub fn calm<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Checks a zipped workbook (XLSX, ODS) before calamine reads it: no part may unpack to
+/// more than [`UNPACKED_PER_BYTE`] times the file's size (beyond [`FREE_UNPACKED`]), since
+/// calamine holds the shared strings whole; and an ODS sheet may not claim, through its
+/// repeated rows and cells, more cells than its size can hold, since calamine builds every
+/// repeat (a row of 16,384 cells repeated a million times took minutes and gigabytes).
+pub fn zipped(path: &std::path::Path, ods: bool) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    calm(|| {
+        // A file that is no zip is left to calamine, which says so in its words.
+        let Ok(mut z) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+            return Ok(());
+        };
+        let limit = FREE_UNPACKED.max(UNPACKED_PER_BYTE.saturating_mul(len));
+        for i in 0..z.len() {
+            let Ok(part) = z.by_index_raw(i) else { continue };
+            if part.size() > limit {
+                return Err(format!(
+                    "its part {} claims {} bytes unpacked from a file of {len}",
+                    part.name().unwrap_or_default(),
+                    part.size()
+                ));
+            }
+        }
+        if ods && let Ok(mut content) = z.by_name("content.xml") {
+            let mut xml = Vec::new();
+            // A part that cannot be unpacked is calamine's to report.
+            if content.read_to_end(&mut xml).is_ok() {
+                let claimed = ods_claims(&xml);
+                let limit = FREE_CELLS.max(CELLS_PER_BYTE * xml.len() as u64);
+                if claimed > limit {
+                    return Err(format!(
+                        "its repeated rows and cells claim {claimed} cells, more than its {} bytes of content can hold",
+                        xml.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| Err(format!("the zip container is damaged ({e})")))
+}
+
+/// Most bytes a zip part may unpack to per byte of the file: text deflates about tenfold, a
+/// zip bomb a thousandfold.
+const UNPACKED_PER_BYTE: u64 = 100;
+/// What any part may unpack to whatever the file's size.
+const FREE_UNPACKED: u64 = 256 << 20;
+
+/// The cells an ODS content.xml makes calamine build: per table row, its repeats times the
+/// cells (with their repeats) up to its last one that holds a value. Read as bytes: only the
+/// elements' names and two attributes matter.
+fn ods_claims(xml: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(xml);
+    let repeat = |tag: &str, attr: &str| -> u64 {
+        tag.find(attr)
+            .and_then(|at| {
+                let v = &tag[at + attr.len()..];
+                let v = v.strip_prefix("=\"")?;
+                v[..v.find('"')?].parse().ok()
+            })
+            .unwrap_or(1)
+    };
+    let (mut total, mut rows, mut width, mut filled) = (0u64, 1u64, 0u64, 0u64);
+    for piece in text.split('<').skip(1) {
+        let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+        if tag.starts_with("table:table-row ") || tag == "table:table-row" {
+            (rows, width, filled) = (repeat(tag, "table:number-rows-repeated"), 0, 0);
+        } else if tag.starts_with("/table:table-row") {
+            total = total.saturating_add(rows.saturating_mul(filled));
+        } else if tag.starts_with("table:table-cell") || tag.starts_with("table:covered-table-cell")
+        {
+            width = width.saturating_add(repeat(tag, "table:number-columns-repeated"));
+            // A cell holds a value when it has a type or content (it is not `<... />`).
+            if tag.contains("office:value-type") || !tag.ends_with('/') {
+                filled = width;
+            }
+        }
+    }
+    total
+}
+
 /// Most cells a sheet may claim per byte of the workbook stream, beyond [`FREE_CELLS`]. A
 /// cell record takes 10 bytes or more, so a real sheet's cells span about as many cells as
 /// the stream has bytes; 16 leaves room for sparse sheets (a title far from the table).
@@ -332,6 +414,24 @@ mod tests {
         assert!(check_sheets(&stream).is_err());
         let stream = [bof, number(0, 0), number(30, 20), record(0x000A, &[])].concat();
         assert_eq!(check_sheets(&stream), Ok(()));
+    }
+
+    #[test]
+    fn ods_repeats_are_counted_up_to_the_last_value() {
+        let row =
+            |rows: &str, cells: &str| format!("<table:table-row{rows}>{cells}</table:table-row>");
+        let value = r#"<table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="3"><text:p>1</text:p></table:table-cell>"#;
+        let empty = r#"<table:table-cell table:number-columns-repeated="16000"/>"#;
+        let xml = [
+            row("", &format!("{value}{empty}")),
+            row(
+                r#" table:number-rows-repeated="1000""#,
+                &format!("{empty}{value}"),
+            ),
+            row(r#" table:number-rows-repeated="1048000""#, empty),
+        ]
+        .concat();
+        assert_eq!(ods_claims(xml.as_bytes()), 3 + 1000 * 16003);
     }
 
     #[test]

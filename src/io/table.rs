@@ -935,6 +935,13 @@ fn read_workbook(
         let input: Box<dyn ReadSeek> = Box::new(std::io::BufReader::new(
             std::fs::File::open(path).map_err(open_err)?,
         ));
+        if ext != "xlsb" {
+            guard::zipped(path, ext == "ods").map_err(|e| {
+                fmt_err(format!(
+                    "cannot read the workbook: {e}; the file is damaged"
+                ))
+            })?;
+        }
         guard::calm(|| match ext.as_str() {
             "ods" => calamine::Ods::new(input)
                 .map(Sheets::Ods)

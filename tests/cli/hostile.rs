@@ -124,6 +124,17 @@ fn damaged_xls_files_and_memory_bombs_are_refused_quickly() {
             "payments-fat-sector-far.xls",
             "not a readable XLS file",
         ),
+        // Found by the fuzz test: ODS rows and cells repeated into billions of cells.
+        (
+            "fees",
+            "fees-ods-repeats.ods",
+            "its repeated rows and cells claim 25769803815 cells",
+        ),
+        (
+            "plan",
+            "plan-ods-repeats.ods",
+            "its repeated rows and cells claim 8388865 cells",
+        ),
         (
             "plan",
             "plan-cell-at-XFE.xlsx",

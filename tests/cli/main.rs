@@ -6,6 +6,7 @@ mod cards;
 mod common;
 mod demo;
 mod fees;
+mod fuzz;
 mod hostile;
 mod imports;
 mod lists;
