@@ -135,6 +135,9 @@ fn damaged_xls_files_and_memory_bombs_are_refused_quickly() {
             "plan-ods-repeats.ods",
             "its repeated rows and cells claim 8388865 cells",
         ),
+        // Found by the campaign: a fee row repeated 16,384 times, each copy a duplicate of
+        // the first; every pair was reported (134 million messages, gigabytes).
+        ("fees", "fees-ods-row-16384-times.ods", "16383 problems"),
         (
             "plan",
             "plan-cell-at-XFE.xlsx",
