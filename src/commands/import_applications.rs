@@ -262,7 +262,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     t.note("inserting", writing);
     let (header, problems) = reader
         .join()
-        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+        .map_err(|_| anyhow::anyhow!("{}: the reader thread panicked", a.file.display()))??;
     reject_if_any(&header, problems, Vec::new())?;
     if let Some(e) = failed_write {
         return Err(e.into());
@@ -458,7 +458,7 @@ fn read_applications(
         drop(raw_send);
         let problems = parser
             .join()
-            .map_err(|_| anyhow::anyhow!("the parsing thread panicked"))?;
+            .map_err(|_| anyhow::anyhow!("{}: the parsing thread panicked", file.display()))?;
         Ok((read.map_err(rejected_from)?, problems))
     })
 }
