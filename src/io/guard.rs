@@ -99,7 +99,14 @@ pub fn zipped(path: &std::path::Path, ods: bool) -> Result<(), String> {
             let mut xml = Vec::new();
             // A part that cannot be unpacked is calamine's to report.
             if content.read_to_end(&mut xml).is_ok() {
-                let claimed = ods_claims(&xml);
+                let (claimed, unclosed) = ods_claims(&xml);
+                // calamine reads a table, and a cell's annotation, until its end tag and
+                // never stops at the end of the text: cut short inside one, it loops forever.
+                if let Some(what) = unclosed {
+                    return Err(format!(
+                        "its content ends inside a {what} that it opened (cut short)"
+                    ));
+                }
                 let limit = FREE_CELLS.max(CELLS_PER_BYTE * xml.len() as u64);
                 if claimed > limit {
                     return Err(format!(
@@ -121,9 +128,10 @@ const UNPACKED_PER_BYTE: u64 = 100;
 const FREE_UNPACKED: u64 = 256 << 20;
 
 /// The cells an ODS content.xml makes calamine build: per table row, its repeats times the
-/// cells (with their repeats) up to its last one that holds a value. Read as bytes: only the
-/// elements' names and two attributes matter.
-fn ods_claims(xml: &[u8]) -> u64 {
+/// cells (with their repeats) up to its last one that holds a value; and the first of the
+/// elements calamine needs closed (a table, an annotation) that is not. Read as bytes: only
+/// the elements' names and two attributes matter.
+fn ods_claims(xml: &[u8]) -> (u64, Option<&'static str>) {
     let text = String::from_utf8_lossy(xml);
     let repeat = |tag: &str, attr: &str| -> u64 {
         tag.find(attr)
@@ -135,8 +143,24 @@ fn ods_claims(xml: &[u8]) -> u64 {
             .unwrap_or(1)
     };
     let (mut total, mut rows, mut width, mut filled) = (0u64, 1u64, 0u64, 0u64);
+    // Open minus closed tables and annotations.
+    let (mut tables, mut notes) = (0i64, 0i64);
+    let named = |tag: &str, name: &str| {
+        tag.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '/', '\t', '\r', '\n']))
+    };
     for piece in text.split('<').skip(1) {
         let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+        let closes_itself = tag.ends_with('/');
+        if named(tag, "table:table") && !closes_itself {
+            tables += 1;
+        } else if named(tag, "/table:table") {
+            tables -= 1;
+        } else if named(tag, "office:annotation") && !closes_itself {
+            notes += 1;
+        } else if named(tag, "/office:annotation") {
+            notes -= 1;
+        }
         if tag.starts_with("table:table-row ") || tag == "table:table-row" {
             (rows, width, filled) = (repeat(tag, "table:number-rows-repeated"), 0, 0);
         } else if tag.starts_with("/table:table-row") {
@@ -150,7 +174,14 @@ fn ods_claims(xml: &[u8]) -> u64 {
             }
         }
     }
-    total
+    let unclosed = if tables > 0 {
+        Some("table (table:table)")
+    } else if notes > 0 {
+        Some("note (office:annotation)")
+    } else {
+        None
+    };
+    (total, unclosed)
 }
 
 /// Most cells a sheet may claim per byte of the workbook stream, beyond [`FREE_CELLS`]. A
@@ -431,7 +462,10 @@ mod tests {
             row(r#" table:number-rows-repeated="1048000""#, empty),
         ]
         .concat();
-        assert_eq!(ods_claims(xml.as_bytes()), 3 + 1000 * 16003);
+        let table = format!("<table:table table:name=\"x\">{xml}</table:table>");
+        assert_eq!(ods_claims(table.as_bytes()), (3 + 1000 * 16003, None));
+        let cut = &table[..table.len() - "</table:table>".len()];
+        assert_eq!(ods_claims(cut.as_bytes()).1, Some("table (table:table)"));
     }
 
     #[test]

@@ -138,6 +138,13 @@ fn damaged_xls_files_and_memory_bombs_are_refused_quickly() {
         // Found by the campaign: a fee row repeated 16,384 times, each copy a duplicate of
         // the first; every pair was reported (134 million messages, gigabytes).
         ("fees", "fees-ods-row-16384-times.ods", "16383 problems"),
+        // Found by the campaign: content.xml cut inside its table, where calamine reads on
+        // past the end of the text forever.
+        (
+            "decisions",
+            "decisions-ods-cut-inside-table.ods",
+            "its content ends inside a table (table:table) that it opened",
+        ),
         (
             "plan",
             "plan-cell-at-XFE.xlsx",
@@ -147,7 +154,12 @@ fn damaged_xls_files_and_memory_bombs_are_refused_quickly() {
         // release build the wrapped column is past XFD): either way, refused.
         ("plan", "plan-cell-at-ZZZZZZZ.xlsx", "damaged"),
     ] {
-        refused(&env, &["import", kind, s(&hostile(name))], name, &[says]);
+        let file = hostile(name);
+        let args = match kind {
+            "decisions" => vec!["review", "apply", s(&file), "--yes"],
+            _ => vec!["import", kind, s(&file)],
+        };
+        refused(&env, &args, name, &[says]);
     }
 }
 
