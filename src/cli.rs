@@ -608,10 +608,14 @@ pub enum RosterEncoding {
     /// UTF-8 with a BOM, so that Excel shows Chinese right.
     #[value(name = "utf8", alias = "utf-8")]
     Utf8,
-    /// GBK, as Excel on Chinese Windows saves CSV (written as GB18030, its superset, so no
-    /// character is lost).
-    #[value(name = "gbk", alias = "gb18030")]
+    /// GBK, as Excel on Chinese Windows saves and reads CSV; refused, with the candidate
+    /// and the character, when a text holds a character GBK lacks (such as 㛃).
+    #[value(name = "gbk", alias = "cp936")]
     Gbk,
+    /// GB18030, GBK's superset: characters outside GBK as its four-byte sequences, which
+    /// readers of GBK alone cannot show.
+    #[value(name = "gb18030")]
+    Gb18030,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,7 @@ use crate::db::review::JournalRow;
 use crate::db::sessions::SessionRow;
 use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Column, Problems, Schema, Value};
+use crate::io::write::spreadsheet_safe;
 use crate::model::application::{self, Facts, PhotoFacts, Severity, Status};
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_date;
@@ -475,7 +476,8 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
         let mut w = csv::Writer::from_writer(std::io::stdout().lock());
         w.write_record(HEADER)?;
         for a in &shown {
-            w.write_record(record(a))?;
+            // An applicant's `=HYPERLINK(..)` is text, not a formula, when the CSV is opened.
+            w.write_record(record(a).iter().map(|t| spreadsheet_safe(t).into_owned()))?;
         }
         w.flush()?;
         return Ok(());
@@ -1255,7 +1257,8 @@ async fn photo(
     set_photo(&mut after, &name, Some(&path));
     // The session's photo rules, as review check applies them; the background is measured
     // now, from the new file.
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::io::photos::read(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let border = crate::io::photos::border_lightness(&bytes);
     let facts = Facts {
         id_type: &after.id_type,

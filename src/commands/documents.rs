@@ -339,7 +339,7 @@ fn save_manifest(path: &Path, m: &Manifest) -> Result<()> {
 
 /// Reads a photo and checks it against its fingerprint from import.
 pub fn read_photo(path: &str, hash: &str) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("photo {path}: {e}"))?;
+    let bytes = crate::io::photos::read(path.as_ref()).map_err(|e| format!("photo {path}: {e}"))?;
     if blake3::hash(&bytes).to_hex().as_str() != hash {
         return Err(format!(
             "photo {path} changed since it was imported: replace it with kaowu applications photo"

@@ -165,7 +165,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let batch = if a.change.dry_run {
         None
     } else {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let command = crate::db::journal_command(std::env::args_os());
         Some(
             tx.create_batch(session.id, "import", &g.operator(), &command, now(), None)
                 .await?,
@@ -268,7 +268,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     t.note("inserting", writing);
     let (header, problems) = reader
         .join()
-        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+        .map_err(|_| anyhow::anyhow!("{}: the reader thread panicked", a.file.display()))??;
     reject_if_any(&header, problems, Vec::new())?;
     if let Some(e) = failed_write {
         return Err(e.into());
@@ -464,7 +464,7 @@ fn read_applications(
         drop(raw_send);
         let problems = parser
             .join()
-            .map_err(|_| anyhow::anyhow!("the parsing thread panicked"))?;
+            .map_err(|_| anyhow::anyhow!("{}: the parsing thread panicked", file.display()))?;
         Ok((read.map_err(rejected_from)?, problems))
     })
 }

@@ -605,7 +605,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     };
     let writes = !diff.added.is_empty() || !diff.changed.is_empty();
     if !args.change.dry_run && writes {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let command = crate::db::journal_command(std::env::args_os());
         let batch = tx
             .create_batch(session.id, "payments", &g.operator(), &command, now(), None)
             .await?;

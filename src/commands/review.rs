@@ -149,7 +149,7 @@ pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Resul
             .par_iter()
             .filter_map(|r| {
                 bar.inc(1);
-                let bytes = std::fs::read(&r.photo_path).ok()?;
+                let bytes = crate::io::photos::read(r.photo_path.as_ref()).ok()?;
                 // A file replaced since the import is measured at the next import, not now.
                 (blake3::hash(&bytes).to_hex().as_str() == r.photo_hash)
                     .then(|| {
@@ -1052,7 +1052,7 @@ async fn start_batch(
     undoes: Option<i64>,
 ) -> Result<i64> {
     tx.lock_session(session.id).await?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = crate::db::journal_command(std::env::args_os());
     Ok(tx
         .create_batch(session.id, kind, &g.operator(), &command, now(), undoes)
         .await?)

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, RosterArgs, RosterBy, RosterEncoding, RosterFormat};
 use crate::io::atomic;
-use crate::io::write::{Charset, CsvOut, Written};
+use crate::io::write::{Charset, CsvOut, Written, not_in_gbk};
 use crate::io::xlsx::{Book, Cell, sheet_names};
 use crate::model::application::Status;
 use crate::model::roster::{self, Column, GroupKey, Grouping, Line, Room, Sitting, Value};
@@ -56,7 +56,8 @@ fn check(a: &RosterArgs) -> Result<Job<'_>> {
         }
         (RosterFormat::Xlsx, None) => None,
         (RosterFormat::Csv, None | Some(RosterEncoding::Utf8)) => Some(Charset::Utf8Bom),
-        (RosterFormat::Csv, Some(RosterEncoding::Gbk)) => Some(Charset::Gb18030),
+        (RosterFormat::Csv, Some(RosterEncoding::Gbk)) => Some(Charset::Gbk),
+        (RosterFormat::Csv, Some(RosterEncoding::Gb18030)) => Some(Charset::Gb18030),
     };
     Ok(Job {
         by: a.by,
@@ -171,6 +172,35 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
     let columns = Column::of(job.public);
     let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
 
+    // GBK cannot hold every name (㛃 is in CJK extension A): refuse before any file is
+    // written, naming each candidate and character, rather than write a file that a GBK
+    // reader shows wrong.
+    if job.charset == Some(Charset::Gbk) {
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        for l in arranged.groups.values().flatten() {
+            for (c, v) in columns.iter().zip(values(&columns, l, job.public)) {
+                if let Some(ch) = not_in_gbk(&v.text())
+                    && seen.insert((l.entry.registration_no.as_str(), c.header()))
+                {
+                    problems.push(format!(
+                        "{} {}: {}: {ch} (U+{:04X}) is not in GBK; use --encoding gb18030 or utf8",
+                        l.entry.registration_no,
+                        l.entry.name,
+                        c.header(),
+                        u32::from(ch)
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(super::Rejected {
+                what: "export roster --encoding gbk".into(),
+                problems,
+            }
+            .into());
+        }
+    }
     std::fs::create_dir_all(job.out)
         .with_context(|| format!("cannot create {}", job.out.display()))?;
     let total: usize = arranged.groups.values().map(Vec::len).sum();
@@ -263,7 +293,8 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         },
         encoding: job.charset.map(|c| match c {
             Charset::Utf8Bom => "utf8",
-            Charset::Gb18030 => "gbk",
+            Charset::Gbk => "gbk",
+            Charset::Gb18030 => "gb18030",
         }),
         one_file: job.one_file,
         rows: total,

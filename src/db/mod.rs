@@ -105,26 +105,102 @@ pub fn backend_of(url: &str) -> Backend {
     }
 }
 
-/// The URL as it may be printed: the password replaced by `***`.
+/// The URL as it may be printed or stored: every password replaced by `***`, however it is
+/// written. In the user information (`user:PW@host`) the password runs to the *last* `@`
+/// of the URL, since a password may hold an unencoded `/`, `?`, `#` or `@` that a URL parser
+/// would take for the end of the host (and then quote the rest in its error); so a URL with
+/// an `@` in its query loses more than its password, never less. In the query, the value of
+/// every parameter whose name speaks of a password (`password`, `sslpassword`, `%70assword`)
+/// is replaced too.
 pub fn display_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
+        return hide_params(url);
     };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => match authority[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end + 3],
-                &authority[..colon],
-                &rest[at..]
-            ),
-            None => url.to_string(),
+    let (head, rest) = url.split_at(scheme_end + 3);
+    let rest = match rest.rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            // A user name holds no `/` or `?`: such a colon lies in the path or query, and
+            // the `@` with it.
+            Some(colon) if !rest[..colon].contains(['/', '?', '#']) => {
+                format!("{}:***{}", &rest[..colon], &rest[at..])
+            }
+            _ => rest.to_string(),
         },
-        None => url.to_string(),
+        None => rest.to_string(),
+    };
+    format!("{head}{}", hide_params(&rest))
+}
+
+/// `text` with the value of each `name=value` pair (separated by `?`, `&`, `;` or spaces)
+/// whose name speaks of a password replaced by `***`.
+fn hide_params(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        // A pair runs to the next separator.
+        let end = rest.find(['&', '?', ';', ' ']).unwrap_or(rest.len());
+        let (pair, tail) = rest.split_at(end);
+        match pair.split_once('=') {
+            Some((name, _)) if secret_name(name) => {
+                out.push_str(name);
+                out.push_str("=***");
+            }
+            _ => out.push_str(pair),
+        }
+        // The separator itself.
+        let sep = tail.chars().next().map_or(0, char::len_utf8);
+        out.push_str(&tail[..sep]);
+        rest = &tail[sep..];
     }
+    out
+}
+
+/// Whether a parameter's name (percent-encoded or not, any case) names a password.
+fn secret_name(name: &str) -> bool {
+    let mut decoded = Vec::with_capacity(name.len());
+    let b = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                decoded.push(c);
+                i += 1;
+            }
+        }
+    }
+    let name = String::from_utf8_lossy(&decoded).to_lowercase();
+    ["pass", "pwd", "secret"].iter().any(|s| name.contains(s))
+}
+
+/// A command line as the journal stores it: its arguments joined by spaces (shown lossily
+/// where they are not UTF-8), with every password taken out of a database URL or a
+/// `password=` parameter, whichever flag or form carried it.
+pub fn journal_command(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
+    args.into_iter()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            match a.find("://") {
+                // `--database-url=postgres://..` or the URL alone: redact from its scheme on.
+                Some(i) => {
+                    let start = a[..i]
+                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+                        .map_or(0, |p| p + 1);
+                    format!("{}{}", &a[..start], display_url(&a[start..]))
+                }
+                None => hide_params(&a),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Refuses a database that a newer kaowu has migrated beyond the newest migration this one
@@ -452,6 +528,52 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hidden_however_written() {
+        for (url, shown) in [
+            ("postgres://u:p/w?x@h/db", "postgres://u:***@h/db"),
+            (
+                "postgres://u:p@ss#w@h:5432/db",
+                "postgres://u:***@h:5432/db",
+            ),
+            (
+                "postgres://u@h/db?password=PW&sslmode=require",
+                "postgres://u@h/db?password=***&sslmode=require",
+            ),
+            (
+                "postgres://h/db?sslmode=disable&Password=PW",
+                "postgres://h/db?sslmode=disable&Password=***",
+            ),
+            (
+                "postgres://h/db?%70assword=PW",
+                "postgres://h/db?%70assword=***",
+            ),
+            (
+                "postgres://h/db?application_name=a@b",
+                "postgres://h/db?application_name=a@b",
+            ),
+            (
+                "postgresql://u:PW@h/db?sslpassword=KEY",
+                "postgresql://u:***@h/db?sslpassword=***",
+            ),
+        ] {
+            assert_eq!(display_url(url), shown, "{url}");
+        }
+        let args = [
+            "kaowu",
+            "--database-url",
+            "postgres://u:PW@h/db",
+            "--database-url=postgres://u:PW@h/db?password=PW2",
+            "x=1 password=PW3",
+        ];
+        let stored = journal_command(args.iter().map(std::ffi::OsString::from));
+        assert!(!stored.contains("PW"), "{stored}");
+        assert_eq!(
+            stored,
+            "kaowu --database-url postgres://u:***@h/db --database-url=postgres://u:***@h/db?password=*** x=1 password=***"
+        );
+    }
 
     #[test]
     fn passwords_are_hidden() {

@@ -2,6 +2,7 @@
 //! CSV, and the one atomic write that every file goes through.
 
 pub mod atomic;
+pub mod guard;
 pub mod input;
 pub mod photos;
 pub mod table;

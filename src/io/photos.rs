@@ -141,9 +141,51 @@ pub struct Fingerprint {
     pub problem: String,
 }
 
+/// Reads a photo file whole. Anything but a regular file (a FIFO, a device, a folder, a
+/// socket) is refused from its metadata, before it is opened: reading a FIFO waits for a
+/// writer forever, and a device such as /dev/zero never ends. The file is then opened
+/// without blocking, so that a FIFO put in its place meanwhile cannot hang the open either,
+/// and checked again through the open handle.
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |kind: std::fs::FileType| {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if kind.is_dir() {
+            "a folder"
+        } else if kind.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        std::io::Error::other(format!("{what}, not a photo file"))
+    };
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() {
+        return Err(refuse(kind));
+    }
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(refuse(meta.file_type()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Fingerprints the file at `path`.
 pub fn fingerprint(path: &Path) -> Fingerprint {
-    match std::fs::read(path) {
+    match read(path) {
         Ok(bytes) => fingerprint_bytes(&bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Fingerprint {
             problem: "missing".into(),

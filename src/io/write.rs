@@ -2,6 +2,7 @@
 //! through [`super::atomic`], and the size and SHA-256 of what was written. XLSX is
 //! [`super::xlsx`]'s.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -45,9 +46,39 @@ pub struct Written {
 pub enum Charset {
     /// UTF-8 with a byte-order mark, which tells Excel the file is UTF-8.
     Utf8Bom,
-    /// GB18030 (GBK's superset, so every character survives), as Excel on Chinese Windows
-    /// saves CSV.
+    /// GBK (code page 936), as Excel on Chinese Windows saves and reads CSV. Holds no
+    /// character outside GBK (such as 㛃, of CJK extension A): check texts with
+    /// [`not_in_gbk`] first; the writer refuses one too.
+    Gbk,
+    /// GB18030, GBK's superset: every character survives, those outside GBK as four-byte
+    /// sequences that a reader of GBK alone shows as garbage.
     Gb18030,
+}
+
+/// The first character of `text` that GBK cannot hold, if any.
+pub fn not_in_gbk(text: &str) -> Option<char> {
+    // ASCII and most CJK pass the fast test; only a failing text is searched.
+    let (_, _, unmappable) = encoding_rs::GBK.encode(text);
+    if !unmappable {
+        return None;
+    }
+    text.chars().find(|c| {
+        let mut b = [0u8; 4];
+        encoding_rs::GBK.encode(c.encode_utf8(&mut b)).2
+    })
+}
+
+/// A text as a CSV cell that a spreadsheet opens as text, never as a formula: one that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front, as
+/// OWASP's advice on CSV injection says. Excel shows the `'` with the value (`'=1+1`), so
+/// staff still read what the applicant wrote; a tab in front would hide the marking and
+/// is lost when the cell is trimmed.
+pub fn spreadsheet_safe(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A CSV file being written row by row, with CRLF line ends as Excel writes them.
@@ -71,7 +102,7 @@ impl CsvOut {
             .terminator(csv::Terminator::CRLF)
             .from_writer(Transcode {
                 inner: sink,
-                gb18030: charset == Charset::Gb18030,
+                charset,
                 pending: Vec::new(),
             });
         let mut out = CsvOut {
@@ -89,10 +120,13 @@ impl CsvOut {
         }
     }
 
+    /// Writes a row; texts as [`spreadsheet_safe`] makes them (numbers, dates and money
+    /// are kaowu's own and pass as they are).
     pub fn push(&mut self, cells: &[Value]) -> Result<()> {
-        let r = self
-            .w
-            .write_record(cells.iter().map(|v| v.text().into_owned()));
+        let r = self.w.write_record(cells.iter().map(|v| match v {
+            Value::Text(t) => spreadsheet_safe(t).into_owned(),
+            v => v.text().into_owned(),
+        }));
         r.map_err(|e| self.csv_err(e))
     }
 
@@ -113,19 +147,21 @@ impl CsvOut {
     }
 }
 
-/// Passes UTF-8 through, or re-encodes it as GB18030; a character split between two
+/// Passes UTF-8 through, or re-encodes it as GBK or GB18030; a character split between two
 /// writes waits for its other bytes.
 struct Transcode<W: Write> {
     inner: W,
-    gb18030: bool,
+    charset: Charset,
     pending: Vec<u8>,
 }
 
 impl<W: Write> Write for Transcode<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if !self.gb18030 {
-            return self.inner.write(buf);
-        }
+        let encoding = match self.charset {
+            Charset::Utf8Bom => return self.inner.write(buf),
+            Charset::Gbk => encoding_rs::GBK,
+            Charset::Gb18030 => encoding_rs::GB18030,
+        };
         self.pending.extend_from_slice(buf);
         let valid = match std::str::from_utf8(&self.pending) {
             Ok(s) => s.len(),
@@ -138,7 +174,15 @@ impl<W: Write> Write for Transcode<W> {
             Err(e) => e.valid_up_to(),
         };
         let text = std::str::from_utf8(&self.pending[..valid]).expect("checked above");
-        let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+        let (bytes, _, unmappable) = encoding.encode(text);
+        if unmappable {
+            // encoding_rs writes `&#13763;` for a character GBK lacks: refuse instead.
+            let c = not_in_gbk(text).unwrap_or(char::REPLACEMENT_CHARACTER);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{c} (U+{:04X}) is not in GBK", u32::from(c)),
+            ));
+        }
         self.inner.write_all(&bytes)?;
         self.pending.drain(..valid);
         Ok(buf.len())
@@ -205,7 +249,7 @@ mod tests {
     fn gb18030_survives_a_character_split_between_writes() {
         let mut t = Transcode {
             inner: Vec::new(),
-            gb18030: true,
+            charset: Charset::Gb18030,
             pending: Vec::new(),
         };
         let text = "考区,丽江\r\n㛃";
@@ -216,5 +260,36 @@ mod tests {
         let (back, _, bad) = encoding_rs::GB18030.decode(&t.inner);
         assert!(!bad);
         assert_eq!(back, text);
+    }
+
+    #[test]
+    fn gbk_refuses_what_it_cannot_hold() {
+        assert_eq!(not_in_gbk("考区,丽江,欧阳娜娜"), None);
+        assert_eq!(not_in_gbk("李㛃"), Some('㛃'));
+        let mut t = Transcode {
+            inner: Vec::new(),
+            charset: Charset::Gbk,
+            pending: Vec::new(),
+        };
+        t.write_all("丽江".as_bytes()).unwrap();
+        let e = t.write_all("李㛃".as_bytes()).unwrap_err().to_string();
+        assert_eq!(e, "㛃 (U+36C3) is not in GBK");
+    }
+
+    #[test]
+    fn formulas_are_marked_as_text() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
+        }
+        for good in ["张三", "530102199001011234", "", " =1", "a=b", "'quoted"] {
+            assert_eq!(spreadsheet_safe(good), good);
+        }
     }
 }

@@ -7,6 +7,8 @@ mod common;
 mod demo;
 mod exam_day;
 mod fees;
+mod fuzz;
+mod hostile;
 mod id_documents;
 mod id_reference;
 mod imports;
