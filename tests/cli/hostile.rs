@@ -218,7 +218,7 @@ fn a_fifo_or_folder_in_place_of_a_photo_is_refused_without_waiting() {
         s(&photos),
     ]);
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_eq!(out["added"], 40, "{out}");
+    assert_eq!(out["added"], 45, "{out}");
     assert_eq!(out["photos_unreadable"], 2, "{out}");
     let show = env
         .json(&["applications", "show", "20260000001"])
