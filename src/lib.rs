@@ -13,6 +13,9 @@ pub mod io;
 pub mod model;
 /// Documents (admit cards): pure renderers from data, layout and font to PDF bytes.
 pub mod pdf;
+/// Progress bars on a terminal (quiet in a cron job) and phase timings; used by the store
+/// and the commands alike.
+pub mod progress;
 /// Synthetic sessions for demos, tests and benchmarks.
 pub mod synth;
 
@@ -39,6 +42,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Status => commands::status::run(g).await,
         Command::Report(a) => commands::report::run(g, a).await,
         Command::Session(c) => commands::session::run(g, c).await,
+        Command::Import(cli::ImportCommand::Applications(a)) => {
+            let a = cli::ApplicationsImportArgs {
+                import: a.import.with_stdin()?,
+                ..a.clone()
+            };
+            commands::import_applications::run(g, &a).await
+        }
+        Command::Import(cli::ImportCommand::Payments(a)) => {
+            commands::payments::import(g, &a.with_stdin()?).await
+        }
         Command::Import(c) => commands::import::run(g, c).await,
         Command::Fees(c) => commands::fees::run(g, c).await,
         Command::Plan(c) => commands::plan::run(g, c).await,

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     };
     // `kaowu bench` runs each step as a child and reads its peak memory from here.
     if std::env::var_os("KAOWU_REPORT_PEAK").is_some() {
-        kaowu::commands::bench::report_peak();
+        kaowu::commands::measure::report_peak();
     }
     code
 }

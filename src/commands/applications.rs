@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::import::{field_changes, reject_if_any, rejected_from};
-use super::import_applications::{APPLICATIONS, Offered, offered};
-use super::payments::fees_due;
-use super::review::{ask, open_batch, run_check};
+use super::batch::{ask, open_batch};
+use super::books::fees_due;
+use super::checks::run_check;
+use super::intake::{APPLICATIONS, Offered, field_changes, offered, reject_if_any, rejected_from};
 use super::{Rejected, connect, current_session, print_json, table};
 use crate::cli::{ApplicationsCommand, Confirm, GlobalArgs, ListFilter, ReadArgs};
 use crate::db::Tx;
@@ -319,7 +319,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         )?;
     }
     outln!("history:")?;
-    super::review::print_journal(&shown.history, true)?;
+    super::batch::print_journal(&shown.history, true)?;
     Ok(())
 }
 

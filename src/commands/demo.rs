@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::bench::Runner;
+use super::measure::Runner;
 use super::print_json;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::io::atomic;

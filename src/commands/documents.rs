@@ -203,7 +203,7 @@ impl<'a> Batch<'a> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.unwrap_or(0))
             .build()?;
-        let bar = super::progress::bar(0, &format!("rendering {}", self.kind));
+        let bar = crate::progress::bar(0, &format!("rendering {}", self.kind));
         Ok(Writer {
             batch: self,
             manifest,

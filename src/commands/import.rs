@@ -5,14 +5,13 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::{Rejected, connect, current_session, now, print_json};
+use super::intake::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
+use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, ImportArgs, ImportCommand};
 use crate::db::Tx;
-use crate::db::imports::ImportRecord;
 use crate::db::sessions::SessionRow;
 use crate::io::table::{self, Cells, Column, Header, Problems, Schema, Value};
 use crate::model::RowProblem;
@@ -63,125 +62,6 @@ pub const SITES: Schema = Schema {
     ],
 };
 
-/// What an import changes, by natural key.
-#[derive(Debug, Default, Serialize)]
-pub struct Diff {
-    pub added: Vec<String>,
-    /// Added beyond those that `added` lists: an applications import lists the first
-    /// [`Diff::LISTED`] of what may be 200,000.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub added_not_listed: usize,
-    pub changed: Vec<Changed>,
-    pub unchanged: usize,
-    /// Stored rows that the file does not name; they are kept.
-    pub kept: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Changed {
-    pub key: String,
-    pub fields: Vec<String>,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-impl Diff {
-    /// How many added keys [`Diff::add_listed`] keeps.
-    pub const LISTED: usize = 20;
-
-    /// Counts an added row, keeping its key only among the first [`Diff::LISTED`].
-    pub fn add_listed(&mut self, key: &str) {
-        if self.added.len() < Self::LISTED {
-            self.added.push(key.to_string());
-        } else {
-            self.added_not_listed += 1;
-        }
-    }
-
-    pub fn added_count(&self) -> usize {
-        self.added.len() + self.added_not_listed
-    }
-
-    /// Compares one incoming row with the stored one, if any.
-    pub fn row(&mut self, key: String, fields: Option<Vec<String>>) {
-        match fields {
-            None => self.added.push(key),
-            Some(f) if f.is_empty() => self.unchanged += 1,
-            Some(fields) => self.changed.push(Changed { key, fields }),
-        }
-    }
-}
-
-/// The SHA-256 of an imported file, worked out on a thread of its own while the import
-/// reads and writes, and streamed rather than read whole. (For 200,000 applications the
-/// file is 56 MB: read into memory and hashed after the rows, it added 0.1 s.)
-pub struct FileDigest {
-    /// The file as the user gave it (`<stdin>` for standard input).
-    shown: String,
-    hashing: std::thread::JoinHandle<std::io::Result<String>>,
-}
-
-impl FileDigest {
-    /// Hashes `file`, which the record names `shown`.
-    pub fn start(file: &Path, shown: String) -> FileDigest {
-        let path = file.to_path_buf();
-        let hashing = std::thread::spawn(move || {
-            let mut hasher = Sha256::new();
-            std::io::copy(&mut std::fs::File::open(&path)?, &mut hasher)?;
-            Ok(format!("{:x}", hasher.finalize()))
-        });
-        FileDigest { shown, hashing }
-    }
-
-    pub fn finish(self) -> Result<String> {
-        let hashed = self
-            .hashing
-            .join()
-            .map_err(|_| anyhow::anyhow!("the thread hashing {} panicked", self.shown))?;
-        hashed.with_context(|| format!("cannot read {}", self.shown))
-    }
-}
-
-/// Records an import that changed the database: the file, its SHA-256, who, and the counts.
-pub async fn record_import(
-    tx: &mut Tx,
-    session_id: i64,
-    kind: &str,
-    file: FileDigest,
-    operator: &str,
-    diff: &Diff,
-) -> Result<()> {
-    let shown = file.shown.clone();
-    let sha256 = file.finish()?;
-    tx.record_import(&ImportRecord {
-        session_id,
-        kind,
-        file: &shown,
-        sha256: &sha256,
-        operator,
-        at: now(),
-        added: diff.added_count(),
-        changed: diff.changed.len(),
-        unchanged: diff.unchanged,
-    })
-    .await?;
-    Ok(())
-}
-
-/// The fields whose text differs between `old` and `new`: (name, old, new).
-pub fn field_changes(
-    old: &[(&'static str, String)],
-    new: &[(&'static str, String)],
-) -> Vec<(&'static str, String, String)> {
-    old.iter()
-        .zip(new)
-        .filter(|((_, o), (_, n))| o != n)
-        .map(|((name, o), (_, n))| (*name, o.clone(), n.clone()))
-        .collect()
-}
-
 /// `field: old -> new` when they differ.
 fn field(out: &mut Vec<String>, name: &str, old: impl ToString, new: impl ToString) {
     let (o, n) = (old.to_string(), new.to_string());
@@ -212,14 +92,10 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Plan(a) => ("plan", a),
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
-        ImportCommand::Applications(a) => {
-            let a = crate::cli::ApplicationsImportArgs {
-                import: a.import.with_stdin()?,
-                ..a.clone()
-            };
-            return super::import_applications::run(g, &a).await;
+        // The dispatch sends these to their own files.
+        ImportCommand::Applications(_) | ImportCommand::Payments(_) => {
+            unreachable!("dispatched to import_applications and payments")
         }
-        ImportCommand::Payments(a) => return super::payments::import(g, &a.with_stdin()?).await,
     };
     let args = &args.with_stdin()?;
     let db = connect(g).await?;
@@ -352,42 +228,6 @@ fn read_rows<T>(
     })
     .map_err(rejected_from)?;
     Ok((header, rows, problems))
-}
-
-/// A file that cannot be read at all: a missing file is a system error (exit 2), a file
-/// that is not what it should be is rejected input (exit 1).
-pub fn rejected_from(e: table::TableError) -> anyhow::Error {
-    match e {
-        table::TableError::Open { .. } => anyhow::Error::new(e),
-        table::TableError::Format { file, message } => Rejected::one(file, message).into(),
-    }
-}
-
-/// Fails with every problem found, each with its place, when there are any.
-pub fn reject_if_any(
-    header: &Header,
-    problems: Problems,
-    rules: Vec<(usize, RowProblem)>,
-) -> Result<()> {
-    // In file order: the problems of each row together, as a user fixes them.
-    let mut list = problems.list;
-    list.extend(rules.into_iter().map(|(line, p)| {
-        (
-            line,
-            format!("{}: {}", header.at(line, p.column), p.message),
-        )
-    }));
-    list.sort_by_key(|(line, _)| *line);
-    let list: Vec<String> = list.into_iter().map(|(_, p)| p).collect();
-    if list.is_empty() {
-        Ok(())
-    } else {
-        Err(Rejected {
-            what: header.source.file.clone(),
-            problems: list,
-        }
-        .into())
-    }
 }
 
 fn level(v: &Value) -> Result<Level, String> {

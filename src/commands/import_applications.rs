@@ -16,80 +16,20 @@ use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::import::{Diff, field_changes, reject_if_any, rejected_from};
+use super::intake::{
+    APPLICATIONS, Diff, Offered, field_changes, offered, reject_if_any, rejected_from,
+};
 use super::{Rejected, connect, current_session, now, print_json};
 use crate::cli::{ApplicationsImportArgs, GlobalArgs};
 use crate::db::applications::NewApplication;
 use crate::io::photos::{PhotoDir, fingerprint};
-use crate::io::table::{self, Cells, Column, Header, Problems, Row, Schema, Value};
+use crate::io::table::{self, Cells, Header, Problems, Row, Value};
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
 use crate::model::level::Level;
 
-pub const APPLICATIONS: Schema = Schema {
-    what: "applications (报名信息)",
-    columns: &[
-        Column::req("registration_no", "报名序号", "registration_no").aka(&["报名号"]),
-        Column::req("name", "姓名", "name").aka(&["考生姓名"]),
-        Column::req("id_type", "证件类型", "id_type"),
-        Column::req("id_number", "证件号码", "id_number").aka(&["身份证号", "身份证号码"]),
-        Column::opt("gender", "性别", "gender").aka(&["sex"]),
-        Column::opt("birth_date", "出生日期", "birth_date"),
-        Column::opt("level", "报考级别", "level").aka(&["级别"]),
-        Column::req("qualification", "报考资格", "qualification").aka(&["资格名称"]),
-        Column::req("subjects", "报考科目", "subjects").aka(&["科目"]),
-        Column::req("exam_area", "考区", "exam_area").aka(&["考试考区"]),
-        Column::opt("title", "现有职称", "title"),
-        Column::opt("employer", "工作单位", "employer"),
-        Column::opt("school", "所在学校", "school"),
-        Column::opt("major", "所学专业", "major"),
-        Column::opt("education", "学历", "education"),
-        Column::opt("degree", "学位", "degree"),
-        Column::opt("graduation_date", "毕业时间", "graduation_date"),
-        Column::opt("address", "通信地址", "address"),
-        Column::opt("mobile", "手机号码", "mobile").aka(&["手机"]),
-        Column::opt("email", "Email", "email").aka(&["电子邮箱", "邮箱"]),
-        Column::opt("postcode", "邮政编码", "postcode"),
-        Column::opt("phone", "固定电话", "phone"),
-        Column::opt("photo", "照片", "photo").aka(&["照片文件"]),
-        Column::opt("submitted_at", "提交时间", "submitted_at"),
-    ],
-};
-
 /// Rows the reader parses and fingerprints before handing them on.
 const CHUNK: usize = 2000;
-
-/// A qualification as the plan offers it.
-pub(crate) struct Offered {
-    pub id: i64,
-    pub level: Level,
-    pub subjects: Vec<&'static str>,
-}
-
-/// The qualifications the session's plan offers, by name, with their subjects.
-pub(crate) async fn offered(
-    tx: &mut crate::db::Tx,
-    session_id: i64,
-) -> Result<HashMap<String, Offered>> {
-    let mut plan: HashMap<String, Offered> = HashMap::new();
-    let quals = tx.qualification_ids(session_id).await?;
-    for e in tx.plan(session_id).await? {
-        let Some(level) = Level::parse(&e.level) else {
-            continue;
-        };
-        let entry = plan
-            .entry(e.qualification.clone())
-            .or_insert_with(|| Offered {
-                id: quals.get(&e.qualification).copied().unwrap_or_default(),
-                level,
-                subjects: Vec::new(),
-            });
-        if let Some(s) = level.subject(&e.subject) {
-            entry.subjects.push(s);
-        }
-    }
-    Ok(plan)
-}
 
 /// What the reader needs to understand a row.
 struct Context_ {
@@ -127,7 +67,7 @@ struct Report<'a> {
 
 pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let started = Instant::now();
-    let mut t = super::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let a = &args.import;
     let db = connect(g).await?;
     // Bulk: the rows' references are checked per set before the commit (see begin_bulk).
@@ -174,14 +114,14 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
 
     // What the journal says of each application this import adds.
     let reason = format!("imported from {}", a.shown());
-    let digest = super::import::FileDigest::start(a.source(), a.shown());
+    let digest = super::intake::FileDigest::start(a.source(), a.shown());
     // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
     let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
     let reader = {
         let (file, opts, cx) = (a.source().to_path_buf(), a.read_options(), Arc::clone(&cx));
         std::thread::spawn(move || read_applications(&file, &opts, &cx, send))
     };
-    let progress = crate::commands::progress::spinner("reading applications");
+    let progress = crate::progress::spinner("reading applications");
 
     let mut diff = Diff::default();
     let mut resubmitted = 0usize;
@@ -242,7 +182,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
                         .iter()
                         .map(|(n, o, v)| format!("{n}: {o} -> {v}"))
                         .collect();
-                    diff.changed.push(super::import::Changed {
+                    diff.changed.push(super::intake::Changed {
                         key: r.registration_no.clone(),
                         fields: shown,
                     });
@@ -292,7 +232,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         // PostgreSQL plans the next commands from statistics; a bulk load leaves them stale.
         tx.analyze(&["applications", "application_states", "journal"])
             .await?;
-        super::import::record_import(
+        super::intake::record_import(
             &mut tx,
             session.id,
             "applications",

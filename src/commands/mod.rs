@@ -19,17 +19,27 @@ macro_rules! outln {
     };
 }
 
+// What the commands share, each named for what it is; only the dispatch imports the files
+// named after a subcommand.
+pub mod batch;
+pub mod books;
+pub mod checks;
+pub mod documents;
+pub mod intake;
+pub mod measure;
+pub mod moves;
+pub mod printing;
+
+// One file per subcommand (or group).
 pub mod applications;
 pub mod bench;
 pub mod cards;
 pub mod demo;
-pub mod documents;
 pub mod fees;
 pub mod import;
 pub mod import_applications;
 pub mod payments;
 pub mod plan;
-pub mod progress;
 pub mod report;
 pub mod review;
 pub mod roster;

@@ -9,11 +9,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::import::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
-use super::review::{DecisionPlan, Move, ask, carry_out, open_batch};
+use super::batch::{ask, open_batch};
+use super::books::{fees_due, order_of, recon_app, status_of};
+use super::intake::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
+use super::moves::{DecisionPlan, Move, carry_out};
 use super::{Rejected, connect, current_session, now, print_json, table as text_table};
 use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
 use crate::db::Tx;
@@ -25,7 +27,7 @@ use crate::io::xlsx::{Book, Cell};
 use crate::model::application::Status;
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_datetime;
-use crate::model::fee::{self, FeeRule};
+use crate::model::fee::{self};
 use crate::model::level::Level;
 use crate::model::money::Fen;
 use crate::model::payment::{
@@ -240,19 +242,6 @@ fn warn_unknown(header: &Header) {
     }
 }
 
-/// A stored payment as the model sees it.
-pub(crate) fn order_of(p: &PaymentRow) -> Order {
-    Order {
-        order_no: p.order_no.clone(),
-        registration_no: p.registration_no.clone(),
-        amount: Fen(p.amount_fen),
-        paid_at: p.paid_at(),
-        channel: p.channel.clone(),
-        result: PayResult::parse(&p.result).unwrap_or(PayResult::Pending),
-        applied: p.applied_batch.is_some(),
-    }
-}
-
 /// A file order that names another application or amount than the stored one: the same
 /// order number cannot mean two payments.
 fn conflict(stored: &PaymentRow, o: &Order) -> Option<String> {
@@ -267,55 +256,6 @@ fn conflict(stored: &PaymentRow, o: &Order) -> Option<String> {
             o.amount
         )
     })
-}
-
-// ---------------------------------------------------------------------------------------
-// fees due
-
-/// Each application's fee due: its subjects' fees on the day of its approval. Computed once
-/// per distinct (area, level, qualification, subjects, day).
-pub fn fees_due(rows: &[PayRow], rules: &[FeeRule], province: &str) -> Vec<Option<Fen>> {
-    let mut cache: HashMap<(&str, &str, &str, &str, NaiveDate), Option<Fen>> = HashMap::new();
-    rows.iter()
-        .map(|r| {
-            let on = r.approved_on()?;
-            let level = Level::parse(&r.level)?;
-            *cache
-                .entry((&r.exam_area, &r.level, &r.qualification, &r.subjects, on))
-                .or_insert_with(|| {
-                    fee::due(
-                        rules,
-                        province,
-                        &r.exam_area,
-                        level,
-                        &r.qualification,
-                        &r.subjects,
-                        on,
-                    )
-                    .ok()
-                    .map(|(total, _)| total)
-                })
-        })
-        .collect()
-}
-
-fn status_of(r: &PayRow) -> Status {
-    Status::parse(&r.status).unwrap_or(Status::Submitted)
-}
-
-/// An application as the reconciliation sees it, with its fee due.
-pub(crate) fn recon_app(r: &PayRow, fee_due: Option<Fen>) -> ReconApp {
-    ReconApp {
-        registration_no: r.registration_no.clone(),
-        name: r.name.clone(),
-        id_number: r.id_number.clone(),
-        exam_area: r.exam_area.clone(),
-        qualification: r.qualification.clone(),
-        status: status_of(r),
-        fee_due,
-        paid_by: r.paid_by.clone(),
-        refund: r.refund_batch.is_some(),
-    }
 }
 
 /// What the payments commands read of a session.
@@ -482,7 +422,7 @@ struct ImportReport<'a> {
 }
 
 pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
-    let mut t = super::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let file = read_gateway(args.source(), &args.read_options())?;
     t.mark("read");
     let db = connect(g).await?;

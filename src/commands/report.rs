@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartDataLabel};
 use serde::Serialize;
 
-use super::payments::{fees_due, order_of, recon_app};
+use super::books::{fees_due, order_of, recon_app};
 use super::{connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::db::payments::{PayRow, PaymentRow};
@@ -723,7 +723,7 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
         Some(out) => super::out_is_stdout(g, out)?,
         None => false,
     };
-    let mut t = super::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let db = connect(g).await?;
     // One read transaction: every figure describes the same moment.
     let mut tx = db.begin().await?;

@@ -3,25 +3,29 @@
 //! change in batches, and undo by batch.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::IsTerminal;
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 use rust_xlsxwriter::DataValidation;
 use serde::Serialize;
 
-use super::import::{reject_if_any, rejected_from};
-use super::{Rejected, connect, current_session, now, print_json};
+use super::batch::{ask, open_batch, print_journal, start_batch};
+use super::checks::{by_id_number, facts_of, run_check};
+use super::intake::{reject_if_any, rejected_from};
+use super::moves::{
+    DecisionPlan, DecisionReport, Example, Move, Skipped, asked, carry_out, finish, shown_and_done,
+    write_plan,
+};
+use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{Confirm, GlobalArgs, ReadArgs, ReviewCommand, Selection};
 use crate::db::Tx;
 use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
 use crate::db::sessions::SessionRow;
-use crate::io::photos::border_lightness;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
 use crate::io::xlsx::{Book, Cell};
-use crate::model::application::{self, Decision, FLAG_CODES, Facts, PhotoFacts, Severity, Status};
+use crate::model::application::{
+    self, Decision, FLAG_CODES, FORCED_DESPITE, NO_REASON, Severity, Status, UNCHECKED, WITH_ERRORS,
+};
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
 use crate::model::flag_text;
@@ -71,18 +75,6 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // check and flags
 
-#[derive(Serialize)]
-pub(crate) struct CheckReport {
-    session: String,
-    applications: usize,
-    photos_measured: usize,
-    pub with_errors: usize,
-    pub with_warnings: usize,
-    clean: usize,
-    flags: BTreeMap<&'static str, usize>,
-    seconds: f64,
-}
-
 async fn check(g: &GlobalArgs) -> Result<()> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
@@ -124,159 +116,6 @@ async fn check(g: &GlobalArgs) -> Result<()> {
         "next: kaowu review flags, kaowu review approve --clean, kaowu review export --out sheet.xlsx"
     )?;
     Ok(())
-}
-
-/// Checks every application of the session and stores its flags (as `review check` does,
-/// and as corrections do after they change applications).
-pub(crate) async fn run_check(db: &crate::db::Db, session: &SessionRow) -> Result<CheckReport> {
-    let started = Instant::now();
-    let mut t = super::progress::Phases::new();
-    let mut tx = db.begin().await?;
-    let rows = tx.check_rows(session.id).await?;
-    t.mark("load");
-    drop(tx);
-
-    // The background needs a decode: measure each photo once, in parallel, and keep it.
-    let unmeasured: Vec<&CheckRow> = rows
-        .iter()
-        .filter(|r| r.photo_border < 0 && r.photo_problem.is_empty() && r.photo_format == "jpeg")
-        .collect();
-    let measured: Vec<(i64, String, i64)> = if unmeasured.is_empty() {
-        Vec::new()
-    } else {
-        let bar = super::progress::bar(unmeasured.len() as u64, "measuring photo backgrounds");
-        let out = unmeasured
-            .par_iter()
-            .filter_map(|r| {
-                bar.inc(1);
-                let bytes = crate::io::photos::read(r.photo_path.as_ref()).ok()?;
-                // A file replaced since the import is measured at the next import, not now.
-                (blake3::hash(&bytes).to_hex().as_str() == r.photo_hash)
-                    .then(|| {
-                        border_lightness(&bytes).map(|b| (r.id, r.photo_hash.clone(), i64::from(b)))
-                    })
-                    .flatten()
-            })
-            .collect();
-        bar.finish_and_clear();
-        out
-    };
-    let border_of: HashMap<i64, i64> = measured.iter().map(|(id, _, b)| (*id, *b)).collect();
-    t.mark("measure photos");
-
-    let mut tx = db.begin_write().await?;
-    tx.lock_session(session.id).await?;
-    tx.set_photo_borders(&measured).await?;
-    // The rows read above are what is flagged. One changed meanwhile keeps its flags from
-    // the version read, but is not marked current (replace_flags names versions), so its
-    // approval waits for the next check.
-    t.mark("store borders");
-    let settings = session.settings();
-    let today = chrono::Local::now().date_naive();
-    let by_id_number = by_id_number(&rows);
-    let flags: Vec<FlagRow> = rows
-        .par_iter()
-        .flat_map_iter(|r| {
-            let border = if r.photo_border >= 0 {
-                Some(r.photo_border)
-            } else {
-                border_of.get(&r.id).copied()
-            };
-            let facts = facts_of(r, border);
-            let mut found = application::check(&facts, &settings, today);
-            if let Some(others) = by_id_number.get(&fold_ascii(&r.id_number).to_ascii_uppercase())
-                && others.len() > 1
-            {
-                let others: Vec<&str> = others
-                    .iter()
-                    .copied()
-                    .filter(|n| *n != r.registration_no)
-                    .collect();
-                found.push(application::Flag {
-                    code: "id_duplicate",
-                    severity: Severity::Error,
-                    message: format!("证件号码 {} is also on {}", r.id_number, others.join(", ")),
-                });
-            }
-            found.into_iter().map(move |f| FlagRow {
-                application_id: r.id,
-                code: f.code.to_string(),
-                severity: f.severity.as_str().to_string(),
-                message: f.message,
-            })
-        })
-        .collect();
-    t.mark("flag");
-    let checked: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
-    tx.replace_flags(session.id, &flags, &checked).await?;
-    // Every state's `checked` and the flags are new: plans made on the old figures expect
-    // none of them checked (see Tx::analyze_after).
-    tx.analyze(&["application_states", "flags"]).await?;
-    t.mark("store flags");
-    tx.commit().await?;
-    t.mark("commit");
-
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let (mut errors, mut warnings) = (HashSet::new(), HashSet::new());
-    for f in &flags {
-        let code = FLAG_CODES
-            .iter()
-            .find(|c| c.0 == f.code)
-            .map_or("unknown", |c| c.0);
-        *counts.entry(code).or_default() += 1;
-        if f.severity == "error" {
-            errors.insert(f.application_id);
-        } else {
-            warnings.insert(f.application_id);
-        }
-    }
-    let report = CheckReport {
-        session: session.code.clone(),
-        applications: rows.len(),
-        photos_measured: measured.len(),
-        with_errors: errors.len(),
-        with_warnings: warnings.difference(&errors).count(),
-        clean: rows.len() - errors.len(),
-        flags: counts,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    Ok(report)
-}
-
-/// The registration numbers of each ID number (as the checks compare them: ASCII,
-/// uppercase), to find the same person twice.
-fn by_id_number(rows: &[CheckRow]) -> HashMap<String, Vec<&str>> {
-    let mut out: HashMap<String, Vec<&str>> = HashMap::new();
-    for r in rows {
-        if !r.id_number.is_empty() {
-            out.entry(fold_ascii(&r.id_number).to_ascii_uppercase())
-                .or_default()
-                .push(&r.registration_no);
-        }
-    }
-    out
-}
-
-/// What the checks look at of an application, as stored; `border` as measured.
-fn facts_of(r: &CheckRow, border: Option<i64>) -> Facts<'_> {
-    Facts {
-        id_type: &r.id_type,
-        id_number: &r.id_number,
-        gender: &r.gender,
-        birth_date: r.birth_date,
-        mobile: &r.mobile,
-        email: &r.email,
-        address: &r.address,
-        photo: PhotoFacts {
-            name: &r.photo,
-            problem: &r.photo_problem,
-            format: &r.photo_format,
-            width: r.photo_width as u32,
-            height: r.photo_height as u32,
-            bytes: r.photo_bytes as u64,
-            border: border.map(|b| b.clamp(0, 255) as u8),
-        },
-    }
 }
 
 #[derive(Serialize)]
@@ -417,7 +256,7 @@ async fn selected(
     status: Option<Status>,
 ) -> Result<Vec<Flagged>> {
     let level = checked_selection(s, status)?;
-    let mut t = super::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let apps = tx.selection_rows(session.id).await?;
     t.mark("selection rows");
     // The session's exam areas, to match --exam-area against (only then: 200,000 copies).
@@ -475,40 +314,6 @@ fn read_ids(path: &Path) -> Result<HashSet<String>> {
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------
-// deciding: plan, preview, confirm, carry out
-
-/// One application that will move, with the version the preview saw.
-#[derive(Debug, Clone)]
-pub(crate) struct Move {
-    pub id: i64,
-    pub version: i64,
-    pub registration_no: String,
-    pub name: String,
-    pub exam_area: String,
-    pub qualification: String,
-    pub from: Status,
-    pub to: Status,
-    /// The reason journalled (and, for rejections, shown to the candidate).
-    pub reason: String,
-    pub forced: bool,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct DecisionPlan {
-    pub moves: Vec<Move>,
-    /// Why -> registration numbers.
-    pub skipped: BTreeMap<String, Vec<String>>,
-}
-
-// Why a decision skips an application, as the preview says; the same words whether the
-// applications are chosen in kaowu (a decision sheet) or in the database (approve, reject).
-const UNCHECKED: &str = "changed since the last check (or never checked): run kaowu review check";
-const WITH_ERRORS: &str = "has error flags; --force approves anyway";
-const NO_REASON: &str = "no --reason given and no error flag to give as the reason";
-/// The journal's reason for an approval past error flags, before their codes.
-const FORCED_DESPITE: &str = "approved with --force despite ";
-
 fn plan_decisions<'a>(
     items: impl Iterator<Item = (&'a SelRow, &'a Vec<FlagRow>, Decision, Option<String>)>,
     force: bool,
@@ -516,284 +321,32 @@ fn plan_decisions<'a>(
     let mut plan = DecisionPlan::default();
     for (a, flags, decision, reason) in items {
         let from = Status::parse(&a.status).unwrap_or(Status::Submitted);
-        if let Err(why) = decision.allowed_from(from) {
-            plan.skipped
-                .entry(why.to_string())
-                .or_default()
-                .push(a.registration_no.clone());
-            continue;
-        }
         let errors: Vec<&str> = flags
             .iter()
             .filter(|f| f.severity == "error")
             .map(|f| f.code.as_str())
             .collect();
-        let mut forced = false;
-        if decision == Decision::Approve {
-            if a.current == 0 {
-                plan.skipped
-                    .entry(UNCHECKED.into())
-                    .or_default()
-                    .push(a.registration_no.clone());
-                continue;
-            }
-            if !errors.is_empty() {
-                if !force {
-                    plan.skipped
-                        .entry(WITH_ERRORS.into())
-                        .or_default()
-                        .push(a.registration_no.clone());
-                    continue;
-                }
-                forced = true;
-            }
+        match application::decide(decision, from, a.current != 0, &errors, reason, force) {
+            Ok(v) => plan.moves.push(Move {
+                id: a.id,
+                version: a.version,
+                registration_no: a.registration_no.clone(),
+                name: a.name.clone(),
+                exam_area: a.exam_area.clone(),
+                qualification: a.qualification.clone(),
+                from,
+                to: decision.target(),
+                reason: v.reason,
+                forced: v.forced,
+            }),
+            Err(why) => plan
+                .skipped
+                .entry(why.to_string())
+                .or_default()
+                .push(a.registration_no.clone()),
         }
-        let reason = match (decision, reason, forced) {
-            (Decision::Reject, Some(r), _) => r,
-            (Decision::Reject, None, _) => {
-                plan.skipped
-                    .entry(NO_REASON.into())
-                    .or_default()
-                    .push(a.registration_no.clone());
-                continue;
-            }
-            (_, _, true) => format!("{FORCED_DESPITE}{}", errors.join(", ")),
-            _ => String::new(),
-        };
-        plan.moves.push(Move {
-            id: a.id,
-            version: a.version,
-            registration_no: a.registration_no.clone(),
-            name: a.name.clone(),
-            exam_area: a.exam_area.clone(),
-            qualification: a.qualification.clone(),
-            from,
-            to: decision.target(),
-            reason,
-            forced,
-        });
     }
     plan
-}
-
-#[derive(Serialize)]
-struct Skipped {
-    reason: String,
-    applications: usize,
-    examples: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct DecisionReport {
-    action: String,
-    session: String,
-    dry_run: bool,
-    batch: Option<i64>,
-    to_change: usize,
-    changed: usize,
-    forced: usize,
-    by_change: BTreeMap<String, usize>,
-    by_exam_area: BTreeMap<String, usize>,
-    skipped: Vec<Skipped>,
-    /// Changed by someone else between the preview and the change; left alone.
-    changed_meanwhile: Vec<String>,
-}
-
-/// Shows the plan, asks, and carries it out as one batch.
-pub(crate) async fn carry_out(
-    g: &GlobalArgs,
-    db: &crate::db::Db,
-    session: &SessionRow,
-    action: &str,
-    plan: DecisionPlan,
-    confirm: &Confirm,
-) -> Result<()> {
-    let mut report = DecisionReport {
-        action: action.to_string(),
-        session: session.code.clone(),
-        dry_run: confirm.dry_run,
-        batch: None,
-        to_change: plan.moves.len(),
-        changed: 0,
-        forced: plan.moves.iter().filter(|m| m.forced).count(),
-        by_change: BTreeMap::new(),
-        by_exam_area: BTreeMap::new(),
-        skipped: plan
-            .skipped
-            .iter()
-            .map(|(reason, nos)| Skipped {
-                reason: reason.clone(),
-                applications: nos.len(),
-                examples: nos.iter().take(5).cloned().collect(),
-            })
-            .collect(),
-        changed_meanwhile: Vec::new(),
-    };
-    // Counted by reference first: a plan can hold 200,000 moves.
-    let mut by_change: BTreeMap<(Status, Status), usize> = BTreeMap::new();
-    let mut by_exam_area: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &plan.moves {
-        *by_change.entry((m.from, m.to)).or_default() += 1;
-        *by_exam_area.entry(&m.exam_area).or_default() += 1;
-    }
-    report.by_change = by_change
-        .into_iter()
-        .map(|((from, to), n)| (format!("{from} -> {to}"), n))
-        .collect();
-    report.by_exam_area = by_exam_area
-        .into_iter()
-        .map(|(a, n)| (a.to_string(), n))
-        .collect();
-    let examples: Vec<Example> = plan
-        .moves
-        .iter()
-        .take(5)
-        .map(|m| Example {
-            registration_no: m.registration_no.clone(),
-            name: m.name.clone(),
-            exam_area: m.exam_area.clone(),
-            qualification: m.qualification.clone(),
-            reason: m.reason.clone(),
-        })
-        .collect();
-    if shown_and_done(g, &report, &examples, confirm)? {
-        return if g.json { print_json(&report) } else { Ok(()) };
-    }
-    if !asked(action, report.to_change, confirm)? {
-        return Ok(());
-    }
-    write_plan(g, db, session, action, &plan, report).await
-}
-
-/// Shows the preview (on stderr under --json, where it is shown only for --dry-run), and
-/// says whether that is all: nothing to change, or a dry run.
-fn shown_and_done(
-    g: &GlobalArgs,
-    report: &DecisionReport,
-    examples: &[Example],
-    confirm: &Confirm,
-) -> Result<bool> {
-    if !g.json || confirm.dry_run {
-        preview(report, examples, g.json)?;
-    }
-    if report.to_change == 0 || confirm.dry_run {
-        if report.to_change == 0 && !g.json {
-            outln!("nothing to change")?;
-        }
-        return Ok(true);
-    }
-    Ok(false)
-}
-
-/// Asks before changing, unless --yes; false when the operator says no.
-fn asked(action: &str, n: usize, confirm: &Confirm) -> Result<bool> {
-    if !confirm.yes && !ask(&format!("{action}: change {n} applications?"))? {
-        outln!("nothing changed")?;
-        return Ok(false);
-    }
-    Ok(true)
-}
-
-/// Carries out a plan made and shown earlier, as one batch: each application moves only
-/// from the version the preview saw.
-async fn write_plan(
-    g: &GlobalArgs,
-    db: &crate::db::Db,
-    session: &SessionRow,
-    action: &str,
-    plan: &DecisionPlan,
-    report: DecisionReport,
-) -> Result<()> {
-    let mut t = super::progress::Phases::new();
-    let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
-    t.mark("open batch");
-    // One conditional update per (from, to), each move with its own reason: a rejection by
-    // flags has nearly as many reasons as applications, and a statement per reason took
-    // 76 s for 120,000 applications.
-    type Each<'a> = Vec<(i64, i64, &'a str)>;
-    let mut groups: BTreeMap<(Status, Status), Each> = BTreeMap::new();
-    for m in &plan.moves {
-        groups
-            .entry((m.from, m.to))
-            .or_default()
-            .push((m.id, m.version, m.reason.as_str()));
-    }
-    let mut missed: HashSet<i64> = HashSet::new();
-    let mut changed = 0;
-    for ((from, to), list) in &groups {
-        // The candidate reads why they were rejected; an approval's reason (--force) is for
-        // the journal only.
-        let shown = *to == Status::Rejected;
-        let (n, not_moved) = tx
-            .transition_each(batch, list, from.as_str(), to.as_str(), shown)
-            .await?;
-        changed += n;
-        missed.extend(not_moved);
-    }
-    t.mark("transition");
-    let meanwhile = plan
-        .moves
-        .iter()
-        .filter(|m| missed.contains(&m.id))
-        .map(|m| m.registration_no.clone())
-        .collect();
-    finish(g, tx, batch, action, report, changed, meanwhile).await
-}
-
-/// Commits a decision's batch (or drops it when nothing changed), says what happened, and
-/// fails when some applications changed between the preview and the change.
-async fn finish(
-    g: &GlobalArgs,
-    mut tx: Tx,
-    batch: i64,
-    action: &str,
-    mut report: DecisionReport,
-    changed: usize,
-    meanwhile: Vec<String>,
-) -> Result<()> {
-    let mut t = super::progress::Phases::new();
-    report.changed = changed;
-    report.changed_meanwhile = meanwhile;
-    let summary = format!(
-        "{action}: {} changed ({} forced){}",
-        report.changed,
-        report.forced,
-        if report.changed_meanwhile.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", {} changed meanwhile and left alone",
-                report.changed_meanwhile.len()
-            )
-        }
-    );
-    if report.changed == 0 {
-        drop(tx);
-    } else {
-        tx.set_batch_summary(batch, &summary).await?;
-        tx.check_references(batch, &[]).await?;
-        tx.analyze_after(report.changed, &["application_states"])
-            .await?;
-        tx.commit().await?;
-        t.mark("commit");
-        report.batch = Some(batch);
-    }
-    if g.json {
-        print_json(&report)?;
-    } else {
-        match report.batch {
-            Some(b) => outln!("batch {b}: {summary}; undo with: kaowu review undo {b}")?,
-            None => outln!("nothing changed")?,
-        }
-    }
-    if !report.changed_meanwhile.is_empty() {
-        return Err(Rejected {
-            what: format!("{action}: {} applications changed between the preview and the change, and were left alone", report.changed_meanwhile.len()),
-            problems: report.changed_meanwhile.iter().map(|n| format!("{n}: look again with kaowu review log --application {n}")).collect(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// `review approve` and `review reject`: the selection is chosen inside the database
@@ -821,7 +374,7 @@ async fn decide(
         true => None,
         false => Some(serde_json::to_string(&s.flag)?),
     };
-    let mut t = super::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let db = connect(g).await?;
     let at_once = confirm.yes && !confirm.dry_run;
     // At once, the moves are checked per set before the commit (see begin_bulk).
@@ -967,111 +520,6 @@ async fn decide(
     tx.drop_chosen().await?;
     t.mark("transition");
     finish(g, tx, batch, action, report, changed, meanwhile).await
-}
-
-/// A move the preview shows.
-struct Example {
-    registration_no: String,
-    name: String,
-    exam_area: String,
-    qualification: String,
-    reason: String,
-}
-
-fn preview(r: &DecisionReport, examples: &[Example], to_stderr: bool) -> Result<()> {
-    let mut out = String::new();
-    let verb = if r.dry_run {
-        "would change (dry run)"
-    } else {
-        "will change"
-    };
-    out.push_str(&format!(
-        "{}: {} applications {verb}",
-        r.action, r.to_change
-    ));
-    if r.forced > 0 {
-        out.push_str(&format!(", {} of them forced past error flags", r.forced));
-    }
-    out.push('\n');
-    for (change, n) in &r.by_change {
-        out.push_str(&format!("  {change}: {n}\n"));
-    }
-    if !r.by_exam_area.is_empty() {
-        let areas: Vec<String> = r
-            .by_exam_area
-            .iter()
-            .map(|(a, n)| format!("{a} {n}"))
-            .collect();
-        out.push_str(&format!("  by exam area (考区): {}\n", areas.join(", ")));
-    }
-    for m in examples {
-        out.push_str(&format!(
-            "  e.g. {} {} {} {}{}\n",
-            m.registration_no,
-            m.name,
-            m.exam_area,
-            m.qualification,
-            if m.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", m.reason)
-            }
-        ));
-    }
-    for s in &r.skipped {
-        out.push_str(&format!(
-            "skipped {}: {} (e.g. {})\n",
-            s.applications,
-            s.reason,
-            s.examples.join(", ")
-        ));
-    }
-    Ok(super::show_preview(to_stderr, &out)?)
-}
-
-/// Opens the write transaction of a batch: the session's writers queue, and the batch
-/// records who ran which command line.
-pub(crate) async fn open_batch(
-    db: &crate::db::Db,
-    session: &SessionRow,
-    g: &GlobalArgs,
-    kind: &str,
-    undoes: Option<i64>,
-) -> Result<(Tx, i64)> {
-    let mut tx = db.begin_write().await?;
-    let batch = start_batch(&mut tx, session, g, kind, undoes).await?;
-    Ok((tx, batch))
-}
-
-/// [`open_batch`] in a write transaction already open.
-async fn start_batch(
-    tx: &mut Tx,
-    session: &SessionRow,
-    g: &GlobalArgs,
-    kind: &str,
-    undoes: Option<i64>,
-) -> Result<i64> {
-    tx.lock_session(session.id).await?;
-    let command = crate::db::journal_command(std::env::args_os());
-    Ok(tx
-        .create_batch(session.id, kind, &g.operator(), &command, now(), undoes)
-        .await?)
-}
-
-/// Asks on a terminal; without one, a change needs --yes.
-pub(crate) fn ask(question: &str) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "{question} Not asked: there is no terminal; add --yes to change without asking, or --dry-run to look"
-        );
-    }
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_lowercase().as_str(),
-        "y" | "yes" | "是"
-    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1414,39 +862,6 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
     Ok(())
 }
 
-pub(crate) fn print_journal(
-    rows: &[crate::db::review::JournalRow],
-    with_batch: bool,
-) -> Result<()> {
-    let mut header = vec![];
-    if with_batch {
-        header.extend(["batch", "time", "operator"]);
-    }
-    header.extend(["报名序号", "姓名", "field", "from", "to", "reason"]);
-    let mut t = super::table(&header);
-    for r in rows {
-        let mut row = vec![];
-        if with_batch {
-            row.extend([
-                r.batch_id.to_string(),
-                r.created_at.to_string(),
-                r.operator.clone(),
-            ]);
-        }
-        row.extend([
-            r.registration_no.clone(),
-            r.name.clone(),
-            r.field.clone(),
-            r.old_value.clone().unwrap_or_default(),
-            r.new_value.clone().unwrap_or_default(),
-            r.reason.clone(),
-        ]);
-        t.add_row(row);
-    }
-    outln!("{t}")?;
-    Ok(())
-}
-
 async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
     let what = format!("review undo {batch}");
     let db = connect(g).await?;
@@ -1638,7 +1053,7 @@ async fn carry_out_undo(
         }
         let now = tx.application_fields(*id).await?;
         tx.update_application(*id, batch, before, None).await?;
-        for (field, old, new) in super::import::field_changes(&now.fields(), &before.fields()) {
+        for (field, old, new) in super::intake::field_changes(&now.fields(), &before.fields()) {
             tx.journal(batch, *id, field, Some(&old), Some(&new), &reason)
                 .await?;
         }

@@ -204,7 +204,7 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
     std::fs::create_dir_all(job.out)
         .with_context(|| format!("cannot create {}", job.out.display()))?;
     let total: usize = arranged.groups.values().map(Vec::len).sum();
-    let bar = super::progress::bar(total as u64, "writing rosters");
+    let bar = crate::progress::bar(total as u64, "writing rosters");
     let mut files = Vec::new();
     if job.one_file {
         let names = sheet_names(

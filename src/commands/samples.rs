@@ -162,7 +162,7 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
     files.push(name.to_string());
 
     let pool = PhotoPool::new(a.seed);
-    let progress = super::progress::bar(apps.len() as u64, "writing photos");
+    let progress = crate::progress::bar(apps.len() as u64, "writing photos");
     // What was written, counted as it is written: with --no-photos, none.
     let written: Vec<u64> = apps
         .par_iter()

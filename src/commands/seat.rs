@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::review::{ask, open_batch};
+use super::batch::{ask, open_batch};
 use super::{Rejected, connect, current_session, now, print_json};
 use crate::cli::{Confirm, GlobalArgs, SeatCommand};
 use crate::db::Tx;

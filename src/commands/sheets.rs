@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::cards::{Chars, SittingSubjects, load_template, room_groups, year_half};
 use super::documents::{Batch, Failure, Job, base_hash, group_size, read_photo, safe};
+use super::printing::{Chars, SittingSubjects, load_template, room_groups, year_half};
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{GlobalArgs, SheetsArgs};
 use crate::db::seating::CardRow;

@@ -989,7 +989,7 @@ async fn transition_sqlite(
 ) -> Result<(usize, Vec<i64>)> {
     let c = &mut **t;
     let (reason, shown) = moves.shared();
-    let mut t = crate::commands::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     sqlx::query("DROP TABLE IF EXISTS temp.moving")
         .execute(&mut *c)
         .await?;
@@ -1056,7 +1056,7 @@ async fn move_sqlite(
     reason: &str,
     shown: Option<&str>,
 ) -> Result<(usize, Vec<i64>)> {
-    let mut t = crate::commands::progress::Phases::new();
+    let mut t = crate::progress::Phases::new();
     let (source, only, expected) = match rows {
         Rows::Moving(n) => ("temp.moving", "", n),
         Rows::Chosen(n) => ("temp.chosen", "AND m.why IS NULL AND m.status = $2", n),

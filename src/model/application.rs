@@ -124,6 +124,56 @@ impl Decision {
     }
 }
 
+// Why a decision skips an application, as the preview says; the same words whether the
+// applications are chosen in kaowu (a decision sheet) or in the database (approve, reject).
+pub const UNCHECKED: &str =
+    "changed since the last check (or never checked): run kaowu review check";
+pub const WITH_ERRORS: &str = "has error flags; --force approves anyway";
+pub const NO_REASON: &str = "no --reason given and no error flag to give as the reason";
+/// The journal's reason for an approval past error flags, before their codes.
+pub const FORCED_DESPITE: &str = "approved with --force despite ";
+
+/// A decision that an application takes: the reason journalled (and, for a rejection,
+/// shown to the candidate), and whether it was forced past error flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub reason: String,
+    pub forced: bool,
+}
+
+/// Whether an application in `from` takes `decision`, or why it is skipped: an approval
+/// needs a current check (`checked`) and no error flag (unless `force`); a rejection needs
+/// a reason. `errors` are the codes of its error flags.
+pub fn decide(
+    decision: Decision,
+    from: Status,
+    checked: bool,
+    errors: &[&str],
+    reason: Option<String>,
+    force: bool,
+) -> Result<Verdict, &'static str> {
+    decision.allowed_from(from)?;
+    let mut forced = false;
+    if decision == Decision::Approve {
+        if !checked {
+            return Err(UNCHECKED);
+        }
+        if !errors.is_empty() {
+            if !force {
+                return Err(WITH_ERRORS);
+            }
+            forced = true;
+        }
+    }
+    let reason = match (decision, reason, forced) {
+        (Decision::Reject, Some(r), _) => r,
+        (Decision::Reject, None, _) => return Err(NO_REASON),
+        (_, _, true) => format!("{FORCED_DESPITE}{}", errors.join(", ")),
+        _ => String::new(),
+    };
+    Ok(Verdict { reason, forced })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -564,6 +614,58 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_decision_follows_the_office_rules() {
+        use Decision::*;
+        let ok = |reason: &str, forced| {
+            Ok(Verdict {
+                reason: reason.into(),
+                forced,
+            })
+        };
+        assert_eq!(
+            decide(Approve, Status::Submitted, true, &[], None, false),
+            ok("", false)
+        );
+        assert_eq!(
+            decide(Approve, Status::Submitted, false, &[], None, true),
+            Err(UNCHECKED)
+        );
+        assert_eq!(
+            decide(Approve, Status::Submitted, true, &["id_check"], None, false),
+            Err(WITH_ERRORS)
+        );
+        assert_eq!(
+            decide(
+                Approve,
+                Status::Submitted,
+                true,
+                &["id_check", "age"],
+                None,
+                true
+            ),
+            ok("approved with --force despite id_check, age", true)
+        );
+        assert_eq!(
+            decide(Reject, Status::Submitted, false, &[], None, false),
+            Err(NO_REASON)
+        );
+        assert_eq!(
+            decide(
+                Reject,
+                Status::Submitted,
+                false,
+                &[],
+                Some("照片不合格".into()),
+                false
+            ),
+            ok("照片不合格", false)
+        );
+        assert_eq!(
+            decide(Reject, Status::Paid, true, &[], Some("x".into()), false),
+            Err("paid; a paid application is not reviewed again")
+        );
+    }
     #[test]
     fn a_clean_application_has_no_flags() {
         let n = id("53010219900307001");
