@@ -371,154 +371,8 @@ impl Tx {
     /// the transaction ends on PostgreSQL, and until [`Tx::drop_chosen`] on SQLite.
     pub async fn choose(&mut self, session_id: i64, c: &Choice<'_>) -> Result<u64> {
         let pg = matches!(self, Tx::Postgres(_));
-        let mut binds = vec![Bound::Int(session_id)];
-        let mut bind = |b: Bound| {
-            binds.push(b);
-            format!("${}", binds.len())
-        };
-        // The error flags' codes or messages, in the order of their codes; only for the
-        // applications that have some (an aggregate per application costs a sort each).
-        let joined = |what: &str, sep: &str| {
-            let agg = if pg { "string_agg" } else { "group_concat" };
-            format!(
-                "(SELECT {agg}(f.{what}, '{sep}' ORDER BY f.code) FROM flags f \
-                 WHERE f.application_id = x.id AND f.severity = 'error')"
-            )
-        };
-        let json_texts = |p: String| {
-            if pg {
-                format!("SELECT json_array_elements_text({p}::json)")
-            } else {
-                format!("SELECT value FROM json_each({p})")
-            }
-        };
-        let inner = [
-            "a.id".to_string(),
-            "s.version AS seen".into(),
-            "s.status".into(),
-            "s.checked".into(),
-            "a.registration_no".into(),
-            "a.exam_area".into(),
-            "CASE WHEN e.application_id IS NULL THEN 0 ELSE 1 END AS has_errors".into(),
-        ];
-        let mut filters = vec!["a.session_id = $1".to_string()];
-        if let Some(nos) = &c.registration_nos {
-            let p = bind(Bound::Text(nos.clone()));
-            filters.push(format!("a.registration_no IN ({})", json_texts(p)));
-        }
-        if let Some(codes) = &c.flags {
-            let p = bind(Bound::Text(codes.clone()));
-            filters.push(format!(
-                "EXISTS (SELECT 1 FROM flags f WHERE f.application_id = a.id AND f.code IN ({}))",
-                json_texts(p)
-            ));
-        }
-        if let Some(area) = c.exam_area {
-            filters.push(format!("a.exam_area = {}", bind(Bound::Text(area.into()))));
-        }
-        let with_plan = c.qualification.is_some() || c.level.is_some();
-        if let Some(q) = c.qualification {
-            filters.push(format!("q.name = {}", bind(Bound::Text(q.into()))));
-        }
-        if let Some(l) = c.level {
-            filters.push(format!("q.level = {}", bind(Bound::Text(l.into()))));
-        }
-        // Whether an application has error flags is filtered on the joined set itself, not
-        // on `has_errors`: PostgreSQL reads `e.application_id IS NULL` as an anti-join (and
-        // IS NOT NULL as a join) and counts its rows right, where it guessed that 0.5% of
-        // the applications pass a test of the CASE, and so looked their states up one by
-        // one (an approval of 190,000: 0.71-0.80 s for the selection against 0.47-0.63 s).
-        let mut outer = vec!["TRUE".to_string()];
-        if c.clean {
-            filters.push("e.application_id IS NULL".into());
-            outer.push("x.status = 'submitted' AND x.checked = 1".into());
-        }
-        if c.errors {
-            filters.push("e.application_id IS NOT NULL".into());
-        }
-        // Why each is skipped: first its status, then the decision's own rules.
-        let mut refused = String::from("CASE x.status");
-        for (status, why) in &c.refused {
-            let st = bind(Bound::Text(status.to_string()));
-            let w = bind(Bound::Text(why.to_string()));
-            refused.push_str(&format!(" WHEN {st} THEN {w}"));
-        }
-        let mut rules = Vec::new();
-        if let Some(w) = c.unchecked {
-            rules.push(format!(
-                "WHEN x.checked = 0 THEN {}",
-                bind(Bound::Text(w.into()))
-            ));
-        }
-        if let Some(w) = c.with_errors {
-            rules.push(format!(
-                "WHEN x.has_errors = 1 THEN {}",
-                bind(Bound::Text(w.into()))
-            ));
-        }
-        let reason = match (c.forced, c.reason) {
-            (Some(f), _) => format!(
-                "CASE WHEN x.has_errors = 0 THEN '' ELSE {} || {} END",
-                bind(Bound::Text(f.into())),
-                joined("code", ", ")
-            ),
-            (None, Some(r)) => bind(Bound::Text(r.into())),
-            (None, None) if c.no_reason.is_some() => format!(
-                "CASE WHEN x.has_errors = 0 THEN '' ELSE {} END",
-                joined("message", "；")
-            ),
-            (None, None) => "''".into(),
-        };
-        if let (Some(w), None) = (c.no_reason, c.reason) {
-            rules.push(format!(
-                "WHEN x.has_errors = 0 THEN {}",
-                bind(Bound::Text(w.into()))
-            ));
-        }
-        let rules = if rules.is_empty() {
-            "NULL".to_string()
-        } else {
-            format!("CASE {} END", rules.join(" "))
-        };
-        // Whether an application has error flags comes from a join with the set of those that
-        // do, not from an EXISTS per row: SQLite copies the subquery's expression into each
-        // place the outer query names it (three), so it looked every application up in
-        // `flags` three times (0.42-0.49 s for 200,000 against 0.26-0.28 s joined).
-        //
-        // Each application once (the ids come from the applications' key). On PostgreSQL no
-        // index: every later statement reads `chosen` whole, and keeping a primary key up to
-        // date cost a third of the INSERT (0.3 s for 190,000). SQLite's key is the rowid.
-        let (table, create) = if pg {
-            (
-                "DROP TABLE IF EXISTS pg_temp.chosen",
-                "CREATE TEMP TABLE chosen (application_id BIGINT NOT NULL, seen BIGINT NOT NULL, \
-                 status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
-                 has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL) ON COMMIT DROP",
-            )
-        } else {
-            (
-                "DROP TABLE IF EXISTS temp.chosen",
-                "CREATE TEMP TABLE chosen (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL, \
-                 status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
-                 has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL)",
-            )
-        };
-        let sql = format!(
-            "INSERT INTO chosen (application_id, seen, status, registration_no, exam_area, has_errors, why, reason) \
-             SELECT x.id, x.seen, x.status, x.registration_no, x.exam_area, x.has_errors, \
-             {refused} ELSE {rules} END, {reason} \
-             FROM (SELECT {} FROM applications a JOIN application_states s ON s.application_id = a.id \
-             LEFT JOIN (SELECT DISTINCT application_id FROM flags WHERE severity = 'error') AS e \
-             ON e.application_id = a.id{} WHERE {}) AS x WHERE {}",
-            inner.join(", "),
-            if with_plan {
-                " JOIN qualifications q ON q.id = a.qualification_id"
-            } else {
-                ""
-            },
-            filters.join(" AND "),
-            outer.join(" AND "),
-        );
+        let (sql, binds) = choose_sql(pg, session_id, c);
+        let (table, create) = chosen_table(pg);
         let chosen = with_conn!(self, |c| {
             sqlx::query(table).execute(&mut *c).await?;
             sqlx::query(create).execute(&mut *c).await?;
@@ -794,6 +648,189 @@ pub struct ChosenMove {
 enum Bound {
     Int(i64),
     Text(String),
+}
+
+/// The parameters of a statement being put together, numbered $1, $2, ... in the order
+/// they are bound.
+struct Params(Vec<Bound>);
+
+impl Params {
+    fn bind(&mut self, b: Bound) -> String {
+        self.0.push(b);
+        format!("${}", self.0.len())
+    }
+}
+
+/// The error flags' codes or messages of application `x`, in the order of their codes;
+/// only for the applications that have some (an aggregate per application costs a sort
+/// each).
+fn error_flags_joined(pg: bool, what: &str, sep: &str) -> String {
+    let agg = if pg { "string_agg" } else { "group_concat" };
+    format!(
+        "(SELECT {agg}(f.{what}, '{sep}' ORDER BY f.code) FROM flags f \
+         WHERE f.application_id = x.id AND f.severity = 'error')"
+    )
+}
+
+/// The texts of the JSON array bound as `p`, as a subquery.
+fn json_texts(pg: bool, p: &str) -> String {
+    if pg {
+        format!("SELECT json_array_elements_text({p}::json)")
+    } else {
+        format!("SELECT value FROM json_each({p})")
+    }
+}
+
+/// The INSERT that fills `chosen` for choice `c`, and its parameters.
+fn choose_sql(pg: bool, session_id: i64, c: &Choice<'_>) -> (String, Vec<Bound>) {
+    let mut params = Params(vec![Bound::Int(session_id)]);
+    let inner = [
+        "a.id".to_string(),
+        "s.version AS seen".into(),
+        "s.status".into(),
+        "s.checked".into(),
+        "a.registration_no".into(),
+        "a.exam_area".into(),
+        "CASE WHEN e.application_id IS NULL THEN 0 ELSE 1 END AS has_errors".into(),
+    ];
+    let (filters, outer) = choice_filters(pg, c, &mut params);
+    let with_plan = c.qualification.is_some() || c.level.is_some();
+    let (refused, rules, reason) = skip_and_reason(pg, c, &mut params);
+    // Whether an application has error flags comes from a join with the set of those that
+    // do, not from an EXISTS per row: SQLite copies the subquery's expression into each
+    // place the outer query names it (three), so it looked every application up in
+    // `flags` three times (0.42-0.49 s for 200,000 against 0.26-0.28 s joined).
+    let sql = format!(
+        "INSERT INTO chosen (application_id, seen, status, registration_no, exam_area, has_errors, why, reason) \
+         SELECT x.id, x.seen, x.status, x.registration_no, x.exam_area, x.has_errors, \
+         {refused} ELSE {rules} END, {reason} \
+         FROM (SELECT {} FROM applications a JOIN application_states s ON s.application_id = a.id \
+         LEFT JOIN (SELECT DISTINCT application_id FROM flags WHERE severity = 'error') AS e \
+         ON e.application_id = a.id{} WHERE {}) AS x WHERE {}",
+        inner.join(", "),
+        if with_plan {
+            " JOIN qualifications q ON q.id = a.qualification_id"
+        } else {
+            ""
+        },
+        filters.join(" AND "),
+        outer.join(" AND "),
+    );
+    (sql, params.0)
+}
+
+/// What choice `c` selects: the conditions on the joined applications, and those on the
+/// outer query.
+fn choice_filters(pg: bool, c: &Choice<'_>, params: &mut Params) -> (Vec<String>, Vec<String>) {
+    let mut filters = vec!["a.session_id = $1".to_string()];
+    if let Some(nos) = &c.registration_nos {
+        let p = params.bind(Bound::Text(nos.clone()));
+        filters.push(format!("a.registration_no IN ({})", json_texts(pg, &p)));
+    }
+    if let Some(codes) = &c.flags {
+        let p = params.bind(Bound::Text(codes.clone()));
+        filters.push(format!(
+            "EXISTS (SELECT 1 FROM flags f WHERE f.application_id = a.id AND f.code IN ({}))",
+            json_texts(pg, &p)
+        ));
+    }
+    if let Some(area) = c.exam_area {
+        filters.push(format!(
+            "a.exam_area = {}",
+            params.bind(Bound::Text(area.into()))
+        ));
+    }
+    if let Some(q) = c.qualification {
+        filters.push(format!("q.name = {}", params.bind(Bound::Text(q.into()))));
+    }
+    if let Some(l) = c.level {
+        filters.push(format!("q.level = {}", params.bind(Bound::Text(l.into()))));
+    }
+    // Whether an application has error flags is filtered on the joined set itself, not
+    // on `has_errors`: PostgreSQL reads `e.application_id IS NULL` as an anti-join (and
+    // IS NOT NULL as a join) and counts its rows right, where it guessed that 0.5% of
+    // the applications pass a test of the CASE, and so looked their states up one by
+    // one (an approval of 190,000: 0.71-0.80 s for the selection against 0.47-0.63 s).
+    let mut outer = vec!["TRUE".to_string()];
+    if c.clean {
+        filters.push("e.application_id IS NULL".into());
+        outer.push("x.status = 'submitted' AND x.checked = 1".into());
+    }
+    if c.errors {
+        filters.push("e.application_id IS NOT NULL".into());
+    }
+    (filters, outer)
+}
+
+/// Why each chosen application is skipped, first by its status (an open `CASE x.status`),
+/// then by the decision's own rules (NULL: it moves); and the reason it moves with.
+fn skip_and_reason(pg: bool, c: &Choice<'_>, params: &mut Params) -> (String, String, String) {
+    let mut refused = String::from("CASE x.status");
+    for (status, why) in &c.refused {
+        let st = params.bind(Bound::Text(status.to_string()));
+        let w = params.bind(Bound::Text(why.to_string()));
+        refused.push_str(&format!(" WHEN {st} THEN {w}"));
+    }
+    let mut rules = Vec::new();
+    if let Some(w) = c.unchecked {
+        rules.push(format!(
+            "WHEN x.checked = 0 THEN {}",
+            params.bind(Bound::Text(w.into()))
+        ));
+    }
+    if let Some(w) = c.with_errors {
+        rules.push(format!(
+            "WHEN x.has_errors = 1 THEN {}",
+            params.bind(Bound::Text(w.into()))
+        ));
+    }
+    let reason = match (c.forced, c.reason) {
+        (Some(f), _) => format!(
+            "CASE WHEN x.has_errors = 0 THEN '' ELSE {} || {} END",
+            params.bind(Bound::Text(f.into())),
+            error_flags_joined(pg, "code", ", ")
+        ),
+        (None, Some(r)) => params.bind(Bound::Text(r.into())),
+        (None, None) if c.no_reason.is_some() => format!(
+            "CASE WHEN x.has_errors = 0 THEN '' ELSE {} END",
+            error_flags_joined(pg, "message", "；")
+        ),
+        (None, None) => "''".into(),
+    };
+    if let (Some(w), None) = (c.no_reason, c.reason) {
+        rules.push(format!(
+            "WHEN x.has_errors = 0 THEN {}",
+            params.bind(Bound::Text(w.into()))
+        ));
+    }
+    let rules = if rules.is_empty() {
+        "NULL".to_string()
+    } else {
+        format!("CASE {} END", rules.join(" "))
+    };
+    (refused, rules, reason)
+}
+
+/// The statements that drop and create the temporary table `chosen`. Each application
+/// once (the ids come from the applications' key). On PostgreSQL no index: every later
+/// statement reads `chosen` whole, and keeping a primary key up to date cost a third of
+/// the INSERT (0.3 s for 190,000). SQLite's key is the rowid.
+fn chosen_table(pg: bool) -> (&'static str, &'static str) {
+    if pg {
+        (
+            "DROP TABLE IF EXISTS pg_temp.chosen",
+            "CREATE TEMP TABLE chosen (application_id BIGINT NOT NULL, seen BIGINT NOT NULL, \
+             status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
+             has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL) ON COMMIT DROP",
+        )
+    } else {
+        (
+            "DROP TABLE IF EXISTS temp.chosen",
+            "CREATE TEMP TABLE chosen (application_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL, \
+             status TEXT NOT NULL, registration_no TEXT NOT NULL, exam_area TEXT NOT NULL, \
+             has_errors INTEGER NOT NULL, why TEXT, reason TEXT NOT NULL)",
+        )
+    }
 }
 
 /// The applications a transition moves, each with the version its preview saw, and the

@@ -936,10 +936,35 @@ fn read_workbook(
     schema: Schema,
     each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
 ) -> Result<Header, TableError> {
-    let fmt_err = |message: String| TableError::Format {
+    let mut wb = open_workbook(path, file)?;
+    let sheet = pick_sheet(&mut wb, file, opts)?;
+    let source = Source {
+        file: file.to_string(),
+        sheet: Some(sheet.clone()),
+        encoding: None,
+    };
+    let mut finder = HeaderFinder::new(source, schema);
+    match &mut wb {
+        // XLSX is streamed: a 200,000-row sheet never sits in memory whole.
+        Sheets::Xlsx(x) => stream_xlsx(x, file, &sheet, &mut finder, each)?,
+        other => read_range(other, file, &sheet, &mut finder, each)?,
+    }
+    finder.finish()
+}
+
+/// A problem with the workbook `file` as a whole.
+fn workbook_error(file: &str, message: String) -> TableError {
+    TableError::Format {
         file: file.to_string(),
         message,
-    };
+    }
+}
+
+/// Opens a workbook by the file's extension (any case), through the guards of
+/// src/io/guard.rs: an XLS file is checked and re-packed first, and a panic inside
+/// calamine comes back as an error.
+fn open_workbook(path: &Path, file: &str) -> Result<Sheets<Box<dyn ReadSeek>>, TableError> {
+    let fmt_err = |message: String| workbook_error(file, message);
     let open_err = |cause| TableError::Open {
         file: file.to_string(),
         cause,
@@ -950,131 +975,157 @@ fn read_workbook(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    // Each reader is opened by the file's extension (any case), through the guards of
-    // src/io/guard.rs: an XLS file is checked and re-packed first, and a panic inside
-    // calamine comes back as an error.
-    let mut wb: Sheets<Box<dyn ReadSeek>> = if ext == "xls" {
+    if ext == "xls" {
         let bytes = std::fs::read(path).map_err(open_err)?;
         let packed =
             guard::xls(bytes).map_err(|e| fmt_err(format!("cannot read the workbook: {e}")))?;
         let input: Box<dyn ReadSeek> = Box::new(std::io::Cursor::new(packed));
-        Sheets::Xls(
+        return Ok(Sheets::Xls(
             guard::calm(|| calamine::Xls::new(input))
                 .map_err(damaged)?
                 .map_err(|e| cannot(&e))?,
-        )
-    } else {
-        let input: Box<dyn ReadSeek> = Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).map_err(open_err)?,
         ));
-        if ext != "xlsb" {
-            guard::zipped(path, ext == "ods").map_err(|e| {
-                fmt_err(format!(
-                    "cannot read the workbook: {e}; the file is damaged"
-                ))
-            })?;
-        }
-        guard::calm(|| match ext.as_str() {
-            "ods" => calamine::Ods::new(input)
-                .map(Sheets::Ods)
-                .map_err(calamine::Error::Ods),
-            "xlsb" => calamine::Xlsb::new(input)
-                .map(Sheets::Xlsb)
-                .map_err(calamine::Error::Xlsb),
-            _ => calamine::Xlsx::new(input)
-                .map(Sheets::Xlsx)
-                .map_err(calamine::Error::Xlsx),
-        })
-        .map_err(damaged)?
-        .map_err(|e| cannot(&e))?
-    };
-    let sheet = match &opts.sheet {
+    }
+    let input: Box<dyn ReadSeek> = Box::new(std::io::BufReader::new(
+        std::fs::File::open(path).map_err(open_err)?,
+    ));
+    if ext != "xlsb" {
+        guard::zipped(path, ext == "ods").map_err(|e| {
+            fmt_err(format!(
+                "cannot read the workbook: {e}; the file is damaged"
+            ))
+        })?;
+    }
+    guard::calm(|| match ext.as_str() {
+        "ods" => calamine::Ods::new(input)
+            .map(Sheets::Ods)
+            .map_err(calamine::Error::Ods),
+        "xlsb" => calamine::Xlsb::new(input)
+            .map(Sheets::Xlsb)
+            .map_err(calamine::Error::Xlsb),
+        _ => calamine::Xlsx::new(input)
+            .map(Sheets::Xlsx)
+            .map_err(calamine::Error::Xlsx),
+    })
+    .map_err(damaged)?
+    .map_err(|e| cannot(&e))
+}
+
+/// The sheet to read: the one named in the options, else the first visible worksheet.
+fn pick_sheet(
+    wb: &mut Sheets<Box<dyn ReadSeek>>,
+    file: &str,
+    opts: &ReadOptions,
+) -> Result<String, TableError> {
+    match &opts.sheet {
         Some(s) => {
             if !wb.sheet_names().iter().any(|n| n == s) {
-                return Err(fmt_err(format!(
-                    "no sheet named \"{s}\"; the workbook has: {}",
-                    wb.sheet_names().join(", ")
-                )));
+                return Err(workbook_error(
+                    file,
+                    format!(
+                        "no sheet named \"{s}\"; the workbook has: {}",
+                        wb.sheet_names().join(", ")
+                    ),
+                ));
             }
-            s.clone()
+            Ok(s.clone())
         }
         None => wb
             .sheets_metadata()
             .iter()
             .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
             .map(|s| s.name.clone())
-            .ok_or_else(|| fmt_err("the workbook has no visible worksheet".into()))?,
-    };
-    let source = Source {
-        file: file.to_string(),
-        sheet: Some(sheet.clone()),
-        encoding: None,
-    };
-    let mut finder = HeaderFinder::new(source, schema);
-    let sheet_err = |e: &dyn fmt::Display| fmt_err(format!("cannot read sheet {sheet}: {e}"));
-    let sheet_damaged = |e: String| {
-        fmt_err(format!(
-            "cannot read sheet {sheet}: the file is damaged ({e})"
-        ))
-    };
-    match &mut wb {
-        // XLSX is streamed: a 200,000-row sheet never sits in memory whole.
-        Sheets::Xlsx(x) => {
-            let mut reader = guard::calm(|| x.worksheet_cells_reader(&sheet))
-                .map_err(sheet_damaged)?
-                .map_err(|e| sheet_err(&e))?;
-            let mut cells: Vec<Value> = Vec::new();
-            let mut current: Option<u32> = None;
-            loop {
-                let next = guard::calm(|| {
-                    reader
-                        .next_cell()
-                        .map(|c| c.map(|c| (c.get_position(), from_ref(c.get_value()))))
-                })
-                .map_err(sheet_damaged)?
-                .map_err(|e| sheet_err(&e))?;
-                let Some(((r, c), value)) = next else { break };
-                if current != Some(r) {
-                    if let Some(prev) = current {
-                        finder.feed(prev as usize + 1, &mut cells, each)?;
-                    }
-                    cells.clear();
-                    current = Some(r);
-                }
-                // A cell past Excel's last column (XFD) is no cell Excel wrote: without
-                // this bound, one cell at column ZZZZZZZ would make a row of 4 billion.
-                if c >= MAX_COLUMNS {
-                    return Err(fmt_err(format!(
-                        "[{sheet}]!{}{}: a cell beyond Excel's last column XFD; the file is damaged",
-                        column_letters(c as usize),
-                        u64::from(r) + 1
-                    )));
-                }
-                let c = c as usize;
-                if cells.len() <= c {
-                    cells.resize(c + 1, Value::Empty);
-                }
-                cells[c] = value;
-            }
+            .ok_or_else(|| workbook_error(file, "the workbook has no visible worksheet".into())),
+    }
+}
+
+/// A sheet that cannot be read: it errs, or calamine panics on it (`damaged`).
+fn sheet_error(file: &str, sheet: &str, e: &dyn fmt::Display, damaged: bool) -> TableError {
+    if damaged {
+        workbook_error(
+            file,
+            format!("cannot read sheet {sheet}: the file is damaged ({e})"),
+        )
+    } else {
+        workbook_error(file, format!("cannot read sheet {sheet}: {e}"))
+    }
+}
+
+/// Feeds an XLSX sheet's rows to `finder` cell by cell, as they are read from the file.
+fn stream_xlsx(
+    x: &mut calamine::Xlsx<Box<dyn ReadSeek>>,
+    file: &str,
+    sheet: &str,
+    finder: &mut HeaderFinder,
+    each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
+) -> Result<(), TableError> {
+    let sheet_err = |e: &dyn fmt::Display| sheet_error(file, sheet, e, false);
+    let sheet_damaged = |e: String| sheet_error(file, sheet, &e, true);
+    let mut reader = guard::calm(|| x.worksheet_cells_reader(sheet))
+        .map_err(sheet_damaged)?
+        .map_err(|e| sheet_err(&e))?;
+    let mut cells: Vec<Value> = Vec::new();
+    let mut current: Option<u32> = None;
+    loop {
+        let next = guard::calm(|| {
+            reader
+                .next_cell()
+                .map(|c| c.map(|c| (c.get_position(), from_ref(c.get_value()))))
+        })
+        .map_err(sheet_damaged)?
+        .map_err(|e| sheet_err(&e))?;
+        let Some(((r, c), value)) = next else { break };
+        if current != Some(r) {
             if let Some(prev) = current {
                 finder.feed(prev as usize + 1, &mut cells, each)?;
             }
+            cells.clear();
+            current = Some(r);
         }
-        other => {
-            let range = guard::calm(|| other.worksheet_range(&sheet))
-                .map_err(sheet_damaged)?
-                .map_err(|e| sheet_err(&e))?;
-            let (top, left) = range.start().unwrap_or((0, 0));
-            let mut cells: Vec<Value> = Vec::new();
-            for (i, row) in range.rows().enumerate() {
-                cells.clear();
-                cells.resize(left as usize, Value::Empty);
-                cells.extend(row.iter().map(from_data));
-                finder.feed(top as usize + i + 1, &mut cells, each)?;
-            }
+        // A cell past Excel's last column (XFD) is no cell Excel wrote: without
+        // this bound, one cell at column ZZZZZZZ would make a row of 4 billion.
+        if c >= MAX_COLUMNS {
+            return Err(workbook_error(
+                file,
+                format!(
+                    "[{sheet}]!{}{}: a cell beyond Excel's last column XFD; the file is damaged",
+                    column_letters(c as usize),
+                    u64::from(r) + 1
+                ),
+            ));
         }
+        let c = c as usize;
+        if cells.len() <= c {
+            cells.resize(c + 1, Value::Empty);
+        }
+        cells[c] = value;
     }
-    finder.finish()
+    if let Some(prev) = current {
+        finder.feed(prev as usize + 1, &mut cells, each)?;
+    }
+    Ok(())
+}
+
+/// Feeds the rows of a sheet of the other formats, read whole, to `finder`.
+fn read_range(
+    wb: &mut Sheets<Box<dyn ReadSeek>>,
+    file: &str,
+    sheet: &str,
+    finder: &mut HeaderFinder,
+    each: &mut dyn FnMut(&Header, usize, &mut Vec<Value>),
+) -> Result<(), TableError> {
+    let range = guard::calm(|| wb.worksheet_range(sheet))
+        .map_err(|e| sheet_error(file, sheet, &e, true))?
+        .map_err(|e| sheet_error(file, sheet, &e, false))?;
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let mut cells: Vec<Value> = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        cells.clear();
+        cells.resize(left as usize, Value::Empty);
+        cells.extend(row.iter().map(from_data));
+        finder.feed(top as usize + i + 1, &mut cells, each)?;
+    }
+    Ok(())
 }
 
 fn from_data(d: &calamine::Data) -> Value {

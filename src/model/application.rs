@@ -392,6 +392,25 @@ pub const WHITE_BORDER_MIN: u8 = 200;
 /// applications by the caller.
 pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
     let mut out = Vec::new();
+    check_id(a, today, &mut out);
+    // Unread, a sex that contradicts the number would pass unseen; empty claims nothing.
+    let gender = a.gender.trim();
+    if !gender.is_empty() && Sex::parse(gender).is_none() {
+        out.push(Flag::error(
+            "gender_unreadable",
+            format!(
+                "性别 \"{gender}\" cannot be read: expected 男 or 女 (also 男性/女性, M/F, male/female, 1/2)"
+            ),
+        ));
+    }
+    check_photo(&a.photo, s, &mut out);
+    check_contact(a, &mut out);
+    out
+}
+
+/// The ID number by its kind of document, and what it says against the stated birth
+/// date and sex.
+fn check_id(a: &Facts<'_>, today: NaiveDate, out: &mut Vec<Flag>) {
     match IdKind::of(a.id_type) {
         IdKind::Resident => match id_number::check(a.id_number, today) {
             Ok(info) => {
@@ -452,18 +471,11 @@ pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
         }
         IdKind::Other => {}
     }
-    // Unread, a sex that contradicts the number would pass unseen; empty claims nothing.
-    let gender = a.gender.trim();
-    if !gender.is_empty() && Sex::parse(gender).is_none() {
-        out.push(Flag::error(
-            "gender_unreadable",
-            format!(
-                "性别 \"{gender}\" cannot be read: expected 男 or 女 (also 男性/女性, M/F, male/female, 1/2)"
-            ),
-        ));
-    }
+}
 
-    let p = &a.photo;
+/// The photo: named and found, readable, a JPEG of the required size and file size, on a
+/// white background.
+fn check_photo(p: &PhotoFacts<'_>, s: &Settings, out: &mut Vec<Flag>) {
     if p.name.is_empty() || p.problem == "missing" {
         out.push(Flag::error(
             "photo_missing",
@@ -514,7 +526,11 @@ pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
             ));
         }
     }
+}
 
+/// A way to reach the candidate: a mobile number and an address, and an email that reads
+/// as one.
+fn check_contact(a: &Facts<'_>, out: &mut Vec<Flag>) {
     let mobile = fold_ascii(a.mobile);
     if mobile.is_empty() || a.address.trim().is_empty() {
         let missing: Vec<&str> = [
@@ -543,7 +559,6 @@ pub fn check(a: &Facts<'_>, s: &Settings, today: NaiveDate) -> Vec<Flag> {
             format!("Email {email} is not an address like name@example.com"),
         ));
     }
-    out
 }
 
 /// A mainland mobile number: 11 digits, 1 then 3..9; a +86 or 86 prefix is allowed.

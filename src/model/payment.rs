@@ -277,7 +277,49 @@ pub fn reconcile(
     orders: &BTreeMap<String, Order>,
     statement: Option<&[StatementLine]>,
 ) -> Vec<Finding> {
-    let money: Vec<Money> = match statement {
+    let money = money_in(orders, statement);
+    let mut out = Vec::new();
+    let by_app = money_by_app(&money, &mut out);
+    paid_not_in_statement(apps, orders, statement, &mut out);
+    // Paid applications first look for their paying order; the others get their money sorted.
+    for (no, mut ms) in by_app {
+        ms.sort_by(|a, b| (a.paid_at, &a.order_no).cmp(&(b.paid_at, &b.order_no)));
+        match apps.get(no) {
+            Some(app) => money_of_app(app, ms, &mut out),
+            None => {
+                for m in ms {
+                    out.push(finding(
+                        Kind::NotApproved,
+                        m,
+                        None,
+                        (
+                            "no application has this 报名序号".into(),
+                            "没有这个报名序号的报名".into(),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            a.kind,
+            &a.registration_no,
+            a.money.as_ref().map(|m| &m.order_no),
+        )
+            .cmp(&(
+                b.kind,
+                &b.registration_no,
+                b.money.as_ref().map(|m| &m.order_no),
+            ))
+    });
+    out
+}
+
+/// The money that arrived: the statement's lines with their gateway orders, or without a
+/// statement the gateway's successful orders.
+fn money_in(orders: &BTreeMap<String, Order>, statement: Option<&[StatementLine]>) -> Vec<Money> {
+    match statement {
         Some(lines) => lines
             .iter()
             .map(|l| {
@@ -308,19 +350,35 @@ pub fn reconcile(
                 gateway_amount: Some(o.amount),
             })
             .collect(),
-    };
-    let mut out = Vec::new();
-    let finding =
-        |kind, m: &Money, kept: Option<&str>, (note, note_zh): (String, String)| Finding {
-            kind,
-            registration_no: m.registration_no.clone(),
-            money: Some(m.clone()),
-            kept_order: kept.map(str::to_string),
-            note,
-            note_zh,
-        };
+    }
+}
+
+/// A finding about one payment.
+fn finding(
+    kind: Kind,
+    m: &Money,
+    kept: Option<&str>,
+    (note, note_zh): (String, String),
+) -> Finding {
+    Finding {
+        kind,
+        registration_no: m.registration_no.clone(),
+        money: Some(m.clone()),
+        kept_order: kept.map(str::to_string),
+        note,
+        note_zh,
+    }
+}
+
+/// The money by application. Money of no known order, and money whose amount differs from
+/// its order's, are findings of their own here; the latter's application still gets an
+/// entry, as its order counts as present in the statement.
+fn money_by_app<'m>(
+    money: &'m [Money],
+    out: &mut Vec<Finding>,
+) -> BTreeMap<&'m str, Vec<&'m Money>> {
     let mut by_app: BTreeMap<&str, Vec<&Money>> = BTreeMap::new();
-    for m in &money {
+    for m in money {
         let Some(no) = m.registration_no.as_deref() else {
             out.push(finding(
                 Kind::NotApproved,
@@ -351,12 +409,23 @@ pub fn reconcile(
         }
         by_app.entry(no).or_default().push(m);
     }
-    let in_statement: std::collections::HashSet<&str> = statement
-        .map(|lines| lines.iter().map(|l| l.order_no.as_str()).collect())
-        .unwrap_or_default();
-    // Paid applications first look for their paying order; the others get their money sorted.
+    by_app
+}
+
+/// With a statement: the paid applications whose paying order the statement lacks.
+fn paid_not_in_statement(
+    apps: &BTreeMap<String, ReconApp>,
+    orders: &BTreeMap<String, Order>,
+    statement: Option<&[StatementLine]>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(lines) = statement else {
+        return;
+    };
+    let in_statement: std::collections::HashSet<&str> =
+        lines.iter().map(|l| l.order_no.as_str()).collect();
     for (no, app) in apps {
-        if let (Some(_), Some(paid_by)) = (statement, &app.paid_by)
+        if let Some(paid_by) = &app.paid_by
             && matches!(app.status, Status::Paid | Status::Seated)
             && !in_statement.contains(paid_by.as_str())
         {
@@ -380,144 +449,123 @@ pub fn reconcile(
             });
         }
     }
-    for (no, mut ms) in by_app {
-        ms.sort_by(|a, b| (a.paid_at, &a.order_no).cmp(&(b.paid_at, &b.order_no)));
-        let Some(app) = apps.get(no) else {
+}
+
+/// What the money `ms` of one application (in the order it arrived) is, by the
+/// application's state.
+fn money_of_app(app: &ReconApp, ms: Vec<&Money>, out: &mut Vec<Finding>) {
+    match app.status {
+        Status::Withdrawn if app.refund && app.paid_by.is_some() => {
+            // Everything it paid goes back: the paying order and any duplicate.
+            for m in ms {
+                out.push(finding(
+                    Kind::Duplicate,
+                    m,
+                    None,
+                    (
+                        "withdrawn; the office granted a refund".into(),
+                        "已放弃报名，考试机构同意退费".into(),
+                    ),
+                ));
+            }
+        }
+        Status::Paid | Status::Seated | Status::Withdrawn if app.paid_by.is_some() => {
+            let kept = app.paid_by.as_deref();
+            for m in ms {
+                if Some(m.order_no.as_str()) != kept {
+                    out.push(finding(
+                        Kind::Duplicate,
+                        m,
+                        kept,
+                        (
+                            format!(
+                                "already paid by order {}: refund",
+                                kept.unwrap_or("(not recorded)")
+                            ),
+                            format!(
+                                "已由支付单 {} 缴费，这笔应退费",
+                                kept.unwrap_or("（未记录）")
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+        Status::Approved => money_of_approved(app, ms, out),
+        other => {
             for m in ms {
                 out.push(finding(
                     Kind::NotApproved,
                     m,
                     None,
                     (
-                        "no application has this 报名序号".into(),
-                        "没有这个报名序号的报名".into(),
+                        format!("the application is {other} ({})", other.zh()),
+                        format!("报名状态为{}", other.zh()),
                     ),
                 ));
             }
-            continue;
-        };
-        match app.status {
-            Status::Withdrawn if app.refund && app.paid_by.is_some() => {
-                // Everything it paid goes back: the paying order and any duplicate.
-                for m in ms {
-                    out.push(finding(
-                        Kind::Duplicate,
-                        m,
-                        None,
-                        (
-                            "withdrawn; the office granted a refund".into(),
-                            "已放弃报名，考试机构同意退费".into(),
-                        ),
-                    ));
-                }
-            }
-            Status::Paid | Status::Seated | Status::Withdrawn if app.paid_by.is_some() => {
-                let kept = app.paid_by.as_deref();
-                for m in ms {
-                    if Some(m.order_no.as_str()) != kept {
-                        out.push(finding(
-                            Kind::Duplicate,
-                            m,
-                            kept,
-                            (
-                                format!(
-                                    "already paid by order {}: refund",
-                                    kept.unwrap_or("(not recorded)")
-                                ),
-                                format!(
-                                    "已由支付单 {} 缴费，这笔应退费",
-                                    kept.unwrap_or("（未记录）")
-                                ),
-                            ),
-                        ));
-                    }
-                }
-            }
-            Status::Approved => {
-                let right = |m: &Money| app.fee_due == Some(m.amount);
-                let kept = ms.iter().find(|m| right(m)).map(|m| m.order_no.clone());
-                for m in ms {
-                    match &kept {
-                        Some(k) if *k == m.order_no => out.push(finding(
-                            Kind::Missed,
-                            m,
-                            None,
-                            match (m.place.is_some(), m.gateway_result) {
-                                (_, Some(PayResult::Success)) => (
-                                    "successful at the gateway, but not imported: kaowu import payments"
-                                        .into(),
-                                    "支付平台显示成功，但尚未导入（kaowu import payments）".into(),
-                                ),
-                                (true, r) => (
-                                    format!(
-                                        "in the statement, but the gateway says {}",
-                                        r.map_or("nothing", PayResult::zh)
-                                    ),
-                                    format!(
-                                        "对账单已到账，但支付平台显示{}",
-                                        r.map_or("无此订单", PayResult::zh)
-                                    ),
-                                ),
-                                (false, _) => {
-                                    ("not marked paid".into(), "未标记为已缴费".into())
-                                }
-                            },
-                        )),
-                        Some(k) => out.push(finding(
-                            Kind::Duplicate,
-                            m,
-                            Some(k),
-                            (
-                                format!("order {k} pays this application: refund"),
-                                format!("支付单 {k} 已为这份报名缴费，这笔应退费"),
-                            ),
-                        )),
-                        None => out.push(finding(
-                            Kind::AmountMismatch,
-                            m,
-                            None,
-                            match app.fee_due {
-                                Some(due) => (
-                                    format!("paid {}, fee due {due}", m.amount),
-                                    format!("实缴 {} 元，应缴 {due} 元", m.amount),
-                                ),
-                                None => (
-                                    format!("paid {}, no fee due is known", m.amount),
-                                    format!("实缴 {} 元，应缴金额未知", m.amount),
-                                ),
-                            },
-                        )),
-                    }
-                }
-            }
-            other => {
-                for m in ms {
-                    out.push(finding(
-                        Kind::NotApproved,
-                        m,
-                        None,
-                        (
-                            format!("the application is {other} ({})", other.zh()),
-                            format!("报名状态为{}", other.zh()),
-                        ),
-                    ));
-                }
-            }
         }
     }
-    out.sort_by(|a, b| {
-        (
-            a.kind,
-            &a.registration_no,
-            a.money.as_ref().map(|m| &m.order_no),
-        )
-            .cmp(&(
-                b.kind,
-                &b.registration_no,
-                b.money.as_ref().map(|m| &m.order_no),
-            ))
-    });
-    out
+}
+
+/// An approved application's money: the first payment of the fee due is the one that
+/// was missed (掉单), any other a duplicate; with none of the right amount, each is a
+/// mismatch.
+fn money_of_approved(app: &ReconApp, ms: Vec<&Money>, out: &mut Vec<Finding>) {
+    let right = |m: &Money| app.fee_due == Some(m.amount);
+    let kept = ms.iter().find(|m| right(m)).map(|m| m.order_no.clone());
+    for m in ms {
+        match &kept {
+            Some(k) if *k == m.order_no => {
+                out.push(finding(Kind::Missed, m, None, missed_notes(m)))
+            }
+            Some(k) => out.push(finding(
+                Kind::Duplicate,
+                m,
+                Some(k),
+                (
+                    format!("order {k} pays this application: refund"),
+                    format!("支付单 {k} 已为这份报名缴费，这笔应退费"),
+                ),
+            )),
+            None => out.push(finding(
+                Kind::AmountMismatch,
+                m,
+                None,
+                match app.fee_due {
+                    Some(due) => (
+                        format!("paid {}, fee due {due}", m.amount),
+                        format!("实缴 {} 元，应缴 {due} 元", m.amount),
+                    ),
+                    None => (
+                        format!("paid {}, no fee due is known", m.amount),
+                        format!("实缴 {} 元，应缴金额未知", m.amount),
+                    ),
+                },
+            )),
+        }
+    }
+}
+
+/// Why a payment of the fee due was missed, as the gateway and the statement tell it.
+fn missed_notes(m: &Money) -> (String, String) {
+    match (m.place.is_some(), m.gateway_result) {
+        (_, Some(PayResult::Success)) => (
+            "successful at the gateway, but not imported: kaowu import payments".into(),
+            "支付平台显示成功，但尚未导入（kaowu import payments）".into(),
+        ),
+        (true, r) => (
+            format!(
+                "in the statement, but the gateway says {}",
+                r.map_or("nothing", PayResult::zh)
+            ),
+            format!(
+                "对账单已到账，但支付平台显示{}",
+                r.map_or("无此订单", PayResult::zh)
+            ),
+        ),
+        (false, _) => ("not marked paid".into(), "未标记为已缴费".into()),
+    }
 }
 
 #[cfg(test)]

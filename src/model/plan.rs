@@ -74,6 +74,26 @@ impl PlanRow {
 /// could not be read; [`check_complete`] needs every row.
 pub fn check(rows: &[PlanRow]) -> Vec<RowProblem> {
     let mut out = Vec::new();
+    check_times(rows, &mut out);
+    check_qualifications(rows, &mut out);
+    check_sitting_slots(rows, &mut out);
+    // Per qualification: each subject once, every subject of the level present, back-to-back
+    // subjects in one sitting, and its different sittings not overlapping.
+    let mut by_qual: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        by_qual.entry(&r.qualification).or_default().push(i);
+    }
+    for (qual, idx) in &by_qual {
+        let seen = check_subjects_once(rows, qual, idx, &mut out);
+        check_back_to_back(rows, qual, rows[idx[0]].level, &seen, &mut out);
+        check_overlaps(rows, qual, idx, &mut out);
+    }
+    out.sort_by_key(|p| p.row);
+    out
+}
+
+/// Each sitting ends after it starts.
+fn check_times(rows: &[PlanRow], out: &mut Vec<RowProblem>) {
     for (i, r) in rows.iter().enumerate() {
         if r.start >= r.end {
             out.push(RowProblem::new(
@@ -87,8 +107,10 @@ pub fn check(rows: &[PlanRow]) -> Vec<RowProblem> {
             ));
         }
     }
+}
 
-    // One level and one code per qualification; one qualification per code.
+/// One level and one code per qualification; one qualification per code.
+fn check_qualifications(rows: &[PlanRow], out: &mut Vec<RowProblem>) {
     let mut first_of: HashMap<&str, usize> = HashMap::new();
     let mut code_owner: HashMap<&str, usize> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -130,8 +152,10 @@ pub fn check(rows: &[PlanRow]) -> Vec<RowProblem> {
             }
         }
     }
+}
 
-    // A sitting label names one slot.
+/// A sitting label names one slot.
+fn check_sitting_slots(rows: &[PlanRow], out: &mut Vec<RowProblem>) {
     let mut slot_of: HashMap<&str, usize> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         let first = *slot_of.entry(&r.sitting).or_insert(i);
@@ -150,77 +174,90 @@ pub fn check(rows: &[PlanRow]) -> Vec<RowProblem> {
             ));
         }
     }
+}
 
-    // Per qualification: each subject once, every subject of the level present, back-to-back
-    // subjects in one sitting, and its different sittings not overlapping.
-    let mut by_qual: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        by_qual.entry(&r.qualification).or_default().push(i);
+/// Each subject of qualification `qual` (rows `idx`) once. Returns each subject's first row.
+fn check_subjects_once<'r>(
+    rows: &'r [PlanRow],
+    qual: &str,
+    idx: &[usize],
+    out: &mut Vec<RowProblem>,
+) -> HashMap<&'r str, usize> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for &i in idx {
+        if let Some(&prev) = seen.get(rows[i].subject) {
+            out.push(RowProblem::new(
+                i,
+                "subject",
+                format!(
+                    "{qual} {} is already planned in row {}",
+                    rows[i].subject, rows[prev].line
+                ),
+            ));
+        } else {
+            seen.insert(rows[i].subject, i);
+        }
     }
-    for (qual, idx) in &by_qual {
-        let level = rows[idx[0]].level;
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for &i in idx {
-            if let Some(&prev) = seen.get(rows[i].subject) {
+    seen
+}
+
+/// The subjects of `level` taken back to back are in one sitting; `seen` is each subject's
+/// row.
+fn check_back_to_back(
+    rows: &[PlanRow],
+    qual: &str,
+    level: Level,
+    seen: &HashMap<&str, usize>,
+    out: &mut Vec<RowProblem>,
+) {
+    let b2b: Vec<usize> = level
+        .back_to_back()
+        .iter()
+        .filter_map(|s| seen.get(s).copied())
+        .collect();
+    if let Some((&first, others)) = b2b.split_first() {
+        for &i in others {
+            if rows[i].sitting != rows[first].sitting {
                 out.push(RowProblem::new(
                     i,
-                    "subject",
+                    "sitting",
                     format!(
-                        "{qual} {} is already planned in row {}",
-                        rows[i].subject, rows[prev].line
+                        "{qual} {} must be in the same sitting as {} (row {}: {}), as they are taken back to back",
+                        rows[i].subject, rows[first].subject, rows[first].line, rows[first].sitting
                     ),
                 ));
-            } else {
-                seen.insert(rows[i].subject, i);
-            }
-        }
-        let b2b: Vec<usize> = level
-            .back_to_back()
-            .iter()
-            .filter_map(|s| seen.get(s).copied())
-            .collect();
-        if let Some((&first, others)) = b2b.split_first() {
-            for &i in others {
-                if rows[i].sitting != rows[first].sitting {
-                    out.push(RowProblem::new(
-                        i,
-                        "sitting",
-                        format!(
-                            "{qual} {} must be in the same sitting as {} (row {}: {}), as they are taken back to back",
-                            rows[i].subject, rows[first].subject, rows[first].line, rows[first].sitting
-                        ),
-                    ));
-                }
-            }
-        }
-        // Distinct sittings of the qualification, by first row.
-        let mut sittings: Vec<usize> = Vec::new();
-        for &i in idx {
-            if !sittings.iter().any(|&j| rows[j].sitting == rows[i].sitting) {
-                sittings.push(i);
-            }
-        }
-        for (a_pos, &a) in sittings.iter().enumerate() {
-            for &b in &sittings[a_pos + 1..] {
-                if rows[a].slot().overlaps(&rows[b].slot()) {
-                    out.push(RowProblem::new(
-                        b,
-                        "start",
-                        format!(
-                            "{qual}: sitting {} ({}) overlaps sitting {} ({}, row {})",
-                            rows[b].sitting,
-                            rows[b].slot(),
-                            rows[a].sitting,
-                            rows[a].slot(),
-                            rows[a].line
-                        ),
-                    ));
-                }
             }
         }
     }
-    out.sort_by_key(|p| p.row);
-    out
+}
+
+/// The different sittings of qualification `qual` (rows `idx`) do not overlap.
+fn check_overlaps(rows: &[PlanRow], qual: &str, idx: &[usize], out: &mut Vec<RowProblem>) {
+    // Distinct sittings of the qualification, by first row.
+    let mut sittings: Vec<usize> = Vec::new();
+    for &i in idx {
+        if !sittings.iter().any(|&j| rows[j].sitting == rows[i].sitting) {
+            sittings.push(i);
+        }
+    }
+    for (a_pos, &a) in sittings.iter().enumerate() {
+        for &b in &sittings[a_pos + 1..] {
+            if rows[a].slot().overlaps(&rows[b].slot()) {
+                out.push(RowProblem::new(
+                    b,
+                    "start",
+                    format!(
+                        "{qual}: sitting {} ({}) overlaps sitting {} ({}, row {})",
+                        rows[b].sitting,
+                        rows[b].slot(),
+                        rows[a].sitting,
+                        rows[a].slot(),
+                        rows[a].line
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// Checks that every qualification has a row for each subject of its level.

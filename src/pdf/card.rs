@@ -314,6 +314,340 @@ fn value_in(
     Ok(baseline)
 }
 
+/// The two sizes of a value: as the template asks, and the least it may shrink to.
+fn value_sizes(layout: &Layout) -> (Pt, Pt) {
+    let min = layout
+        .value_min_size_pt
+        .unwrap_or(layout.value_size_pt * 0.75);
+    (Pt(layout.value_size_pt), Pt(min))
+}
+
+/// The right edge a value on baseline `y` may reach: the photo or the QR code beside it,
+/// else the margin.
+fn right_edge(layout: &Layout, y: f32) -> f32 {
+    let (p, q) = (&layout.photo, &layout.qr);
+    let mut edge = layout.page_mm[0] - MARGIN_MM;
+    if y + 5.0 > p.y_mm && y - 2.0 < p.y_mm + p.height_mm {
+        edge = edge.min(p.x_mm - 2.0);
+    }
+    if y + 5.0 > q.y_mm && y - 2.0 < q.y_mm + q.size_mm {
+        edge = edge.min(q.x_mm - 2.0);
+    }
+    edge
+}
+
+/// The title and subtitle, each on one line across the page, shrunk to fit.
+fn draw_titles(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    layout: &Layout,
+    d: &CardData,
+) -> Result<(), CardError> {
+    let [page_w, _] = layout.page_mm;
+    for l in [&layout.title, &layout.subtitle] {
+        let s = title(l, d);
+        let full = page_w - 2.0 * MARGIN_MM;
+        let f =
+            fit(font, &s, Pt(l.size_pt), Pt(l.size_pt * 0.7), mm(full), 1).ok_or_else(|| {
+                CardError::TooLong {
+                    what: "the title".into(),
+                    text: s.clone(),
+                    width_mm: full,
+                    lines: 1,
+                    min_pt: l.size_pt * 0.7,
+                }
+            })?;
+        let w = in_mm(font.width(&s, f.size));
+        let x = if l.align == "center" {
+            l.x_mm - w / 2.0
+        } else {
+            l.x_mm
+        };
+        let up = in_mm(f.size);
+        text_in(
+            ops,
+            f.size,
+            mm(x),
+            mm(l.y_mm),
+            &s,
+            boxed(
+                MARGIN_MM,
+                l.y_mm - up / 2.0,
+                page_w - MARGIN_MM,
+                l.y_mm + up,
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A field's label, `s：`, in the room before its value.
+fn draw_label(ops: &mut Vec<Op>, layout: &Layout, x: f32, y: f32, s: &str) {
+    let size = Pt(layout.label_size_pt);
+    let up = in_mm(size);
+    text_in(
+        ops,
+        size,
+        mm(x),
+        mm(y),
+        &format!("{s}："),
+        boxed(x, y - up / 2.0, x + layout.value_dx_mm, y + up),
+    );
+}
+
+/// The fields, each label with its value on one line. Returns the lowest baseline drawn
+/// (`f32::MAX` when there is no field).
+fn draw_fields(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    layout: &Layout,
+    d: &CardData,
+) -> Result<f32, CardError> {
+    let mut low = f32::MAX;
+    for f in &layout.fields {
+        draw_label(ops, layout, f.x_mm, f.y_mm, &f.label);
+        let v = d.fields.get(&f.key).cloned().unwrap_or_default();
+        let x = f.x_mm + layout.value_dx_mm;
+        let width = f.width_mm.unwrap_or_else(|| right_edge(layout, f.y_mm) - x);
+        let what = f.label.replace(' ', "");
+        low = low.min(value_in(
+            ops,
+            font,
+            value_sizes(layout),
+            (x, f.y_mm, width),
+            (1, 0.0),
+            &what,
+            &v,
+        )?);
+    }
+    Ok(low)
+}
+
+/// Each site with its address, wrapped, below the fields. Returns the lowest baseline so
+/// far, starting from `low`.
+fn draw_places(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    layout: &Layout,
+    d: &CardData,
+    mut low: f32,
+) -> Result<f32, CardError> {
+    let Some(p) = &layout.places else {
+        return Ok(low);
+    };
+    let mut y = p.y_mm;
+    let x = p.x_mm + layout.value_dx_mm;
+    let width = p.width_mm - layout.value_dx_mm;
+    for (i, place) in d.places.iter().enumerate() {
+        let (site_label, address_label) = place_labels(p, i, d.places.len());
+        for (l, v) in [(site_label, &place.site), (address_label, &place.address)] {
+            draw_label(ops, layout, p.x_mm, y, &l);
+            let last = value_in(
+                ops,
+                font,
+                value_sizes(layout),
+                (x, y, width),
+                (p.max_lines, p.wrap_mm),
+                &l.replace(' ', ""),
+                v,
+            )?;
+            low = low.min(last);
+            y = last - p.line_mm;
+        }
+    }
+    Ok(low)
+}
+
+/// The subjects below baseline `low`: a header and a row per subject, with rules between;
+/// each cell's text shrinks to fit its column. Returns the table's bottom.
+fn draw_subjects(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    layout: &Layout,
+    d: &CardData,
+    low: f32,
+) -> Result<f32, CardError> {
+    let t = &layout.subjects;
+    let size = Pt(t.size_pt);
+    let top = t.y_mm.min(low - 4.0);
+    let total_w = t.columns_mm.last().copied().unwrap_or(0.0) + 30.0;
+    let rows = std::iter::once(t.header.clone()).chain(d.subjects.iter().map(|s| {
+        vec![
+            s.subject.clone(),
+            s.date.clone(),
+            s.time.clone(),
+            s.room.clone(),
+            s.seat.clone(),
+        ]
+    }));
+    let mut bottom = top;
+    for (row, cells) in rows.enumerate() {
+        let y = top - t.row_mm * row as f32;
+        for (c, v) in cells.iter().enumerate() {
+            let x0 = t.columns_mm.get(c).copied().unwrap_or(0.0) + t.x_mm;
+            let x1 = t.columns_mm.get(c + 1).copied().unwrap_or(total_w) + t.x_mm;
+            let what = t.header.get(c).cloned().unwrap_or_default();
+            value_in(
+                ops,
+                font,
+                (size, Pt(t.size_pt * 0.7)),
+                (x0 + 1.5, y - t.row_mm + 2.5, x1 - x0 - 3.0),
+                (1, 0.0),
+                &what,
+                v,
+            )?;
+        }
+        rect(
+            ops,
+            mm(t.x_mm),
+            mm(y - t.row_mm),
+            mm(total_w),
+            mm(t.row_mm),
+            false,
+        );
+        bottom = y - t.row_mm;
+    }
+    Ok(bottom)
+}
+
+/// 考生须知 below the table's `bottom`, wrapped by the font's advances; fails when it runs
+/// below the page's bottom margin.
+fn draw_rules(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    layout: &Layout,
+    bottom: f32,
+) -> Result<(), CardError> {
+    let r = &layout.rules;
+    let rsize = Pt(r.size_pt);
+    let mut y = r.y_mm.min(bottom - 7.0);
+    let title_size = Pt(r.size_pt + 2.0);
+    text_in(
+        ops,
+        title_size,
+        mm(r.x_mm),
+        mm(y),
+        &r.title,
+        boxed(
+            r.x_mm,
+            y - in_mm(title_size) / 2.0,
+            r.x_mm + r.width_mm,
+            y + in_mm(title_size),
+        ),
+    );
+    y -= r.line_mm * 1.4;
+    for l in &r.lines {
+        for part in wrap(font, l, rsize, mm(r.width_mm)) {
+            if y < BOTTOM_MM {
+                return Err(CardError::Page);
+            }
+            text_in(
+                ops,
+                rsize,
+                mm(r.x_mm),
+                mm(y),
+                &part,
+                boxed(
+                    r.x_mm,
+                    y - in_mm(rsize) / 2.0,
+                    r.x_mm + r.width_mm,
+                    y + in_mm(rsize),
+                ),
+            );
+            y -= r.line_mm;
+        }
+    }
+    Ok(())
+}
+
+/// The photo's frame, and the photo in it when there is one (embedded in `doc` once).
+fn draw_photo<'a>(
+    ops: &mut Vec<Op>,
+    doc: &mut Doc<'a>,
+    layout: &Layout,
+    photo: Option<&'a [u8]>,
+) -> Result<(), CardError> {
+    let p = &layout.photo;
+    rect(
+        ops,
+        mm(p.x_mm),
+        mm(p.y_mm),
+        mm(p.width_mm),
+        mm(p.height_mm),
+        false,
+    );
+    if let Some(jpeg) = photo {
+        let (id, w, h) = doc.jpeg(jpeg).ok_or(CardError::Photo)?;
+        image_in(
+            ops,
+            id,
+            (w, h),
+            mm(p.x_mm),
+            mm(p.y_mm),
+            mm(p.width_mm),
+            mm(p.height_mm),
+        );
+    }
+    Ok(())
+}
+
+/// A QR code of the admit-card number, as merged runs of dark modules (fewer, larger
+/// rectangles make a smaller file that prints the same).
+fn draw_qr(ops: &mut Vec<Op>, layout: &Layout, d: &CardData) {
+    let Some(no) = d.fields.get("card_no") else {
+        return;
+    };
+    let Ok(code) = qrcode::QrCode::new(no.as_bytes()) else {
+        return;
+    };
+    let q = &layout.qr;
+    let n = code.width();
+    let module = q.size_mm / n as f32;
+    let colors = code.to_colors();
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] == qrcode::Color::Dark {
+                let start = col;
+                while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                rect(
+                    ops,
+                    mm(q.x_mm + module * start as f32),
+                    mm(q.y_mm + q.size_mm - module * (row + 1) as f32),
+                    mm(module * (col - start) as f32),
+                    mm(module),
+                    true,
+                );
+            } else {
+                col += 1;
+            }
+        }
+    }
+}
+
+/// One card's page: the texts top down, each block below the lowest line of the one
+/// above, then the photo and the QR code.
+fn card_page<'a>(
+    doc: &mut Doc<'a>,
+    font: &Font,
+    layout: &Layout,
+    d: &CardData,
+    photo: Option<&'a [u8]>,
+) -> Result<Page, CardError> {
+    check(font, layout, d)?;
+    let mut ops: Vec<Op> = Vec::new();
+    draw_titles(&mut ops, font, layout, d)?;
+    let low = draw_fields(&mut ops, font, layout, d)?;
+    let low = draw_places(&mut ops, font, layout, d, low)?;
+    let bottom = draw_subjects(&mut ops, font, layout, d, low)?;
+    draw_rules(&mut ops, font, layout, bottom)?;
+    draw_photo(&mut ops, doc, layout, photo)?;
+    draw_qr(&mut ops, layout, d);
+    Ok(Page::new(layout.page_mm[0], layout.page_mm[1], ops))
+}
+
 /// Renders cards, one page each, into one PDF. `photos[i]` is card i's JPEG, if any.
 /// `date` (seconds since 1970) dates the document. Every text is fitted into its box (long
 /// names and addresses shrink, then wrap); one that cannot fit fails the card with a
@@ -326,247 +660,8 @@ pub fn render(
 ) -> Result<Vec<u8>, CardError> {
     let mut doc = Doc::new(font, "准考证", date);
     let mut pages = Vec::with_capacity(cards.len());
-    let [page_w, _] = layout.page_mm;
-    let value_size = Pt(layout.value_size_pt);
-    let value_min = Pt(layout
-        .value_min_size_pt
-        .unwrap_or(layout.value_size_pt * 0.75));
-    // The right edge a value on a baseline may reach: the photo or the QR code beside it,
-    // else the margin.
-    let right_edge = |y: f32| {
-        let (p, q) = (&layout.photo, &layout.qr);
-        let mut edge = page_w - MARGIN_MM;
-        if y + 5.0 > p.y_mm && y - 2.0 < p.y_mm + p.height_mm {
-            edge = edge.min(p.x_mm - 2.0);
-        }
-        if y + 5.0 > q.y_mm && y - 2.0 < q.y_mm + q.size_mm {
-            edge = edge.min(q.x_mm - 2.0);
-        }
-        edge
-    };
     for (d, photo) in cards {
-        check(font, layout, d)?;
-        let mut ops: Vec<Op> = Vec::new();
-        for l in [&layout.title, &layout.subtitle] {
-            let s = title(l, d);
-            let full = page_w - 2.0 * MARGIN_MM;
-            let f = fit(font, &s, Pt(l.size_pt), Pt(l.size_pt * 0.7), mm(full), 1).ok_or_else(
-                || CardError::TooLong {
-                    what: "the title".into(),
-                    text: s.clone(),
-                    width_mm: full,
-                    lines: 1,
-                    min_pt: l.size_pt * 0.7,
-                },
-            )?;
-            let w = in_mm(font.width(&s, f.size));
-            let x = if l.align == "center" {
-                l.x_mm - w / 2.0
-            } else {
-                l.x_mm
-            };
-            let up = in_mm(f.size);
-            text_in(
-                &mut ops,
-                f.size,
-                mm(x),
-                mm(l.y_mm),
-                &s,
-                boxed(
-                    MARGIN_MM,
-                    l.y_mm - up / 2.0,
-                    page_w - MARGIN_MM,
-                    l.y_mm + up,
-                ),
-            );
-        }
-        // The lowest baseline so far: the table goes below it.
-        let mut low = f32::MAX;
-        let label = |ops: &mut Vec<Op>, x: f32, y: f32, s: &str| {
-            let size = Pt(layout.label_size_pt);
-            let up = in_mm(size);
-            text_in(
-                ops,
-                size,
-                mm(x),
-                mm(y),
-                &format!("{s}："),
-                boxed(x, y - up / 2.0, x + layout.value_dx_mm, y + up),
-            );
-        };
-        for f in &layout.fields {
-            label(&mut ops, f.x_mm, f.y_mm, &f.label);
-            let v = d.fields.get(&f.key).cloned().unwrap_or_default();
-            let x = f.x_mm + layout.value_dx_mm;
-            let width = f.width_mm.unwrap_or_else(|| right_edge(f.y_mm) - x);
-            let what = f.label.replace(' ', "");
-            low = low.min(value_in(
-                &mut ops,
-                font,
-                (value_size, value_min),
-                (x, f.y_mm, width),
-                (1, 0.0),
-                &what,
-                &v,
-            )?);
-        }
-        if let Some(p) = &layout.places {
-            let mut y = p.y_mm;
-            let x = p.x_mm + layout.value_dx_mm;
-            let width = p.width_mm - layout.value_dx_mm;
-            for (i, place) in d.places.iter().enumerate() {
-                let (site_label, address_label) = place_labels(p, i, d.places.len());
-                for (l, v) in [(site_label, &place.site), (address_label, &place.address)] {
-                    label(&mut ops, p.x_mm, y, &l);
-                    let last = value_in(
-                        &mut ops,
-                        font,
-                        (value_size, value_min),
-                        (x, y, width),
-                        (p.max_lines, p.wrap_mm),
-                        &l.replace(' ', ""),
-                        v,
-                    )?;
-                    low = low.min(last);
-                    y = last - p.line_mm;
-                }
-            }
-        }
-        // The subjects: a header and a row per subject, with rules between; each cell's
-        // text shrinks to fit its column.
-        let t = &layout.subjects;
-        let size = Pt(t.size_pt);
-        let top = t.y_mm.min(low - 4.0);
-        let total_w = t.columns_mm.last().copied().unwrap_or(0.0) + 30.0;
-        let rows = std::iter::once(t.header.clone()).chain(d.subjects.iter().map(|s| {
-            vec![
-                s.subject.clone(),
-                s.date.clone(),
-                s.time.clone(),
-                s.room.clone(),
-                s.seat.clone(),
-            ]
-        }));
-        let mut bottom = top;
-        for (row, cells) in rows.enumerate() {
-            let y = top - t.row_mm * row as f32;
-            for (c, v) in cells.iter().enumerate() {
-                let x0 = t.columns_mm.get(c).copied().unwrap_or(0.0) + t.x_mm;
-                let x1 = t.columns_mm.get(c + 1).copied().unwrap_or(total_w) + t.x_mm;
-                let what = t.header.get(c).cloned().unwrap_or_default();
-                value_in(
-                    &mut ops,
-                    font,
-                    (size, Pt(t.size_pt * 0.7)),
-                    (x0 + 1.5, y - t.row_mm + 2.5, x1 - x0 - 3.0),
-                    (1, 0.0),
-                    &what,
-                    v,
-                )?;
-            }
-            rect(
-                &mut ops,
-                mm(t.x_mm),
-                mm(y - t.row_mm),
-                mm(total_w),
-                mm(t.row_mm),
-                false,
-            );
-            bottom = y - t.row_mm;
-        }
-        // 考生须知, wrapped by the font's advances.
-        let r = &layout.rules;
-        let rsize = Pt(r.size_pt);
-        let mut y = r.y_mm.min(bottom - 7.0);
-        let title_size = Pt(r.size_pt + 2.0);
-        text_in(
-            &mut ops,
-            title_size,
-            mm(r.x_mm),
-            mm(y),
-            &r.title,
-            boxed(
-                r.x_mm,
-                y - in_mm(title_size) / 2.0,
-                r.x_mm + r.width_mm,
-                y + in_mm(title_size),
-            ),
-        );
-        y -= r.line_mm * 1.4;
-        for l in &r.lines {
-            for part in wrap(font, l, rsize, mm(r.width_mm)) {
-                if y < BOTTOM_MM {
-                    return Err(CardError::Page);
-                }
-                text_in(
-                    &mut ops,
-                    rsize,
-                    mm(r.x_mm),
-                    mm(y),
-                    &part,
-                    boxed(
-                        r.x_mm,
-                        y - in_mm(rsize) / 2.0,
-                        r.x_mm + r.width_mm,
-                        y + in_mm(rsize),
-                    ),
-                );
-                y -= r.line_mm;
-            }
-        }
-        // The photo in its frame.
-        let p = &layout.photo;
-        rect(
-            &mut ops,
-            mm(p.x_mm),
-            mm(p.y_mm),
-            mm(p.width_mm),
-            mm(p.height_mm),
-            false,
-        );
-        if let Some(jpeg) = photo {
-            let (id, w, h) = doc.jpeg(jpeg).ok_or(CardError::Photo)?;
-            image_in(
-                &mut ops,
-                id,
-                (w, h),
-                mm(p.x_mm),
-                mm(p.y_mm),
-                mm(p.width_mm),
-                mm(p.height_mm),
-            );
-        }
-        // A QR code of the admit-card number, as merged runs of dark modules.
-        if let Some(no) = d.fields.get("card_no")
-            && let Ok(code) = qrcode::QrCode::new(no.as_bytes())
-        {
-            let q = &layout.qr;
-            let n = code.width();
-            let module = q.size_mm / n as f32;
-            let colors = code.to_colors();
-            for row in 0..n {
-                let mut col = 0;
-                while col < n {
-                    if colors[row * n + col] == qrcode::Color::Dark {
-                        let start = col;
-                        while col < n && colors[row * n + col] == qrcode::Color::Dark {
-                            col += 1;
-                        }
-                        rect(
-                            &mut ops,
-                            mm(q.x_mm + module * start as f32),
-                            mm(q.y_mm + q.size_mm - module * (row + 1) as f32),
-                            mm(module * (col - start) as f32),
-                            mm(module),
-                            true,
-                        );
-                    } else {
-                        col += 1;
-                    }
-                }
-            }
-        }
-        pages.push(Page::new(layout.page_mm[0], layout.page_mm[1], ops));
+        pages.push(card_page(&mut doc, font, layout, d, *photo)?);
     }
     doc.finish(pages).map_err(CardError::Font)
 }

@@ -398,21 +398,7 @@ impl<'a> Doc<'a> {
     /// an image (see [`layout_problems`]): nothing is ever drawn over.
     pub fn finish(self, pages: Vec<Page>) -> Result<Vec<u8>, String> {
         let font = self.font;
-        for (i, page) in pages.iter().enumerate() {
-            let problems = layout_problems(font, page);
-            if !problems.is_empty() {
-                let more = if problems.len() > 3 {
-                    format!(" (and {} more)", problems.len() - 3)
-                } else {
-                    String::new()
-                };
-                return Err(format!(
-                    "{} on page {}{more}",
-                    problems[..problems.len().min(3)].join("; "),
-                    i + 1
-                ));
-            }
-        }
+        check_pages(font, &pages)?;
         let mut next = 0;
         let mut alloc = || {
             next += 1;
@@ -426,75 +412,15 @@ impl<'a> Doc<'a> {
 
         // The pages' content first: which glyphs the document's own part needs is known
         // once all its text is encoded.
-        let mut own = GlyphRemapper::new();
-        let mut own_unicode = Vec::new();
-        let mut contents = Vec::with_capacity(pages.len());
-        for page in &pages {
-            let mut content = Content::new();
-            let mut used_images = Vec::new();
-            let mut filling = false;
-            for op in &page.ops {
-                if filling && !matches!(op, Op::Rect { fill: true, .. }) {
-                    content.fill_nonzero();
-                    filling = false;
-                }
-                match op {
-                    Op::Text { size, x, y, s, .. } => {
-                        content.begin_text();
-                        content.set_text_matrix([1.0, 0.0, 0.0, 1.0, *x, *y]);
-                        // Runs of glyphs of one part: (the document's own part, CIDs
-                        // big-endian).
-                        let mut runs: Vec<(bool, Vec<u8>)> = Vec::new();
-                        for c in s.chars() {
-                            let Some(g) = font.glyph(c) else { continue };
-                            let shared = font.fixed_cid[usize::from(g)];
-                            let (is_own, cid) = if shared != 0 {
-                                (false, shared)
-                            } else {
-                                let cid = own.get(g).unwrap_or_else(|| {
-                                    let cid = own.remap(g);
-                                    own_unicode.push((cid, c));
-                                    cid
-                                });
-                                (true, cid)
-                            };
-                            match runs.last_mut() {
-                                Some((o, bytes)) if *o == is_own => bytes.extend(cid.to_be_bytes()),
-                                _ => runs.push((is_own, cid.to_be_bytes().to_vec())),
-                            }
-                        }
-                        for (is_own, bytes) in &runs {
-                            content.set_font(Name(if *is_own { b"F2" } else { b"F1" }), *size);
-                            content.show(Str(bytes));
-                        }
-                        content.end_text();
-                    }
-                    Op::Rect { x, y, w, h, fill } => {
-                        content.rect(*x, *y, *w, *h);
-                        if *fill {
-                            // Consecutive filled rectangles (a QR code's modules) are one path.
-                            filling = true;
-                        } else {
-                            content.stroke();
-                        }
-                    }
-                    Op::Image { id: i, x, y, w, h } => {
-                        content.save_state();
-                        content.transform([*w, 0.0, 0.0, *h, *x, *y]);
-                        content.x_object(Name(format!("Im{}", i + 1).as_bytes()));
-                        content.restore_state();
-                        if !used_images.contains(i) {
-                            used_images.push(*i);
-                        }
-                    }
-                }
-            }
-            if filling {
-                content.fill_nonzero();
-            }
-            contents.push((deflate(&content.finish(), 6), used_images));
-        }
-        let uses_own = !own_unicode.is_empty();
+        let mut own = OwnGlyphs {
+            remapper: GlyphRemapper::new(),
+            unicode: Vec::new(),
+        };
+        let contents: Vec<_> = pages
+            .iter()
+            .map(|page| page_content(font, page, &mut own))
+            .collect();
+        let uses_own = !own.unicode.is_empty();
 
         let mut pdf = Pdf::new();
         let mut id = blake3::Hasher::new();
@@ -503,25 +429,15 @@ impl<'a> Doc<'a> {
         {
             id.update(stream);
             pdf.stream(content_ref, stream).filter(Filter::FlateDecode);
-            let mut p = pdf.page(page_ref);
-            p.parent(tree)
-                .media_box(Rect::new(0.0, 0.0, page.width.0, page.height.0))
-                .contents(content_ref);
-            let mut resources = p.resources();
-            let mut fonts = resources.fonts();
-            fonts.pair(Name(b"F1"), fixed_refs[0]);
-            if uses_own {
-                fonts.pair(Name(b"F2"), own_refs[0]);
-            }
-            fonts.finish();
-            if !used_images.is_empty() {
-                let mut x = resources.x_objects();
-                for &i in used_images {
-                    x.pair(Name(format!("Im{}", i + 1).as_bytes()), image_refs[i]);
-                }
-            }
-            resources.finish();
-            p.finish();
+            let fonts = (fixed_refs[0], uses_own.then_some(own_refs[0]));
+            write_page(
+                &mut pdf,
+                (page_ref, content_ref, tree),
+                page,
+                fonts,
+                used_images,
+                &image_refs,
+            );
         }
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree)
@@ -529,21 +445,10 @@ impl<'a> Doc<'a> {
             .count(pages.len() as i32);
         write_font(&mut pdf, &mut id, &font.face, &font.fixed, fixed_refs);
         if uses_own {
-            let own_part = font.embed(&own, &own_unicode, 6)?;
+            let own_part = font.embed(&own.remapper, &own.unicode, 6)?;
             write_font(&mut pdf, &mut id, &font.face, &own_part, own_refs);
         }
-        for (&(jpeg, w, h, components), &r) in self.images.iter().zip(&image_refs) {
-            id.update(jpeg);
-            let mut image = pdf.image_xobject(r, jpeg);
-            image.filter(Filter::DctDecode);
-            image.width(w as i32).height(h as i32).bits_per_component(8);
-            let space = image.color_space();
-            match components {
-                1 => space.device_gray(),
-                4 => space.device_cmyk(),
-                _ => space.device_rgb(),
-            }
-        }
+        write_images(&mut pdf, &mut id, &self.images, &image_refs);
         let date = pdf_date(self.date);
         id.update(self.title.as_bytes());
         id.update(&self.date.to_le_bytes());
@@ -557,6 +462,157 @@ impl<'a> Doc<'a> {
         let file_id = hash.as_bytes()[..16].to_vec();
         pdf.set_file_id((file_id.clone(), file_id));
         Ok(pdf.finish())
+    }
+}
+
+/// Refuses pages where something is drawn over (see [`layout_problems`]), naming the first
+/// three problems of the first such page.
+fn check_pages(font: &Font, pages: &[Page]) -> Result<(), String> {
+    for (i, page) in pages.iter().enumerate() {
+        let problems = layout_problems(font, page);
+        if !problems.is_empty() {
+            let more = if problems.len() > 3 {
+                format!(" (and {} more)", problems.len() - 3)
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "{} on page {}{more}",
+                problems[..problems.len().min(3)].join("; "),
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The glyphs of a document's own part (F2), numbered as they are first used, and the
+/// character each stands for (its ToUnicode map).
+struct OwnGlyphs {
+    remapper: GlyphRemapper,
+    unicode: Vec<(u16, char)>,
+}
+
+/// A page's content stream, deflated, and the images it uses in their first use's order.
+fn page_content(font: &Font, page: &Page, own: &mut OwnGlyphs) -> (Vec<u8>, Vec<usize>) {
+    let mut content = Content::new();
+    let mut used_images = Vec::new();
+    let mut filling = false;
+    for op in &page.ops {
+        if filling && !matches!(op, Op::Rect { fill: true, .. }) {
+            content.fill_nonzero();
+            filling = false;
+        }
+        match op {
+            Op::Text { size, x, y, s, .. } => {
+                content.begin_text();
+                content.set_text_matrix([1.0, 0.0, 0.0, 1.0, *x, *y]);
+                for (is_own, bytes) in &glyph_runs(font, s, own) {
+                    content.set_font(Name(if *is_own { b"F2" } else { b"F1" }), *size);
+                    content.show(Str(bytes));
+                }
+                content.end_text();
+            }
+            Op::Rect { x, y, w, h, fill } => {
+                content.rect(*x, *y, *w, *h);
+                if *fill {
+                    // Consecutive filled rectangles (a QR code's modules) are one path.
+                    filling = true;
+                } else {
+                    content.stroke();
+                }
+            }
+            Op::Image { id: i, x, y, w, h } => {
+                content.save_state();
+                content.transform([*w, 0.0, 0.0, *h, *x, *y]);
+                content.x_object(Name(format!("Im{}", i + 1).as_bytes()));
+                content.restore_state();
+                if !used_images.contains(i) {
+                    used_images.push(*i);
+                }
+            }
+        }
+    }
+    if filling {
+        content.fill_nonzero();
+    }
+    (deflate(&content.finish(), 6), used_images)
+}
+
+/// The text `s` as runs of glyphs of one part: (the document's own part, CIDs
+/// big-endian). A glyph the shared part lacks joins the own part on first use.
+fn glyph_runs(font: &Font, s: &str, own: &mut OwnGlyphs) -> Vec<(bool, Vec<u8>)> {
+    let mut runs: Vec<(bool, Vec<u8>)> = Vec::new();
+    for c in s.chars() {
+        let Some(g) = font.glyph(c) else { continue };
+        let shared = font.fixed_cid[usize::from(g)];
+        let (is_own, cid) = if shared != 0 {
+            (false, shared)
+        } else {
+            let cid = own.remapper.get(g).unwrap_or_else(|| {
+                let cid = own.remapper.remap(g);
+                own.unicode.push((cid, c));
+                cid
+            });
+            (true, cid)
+        };
+        match runs.last_mut() {
+            Some((o, bytes)) if *o == is_own => bytes.extend(cid.to_be_bytes()),
+            _ => runs.push((is_own, cid.to_be_bytes().to_vec())),
+        }
+    }
+    runs
+}
+
+/// A page object: its size, its content, and its resources: the shared font part (F1),
+/// the own part (F2) when the document has one, and the images the page uses.
+fn write_page(
+    pdf: &mut Pdf,
+    (page_ref, content_ref, tree): (Ref, Ref, Ref),
+    page: &Page,
+    (fixed_font, own_font): (Ref, Option<Ref>),
+    used_images: &[usize],
+    image_refs: &[Ref],
+) {
+    let mut p = pdf.page(page_ref);
+    p.parent(tree)
+        .media_box(Rect::new(0.0, 0.0, page.width.0, page.height.0))
+        .contents(content_ref);
+    let mut resources = p.resources();
+    let mut fonts = resources.fonts();
+    fonts.pair(Name(b"F1"), fixed_font);
+    if let Some(own) = own_font {
+        fonts.pair(Name(b"F2"), own);
+    }
+    fonts.finish();
+    if !used_images.is_empty() {
+        let mut x = resources.x_objects();
+        for &i in used_images {
+            x.pair(Name(format!("Im{}", i + 1).as_bytes()), image_refs[i]);
+        }
+    }
+    resources.finish();
+    p.finish();
+}
+
+/// The images as XObjects of their original JPEG bytes, each hashed into the file /ID.
+fn write_images(
+    pdf: &mut Pdf,
+    id: &mut blake3::Hasher,
+    images: &[(&[u8], u32, u32, u8)],
+    image_refs: &[Ref],
+) {
+    for (&(jpeg, w, h, components), &r) in images.iter().zip(image_refs) {
+        id.update(jpeg);
+        let mut image = pdf.image_xobject(r, jpeg);
+        image.filter(Filter::DctDecode);
+        image.width(w as i32).height(h as i32).bits_per_component(8);
+        let space = image.color_space();
+        match components {
+            1 => space.device_gray(),
+            4 => space.device_cmyk(),
+            _ => space.device_rgb(),
+        }
     }
 }
 

@@ -317,6 +317,191 @@ fn of_room(problem: String) -> RoomError {
     }
 }
 
+/// What the top of every page of a sign-in sheet says.
+struct SheetHeading<'a> {
+    title: String,
+    heading: &'a str,
+    /// 考区, 考点 and 考场.
+    place: String,
+    /// 场次, date and time.
+    when: String,
+    subjects: String,
+}
+
+impl<'a> SheetHeading<'a> {
+    fn new(layout: &'a Layout, d: &RoomData) -> SheetHeading<'a> {
+        SheetHeading {
+            title: title(&layout.title, d),
+            heading: &layout.sheet.heading,
+            place: format!(
+                "考区：{}    考点：{} {}    考场：{}",
+                d.exam_area,
+                d.site_code,
+                d.site_name,
+                d.room_label()
+            ),
+            when: format!("场次：{}    {} {}", d.sitting, d.date, d.time),
+            subjects: format!("科目：{}", d.subjects.join("、")),
+        }
+    }
+
+    /// Draws the heading. Returns where the table starts: below the heading's lines, as
+    /// many as they wrap into (the same on every page).
+    fn draw(&self, ops: &mut Vec<Op>, font: &Font) -> Result<f32, String> {
+        let info = (Pt(10.5), Pt(8.0));
+        centred_fit(
+            ops,
+            font,
+            (Pt(14.0), Pt(10.0)),
+            282.0,
+            (1, 0.0),
+            &self.title,
+        )?;
+        centred_fit(
+            ops,
+            font,
+            (Pt(20.0), Pt(14.0)),
+            272.0,
+            (1, 0.0),
+            self.heading,
+        )?;
+        let mut y = 262.0;
+        for (text, lines) in [(&self.place, 2), (&self.when, 1), (&self.subjects, 3)] {
+            y = line_fit(ops, font, info, (y, Across::Left), (lines, 5.0), text)? - 6.0;
+        }
+        Ok(y)
+    }
+}
+
+/// Checks every string a sign-in sheet prints against the font.
+fn check_sheet(
+    font: &Font,
+    layout: &Layout,
+    d: &RoomData,
+    heading: &SheetHeading,
+) -> Result<(), RoomError> {
+    let s = &layout.sheet;
+    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
+    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
+    let mut fixed = vec![
+        heading.title.as_str(),
+        s.heading.as_str(),
+        s.note.as_str(),
+        s.expected.as_str(),
+        s.present.as_str(),
+        s.absent.as_str(),
+        s.invigilators.as_str(),
+        super::RENDERER_TEXT,
+    ];
+    fixed.extend(&labels);
+    check(font, &fixed, d, &keys)
+}
+
+/// The rows of the seats `rows` (index, seat), from `top` down, the photo column holding
+/// the seat's photo (embedded in `doc` once).
+fn sheet_rows<'a, 's>(
+    ops: &mut Vec<Op>,
+    doc: &mut Doc<'a>,
+    font: &Font,
+    s: &SheetLayout,
+    photos: &[&'a [u8]],
+    rows: impl Iterator<Item = (usize, &'s SeatLine)>,
+    (left, mut top): (f32, f32),
+) -> Result<(), RoomError> {
+    let size = Pt(s.size_pt);
+    for (i, seat) in rows {
+        let of_seat = |problem: String| RoomError {
+            registration_no: Some(seat.registration_no.clone()),
+            problem,
+        };
+        let mut x = left;
+        for c in &s.columns {
+            rect(
+                ops,
+                mm(x),
+                mm(top - s.row_mm),
+                mm(c.width_mm),
+                mm(s.row_mm),
+                false,
+            );
+            if c.key == "photo" {
+                let jpeg = photos.get(i).ok_or_else(|| of_seat("no photo".into()))?;
+                let (img, w, h) = doc.jpeg(jpeg).ok_or_else(|| {
+                    of_seat("the photo is not a baseline or progressive JPEG".into())
+                })?;
+                image_in(
+                    ops,
+                    img,
+                    (w, h),
+                    mm(x + 1.0),
+                    mm(top - s.row_mm + 1.0),
+                    mm(c.width_mm - 2.0),
+                    mm(s.row_mm - 2.0),
+                );
+            } else {
+                let v = seat.cell(&c.key);
+                cell(ops, font, size, [x, top, c.width_mm, s.row_mm], &v)
+                    .map_err(|problem| of_seat(format!("{}: {problem}", c.label)))?;
+            }
+            x += c.width_mm;
+        }
+        top -= s.row_mm;
+    }
+    Ok(())
+}
+
+/// The foot of a sheet's last page: the note, the 应到 / 实到 / 缺考 boxes and two lines
+/// for the invigilators' signatures.
+fn sheet_footer(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    s: &SheetLayout,
+    d: &RoomData,
+) -> Result<(), String> {
+    for (i, l) in wrap(font, &s.note, Pt(9.0), mm(PAGE_W - 2.0 * MARGIN))
+        .iter()
+        .enumerate()
+    {
+        text(ops, Pt(9.0), mm(MARGIN), mm(44.0 - 4.5 * i as f32), l);
+    }
+    // 应到 [30] 人   实到 [  ] 人   缺考 [  ] 人
+    let mut x = MARGIN;
+    for (label, value) in [
+        (&s.expected, d.seats.len().to_string()),
+        (&s.present, String::new()),
+        (&s.absent, String::new()),
+    ] {
+        let l = format!("{label}：");
+        text(ops, Pt(12.0), mm(x), mm(28.0), &l);
+        x += font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 1.0;
+        rect(ops, mm(x), mm(25.5), mm(16.0), mm(8.0), false);
+        cell(ops, font, Pt(12.0), [x, 33.5, 16.0, 8.0], &value)?;
+        text(ops, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
+        x += 32.0;
+    }
+    let l = format!("{}：", s.invigilators);
+    text(ops, Pt(12.0), mm(MARGIN), mm(16.0), &l);
+    let x0 = MARGIN + font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 2.0;
+    for k in 0..2 {
+        let x = x0 + 55.0 * k as f32;
+        rect(ops, mm(x), mm(15.0), mm(45.0), mm(0.3), true);
+    }
+    Ok(())
+}
+
+/// "第 n 页 / 共 m 页" at the foot of a page.
+fn page_number(ops: &mut Vec<Op>, font: &Font, page: usize, pages: usize) -> Result<(), String> {
+    centred_fit(
+        ops,
+        font,
+        (Pt(9.0), Pt(9.0)),
+        7.0,
+        (1, 0.0),
+        &format!("第 {} 页 / 共 {} 页", page + 1, pages),
+    )
+    .map(|_| ())
+}
+
 /// The sign-in sheet: one row per seat, in seat order, as many pages as needed, each
 /// with its page number; the last page has the 应到 / 实到 / 缺考 boxes and two lines for the
 /// invigilators' signatures. `photos[i]` is seat i's JPEG.
@@ -328,48 +513,13 @@ pub fn render_sheet(
     date: i64,
 ) -> Result<Vec<u8>, RoomError> {
     let s = &layout.sheet;
-    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
-    let head = title(&layout.title, d);
-    let subjects = format!("科目：{}", d.subjects.join("、"));
-    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
-    let mut fixed = vec![
-        head.as_str(),
-        s.heading.as_str(),
-        s.note.as_str(),
-        s.expected.as_str(),
-        s.present.as_str(),
-        s.absent.as_str(),
-        s.invigilators.as_str(),
-        super::RENDERER_TEXT,
-    ];
-    fixed.extend(&labels);
-    check(font, &fixed, d, &keys)?;
+    let heading = SheetHeading::new(layout, d);
+    check_sheet(font, layout, d, &heading)?;
 
     let mut doc = Doc::new(font, &format!("{} {}", s.heading, d.room_label()), date);
-    let size = Pt(s.size_pt);
-    let info = (Pt(10.5), Pt(8.0));
     let width: f32 = s.columns.iter().map(|c| c.width_mm).sum();
     let left = (PAGE_W - width) / 2.0;
-    let line1 = format!(
-        "考区：{}    考点：{} {}    考场：{}",
-        d.exam_area,
-        d.site_code,
-        d.site_name,
-        d.room_label()
-    );
-    let line2 = format!("场次：{}    {} {}", d.sitting, d.date, d.time);
-    // Where the table starts: below the heading's lines, as many as they wrap into (the
-    // same on every page).
-    let header = |ops: &mut Vec<Op>| -> Result<f32, String> {
-        centred_fit(ops, font, (Pt(14.0), Pt(10.0)), 282.0, (1, 0.0), &head)?;
-        centred_fit(ops, font, (Pt(20.0), Pt(14.0)), 272.0, (1, 0.0), &s.heading)?;
-        let mut y = 262.0;
-        for (text, lines) in [(&line1, 2), (&line2, 1), (&subjects, 3)] {
-            y = line_fit(ops, font, info, (y, Across::Left), (lines, 5.0), text)? - 6.0;
-        }
-        Ok(y)
-    };
-    let table_top = header(&mut Vec::new()).map_err(of_room)?;
+    let table_top = heading.draw(&mut Vec::new(), font).map_err(of_room)?;
     let header_h = 8.0;
     // Below the rows: the note, the count boxes, the signatures and the page number.
     let footer = 48.0;
@@ -379,11 +529,11 @@ pub fn render_sheet(
     let mut pages = Vec::with_capacity(pages_n);
     for page in 0..pages_n {
         let mut ops: Vec<Op> = Vec::new();
-        header(&mut ops).map_err(of_room)?;
+        heading.draw(&mut ops, font).map_err(of_room)?;
         header_row(
             &mut ops,
             font,
-            size,
+            Pt(s.size_pt),
             &s.columns,
             [left, table_top, header_h],
         )
@@ -394,91 +544,202 @@ pub fn render_sheet(
             .enumerate()
             .skip(page * per_page)
             .take(per_page);
-        let mut top = table_top - header_h;
-        for (i, seat) in rows {
-            let mut x = left;
-            for c in &s.columns {
-                rect(
-                    &mut ops,
-                    mm(x),
-                    mm(top - s.row_mm),
-                    mm(c.width_mm),
-                    mm(s.row_mm),
-                    false,
-                );
-                if c.key == "photo" {
-                    let jpeg = photos.get(i).ok_or_else(|| RoomError {
-                        registration_no: Some(seat.registration_no.clone()),
-                        problem: "no photo".into(),
-                    })?;
-                    let (img, w, h) = doc.jpeg(jpeg).ok_or_else(|| RoomError {
-                        registration_no: Some(seat.registration_no.clone()),
-                        problem: "the photo is not a baseline or progressive JPEG".into(),
-                    })?;
-                    image_in(
-                        &mut ops,
-                        img,
-                        (w, h),
-                        mm(x + 1.0),
-                        mm(top - s.row_mm + 1.0),
-                        mm(c.width_mm - 2.0),
-                        mm(s.row_mm - 2.0),
-                    );
-                } else {
-                    let v = seat.cell(&c.key);
-                    cell(&mut ops, font, size, [x, top, c.width_mm, s.row_mm], &v).map_err(
-                        |problem| RoomError {
-                            registration_no: Some(seat.registration_no.clone()),
-                            problem: format!("{}: {problem}", c.label),
-                        },
-                    )?;
-                }
-                x += c.width_mm;
-            }
-            top -= s.row_mm;
-        }
-        if page + 1 == pages_n {
-            for (i, l) in wrap(font, &s.note, Pt(9.0), mm(PAGE_W - 2.0 * MARGIN))
-                .iter()
-                .enumerate()
-            {
-                text(&mut ops, Pt(9.0), mm(MARGIN), mm(44.0 - 4.5 * i as f32), l);
-            }
-            // 应到 [30] 人   实到 [  ] 人   缺考 [  ] 人
-            let mut x = MARGIN;
-            for (label, value) in [
-                (&s.expected, d.seats.len().to_string()),
-                (&s.present, String::new()),
-                (&s.absent, String::new()),
-            ] {
-                let l = format!("{label}：");
-                text(&mut ops, Pt(12.0), mm(x), mm(28.0), &l);
-                x += font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 1.0;
-                rect(&mut ops, mm(x), mm(25.5), mm(16.0), mm(8.0), false);
-                cell(&mut ops, font, Pt(12.0), [x, 33.5, 16.0, 8.0], &value).map_err(of_room)?;
-                text(&mut ops, Pt(12.0), mm(x + 17.0), mm(28.0), "人");
-                x += 32.0;
-            }
-            let l = format!("{}：", s.invigilators);
-            text(&mut ops, Pt(12.0), mm(MARGIN), mm(16.0), &l);
-            let x0 = MARGIN + font.width(&l, Pt(12.0)).0 / 72.0 * 25.4 + 2.0;
-            for k in 0..2 {
-                let x = x0 + 55.0 * k as f32;
-                rect(&mut ops, mm(x), mm(15.0), mm(45.0), mm(0.3), true);
-            }
-        }
-        centred_fit(
+        sheet_rows(
             &mut ops,
+            &mut doc,
             font,
-            (Pt(9.0), Pt(9.0)),
-            7.0,
-            (1, 0.0),
-            &format!("第 {} 页 / 共 {} 页", page + 1, pages_n),
-        )
-        .map_err(of_room)?;
+            s,
+            photos,
+            rows,
+            (left, table_top - header_h),
+        )?;
+        if page + 1 == pages_n {
+            sheet_footer(&mut ops, font, s, d).map_err(of_room)?;
+        }
+        page_number(&mut ops, font, page, pages_n).map_err(of_room)?;
         pages.push(Page::new(PAGE_W, PAGE_H, ops));
     }
     doc.finish(pages).map_err(of_room)
+}
+
+/// Checks every string a door sticker prints against the font.
+fn check_sticker(font: &Font, layout: &Layout, d: &RoomData, head: &str) -> Result<(), RoomError> {
+    let s = &layout.sticker;
+    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
+    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
+    let mut fixed = vec![
+        head,
+        s.qualifications.as_str(),
+        s.subjects.as_str(),
+        s.range.as_str(),
+        s.count.as_str(),
+        super::RENDERER_TEXT,
+    ];
+    fixed.extend(&labels);
+    check(font, &fixed, d, &keys)
+}
+
+/// The sticker's first page down to the list: the title, the room in large type, the
+/// site, the sitting, the qualifications and subjects, the admit-card number range and
+/// the count. Returns the last baseline.
+fn sticker_heading(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    s: &StickerLayout,
+    d: &RoomData,
+    head: &str,
+) -> Result<f32, String> {
+    let big = Pt(s.heading_size_pt);
+    let mut y = centred_fit(ops, font, (Pt(14.0), Pt(10.0)), 280.0, (1, 0.0), head)?;
+    y = centred_fit(
+        ops,
+        font,
+        (big, Pt(big.0 * 0.6)),
+        250.0_f32.min(y - 10.0 - big.0 * 0.35),
+        (1, 0.0),
+        &d.room_label(),
+    )?;
+    y = centred_fit(
+        ops,
+        font,
+        (Pt(20.0), Pt(14.0)),
+        y - 18.0,
+        (2, 8.0),
+        &d.site_name,
+    )?;
+    y = centred_fit(
+        ops,
+        font,
+        (Pt(16.0), Pt(11.0)),
+        y - 11.0,
+        (1, 0.0),
+        &format!("{}  {} {}", d.sitting, d.date, d.time),
+    )?;
+    y -= 10.0;
+    for (label, list) in [
+        (&s.qualifications, &d.qualifications),
+        (&s.subjects, &d.subjects),
+    ] {
+        let text = format!("{label}：{}", list.join("、"));
+        y = centred_fit(ops, font, (Pt(13.0), Pt(10.0)), y, (4, 7.0), &text)? - 7.0;
+    }
+    let card_nos = || d.seats.iter().map(|s| s.card_no.as_str());
+    let (first, last) = (
+        card_nos().min().unwrap_or(""),
+        card_nos().max().unwrap_or(""),
+    );
+    y = centred_fit(
+        ops,
+        font,
+        (Pt(16.0), Pt(10.0)),
+        y - 2.0,
+        (1, 0.0),
+        &format!("{}：{first} — {last}", s.range),
+    )?;
+    centred_fit(
+        ops,
+        font,
+        (Pt(16.0), Pt(10.0)),
+        y - 9.0,
+        (1, 0.0),
+        &format!("{}：{} 人", s.count, d.seats.len()),
+    )
+}
+
+/// Each seat's row height: as tall as its tallest cell needs (a long name wraps), at
+/// least row_mm.
+fn sticker_row_heights(font: &Font, s: &StickerLayout, d: &RoomData) -> Vec<f32> {
+    let size = Pt(s.size_pt);
+    d.seats
+        .iter()
+        .map(|seat| {
+            s.columns.iter().fold(s.row_mm, |h, c| {
+                h.max(cell_height(
+                    font,
+                    size,
+                    c.width_mm,
+                    &seat.cell(&c.key),
+                    s.row_mm,
+                ))
+            })
+        })
+        .collect()
+}
+
+/// How many of the rows of `heights` fit `room_for` millimetres, shared evenly between
+/// `per_row` columns; at least one, so that a page always moves the list on.
+fn rows_that_fit(heights: &[f32], per_row: usize, room_for: f32) -> usize {
+    let fits = |take: usize| {
+        let per = take.div_ceil(per_row).max(1);
+        heights[..take]
+            .chunks(per)
+            .all(|c| c.iter().sum::<f32>() <= room_for)
+    };
+    let mut take = heights.len();
+    while take > 1 && !fits(take) {
+        take -= 1;
+    }
+    take
+}
+
+/// How the list of a sticker sits across the page: its columns' width, and how many
+/// of them side by side from `left`, `gap` apart.
+struct ListColumns {
+    table_w: f32,
+    gap: f32,
+    per_row: usize,
+    left: f32,
+}
+
+impl ListColumns {
+    /// Two columns when they fit between the margins, else one; centred.
+    fn new(s: &StickerLayout) -> ListColumns {
+        let table_w: f32 = s.columns.iter().map(|c| c.width_mm).sum();
+        let gap = 6.0;
+        let two = 2.0 * table_w + gap <= PAGE_W - 2.0 * MARGIN + 0.01;
+        let per_row = if two { 2 } else { 1 };
+        let left = (PAGE_W - (per_row as f32 * table_w + (per_row - 1) as f32 * gap)) / 2.0;
+        ListColumns {
+            table_w,
+            gap,
+            per_row,
+            left,
+        }
+    }
+}
+
+/// One page's part of the list, `seats` with their row `heights`, from `top` down: split
+/// evenly into the columns, each with its header row.
+fn sticker_list(
+    ops: &mut Vec<Op>,
+    font: &Font,
+    s: &StickerLayout,
+    across: &ListColumns,
+    (seats, heights): (&[SeatLine], &[f32]),
+    top: f32,
+) -> Result<(), RoomError> {
+    let size = Pt(s.size_pt);
+    let in_first = seats.len().div_ceil(across.per_row);
+    for (k, part) in seats.chunks(in_first.max(1)).enumerate() {
+        let x0 = across.left + k as f32 * (across.table_w + across.gap);
+        header_row(ops, font, size, &s.columns, [x0, top, 7.0]).map_err(of_room)?;
+        let mut t = top - 7.0;
+        for (j, seat) in part.iter().enumerate() {
+            let h = heights[k * in_first + j];
+            let mut x = x0;
+            for c in &s.columns {
+                rect(ops, mm(x), mm(t - h), mm(c.width_mm), mm(h), false);
+                let v = seat.cell(&c.key);
+                cell(ops, font, size, [x, t, c.width_mm, h], &v).map_err(|problem| RoomError {
+                    registration_no: Some(seat.registration_no.clone()),
+                    problem: format!("{}: {problem}", c.label),
+                })?;
+                x += c.width_mm;
+            }
+            t -= h;
+        }
+    }
+    Ok(())
 }
 
 /// The door sticker: the room in large type, the site, the sitting, the qualifications and
@@ -492,155 +753,25 @@ pub fn render_sticker(
     date: i64,
 ) -> Result<Vec<u8>, RoomError> {
     let s = &layout.sticker;
-    let keys: Vec<&str> = s.columns.iter().map(|c| c.key.as_str()).collect();
     let head = title(&layout.title, d);
-    let labels: Vec<&str> = s.columns.iter().map(|c| c.label.as_str()).collect();
-    let mut fixed = vec![
-        head.as_str(),
-        s.qualifications.as_str(),
-        s.subjects.as_str(),
-        s.range.as_str(),
-        s.count.as_str(),
-        super::RENDERER_TEXT,
-    ];
-    fixed.extend(&labels);
-    check(font, &fixed, d, &keys)?;
+    check_sticker(font, layout, d, &head)?;
 
     let doc = Doc::new(font, &format!("门贴 {}", d.room_label()), date);
-    let size = Pt(s.size_pt);
-    let table_w: f32 = s.columns.iter().map(|c| c.width_mm).sum();
-    let gap = 6.0;
-    let two = 2.0 * table_w + gap <= PAGE_W - 2.0 * MARGIN + 0.01;
-    let per_row = if two { 2 } else { 1 };
-    let left = (PAGE_W - (per_row as f32 * table_w + (per_row - 1) as f32 * gap)) / 2.0;
-
+    let across = ListColumns::new(s);
     let mut pages = Vec::new();
     let mut ops: Vec<Op> = Vec::new();
-    let big = Pt(s.heading_size_pt);
-    let mut y = centred_fit(&mut ops, font, (Pt(14.0), Pt(10.0)), 280.0, (1, 0.0), &head)
-        .map_err(of_room)?;
-    y = centred_fit(
-        &mut ops,
-        font,
-        (big, Pt(big.0 * 0.6)),
-        250.0_f32.min(y - 10.0 - big.0 * 0.35),
-        (1, 0.0),
-        &d.room_label(),
-    )
-    .map_err(of_room)?;
-    y = centred_fit(
-        &mut ops,
-        font,
-        (Pt(20.0), Pt(14.0)),
-        y - 18.0,
-        (2, 8.0),
-        &d.site_name,
-    )
-    .map_err(of_room)?;
-    y = centred_fit(
-        &mut ops,
-        font,
-        (Pt(16.0), Pt(11.0)),
-        y - 11.0,
-        (1, 0.0),
-        &format!("{}  {} {}", d.sitting, d.date, d.time),
-    )
-    .map_err(of_room)?;
-    y -= 10.0;
-    for (label, list) in [
-        (&s.qualifications, &d.qualifications),
-        (&s.subjects, &d.subjects),
-    ] {
-        let text = format!("{label}：{}", list.join("、"));
-        y = centred_fit(&mut ops, font, (Pt(13.0), Pt(10.0)), y, (4, 7.0), &text)
-            .map_err(of_room)?
-            - 7.0;
-    }
-    let (first, last) = (
-        d.seats
-            .iter()
-            .map(|s| s.card_no.as_str())
-            .min()
-            .unwrap_or(""),
-        d.seats
-            .iter()
-            .map(|s| s.card_no.as_str())
-            .max()
-            .unwrap_or(""),
-    );
-    y = centred_fit(
-        &mut ops,
-        font,
-        (Pt(16.0), Pt(10.0)),
-        y - 2.0,
-        (1, 0.0),
-        &format!("{}：{first} — {last}", s.range),
-    )
-    .map_err(of_room)?;
-    y = centred_fit(
-        &mut ops,
-        font,
-        (Pt(16.0), Pt(10.0)),
-        y - 9.0,
-        (1, 0.0),
-        &format!("{}：{} 人", s.count, d.seats.len()),
-    )
-    .map_err(of_room)?;
-    let mut top = y - 9.0;
-    // Each row as tall as its tallest cell needs (a long name wraps), at least row_mm.
-    let heights: Vec<f32> = d
-        .seats
-        .iter()
-        .map(|seat| {
-            s.columns.iter().fold(s.row_mm, |h, c| {
-                h.max(cell_height(
-                    font,
-                    size,
-                    c.width_mm,
-                    &seat.cell(&c.key),
-                    s.row_mm,
-                ))
-            })
-        })
-        .collect();
+    let mut top = sticker_heading(&mut ops, font, s, d, &head).map_err(of_room)? - 9.0;
+    let heights = sticker_row_heights(font, s, d);
     let mut rest: &[SeatLine] = &d.seats;
     let mut at = 0;
     while !rest.is_empty() {
-        // As many rows as fit, shared evenly between the columns.
-        let room_for = top - 7.0 - 15.0;
-        let fits = |take: usize| {
-            let per = take.div_ceil(per_row).max(1);
-            heights[at..at + take]
-                .chunks(per)
-                .all(|c| c.iter().sum::<f32>() <= room_for)
-        };
-        let mut take = rest.len();
-        while take > 1 && !fits(take) {
-            take -= 1;
-        }
+        let take = rows_that_fit(
+            &heights[at..at + rest.len()],
+            across.per_row,
+            top - 7.0 - 15.0,
+        );
         let (now, later) = rest.split_at(take);
-        let in_first = now.len().div_ceil(per_row);
-        for (k, part) in now.chunks(in_first.max(1)).enumerate() {
-            let x0 = left + k as f32 * (table_w + gap);
-            header_row(&mut ops, font, size, &s.columns, [x0, top, 7.0]).map_err(of_room)?;
-            let mut t = top - 7.0;
-            for (j, seat) in part.iter().enumerate() {
-                let h = heights[at + k * in_first + j];
-                let mut x = x0;
-                for c in &s.columns {
-                    rect(&mut ops, mm(x), mm(t - h), mm(c.width_mm), mm(h), false);
-                    let v = seat.cell(&c.key);
-                    cell(&mut ops, font, size, [x, t, c.width_mm, h], &v).map_err(|problem| {
-                        RoomError {
-                            registration_no: Some(seat.registration_no.clone()),
-                            problem: format!("{}: {problem}", c.label),
-                        }
-                    })?;
-                    x += c.width_mm;
-                }
-                t -= h;
-            }
-        }
+        sticker_list(&mut ops, font, s, &across, (now, &heights[at..]), top)?;
         at += take;
         rest = later;
         if !rest.is_empty() {

@@ -188,10 +188,7 @@ pub fn assign(
     options: Options,
 ) -> Result<Placement, Unseatable> {
     let by_id: HashMap<i64, &Sitting> = sittings.iter().map(|s| (s.id, s)).collect();
-    let mut rooms_of: BTreeMap<&str, Vec<&Room>> = BTreeMap::new();
-    for r in rooms {
-        rooms_of.entry(&r.exam_area).or_default().push(r);
-    }
+    let rooms_of = rooms_by_area(rooms);
     let mut cands_of: BTreeMap<&str, Vec<&Candidate>> = BTreeMap::new();
     for c in candidates {
         cands_of.entry(&c.exam_area).or_default().push(c);
@@ -201,26 +198,7 @@ pub fn assign(
     let mut needs = Vec::new();
     for (area, cands) in cands_of {
         let mut area_rooms = rooms_of.get(area).cloned().unwrap_or_default();
-        area_rooms.sort_by(|a, b| (&a.site_code, a.number).cmp(&(&b.site_code, b.number)));
-        // Enough seats in every sitting first, as a seating of sittings drawn apart needs.
-        let capacity: usize = area_rooms.iter().map(|r| r.enabled().count()).sum();
-        let mut per_sitting: BTreeMap<(u32, i64), usize> = BTreeMap::new();
-        for c in &cands {
-            for s in &c.sittings {
-                let order = by_id.get(s).map_or(u32::MAX, |t| t.order);
-                *per_sitting.entry((order, *s)).or_default() += 1;
-            }
-        }
-        let short: Vec<Shortage> = per_sitting
-            .iter()
-            .filter(|&(_, &n)| n > capacity)
-            .map(|(&(_, s), &n)| Shortage {
-                exam_area: area.to_string(),
-                sitting: by_id.get(&s).map_or_else(String::new, |t| t.label.clone()),
-                candidates: n,
-                seats: capacity,
-            })
-            .collect();
+        let (per_sitting, short) = seats_per_sitting(area, &cands, &area_rooms, &by_id);
         if !short.is_empty() || !shortages.is_empty() {
             shortages.extend(short);
             continue;
@@ -228,83 +206,11 @@ pub fn assign(
         stream(seed, area, "\x1e考场").shuffle(&mut area_rooms);
         let ids: Vec<i64> = per_sitting.keys().map(|&(_, s)| s).collect();
         let mut grid = Grid::new(area_rooms, &ids);
-
-        // Patterns, those of more sittings first; within one, qualifications by name.
-        type Groups<'c> = BTreeMap<&'c str, Vec<&'c Candidate>>;
-        let mut patterns: BTreeMap<(Reverse<usize>, Vec<u32>), (Pattern, Groups<'_>)> =
-            BTreeMap::new();
-        for c in cands {
-            let p = pattern(c, &by_id);
-            let orders: Vec<u32> = p.ids.iter().map(|s| by_id[s].order).collect();
-            patterns
-                .entry((Reverse(p.ids.len()), orders))
-                .or_insert_with(|| (p, BTreeMap::new()))
-                .1
-                .entry(&c.qualification)
-                .or_default()
-                .push(c);
-        }
-        for (p, groups) in patterns.into_values() {
-            let at = grid.positions(&p.ids);
+        for (p, groups) in patterns_of(cands, &by_id).into_values() {
             let mut rng = stream(seed, area, &p.labels.join("+"));
-            let mut queue: Vec<&Candidate> = Vec::new();
-            for (_, mut list) in groups {
-                list.sort_by(|a, b| a.registration_no.cmp(&b.registration_no));
-                rng.shuffle(&mut list);
-                queue.extend(list);
-            }
-            // Rooms wholly free in these sittings first, then the rest, each in area order.
-            let (mut order, rest): (Vec<usize>, Vec<usize>) =
-                (0..grid.rooms.len()).partition(|&r| grid.wholly_free(r, &at));
-            order.extend(rest);
-            let mut rooms_left = order.into_iter();
-            let (mut room, mut free) = (0, Vec::new());
-            let mut left = Vec::new();
-            for c in queue {
-                let seat = loop {
-                    if let Some(s) = free.pop() {
-                        break Some(s);
-                    }
-                    match rooms_left.next() {
-                        Some(r) => {
-                            room = r;
-                            free = grid.free_in_all(r, &at);
-                            rng.shuffle(&mut free);
-                        }
-                        None => break None,
-                    }
-                };
-                match seat {
-                    Some(s) => {
-                        let seats: Vec<_> = at.iter().map(|&t| (room, t, s)).collect();
-                        grid.place(c.id, &seats, &mut placement.seats);
-                    }
-                    None => left.push(c),
-                }
-            }
-            // No seat free in all their sittings: one site at least, or (allowed) several.
-            let mut stuck = 0;
-            for c in left {
-                let mut pick = Pick::Random(&mut rng);
-                let (seats, split) = match grid.at_one_site(&at, &mut pick) {
-                    Some(s) => (s, false),
-                    None if options.allow_split => match grid.anywhere(&at, &mut pick) {
-                        Some(s) => (s, true),
-                        None => {
-                            stuck += 1;
-                            continue;
-                        }
-                    },
-                    None => {
-                        stuck += 1;
-                        continue;
-                    }
-                };
-                grid.place(c.id, &seats, &mut placement.seats);
-                if split {
-                    placement.split.push(c.id);
-                }
-            }
+            let at = grid.positions(&p.ids);
+            let left = seat_together(&mut grid, &at, groups, &mut rng, &mut placement);
+            let stuck = seat_apart(&mut grid, &at, left, &mut rng, options, &mut placement);
             if stuck > 0 {
                 needs.push(SplitNeed {
                     exam_area: area.to_string(),
@@ -326,6 +232,154 @@ pub fn assign(
     Ok(placement)
 }
 
+/// The rooms of each exam area, sorted by site and number.
+fn rooms_by_area(rooms: &[Room]) -> BTreeMap<&str, Vec<&Room>> {
+    let mut rooms_of: BTreeMap<&str, Vec<&Room>> = BTreeMap::new();
+    for r in rooms {
+        rooms_of.entry(&r.exam_area).or_default().push(r);
+    }
+    for list in rooms_of.values_mut() {
+        list.sort_by(|a, b| (&a.site_code, a.number).cmp(&(&b.site_code, b.number)));
+    }
+    rooms_of
+}
+
+/// How many of an area's candidates take each sitting, keyed (order, sitting id), and the
+/// sittings with more candidates than the area has seats: a seating of sittings drawn
+/// apart needs enough seats in every one first.
+fn seats_per_sitting(
+    area: &str,
+    cands: &[&Candidate],
+    area_rooms: &[&Room],
+    by_id: &HashMap<i64, &Sitting>,
+) -> (BTreeMap<(u32, i64), usize>, Vec<Shortage>) {
+    let capacity: usize = area_rooms.iter().map(|r| r.enabled().count()).sum();
+    let mut per_sitting: BTreeMap<(u32, i64), usize> = BTreeMap::new();
+    for c in cands {
+        for s in &c.sittings {
+            let order = by_id.get(s).map_or(u32::MAX, |t| t.order);
+            *per_sitting.entry((order, *s)).or_default() += 1;
+        }
+    }
+    let short = per_sitting
+        .iter()
+        .filter(|&(_, &n)| n > capacity)
+        .map(|(&(_, s), &n)| Shortage {
+            exam_area: area.to_string(),
+            sitting: by_id.get(&s).map_or_else(String::new, |t| t.label.clone()),
+            candidates: n,
+            seats: capacity,
+        })
+        .collect();
+    (per_sitting, short)
+}
+
+/// An area's candidates by qualification.
+type Groups<'c> = BTreeMap<&'c str, Vec<&'c Candidate>>;
+
+/// An area's candidates by pattern, those of more sittings first; within one, by
+/// qualification (by name).
+fn patterns_of<'c>(
+    cands: Vec<&'c Candidate>,
+    by_id: &HashMap<i64, &Sitting>,
+) -> BTreeMap<(Reverse<usize>, Vec<u32>), (Pattern, Groups<'c>)> {
+    let mut patterns: BTreeMap<(Reverse<usize>, Vec<u32>), (Pattern, Groups<'_>)> = BTreeMap::new();
+    for c in cands {
+        let p = pattern(c, by_id);
+        let orders: Vec<u32> = p.ids.iter().map(|s| by_id[s].order).collect();
+        patterns
+            .entry((Reverse(p.ids.len()), orders))
+            .or_insert_with(|| (p, BTreeMap::new()))
+            .1
+            .entry(&c.qualification)
+            .or_default()
+            .push(c);
+    }
+    patterns
+}
+
+/// Seats a pattern's candidates (each qualification shuffled in turn) in seats free in
+/// all its sittings `at`, room after room: rooms wholly free in these sittings first, then
+/// the rest, each in area order. Returns those left without such a seat.
+fn seat_together<'c>(
+    grid: &mut Grid<'_>,
+    at: &[usize],
+    groups: Groups<'c>,
+    rng: &mut SplitMix64,
+    placement: &mut Placement,
+) -> Vec<&'c Candidate> {
+    let mut queue: Vec<&Candidate> = Vec::new();
+    for (_, mut list) in groups {
+        list.sort_by(|a, b| a.registration_no.cmp(&b.registration_no));
+        rng.shuffle(&mut list);
+        queue.extend(list);
+    }
+    let (mut order, rest): (Vec<usize>, Vec<usize>) =
+        (0..grid.rooms.len()).partition(|&r| grid.wholly_free(r, at));
+    order.extend(rest);
+    let mut rooms_left = order.into_iter();
+    let (mut room, mut free) = (0, Vec::new());
+    let mut left = Vec::new();
+    for c in queue {
+        let seat = loop {
+            if let Some(s) = free.pop() {
+                break Some(s);
+            }
+            match rooms_left.next() {
+                Some(r) => {
+                    room = r;
+                    free = grid.free_in_all(r, at);
+                    rng.shuffle(&mut free);
+                }
+                None => break None,
+            }
+        };
+        match seat {
+            Some(s) => {
+                let seats: Vec<_> = at.iter().map(|&t| (room, t, s)).collect();
+                grid.place(c.id, &seats, &mut placement.seats);
+            }
+            None => left.push(c),
+        }
+    }
+    left
+}
+
+/// Seats those with no seat free in all their sittings: at one site at least, or (when
+/// allowed) at several. Returns how many could not be seated.
+fn seat_apart(
+    grid: &mut Grid<'_>,
+    at: &[usize],
+    left: Vec<&Candidate>,
+    rng: &mut SplitMix64,
+    options: Options,
+    placement: &mut Placement,
+) -> usize {
+    let mut stuck = 0;
+    for c in left {
+        let mut pick = Pick::Random(rng);
+        let (seats, split) = match grid.at_one_site(at, &mut pick) {
+            Some(s) => (s, false),
+            None if options.allow_split => match grid.anywhere(at, &mut pick) {
+                Some(s) => (s, true),
+                None => {
+                    stuck += 1;
+                    continue;
+                }
+            },
+            None => {
+                stuck += 1;
+                continue;
+            }
+        };
+        grid.place(c.id, &seats, &mut placement.seats);
+        if split {
+            placement.split.push(c.id);
+        }
+    }
+    stuck
+}
+
 /// Seats candidates who paid after the seating (`seat add`) without moving anyone: each
 /// in a seat free in all their sittings (in a room already running their qualification
 /// first, then any, in site and room order, the lowest seat), else at one site, else (when
@@ -341,42 +395,10 @@ pub fn place_late(
 ) -> Result<Placement, Unseatable> {
     let by_id: HashMap<i64, &Sitting> = sittings.iter().map(|s| (s.id, s)).collect();
     let ids: Vec<i64> = sittings.iter().map(|s| s.id).collect();
-    let qual_of: HashMap<i64, &str> = seated
-        .iter()
-        .map(|c| (c.id, c.qualification.as_str()))
-        .collect();
-    let mut rooms_of: BTreeMap<&str, Vec<&Room>> = BTreeMap::new();
-    for r in rooms {
-        rooms_of.entry(&r.exam_area).or_default().push(r);
-    }
-    let mut grids: BTreeMap<&str, Grid<'_>> = BTreeMap::new();
-    let mut at_room: HashMap<i64, (&str, usize)> = HashMap::new();
-    for (area, mut list) in rooms_of {
-        list.sort_by(|a, b| (&a.site_code, a.number).cmp(&(&b.site_code, b.number)));
-        for (i, r) in list.iter().enumerate() {
-            at_room.insert(r.id, (area, i));
-        }
-        grids.insert(area, Grid::new(list, &ids));
-    }
-    // (room id, sitting id) -> qualifications it runs.
-    let mut runs: HashMap<(i64, i64), BTreeSet<&str>> = HashMap::new();
-    for s in in_use {
-        if let Some(&(area, r)) = at_room.get(&s.room_id)
-            && let Some(g) = grids.get_mut(area)
-            && let Some(&t) = g.index.get(&s.sitting_id)
-            && (s.seat as usize) < g.taken[r][t].len()
-        {
-            g.taken[r][t][s.seat as usize] = true;
-        }
-        if let Some(q) = qual_of.get(&s.application_id) {
-            runs.entry((s.room_id, s.sitting_id)).or_default().insert(q);
-        }
-    }
+    let (mut grids, mut runs) = grids_in_use(rooms, &ids, seated, in_use);
     let mut placement = Placement::default();
-    let mut missing: BTreeMap<(String, u32, String), usize> = BTreeMap::new();
-    // (area, sittings) -> (candidates, free seats per site).
-    type Free = Vec<(String, Vec<usize>)>;
-    let mut needs: BTreeMap<(String, Vec<String>), (usize, Free)> = BTreeMap::new();
+    let mut missing: Missing = BTreeMap::new();
+    let mut needs: Needs = BTreeMap::new();
     for c in late {
         let Some(g) = grids.get_mut(c.exam_area.as_str()) else {
             for s in &c.sittings {
@@ -389,44 +411,27 @@ pub fn place_late(
         };
         let p = pattern(c, &by_id);
         let at = g.positions(&p.ids);
-        let runs_it = |r: &Room| {
-            p.ids.iter().all(|s| {
-                runs.get(&(r.id, *s))
-                    .is_some_and(|q| q.contains(c.qualification.as_str()))
-            })
-        };
-        let mut order: Vec<usize> = (0..g.rooms.len()).collect();
-        order.sort_by_key(|&r| !runs_it(g.rooms[r]));
-        let same = order.into_iter().find_map(|r| {
-            g.free_in_all(r, &at)
-                .first()
-                .map(|&s| at.iter().map(|&t| (r, t, s)).collect::<Vec<_>>())
-        });
-        let mut pick = Pick::First;
-        let (seats, split) = match same.or_else(|| g.at_one_site(&at, &mut pick)) {
-            Some(s) => (s, false),
-            None => match g.anywhere(&at, &mut pick) {
-                Some(s) if options.allow_split => (s, true),
-                Some(_) => {
-                    let e = needs
-                        .entry((c.exam_area.clone(), p.labels.clone()))
-                        .or_default();
-                    e.0 += 1;
-                    e.1 = g.free_by_site(&at);
-                    continue;
-                }
-                None => {
-                    for &t in &at {
-                        if (0..g.rooms.len()).all(|r| g.free_in(r, t).is_empty()) {
-                            let s = by_id[&ids[t]];
-                            *missing
-                                .entry((c.exam_area.clone(), s.order, s.label.clone()))
-                                .or_default() += 1;
-                        }
+        let (seats, split) = match late_seats(g, &runs, c, &p, &at, options) {
+            Late::Seats(seats, split) => (seats, split),
+            Late::NeedsSplit => {
+                let e = needs
+                    .entry((c.exam_area.clone(), p.labels.clone()))
+                    .or_default();
+                e.0 += 1;
+                e.1 = g.free_by_site(&at);
+                continue;
+            }
+            Late::NoSeat => {
+                for &t in &at {
+                    if (0..g.rooms.len()).all(|r| g.free_in(r, t).is_empty()) {
+                        let s = by_id[&ids[t]];
+                        *missing
+                            .entry((c.exam_area.clone(), s.order, s.label.clone()))
+                            .or_default() += 1;
                     }
-                    continue;
                 }
-            },
+                continue;
+            }
         };
         for &(r, t, _) in &seats {
             runs.entry((g.rooms[r].id, ids[t]))
@@ -438,6 +443,105 @@ pub fn place_late(
             placement.split.push(c.id);
         }
     }
+    late_result(placement, missing, needs)
+}
+
+/// (room id, sitting id) -> qualifications it runs.
+type Runs<'a> = HashMap<(i64, i64), BTreeSet<&'a str>>;
+/// (area, sitting order, sitting) -> candidates with no seat in it.
+type Missing = BTreeMap<(String, u32, String), usize>;
+/// Free seats per site.
+type Free = Vec<(String, Vec<usize>)>;
+/// (area, sittings) -> (candidates, free seats per site).
+type Needs = BTreeMap<(String, Vec<String>), (usize, Free)>;
+
+/// Each area's grid with the seats `in_use` taken, and the qualifications each room runs
+/// in each sitting.
+fn grids_in_use<'a>(
+    rooms: &'a [Room],
+    ids: &[i64],
+    seated: &'a [Candidate],
+    in_use: &[Seat],
+) -> (BTreeMap<&'a str, Grid<'a>>, Runs<'a>) {
+    let qual_of: HashMap<i64, &str> = seated
+        .iter()
+        .map(|c| (c.id, c.qualification.as_str()))
+        .collect();
+    let mut grids: BTreeMap<&str, Grid<'_>> = BTreeMap::new();
+    let mut at_room: HashMap<i64, (&str, usize)> = HashMap::new();
+    for (area, list) in rooms_by_area(rooms) {
+        for (i, r) in list.iter().enumerate() {
+            at_room.insert(r.id, (area, i));
+        }
+        grids.insert(area, Grid::new(list, ids));
+    }
+    let mut runs: Runs = HashMap::new();
+    for s in in_use {
+        if let Some(&(area, r)) = at_room.get(&s.room_id)
+            && let Some(g) = grids.get_mut(area)
+            && let Some(&t) = g.index.get(&s.sitting_id)
+            && (s.seat as usize) < g.taken[r][t].len()
+        {
+            g.taken[r][t][s.seat as usize] = true;
+        }
+        if let Some(q) = qual_of.get(&s.application_id) {
+            runs.entry((s.room_id, s.sitting_id)).or_default().insert(q);
+        }
+    }
+    (grids, runs)
+}
+
+/// Where a late candidate goes.
+enum Late {
+    /// These seats, and whether they are at several sites.
+    Seats(Vec<(usize, usize, u32)>, bool),
+    /// Seats exist only at several sites, and the office did not allow it.
+    NeedsSplit,
+    /// Some sitting of theirs has no free seat in the area.
+    NoSeat,
+}
+
+/// A late candidate's seats in sittings `at`: the lowest seat free in all of them, in a
+/// room already running their qualification first; else at one site; else at several.
+fn late_seats(
+    g: &Grid<'_>,
+    runs: &Runs<'_>,
+    c: &Candidate,
+    p: &Pattern,
+    at: &[usize],
+    options: Options,
+) -> Late {
+    let runs_it = |r: &Room| {
+        p.ids.iter().all(|s| {
+            runs.get(&(r.id, *s))
+                .is_some_and(|q| q.contains(c.qualification.as_str()))
+        })
+    };
+    let mut order: Vec<usize> = (0..g.rooms.len()).collect();
+    order.sort_by_key(|&r| !runs_it(g.rooms[r]));
+    let same = order.into_iter().find_map(|r| {
+        g.free_in_all(r, at)
+            .first()
+            .map(|&s| at.iter().map(|&t| (r, t, s)).collect::<Vec<_>>())
+    });
+    let mut pick = Pick::First;
+    match same.or_else(|| g.at_one_site(at, &mut pick)) {
+        Some(s) => Late::Seats(s, false),
+        None => match g.anywhere(at, &mut pick) {
+            Some(s) if options.allow_split => Late::Seats(s, true),
+            Some(_) => Late::NeedsSplit,
+            None => Late::NoSeat,
+        },
+    }
+}
+
+/// The late candidates' placement, or why some could not be seated: sittings short of
+/// seats first, then the splits the office did not allow.
+fn late_result(
+    mut placement: Placement,
+    missing: Missing,
+    needs: Needs,
+) -> Result<Placement, Unseatable> {
     if !missing.is_empty() {
         return Err(Unseatable::Shortage(
             missing

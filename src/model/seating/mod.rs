@@ -256,18 +256,99 @@ pub fn check(
     split_allowed: &HashSet<i64>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let room_of: HashMap<i64, &Room> = rooms.iter().map(|r| (r.id, r)).collect();
-    let cand_of: HashMap<i64, &Candidate> = candidates.iter().map(|c| (c.id, c)).collect();
-    let label = |id: i64| {
-        sittings
+    let at = Lookup {
+        rooms,
+        sittings,
+        room_of: rooms.iter().map(|r| (r.id, r)).collect(),
+    };
+    let mut taken = check_seats(&at, candidates, seats, &mut problems);
+    for c in candidates {
+        for s in &c.sittings {
+            match taken.held.get(&(c.id, *s)).copied().unwrap_or(0) {
+                1 => {}
+                0 => problems.push(format!(
+                    "{}: no seat in {}",
+                    c.registration_no,
+                    at.label(*s)
+                )),
+                n => problems.push(format!(
+                    "{}: {n} seats in {}",
+                    c.registration_no,
+                    at.label(*s)
+                )),
+            }
+        }
+    }
+    // The day's rules, for candidates with more than one sitting.
+    for (no, list) in &mut taken.of_candidate {
+        if list.len() < 2 {
+            continue;
+        }
+        list.sort_by_key(|s| {
+            sittings
+                .iter()
+                .find(|t| t.id == s.sitting_id)
+                .map_or(u32::MAX, |t| t.order)
+        });
+        if let Some(p) = check_day(&at, no, list, &taken.used, split_allowed) {
+            problems.push(p);
+        }
+    }
+    problems
+}
+
+/// The rooms and sittings of a seating, by id.
+struct Lookup<'a> {
+    rooms: &'a [Room],
+    sittings: &'a [Sitting],
+    room_of: HashMap<i64, &'a Room>,
+}
+
+impl Lookup<'_> {
+    /// How a sitting is named in a problem.
+    fn label(&self, id: i64) -> String {
+        self.sittings
             .iter()
             .find(|s| s.id == id)
             .map_or_else(|| format!("sitting {id}"), |s| s.label.clone())
+    }
+
+    /// A seat as a problem names it: sitting, room and seat number.
+    fn place(&self, s: &Seat) -> String {
+        let r = self.room_of[&s.room_id];
+        format!(
+            "{} 第{:03}考场 {:02}号",
+            self.label(s.sitting_id),
+            r.number,
+            s.seat
+        )
+    }
+}
+
+/// Who holds what, from the stored seats that belong to a candidate and a room.
+struct Taken<'a> {
+    /// (application, sitting) -> how many seats.
+    held: HashMap<(i64, i64), u32>,
+    /// (sitting, room, seat) -> who sits there.
+    used: HashMap<(i64, i64, u32), i64>,
+    /// Each candidate's seats.
+    of_candidate: BTreeMap<&'a str, Vec<&'a Seat>>,
+}
+
+/// The rules of each seat on its own: its holder is a candidate of that sitting and exam
+/// area, and the seat exists, is enabled and is used once per sitting.
+fn check_seats<'a>(
+    at: &Lookup,
+    candidates: &'a [Candidate],
+    seats: &'a [Seat],
+    problems: &mut Vec<String>,
+) -> Taken<'a> {
+    let cand_of: HashMap<i64, &Candidate> = candidates.iter().map(|c| (c.id, c)).collect();
+    let mut taken = Taken {
+        held: HashMap::new(),
+        used: HashMap::new(),
+        of_candidate: BTreeMap::new(),
     };
-    let mut held: HashMap<(i64, i64), u32> = HashMap::new();
-    // (sitting, room, seat) -> who sits there.
-    let mut used: HashMap<(i64, i64, u32), i64> = HashMap::new();
-    let mut of_candidate: BTreeMap<&str, Vec<&Seat>> = BTreeMap::new();
     for s in seats {
         let Some(c) = cand_of.get(&s.application_id) else {
             problems.push(format!(
@@ -276,23 +357,31 @@ pub fn check(
             ));
             continue;
         };
-        let Some(r) = room_of.get(&s.room_id) else {
+        let Some(r) = at.room_of.get(&s.room_id) else {
             problems.push(format!(
                 "{}: seat in an unknown room {}",
                 c.registration_no, s.room_id
             ));
             continue;
         };
-        *held.entry((s.application_id, s.sitting_id)).or_default() += 1;
-        of_candidate.entry(&c.registration_no).or_default().push(s);
+        *taken
+            .held
+            .entry((s.application_id, s.sitting_id))
+            .or_default() += 1;
+        taken
+            .of_candidate
+            .entry(&c.registration_no)
+            .or_default()
+            .push(s);
         if !c.sittings.contains(&s.sitting_id) {
             problems.push(format!(
                 "{}: seated in {}, a sitting it does not take",
                 c.registration_no,
-                label(s.sitting_id)
+                at.label(s.sitting_id)
             ));
         }
-        if used
+        if taken
+            .used
             .insert((s.sitting_id, s.room_id, s.seat), s.application_id)
             .is_some()
         {
@@ -302,7 +391,7 @@ pub fn check(
                 r.site_code,
                 r.number,
                 s.seat,
-                label(s.sitting_id)
+                at.label(s.sitting_id)
             ));
         }
         if s.seat == 0 || s.seat > r.seats {
@@ -324,106 +413,96 @@ pub fn check(
             ));
         }
     }
-    for c in candidates {
-        for s in &c.sittings {
-            match held.get(&(c.id, *s)).copied().unwrap_or(0) {
-                1 => {}
-                0 => problems.push(format!("{}: no seat in {}", c.registration_no, label(*s))),
-                n => problems.push(format!("{}: {n} seats in {}", c.registration_no, label(*s))),
-            }
+    taken
+}
+
+/// The day's rules for candidate `no` with the seats `list` (two or more, in sitting
+/// order): one site unless allowed, and one seat all day where a seat of the site was free
+/// in every one of their sittings.
+fn check_day(
+    at: &Lookup,
+    no: &str,
+    list: &[&Seat],
+    used: &HashMap<(i64, i64, u32), i64>,
+    split_allowed: &HashSet<i64>,
+) -> Option<String> {
+    let sites: BTreeSet<(&str, &str)> = list
+        .iter()
+        .map(|s| {
+            let r = at.room_of[&s.room_id];
+            (r.exam_area.as_str(), r.site_code.as_str())
+        })
+        .collect();
+    if sites.len() > 1 {
+        if split_allowed.contains(&list[0].application_id) {
+            return None;
         }
-    }
-    // The day's rules, for candidates with more than one sitting.
-    let place = |s: &Seat| {
-        let r = room_of[&s.room_id];
-        format!(
-            "{} 第{:03}考场 {:02}号",
-            label(s.sitting_id),
-            r.number,
-            s.seat
-        )
-    };
-    for (no, list) in &mut of_candidate {
-        if list.len() < 2 {
-            continue;
-        }
-        list.sort_by_key(|s| {
-            sittings
-                .iter()
-                .find(|t| t.id == s.sitting_id)
-                .map_or(u32::MAX, |t| t.order)
-        });
-        let sites: BTreeSet<(&str, &str)> = list
+        let each: Vec<String> = list
             .iter()
             .map(|s| {
-                let r = room_of[&s.room_id];
-                (r.exam_area.as_str(), r.site_code.as_str())
+                format!(
+                    "site {} in {}",
+                    at.room_of[&s.room_id].site_code,
+                    at.label(s.sitting_id)
+                )
             })
             .collect();
-        if sites.len() > 1 {
-            if !split_allowed.contains(&list[0].application_id) {
-                let each: Vec<String> = list
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "site {} in {}",
-                            room_of[&s.room_id].site_code,
-                            label(s.sitting_id)
-                        )
-                    })
-                    .collect();
-                problems.push(format!(
-                    "{no}: seated at {} sites ({}); all sittings of a candidate are at one site",
-                    sites.len(),
-                    each.join(", ")
-                ));
-            }
-            continue;
-        }
-        let first = list[0];
-        if list
-            .iter()
-            .all(|s| (s.room_id, s.seat) == (first.room_id, first.seat))
-        {
-            continue;
-        }
-        // Could they have kept one seat? A seat of their site free in all their sittings
-        // (or held by themselves).
-        let (area, site) = sites.into_iter().next().expect("one site");
-        let mut site_rooms: Vec<&Room> = rooms
-            .iter()
-            .filter(|r| r.exam_area == area && r.site_code == site)
-            .collect();
-        site_rooms.sort_by_key(|r| r.number);
-        let me = first.application_id;
-        let free_all_day = |r: &Room, seat: u32| {
-            r.disabled.binary_search(&seat).is_err()
-                && list.iter().all(|s| {
-                    used.get(&(s.sitting_id, r.id, seat))
-                        .is_none_or(|&who| who == me)
-                })
-        };
-        // Their own seat of one sitting first (the one they would keep), then any.
-        let own = list.iter().find_map(|s| {
-            let r = room_of[&s.room_id];
-            free_all_day(r, s.seat).then_some((r.number, s.seat))
-        });
-        let free = own.or_else(|| {
-            site_rooms.iter().find_map(|r| {
-                r.enabled()
-                    .find(|&seat| free_all_day(r, seat))
-                    .map(|seat| (r.number, seat))
-            })
-        });
-        if let Some((room, seat)) = free {
-            let each: Vec<String> = list.iter().map(|s| place(s)).collect();
-            problems.push(format!(
-                "{no}: {}; 第{room:03}考场 {seat:02}号 is free in every one of its sittings: a candidate keeps one seat all day where the rooms allow",
-                each.join(", ")
-            ));
-        }
+        return Some(format!(
+            "{no}: seated at {} sites ({}); all sittings of a candidate are at one site",
+            sites.len(),
+            each.join(", ")
+        ));
     }
-    problems
+    let first = list[0];
+    if list
+        .iter()
+        .all(|s| (s.room_id, s.seat) == (first.room_id, first.seat))
+    {
+        return None;
+    }
+    let (area, site) = sites.into_iter().next().expect("one site");
+    let (room, seat) = seat_free_all_day(at, (area, site), list, used)?;
+    let each: Vec<String> = list.iter().map(|s| at.place(s)).collect();
+    Some(format!(
+        "{no}: {}; 第{room:03}考场 {seat:02}号 is free in every one of its sittings: a candidate keeps one seat all day where the rooms allow",
+        each.join(", ")
+    ))
+}
+
+/// Could the candidate of `list` have kept one seat? A seat of their site free in all
+/// their sittings (or held by themselves): their own seat of one sitting first (the one
+/// they would keep), then any, as (room number, seat).
+fn seat_free_all_day(
+    at: &Lookup,
+    (area, site): (&str, &str),
+    list: &[&Seat],
+    used: &HashMap<(i64, i64, u32), i64>,
+) -> Option<(u32, u32)> {
+    let mut site_rooms: Vec<&Room> = at
+        .rooms
+        .iter()
+        .filter(|r| r.exam_area == area && r.site_code == site)
+        .collect();
+    site_rooms.sort_by_key(|r| r.number);
+    let me = list[0].application_id;
+    let free_all_day = |r: &Room, seat: u32| {
+        r.disabled.binary_search(&seat).is_err()
+            && list.iter().all(|s| {
+                used.get(&(s.sitting_id, r.id, seat))
+                    .is_none_or(|&who| who == me)
+            })
+    };
+    let own = list.iter().find_map(|s| {
+        let r = at.room_of[&s.room_id];
+        free_all_day(r, s.seat).then_some((r.number, s.seat))
+    });
+    own.or_else(|| {
+        site_rooms.iter().find_map(|r| {
+            r.enabled()
+                .find(|&seat| free_all_day(r, seat))
+                .map(|seat| (r.number, seat))
+        })
+    })
 }
 
 /// How well a seating keeps candidates in one place: of those with more than one sitting,
