@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::batch::{ask, open_batch};
+use super::batch::{Change, Written, apply};
 use super::books::fees_due;
 use super::checks::run_check;
 use super::intake::{APPLICATIONS, Offered, field_changes, offered, reject_if_any, rejected_from};
-use super::{Rejected, connect, current_session, print_json, table};
+use super::{Ctx, Rejected, connect, current_session, print_json, table};
 use crate::cli::{ApplicationsCommand, Confirm, GlobalArgs, ListFilter, ReadArgs};
 use crate::db::Tx;
 use crate::db::applications::NewApplication;
@@ -811,9 +811,7 @@ fn regenerate(c: &Correction) -> Vec<&'static str> {
 
 /// Previews, asks, and writes the corrections as one batch; then checks the flags again.
 async fn carry_out_corrections(
-    g: &GlobalArgs,
-    db: &crate::db::Db,
-    session: &SessionRow,
+    cx: &Ctx,
     action: &str,
     all: Vec<Correction>,
     confirm: &Confirm,
@@ -826,9 +824,9 @@ async fn carry_out_corrections(
             *by_field.entry(f).or_default() += 1;
         }
     }
-    let mut report = CorrectionReport {
+    let report = CorrectionReport {
         action: action.to_string(),
-        session: session.code.clone(),
+        session: cx.session.code.clone(),
         dry_run: confirm.dry_run,
         batch: None,
         to_change: list.len(),
@@ -858,17 +856,40 @@ async fn carry_out_corrections(
         with_errors: None,
         with_warnings: None,
     };
-    if !g.json || confirm.dry_run {
+    apply(cx, &mut Corrections { list, report }, confirm).await
+}
+
+/// Corrections of applications' fields, each kept whole for undo, journalled field by
+/// field, and written only from the version shown.
+struct Corrections {
+    list: Vec<Correction>,
+    report: CorrectionReport,
+}
+
+impl Change for Corrections {
+    type Report = CorrectionReport;
+
+    fn kind(&self) -> String {
+        self.report.action.clone()
+    }
+
+    fn size(&self) -> usize {
+        self.list.len()
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        let report = &self.report;
         let mut out = format!(
-            "{action}: {} applications {}{}\n",
-            list.len(),
-            if confirm.dry_run {
+            "{}: {} applications {}{}\n",
+            report.action,
+            self.list.len(),
+            if dry_run {
                 "would change (dry run)"
             } else {
                 "will change"
             },
-            if unchanged > 0 {
-                format!(", {unchanged} already as given")
+            if report.unchanged > 0 {
+                format!(", {} already as given", report.unchanged)
             } else {
                 String::new()
             }
@@ -908,117 +929,125 @@ async fn carry_out_corrections(
                 report.applications.len() - 10
             ));
         }
-        super::show_preview(g.json, &out)?;
+        out
     }
-    if list.is_empty() || confirm.dry_run {
-        if g.json {
-            return print_json(&report);
-        }
-        if list.is_empty() {
-            outln!("nothing to change")?;
-        }
-        return Ok(());
-    }
-    if !confirm.yes && !ask(&format!("{action}: change {} applications?", list.len()))? {
-        outln!("nothing changed")?;
-        return Ok(());
-    }
-    let (mut tx, batch) = open_batch(db, session, g, action, None).await?;
-    let mut changed = 0;
-    for c in &list {
-        let now = tx.state_of(c.id).await?;
-        if now.version != c.version {
-            report.changed_meanwhile.push(c.registration_no.clone());
-            continue;
-        }
-        tx.save_snapshot(batch, c.id, &c.before).await?;
-        // A corrected rejection returns to review, as a candidate's resubmission does.
-        let back = c.status == Status::Rejected;
-        tx.update_application(c.id, batch, &c.after, back.then_some("submitted"))
-            .await?;
-        let stale = regenerate(c);
-        if !stale.is_empty() {
-            tx.mark_stale(c.id, &stale.join(",")).await?;
-        }
-        for (field, old, new) in &c.changes {
-            tx.journal(batch, c.id, field, Some(old), Some(new), &c.reason)
-                .await?;
-        }
-        if c.before.photo_hash != c.after.photo_hash {
-            let print = |a: &NewApplication| {
-                format!(
-                    "{} {} {}x{} {} bytes blake3 {}",
-                    a.photo,
-                    a.photo_format,
-                    a.photo_width,
-                    a.photo_height,
-                    a.photo_bytes,
-                    a.photo_hash
-                )
-            };
-            tx.journal(
-                batch,
-                c.id,
-                "照片指纹",
-                Some(&print(&c.before)),
-                Some(&print(&c.after)),
-                &c.reason,
-            )
-            .await?;
-        }
-        if back {
-            tx.journal(
-                batch,
-                c.id,
-                "status",
-                Some("rejected"),
-                Some("submitted"),
-                "corrected by the office",
-            )
-            .await?;
-        }
-        changed += 1;
-    }
-    report.changed = changed;
-    if changed == 0 {
-        drop(tx);
-    } else {
-        tx.set_batch_summary(
-            batch,
-            &format!("{action}: {changed} applications corrected"),
+
+    fn question(&self) -> String {
+        format!(
+            "{}: change {} applications?",
+            self.report.action,
+            self.list.len()
         )
-        .await?;
-        tx.commit().await?;
-        report.batch = Some(batch);
+    }
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let mut changed = 0;
+        for c in &self.list {
+            let now = tx.state_of(c.id).await?;
+            if now.version != c.version {
+                self.report
+                    .changed_meanwhile
+                    .push(c.registration_no.clone());
+                continue;
+            }
+            write_correction(tx, batch, c).await?;
+            changed += 1;
+        }
+        self.report.changed = changed;
+        Ok(Written {
+            summary: format!("{}: {changed} applications corrected", self.report.action),
+            changed,
+            analyze: Vec::new(),
+        })
+    }
+
+    async fn committed(&mut self, cx: &Ctx) -> Result<()> {
         // The flags follow the new values.
-        let check = run_check(db, session).await?;
-        report.with_errors = Some(check.with_errors);
-        report.with_warnings = Some(check.with_warnings);
+        let check = run_check(&cx.db, &cx.session).await?;
+        self.report.with_errors = Some(check.with_errors);
+        self.report.with_warnings = Some(check.with_warnings);
+        Ok(())
     }
-    if g.json {
-        print_json(&report)?;
-    } else if let Some(b) = report.batch {
-        outln!(
-            "batch {b}: {changed} applications corrected; flags checked again: {} with errors, {} with warnings only; undo with: kaowu review undo {b}",
-            report.with_errors.unwrap_or(0),
-            report.with_warnings.unwrap_or(0)
-        )?;
-    } else {
-        outln!("nothing changed")?;
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &CorrectionReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
     }
-    if !report.changed_meanwhile.is_empty() {
-        return Err(Rejected {
+
+    fn done(&self, batch: i64, written: &Written) -> String {
+        format!(
+            "batch {batch}: {} applications corrected; flags checked again: {} with errors, {} with warnings only; undo with: kaowu review undo {batch}",
+            written.changed,
+            self.report.with_errors.unwrap_or(0),
+            self.report.with_warnings.unwrap_or(0)
+        )
+    }
+
+    fn outcome(&self) -> Result<()> {
+        let r = &self.report;
+        if r.changed_meanwhile.is_empty() {
+            return Ok(());
+        }
+        Err(Rejected {
             what: format!(
-                "{action}: {} applications changed between the preview and the change, and were left alone",
-                report.changed_meanwhile.len()
+                "{}: {} applications changed between the preview and the change, and were left alone",
+                r.action,
+                r.changed_meanwhile.len()
             ),
-            problems: report
+            problems: r
                 .changed_meanwhile
                 .iter()
                 .map(|n| format!("{n}: look again with kaowu applications show {n}"))
                 .collect(),
         }
-        .into());
+        .into())
+    }
+}
+
+/// Writes one correction: the application as it was (for undo), the new fields, what goes
+/// stale, and the journal.
+async fn write_correction(tx: &mut Tx, batch: i64, c: &Correction) -> Result<()> {
+    tx.save_snapshot(batch, c.id, &c.before).await?;
+    // A corrected rejection returns to review, as a candidate's resubmission does.
+    let back = c.status == Status::Rejected;
+    tx.update_application(c.id, batch, &c.after, back.then_some("submitted"))
+        .await?;
+    let stale = regenerate(c);
+    if !stale.is_empty() {
+        tx.mark_stale(c.id, &stale.join(",")).await?;
+    }
+    for (field, old, new) in &c.changes {
+        tx.journal(batch, c.id, field, Some(old), Some(new), &c.reason)
+            .await?;
+    }
+    if c.before.photo_hash != c.after.photo_hash {
+        let print = |a: &NewApplication| {
+            format!(
+                "{} {} {}x{} {} bytes blake3 {}",
+                a.photo, a.photo_format, a.photo_width, a.photo_height, a.photo_bytes, a.photo_hash
+            )
+        };
+        tx.journal(
+            batch,
+            c.id,
+            "照片指纹",
+            Some(&print(&c.before)),
+            Some(&print(&c.after)),
+            &c.reason,
+        )
+        .await?;
+    }
+    if back {
+        tx.journal(
+            batch,
+            c.id,
+            "status",
+            Some("rejected"),
+            Some("submitted"),
+            "corrected by the office",
+        )
+        .await?;
     }
     Ok(())
 }
@@ -1122,7 +1151,7 @@ async fn set(
         return Err(Rejected { what, problems }.into());
     }
     let c = correction(&row, before, after, reason.trim(), &cx);
-    carry_out_corrections(g, &db, &session, "set", vec![c], confirm).await
+    carry_out_corrections(&Ctx::new(g, db, session), "set", vec![c], confirm).await
 }
 
 /// A row of a corrections file: 报名序号, the values to set, 原因, its line.
@@ -1235,7 +1264,7 @@ async fn fix(
         problems.push(line, p);
     }
     reject_if_any(&header, problems, Vec::new())?;
-    carry_out_corrections(g, &db, &session, "fix", corrections, confirm).await
+    carry_out_corrections(&Ctx::new(g, db, session), "fix", corrections, confirm).await
 }
 
 async fn photo(
@@ -1306,7 +1335,7 @@ async fn photo(
         eprintln!("warning: {}: {}", w.code, w.message);
     }
     let c = correction(&row, before, after, reason.trim(), &cx);
-    carry_out_corrections(g, &db, &session, "photo", vec![c], confirm).await
+    carry_out_corrections(&Ctx::new(g, db, session), "photo", vec![c], confirm).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1361,7 +1390,7 @@ async fn withdraw(
         )
         .into());
     }
-    let mut report = WithdrawReport {
+    let report = WithdrawReport {
         session: session.code.clone(),
         registration_no: no.to_string(),
         dry_run: confirm.dry_run,
@@ -1370,78 +1399,120 @@ async fn withdraw(
         refund,
         changed: 0,
     };
-    let text = format!(
-        "withdraw: {no} {} {from} -> withdrawn ({reason}){}{}",
-        row.name,
-        if refund {
-            format!(
-                "; its payment {} goes to the refund list",
-                row.paid_by.as_deref().unwrap_or("")
+    let mut change = Withdraw {
+        row,
+        from,
+        reason: reason.to_string(),
+        refund,
+        report,
+    };
+    apply(&Ctx::new(g, db, session), &mut change, confirm).await
+}
+
+/// A withdrawal: the application moves to withdrawn, a seated one's seats and card number
+/// are released, and with --refund its payment goes to the refund list.
+struct Withdraw {
+    row: crate::db::payments::PayRow,
+    from: Status,
+    reason: String,
+    refund: bool,
+    report: WithdrawReport,
+}
+
+impl Change for Withdraw {
+    type Report = WithdrawReport;
+
+    fn kind(&self) -> String {
+        "withdraw".to_string()
+    }
+
+    fn size(&self) -> usize {
+        1
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        let (row, no, from) = (&self.row, &self.row.registration_no, self.from);
+        format!(
+            "withdraw: {no} {} {from} -> withdrawn ({}){}{}{}\n",
+            row.name,
+            self.reason,
+            if self.refund {
+                format!(
+                    "; its payment {} goes to the refund list",
+                    row.paid_by.as_deref().unwrap_or("")
+                )
+            } else if row.paid_by.is_some() {
+                "; what it paid is kept (no --refund)".to_string()
+            } else {
+                String::new()
+            },
+            if from == Status::Seated {
+                "; its seat is released"
+            } else {
+                ""
+            },
+            if dry_run { " (dry run)" } else { "" }
+        )
+    }
+
+    fn question(&self) -> String {
+        format!("withdraw {}?", self.row.registration_no)
+    }
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let (row, no, reason) = (&self.row, &self.row.registration_no, self.reason.as_str());
+        let (n, missed) = tx
+            .transition(
+                batch,
+                &[(row.id, row.version)],
+                self.from.as_str(),
+                "withdrawn",
+                reason,
+                reason,
             )
-        } else if paid {
-            "; what it paid is kept (no --refund)".to_string()
-        } else {
-            String::new()
-        },
-        if from == Status::Seated {
-            "; its seat is released"
-        } else {
-            ""
+            .await?;
+        if !missed.is_empty() {
+            bail!("{no} changed since it was shown; nothing was changed, look again");
         }
-    );
-    super::show_preview(g.json, &format!("{text}\n"))?;
-    if confirm.dry_run {
-        return if g.json { print_json(&report) } else { Ok(()) };
+        if self.from == Status::Seated {
+            tx.release_seats(batch, &[row.id]).await?;
+            tx.drop_cards(&[row.id]).await?;
+        }
+        if self.refund {
+            tx.grant_refund(batch, row.id).await?;
+            tx.journal(
+                batch,
+                row.id,
+                "refund",
+                None,
+                row.paid_by.as_deref(),
+                reason,
+            )
+            .await?;
+        }
+        self.report.changed = n;
+        Ok(Written {
+            summary: format!(
+                "withdraw {no}{}",
+                if self.refund { " with refund" } else { "" }
+            ),
+            changed: n,
+            analyze: Vec::new(),
+        })
     }
-    if !confirm.yes && !ask(&format!("withdraw {no}?"))? {
-        outln!("nothing changed")?;
-        return Ok(());
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &WithdrawReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
     }
-    let (mut tx, batch) = open_batch(&db, &session, g, "withdraw", None).await?;
-    let (n, missed) = tx
-        .transition(
-            batch,
-            &[(row.id, row.version)],
-            from.as_str(),
-            "withdrawn",
-            reason,
-            reason,
-        )
-        .await?;
-    if !missed.is_empty() {
-        bail!("{no} changed since it was shown; nothing was changed, look again");
+
+    fn done(&self, batch: i64, _: &Written) -> String {
+        let no = &self.row.registration_no;
+        if self.from == Status::Seated {
+            format!("batch {batch}: {no} withdrawn; its seat is free for kaowu seat add")
+        } else {
+            format!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}")
+        }
     }
-    if from == Status::Seated {
-        tx.release_seats(batch, &[row.id]).await?;
-        tx.drop_cards(&[row.id]).await?;
-    }
-    if refund {
-        tx.grant_refund(batch, row.id).await?;
-        tx.journal(
-            batch,
-            row.id,
-            "refund",
-            None,
-            row.paid_by.as_deref(),
-            reason,
-        )
-        .await?;
-    }
-    tx.set_batch_summary(
-        batch,
-        &format!("withdraw {no}{}", if refund { " with refund" } else { "" }),
-    )
-    .await?;
-    tx.commit().await?;
-    report.batch = Some(batch);
-    report.changed = n;
-    if g.json {
-        return print_json(&report);
-    }
-    if from == Status::Seated {
-        outln!("batch {batch}: {no} withdrawn; its seat is free for kaowu seat add")?;
-    } else {
-        outln!("batch {batch}: {no} withdrawn; undo with: kaowu review undo {batch}")?;
-    }
-    Ok(())
 }

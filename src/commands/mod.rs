@@ -98,6 +98,37 @@ impl fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// What a command needs of the command line once it runs: the database, the session it
+/// works on, who works (for the journal), and whether it prints JSON. Passed down instead of
+/// the CLI's [`GlobalArgs`].
+pub struct Ctx {
+    pub db: Db,
+    pub session: SessionRow,
+    pub operator: String,
+    pub json: bool,
+}
+
+impl Ctx {
+    /// The context of a database and session already found.
+    pub fn new(g: &GlobalArgs, db: Db, session: SessionRow) -> Self {
+        Ctx {
+            db,
+            session,
+            operator: g.operator(),
+            json: g.json,
+        }
+    }
+
+    /// Connects and finds the session the flags name.
+    pub async fn open(g: &GlobalArgs) -> Result<Self> {
+        let db = connect(g).await?;
+        let mut tx = db.begin().await?;
+        let session = current_session(&mut tx, g).await?;
+        drop(tx);
+        Ok(Ctx::new(g, db, session))
+    }
+}
+
 /// Connects to the database the flags name.
 pub async fn connect(g: &GlobalArgs) -> Result<Db> {
     Ok(Db::connect(&g.database_url).await?)

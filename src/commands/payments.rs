@@ -12,11 +12,11 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::batch::{ask, open_batch};
+use super::batch::{Change, Written, apply};
 use super::books::{fees_due, order_of, recon_app, status_of};
 use super::intake::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
 use super::moves::{DecisionPlan, Move, carry_out};
-use super::{Rejected, connect, current_session, now, print_json, table as text_table};
+use super::{Ctx, Rejected, connect, current_session, now, print_json, table as text_table};
 use crate::cli::{GlobalArgs, ImportArgs, PaymentsCommand};
 use crate::db::Tx;
 use crate::db::payments::{JournalEntry, NewPayment, PayRow, PaymentRow};
@@ -1023,7 +1023,7 @@ async fn expire(g: &GlobalArgs, confirm: &crate::cli::Confirm) -> Result<()> {
              (pending, or a wrong amount); kaowu payments reconcile with the statement first finds any 掉单"
         );
     }
-    carry_out(g, &db, &session, "expire", plan, confirm).await
+    carry_out(&Ctx::new(g, db, session), "expire", plan, confirm).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1179,7 +1179,7 @@ async fn mark_paid_counter(
         evidence: c.reason.to_string(),
     };
     let reason = format!("marked paid by hand: {}", c.reason);
-    carry_out_marking(g, &db, &session, vec![marking], &reason, confirm).await
+    carry_out_marking(&Ctx::new(g, db, session), vec![marking], &reason, confirm).await
 }
 
 async fn mark_paid_statement(
@@ -1239,7 +1239,7 @@ async fn mark_paid_statement(
     if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
         why.push_str(&format!("; {r}"));
     }
-    carry_out_marking(g, &db, &session, markings, &why, confirm).await
+    carry_out_marking(&Ctx::new(g, db, session), markings, &why, confirm).await
 }
 
 #[derive(Serialize)]
@@ -1264,15 +1264,13 @@ struct MarkedView {
 
 /// Previews, asks, and marks the applications paid in one batch.
 async fn carry_out_marking(
-    g: &GlobalArgs,
-    db: &crate::db::Db,
-    session: &SessionRow,
+    cx: &Ctx,
     markings: Vec<Marking>,
     reason: &str,
     confirm: &crate::cli::Confirm,
 ) -> Result<()> {
-    let mut report = MarkReport {
-        session: session.code.clone(),
+    let report = MarkReport {
+        session: cx.session.code.clone(),
         dry_run: confirm.dry_run,
         batch: None,
         to_change: markings.len(),
@@ -1289,107 +1287,143 @@ async fn carry_out_marking(
             })
             .collect(),
     };
-    if markings.is_empty() {
-        if g.json {
-            return print_json(&report);
-        }
-        outln!("nothing to mark paid")?;
-        return Ok(());
+    let mut change = MarkPaid {
+        session_id: cx.session.id,
+        markings,
+        reason: reason.to_string(),
+        report,
+    };
+    apply(cx, &mut change, confirm).await
+}
+
+/// Marking applications paid: a stored order confirmed or a new payment recorded for each,
+/// and each application moved to paid from the version shown.
+struct MarkPaid {
+    session_id: i64,
+    markings: Vec<Marking>,
+    reason: String,
+    report: MarkReport,
+}
+
+impl Change for MarkPaid {
+    type Report = MarkReport;
+
+    fn kind(&self) -> String {
+        "mark-paid".to_string()
     }
-    if !g.json || confirm.dry_run {
+
+    fn size(&self) -> usize {
+        self.markings.len()
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        if self.markings.is_empty() {
+            return String::new();
+        }
         let mut text = format!(
             "mark-paid: {} applications {} paid\n",
-            markings.len(),
-            if confirm.dry_run {
+            self.markings.len(),
+            if dry_run {
                 "would be marked (dry run)"
             } else {
                 "will be marked"
             }
         );
-        for m in &report.applications {
+        for m in &self.report.applications {
             text.push_str(&format!(
                 "  {} {} {} -> paid: order {} {} ({})\n",
                 m.registration_no, m.name, m.from, m.order_no, m.amount, m.evidence
             ));
         }
-        super::show_preview(g.json, &text)?;
+        text
     }
-    if confirm.dry_run {
-        return if g.json { print_json(&report) } else { Ok(()) };
+
+    fn nothing(&self) -> String {
+        "nothing to mark paid".to_string()
     }
-    if !confirm.yes && !ask(&format!("mark {} applications paid?", markings.len()))? {
-        outln!("nothing changed")?;
-        return Ok(());
+
+    fn question(&self) -> String {
+        format!("mark {} applications paid?", self.markings.len())
     }
-    let (mut tx, batch) = open_batch(db, session, g, "mark-paid", None).await?;
-    let mut new = Vec::new();
-    let mut applied_ids = Vec::new();
-    for m in &markings {
-        match m.stored {
-            Some(id) => {
-                tx.confirm_payment(id, batch, &m.evidence).await?;
-                applied_ids.push(id);
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let reason = self.reason.as_str();
+        let mut new = Vec::new();
+        let mut applied_ids = Vec::new();
+        for m in &self.markings {
+            match m.stored {
+                Some(id) => {
+                    tx.confirm_payment(id, batch, &m.evidence).await?;
+                    applied_ids.push(id);
+                }
+                None => new.push(NewPayment {
+                    order_no: m.order.order_no.clone(),
+                    registration_no: m.registration_no.clone(),
+                    application_id: Some(m.id),
+                    amount_fen: m.order.amount.0,
+                    paid_at: m.order.paid_at,
+                    channel: m.order.channel.clone(),
+                    result: "success",
+                    source: m.source,
+                    evidence: m.evidence.clone(),
+                }),
             }
-            None => new.push(NewPayment {
-                order_no: m.order.order_no.clone(),
-                registration_no: m.registration_no.clone(),
-                application_id: Some(m.id),
-                amount_fen: m.order.amount.0,
-                paid_at: m.order.paid_at,
-                channel: m.order.channel.clone(),
-                result: "success",
-                source: m.source,
-                evidence: m.evidence.clone(),
-            }),
         }
-    }
-    applied_ids.extend(tx.insert_payments(session.id, batch, &new).await?);
-    tx.set_applied(batch, &applied_ids).await?;
-    let mut changed = 0;
-    for from in [Status::Approved, Status::Expired] {
-        let list: Vec<(i64, i64)> = markings
+        applied_ids.extend(tx.insert_payments(self.session_id, batch, &new).await?);
+        tx.set_applied(batch, &applied_ids).await?;
+        let mut changed = 0;
+        for from in [Status::Approved, Status::Expired] {
+            let list: Vec<(i64, i64)> = self
+                .markings
+                .iter()
+                .filter(|m| m.from == from)
+                .map(|m| (m.id, m.version))
+                .collect();
+            let (n, missed) = tx
+                .transition(batch, &list, from.as_str(), "paid", reason, "")
+                .await?;
+            if !missed.is_empty() {
+                bail!(
+                    "{} applications changed since they were shown; nothing was changed, look again",
+                    missed.len()
+                );
+            }
+            changed += n;
+        }
+        let journal: Vec<JournalEntry> = self
+            .markings
             .iter()
-            .filter(|m| m.from == from)
-            .map(|m| (m.id, m.version))
+            .map(|m| {
+                (
+                    m.id,
+                    "payment",
+                    None,
+                    Some(format!("{} · {}", describe(&m.order), m.evidence)),
+                    reason.to_string(),
+                )
+            })
             .collect();
-        let (n, missed) = tx
-            .transition(batch, &list, from.as_str(), "paid", reason, "")
-            .await?;
-        if !missed.is_empty() {
-            bail!(
-                "{} applications changed since they were shown; nothing was changed, look again",
-                missed.len()
-            );
-        }
-        changed += n;
-    }
-    let journal: Vec<JournalEntry> = markings
-        .iter()
-        .map(|m| {
-            (
-                m.id,
-                "payment",
-                None,
-                Some(format!("{} · {}", describe(&m.order), m.evidence)),
-                reason.to_string(),
-            )
+        tx.journal_many(batch, &journal).await?;
+        self.report.changed = changed;
+        Ok(Written {
+            summary: format!("mark-paid: {changed} marked paid ({reason})"),
+            changed,
+            analyze: vec![(changed, &["application_states"])],
         })
-        .collect();
-    tx.journal_many(batch, &journal).await?;
-    tx.set_batch_summary(
-        batch,
-        &format!("mark-paid: {changed} marked paid ({reason})"),
-    )
-    .await?;
-    tx.analyze_after(changed, &["application_states"]).await?;
-    tx.commit().await?;
-    report.batch = Some(batch);
-    report.changed = changed;
-    if g.json {
-        return print_json(&report);
     }
-    outln!("batch {batch}: {changed} applications marked paid")?;
-    Ok(())
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &MarkReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
+    }
+
+    fn done(&self, batch: i64, written: &Written) -> String {
+        format!(
+            "batch {batch}: {} applications marked paid",
+            written.changed
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,14 +9,13 @@ use anyhow::{Context, Result, bail};
 use rust_xlsxwriter::DataValidation;
 use serde::Serialize;
 
-use super::batch::{ask, open_batch, print_journal, start_batch};
+use super::batch::{Change, Written, apply, print_journal, start_batch};
 use super::checks::{by_id_number, facts_of, run_check};
 use super::intake::{reject_if_any, rejected_from};
 use super::moves::{
-    DecisionPlan, DecisionReport, Example, Move, Skipped, asked, carry_out, finish, shown_and_done,
-    write_plan,
+    DecisionPlan, DecisionReport, Example, Move, Moves, Skipped, Source, carry_out,
 };
-use super::{Rejected, connect, current_session, print_json};
+use super::{Ctx, Rejected, connect, current_session, print_json};
 use crate::cli::{Confirm, GlobalArgs, ReadArgs, ReviewCommand, Selection};
 use crate::db::Tx;
 use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
@@ -66,7 +65,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
             read,
             force,
             confirm,
-        } => apply(g, file, read, *force, confirm).await,
+        } => apply_sheet(g, file, read, *force, confirm).await,
         ReviewCommand::Log { batch, application } => log(g, *batch, application.as_deref()).await,
         ReviewCommand::Undo { batch, confirm } => undo(g, *batch, confirm).await,
     }
@@ -375,17 +374,17 @@ async fn decide(
         false => Some(serde_json::to_string(&s.flag)?),
     };
     let mut t = crate::progress::Phases::new();
-    let db = connect(g).await?;
+    let cx = Ctx::open(g).await?;
+    let session = &cx.session;
     let at_once = confirm.yes && !confirm.dry_run;
     // At once, the moves are checked per set before the commit (see begin_bulk).
     let mut tx = if at_once {
-        db.begin_bulk().await?
+        cx.db.begin_bulk().await?
     } else {
-        db.begin().await?
+        cx.db.begin().await?
     };
-    let session = current_session(&mut tx, g).await?;
     let batch = match at_once {
-        true => Some(start_batch(&mut tx, &session, g, action, None).await?),
+        true => Some(start_batch(&mut tx, session, &cx.operator, action, None).await?),
         false => None,
     };
     t.mark("connect");
@@ -466,60 +465,19 @@ async fn decide(
             },
         )
         .collect();
-    if shown_and_done(g, &report, &examples, confirm)? {
-        return if g.json { print_json(&report) } else { Ok(()) };
-    }
-    let Some(batch) = batch else {
-        // Asked on a terminal first (refused at once without one), with the read
-        // transaction still open: the moves then keep the versions this preview saw.
-        if !asked(action, report.to_change, confirm)? {
-            return Ok(());
-        }
-        let moves = tx.chosen_moves().await?;
-        drop(tx);
-        let plan = DecisionPlan {
-            moves: moves
-                .into_iter()
-                .map(|m| Move {
-                    id: m.id,
-                    version: m.version,
-                    registration_no: m.registration_no,
-                    name: String::new(),
-                    exam_area: m.exam_area,
-                    qualification: String::new(),
-                    from: Status::parse(&m.status).unwrap_or(Status::Submitted),
-                    to,
-                    reason: m.reason,
-                    forced: approve && m.forced == 1,
-                })
-                .collect(),
-            skipped: BTreeMap::new(),
-        };
-        return write_plan(g, &db, &session, action, &plan, report).await;
+    let source = match batch {
+        Some(batch) => Source::AtOnce {
+            opened: Some((tx, batch)),
+            groups,
+            to,
+        },
+        None => Source::Chosen {
+            tx: Some(tx),
+            to,
+            approve,
+        },
     };
-    let mut changed = 0;
-    let mut missed = HashSet::new();
-    for (from, n) in groups {
-        let shown = to == Status::Rejected;
-        let (moved, not_moved) = tx
-            .transition_chosen(batch, from.as_str(), to.as_str(), shown, n)
-            .await?;
-        changed += moved;
-        missed.extend(not_moved);
-    }
-    let meanwhile = match missed.is_empty() {
-        true => Vec::new(),
-        false => tx
-            .chosen_moves()
-            .await?
-            .into_iter()
-            .filter(|m| missed.contains(&m.id))
-            .map(|m| m.registration_no)
-            .collect(),
-    };
-    tx.drop_chosen().await?;
-    t.mark("transition");
-    finish(g, tx, batch, action, report, changed, meanwhile).await
+    apply(&cx, &mut Moves::new(report, examples, source), confirm).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -697,7 +655,7 @@ const DECISIONS: Schema = Schema {
     ],
 };
 
-async fn apply(
+async fn apply_sheet(
     g: &GlobalArgs,
     file: &Path,
     read: &ReadArgs,
@@ -775,7 +733,8 @@ async fn apply(
             decided.len()
         )?;
     }
-    carry_out(g, &db, &session, "apply", plan, confirm).await
+    let cx = Ctx::new(g, db, session);
+    carry_out(&cx, "apply", plan, confirm).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -956,135 +915,172 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
             forced: false,
         });
     }
-    carry_out_undo(g, &db, &session, batch, plan, snapshots, confirm).await
+    let cx = Ctx::new(g, db, session);
+    apply(&cx, &mut Undo::new(batch, plan, snapshots), confirm).await
 }
 
-/// Undo is a batch like any other, pointing at the batch it reverts.
-async fn carry_out_undo(
-    g: &GlobalArgs,
-    db: &crate::db::Db,
-    session: &SessionRow,
+/// Undo is a batch like any other, pointing at the batch it reverts: the moves back, the
+/// fields a correction kept, and a withdrawal's refund and a seating's seats with them.
+struct Undo {
     undone: i64,
     plan: DecisionPlan,
     snapshots: Vec<(i64, crate::db::applications::NewApplication)>,
-    confirm: &Confirm,
-) -> Result<()> {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for m in &plan.moves {
-        *counts.entry(format!("{} -> {}", m.from, m.to)).or_default() += 1;
+    report: UndoReport,
+}
+
+#[derive(Serialize)]
+struct UndoReport {
+    undone: i64,
+    dry_run: bool,
+    batch: Option<i64>,
+    changes: BTreeMap<String, usize>,
+    reverted: usize,
+}
+
+impl Undo {
+    fn new(
+        undone: i64,
+        plan: DecisionPlan,
+        snapshots: Vec<(i64, crate::db::applications::NewApplication)>,
+    ) -> Self {
+        let mut changes: BTreeMap<String, usize> = BTreeMap::new();
+        for m in &plan.moves {
+            *changes
+                .entry(format!("{} -> {}", m.from, m.to))
+                .or_default() += 1;
+        }
+        if !snapshots.is_empty() {
+            changes.insert("fields restored".into(), snapshots.len());
+        }
+        Undo {
+            undone,
+            plan,
+            snapshots,
+            report: UndoReport {
+                undone,
+                dry_run: false,
+                batch: None,
+                changes,
+                reverted: 0,
+            },
+        }
     }
-    if !snapshots.is_empty() {
-        counts.insert("fields restored".into(), snapshots.len());
+}
+
+impl Change for Undo {
+    type Report = UndoReport;
+
+    fn kind(&self) -> String {
+        "undo".to_string()
     }
-    let total = plan.moves.len().max(snapshots.len());
-    let shown: Vec<String> = counts.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-    if !g.json || confirm.dry_run {
-        let verb = if confirm.dry_run {
+
+    fn undoes(&self) -> Option<i64> {
+        Some(self.undone)
+    }
+
+    fn size(&self) -> usize {
+        self.plan.moves.len().max(self.snapshots.len())
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        let verb = if dry_run {
             "would revert (dry run)"
         } else {
             "will revert"
         };
-        let text = format!(
-            "undo of batch {undone} {verb} {total} applications: {}",
+        let shown: Vec<String> = self
+            .report
+            .changes
+            .iter()
+            .map(|(c, n)| format!("{c}: {n}"))
+            .collect();
+        format!(
+            "undo of batch {} {verb} {} applications: {}\n",
+            self.undone,
+            self.size(),
             shown.join(", ")
-        );
-        super::show_preview(g.json, &format!("{text}\n"))?;
+        )
     }
-    #[derive(Serialize)]
-    struct UndoReport {
-        undone: i64,
-        dry_run: bool,
-        batch: Option<i64>,
-        changes: BTreeMap<String, usize>,
-        reverted: usize,
+
+    fn question(&self) -> String {
+        format!(
+            "undo batch {}: revert {} applications?",
+            self.undone,
+            self.size()
+        )
     }
-    let mut report = UndoReport {
-        undone,
-        dry_run: confirm.dry_run,
-        batch: None,
-        changes: counts,
-        reverted: 0,
-    };
-    if confirm.dry_run || total == 0 {
-        return if g.json { print_json(&report) } else { Ok(()) };
-    }
-    if !confirm.yes
-        && !ask(&format!(
-            "undo batch {undone}: revert {total} applications?"
-        ))?
-    {
-        outln!("nothing changed")?;
-        return Ok(());
-    }
-    let (mut tx, batch) = open_batch(db, session, g, "undo", Some(undone)).await?;
-    let mut groups: BTreeMap<(Status, Status), Vec<(i64, i64)>> = BTreeMap::new();
-    for m in &plan.moves {
-        groups
-            .entry((m.from, m.to))
-            .or_default()
-            .push((m.id, m.version));
-    }
-    let mut moved = 0;
-    for ((from, to), list) in &groups {
-        // A reverted rejection clears the reason shown to the candidate; a reverted approval
-        // returns the application to review with none.
-        moved += tx
-            .transition(
-                batch,
-                list,
-                from.as_str(),
-                to.as_str(),
-                &format!("undo of batch {undone}"),
-                "",
-            )
-            .await?
-            .0;
-    }
-    if moved != plan.moves.len() {
-        bail!("batch {undone} changed while it was being undone; nothing was changed, try again");
-    }
-    let reason = format!("undo of batch {undone}");
-    for (id, before) in &snapshots {
-        let state = tx.state_of(*id).await?;
-        if state.last_batch != Some(undone) && state.last_batch != Some(batch) {
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let undone = self.undone;
+        let reason = format!("undo of batch {undone}");
+        let mut groups: BTreeMap<(Status, Status), Vec<(i64, i64)>> = BTreeMap::new();
+        for m in &self.plan.moves {
+            groups
+                .entry((m.from, m.to))
+                .or_default()
+                .push((m.id, m.version));
+        }
+        let mut moved = 0;
+        for ((from, to), list) in &groups {
+            // A reverted rejection clears the reason shown to the candidate; a reverted
+            // approval returns the application to review with none.
+            moved += tx
+                .transition(batch, list, from.as_str(), to.as_str(), &reason, "")
+                .await?
+                .0;
+        }
+        if moved != self.plan.moves.len() {
             bail!(
                 "batch {undone} changed while it was being undone; nothing was changed, try again"
             );
         }
-        let now = tx.application_fields(*id).await?;
-        tx.update_application(*id, batch, before, None).await?;
-        for (field, old, new) in super::intake::field_changes(&now.fields(), &before.fields()) {
-            tx.journal(batch, *id, field, Some(&old), Some(&new), &reason)
-                .await?;
+        for (id, before) in &self.snapshots {
+            let state = tx.state_of(*id).await?;
+            if state.last_batch != Some(undone) && state.last_batch != Some(batch) {
+                bail!(
+                    "batch {undone} changed while it was being undone; nothing was changed, try again"
+                );
+            }
+            let now = tx.application_fields(*id).await?;
+            tx.update_application(*id, batch, before, None).await?;
+            for (field, old, new) in super::intake::field_changes(&now.fields(), &before.fields()) {
+                tx.journal(batch, *id, field, Some(&old), Some(&new), &reason)
+                    .await?;
+            }
         }
+        // A withdrawal's refund goes with it, and a seating's seats and card numbers.
+        tx.revoke_refunds(undone).await?;
+        let released = tx.release_batch_seats(undone, batch).await?;
+        tx.drop_batch_cards(undone).await?;
+        self.report.reverted = moved.max(self.snapshots.len());
+        Ok(Written {
+            summary: format!("{reason}: {} reverted", self.report.reverted),
+            changed: self.report.reverted,
+            analyze: vec![
+                (moved, &["application_states"]),
+                (released as usize, &["seats", "admit_cards"]),
+            ],
+        })
     }
-    // A withdrawal's refund goes with it, and a seating's seats and card numbers.
-    tx.revoke_refunds(undone).await?;
-    let released = tx.release_batch_seats(undone, batch).await?;
-    tx.drop_batch_cards(undone).await?;
-    tx.analyze_after(moved, &["application_states"]).await?;
-    tx.analyze_after(released as usize, &["seats", "admit_cards"])
-        .await?;
-    tx.set_batch_summary(
-        batch,
-        &format!(
-            "undo of batch {undone}: {} reverted",
-            moved.max(snapshots.len())
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    if !snapshots.is_empty() {
-        run_check(db, session).await?;
+
+    async fn committed(&mut self, cx: &Ctx) -> Result<()> {
+        // The flags follow the fields restored.
+        if !self.snapshots.is_empty() {
+            run_check(&cx.db, &cx.session).await?;
+        }
+        Ok(())
     }
-    report.batch = Some(batch);
-    report.reverted = moved.max(snapshots.len());
-    if g.json {
-        return print_json(&report);
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &UndoReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
     }
-    outln!(
-        "batch {batch}: undo of batch {undone}: {} applications reverted",
-        report.reverted
-    )?;
-    Ok(())
+
+    fn done(&self, batch: i64, _: &Written) -> String {
+        format!(
+            "batch {batch}: undo of batch {}: {} applications reverted",
+            self.undone, self.report.reverted
+        )
+    }
 }

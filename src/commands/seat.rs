@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::batch::{ask, open_batch};
-use super::{Rejected, connect, current_session, now, print_json};
+use super::batch::{Change, Written, apply};
+use super::{Ctx, Rejected, connect, current_session, now, print_json};
 use crate::cli::{Confirm, GlobalArgs, SeatCommand};
 use crate::db::Tx;
 use crate::db::payments::JournalEntry;
@@ -401,10 +401,10 @@ async fn assign(
     confirm: &Confirm,
 ) -> Result<()> {
     let what = "seat assign";
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let inputs = Inputs::load(&mut tx, &session).await?;
+    let cx = Ctx::open(g).await?;
+    let session = &cx.session;
+    let mut tx = cx.db.begin().await?;
+    let inputs = Inputs::load(&mut tx, session).await?;
     drop(tx);
     let areas: BTreeSet<String> = inputs.area_no.keys().cloned().collect();
     let scope = match reseat {
@@ -445,17 +445,6 @@ async fn assign(
             }
         })
         .collect();
-    if chosen.is_empty() {
-        outln!(
-            "nothing to seat: no paid candidates{}",
-            if scope.is_empty() {
-                String::new()
-            } else {
-                format!(" in {scope}")
-            }
-        )?;
-        return Ok(());
-    }
     let without: Vec<&str> = chosen
         .iter()
         .filter(|&&i| inputs.candidates[i].sittings.is_empty())
@@ -505,8 +494,8 @@ async fn assign(
             problems.join("; ")
         );
     }
-    let cards = card_numbers(&session, &inputs, &chosen, seats)?;
-    check_cards_unique(&session, &cards, &chosen)?;
+    let cards = card_numbers(session, &inputs, &chosen, seats)?;
+    check_cards_unique(session, &cards, &chosen)?;
 
     let mut by_area: BTreeMap<String, AreaCount> = BTreeMap::new();
     let mut rooms_used: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
@@ -530,7 +519,7 @@ async fn assign(
     for (a, r) in &rooms_used {
         by_area.entry(a.clone()).or_default().rooms = r.len();
     }
-    let mut report = AssignReport {
+    let report = AssignReport {
         session: session.code.clone(),
         dry_run: confirm.dry_run,
         batch: None,
@@ -545,17 +534,7 @@ async fn assign(
         allow_split: options.allow_split,
         split: placement.split.len(),
     };
-    let mut text = format!(
-        "seat assign{}: {} candidates, {} seats, seed {seed}{}\n",
-        if scope.is_empty() {
-            String::new()
-        } else {
-            format!(" --reseat {scope}")
-        },
-        report.candidates,
-        report.seats,
-        if confirm.dry_run { " (dry run)" } else { "" }
-    );
+    let mut text = String::new();
     for (a, n) in &report.by_exam_area {
         text.push_str(&format!(
             "  {a}: {} candidates, {} seats in {} rooms\n",
@@ -584,108 +563,191 @@ async fn assign(
             card_of.get(&c.id).unwrap_or(&"")
         ));
     }
-    super::show_preview(g.json, &text)?;
-    if confirm.dry_run {
-        return if g.json { print_json(&report) } else { Ok(()) };
-    }
-    if !confirm.yes && !ask(&format!("seat {} candidates?", cands.len()))? {
-        outln!("nothing changed")?;
-        return Ok(());
-    }
-    let (mut tx, batch) = open_batch(
-        &db,
-        &session,
-        g,
-        if scope.is_empty() {
-            "seat-assign"
+    let mut change = Assign {
+        session_id: session.id,
+        inputs,
+        chosen,
+        scope,
+        seed,
+        fingerprint,
+        options,
+        placement,
+        cards,
+        shown: text,
+        report,
+    };
+    apply(&cx, &mut change, confirm).await
+}
+
+/// A seating as a change: the seats of every chosen candidate, their admit-card numbers, and
+/// each paid one moved to seated.
+struct Assign {
+    session_id: i64,
+    inputs: Inputs,
+    /// Indexes into `inputs` of the candidates seated.
+    chosen: Vec<usize>,
+    scope: String,
+    seed: u64,
+    fingerprint: String,
+    options: Options,
+    placement: seating::Placement,
+    cards: Vec<(i64, String)>,
+    /// The preview after its first line.
+    shown: String,
+    report: AssignReport,
+}
+
+impl Change for Assign {
+    type Report = AssignReport;
+
+    fn kind(&self) -> String {
+        if self.scope.is_empty() {
+            "seat-assign".to_string()
         } else {
-            "seat-reseat"
-        },
-        None,
-    )
-    .await?;
-    let ids: Vec<i64> = cands.iter().map(|c| c.id).collect();
-    // What is in use now must be what was read: a second operator's seating waits here.
-    let now_in_use = tx.seat_rows(session.id, false).await?;
-    if now_in_use.len() != inputs.seats.len() {
-        bail!("the seating changed while this one was prepared; nothing was stored, run it again");
-    }
-    if !scope.is_empty() {
-        tx.release_seats(batch, &ids).await?;
-    }
-    let seating_id = tx
-        .insert_seating(
-            session.id,
-            batch,
-            &NewSeating {
-                seed,
-                fingerprint: &fingerprint,
-                scope: &scope,
-                at: now(),
-                method: Method::Day,
-                allow_split: options.allow_split,
-            },
-        )
-        .await?;
-    tx.insert_seats(batch, Some(seating_id), seats, &placement.split)
-        .await?;
-    tx.set_cards(session.id, batch, &cards).await?;
-    let reason = format!(
-        "seat assign, seed {seed}{}",
-        if options.allow_split {
-            ", --allow-split"
-        } else {
-            ""
+            "seat-reseat".to_string()
         }
-    );
-    let paid: Vec<(i64, i64)> = chosen
-        .iter()
-        .filter(|&&i| inputs.status(i) == Status::Paid)
-        .map(|&i| (inputs.rows[i].id, inputs.rows[i].version))
-        .collect();
-    let (moved, missed) = tx
-        .transition(batch, &paid, "paid", "seated", &reason, "")
-        .await?;
-    if !missed.is_empty() {
-        bail!(
-            "{} candidates changed while the seating was prepared; nothing was stored, run it again",
-            missed.len()
-        );
     }
-    let journal = seat_journal(&inputs, seats, &card_of, &split, &reason);
-    tx.journal_many(batch, &journal).await?;
-    tx.set_batch_summary(
-        batch,
-        &format!(
-            "seat {}{}: {} candidates, {} seats, seed {seed}{}",
-            if scope.is_empty() {
-                "assign"
-            } else {
-                "reseat "
-            },
-            scope,
-            cands.len(),
-            seats.len(),
-            if split.is_empty() {
+
+    fn size(&self) -> usize {
+        self.chosen.len()
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        if self.chosen.is_empty() {
+            return String::new();
+        }
+        format!(
+            "seat assign{}: {} candidates, {} seats, seed {}{}\n{}",
+            if self.scope.is_empty() {
                 String::new()
             } else {
-                format!(", {} at two sites with leave", split.len())
-            }
-        ),
-    )
-    .await?;
-    tx.analyze(&["seats", "admit_cards", "application_states", "journal"])
-        .await?;
-    tx.commit().await?;
-    report.batch = Some(batch);
-    if g.json {
-        return print_json(&report);
+                format!(" --reseat {}", self.scope)
+            },
+            self.report.candidates,
+            self.report.seats,
+            self.seed,
+            if dry_run { " (dry run)" } else { "" },
+            self.shown
+        )
     }
-    outln!(
-        "batch {batch}: {} candidates seated ({moved} newly), seed {seed}; check with: kaowu seat verify",
-        cands.len()
-    )?;
-    Ok(())
+
+    fn nothing(&self) -> String {
+        format!(
+            "nothing to seat: no paid candidates{}",
+            if self.scope.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", self.scope)
+            }
+        )
+    }
+
+    fn question(&self) -> String {
+        format!("seat {} candidates?", self.chosen.len())
+    }
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let (inputs, seed, scope) = (&self.inputs, self.seed, self.scope.as_str());
+        let seats = &self.placement.seats;
+        let ids: Vec<i64> = self.chosen.iter().map(|&i| inputs.rows[i].id).collect();
+        // What is in use now must be what was read: a second operator's seating waits here.
+        let now_in_use = tx.seat_rows(self.session_id, false).await?;
+        if now_in_use.len() != inputs.seats.len() {
+            bail!(
+                "the seating changed while this one was prepared; nothing was stored, run it again"
+            );
+        }
+        if !scope.is_empty() {
+            tx.release_seats(batch, &ids).await?;
+        }
+        let seating_id = tx
+            .insert_seating(
+                self.session_id,
+                batch,
+                &NewSeating {
+                    seed,
+                    fingerprint: &self.fingerprint,
+                    scope,
+                    at: now(),
+                    method: Method::Day,
+                    allow_split: self.options.allow_split,
+                },
+            )
+            .await?;
+        tx.insert_seats(batch, Some(seating_id), seats, &self.placement.split)
+            .await?;
+        tx.set_cards(self.session_id, batch, &self.cards).await?;
+        let reason = format!(
+            "seat assign, seed {seed}{}",
+            if self.options.allow_split {
+                ", --allow-split"
+            } else {
+                ""
+            }
+        );
+        let paid: Vec<(i64, i64)> = self
+            .chosen
+            .iter()
+            .filter(|&&i| inputs.status(i) == Status::Paid)
+            .map(|&i| (inputs.rows[i].id, inputs.rows[i].version))
+            .collect();
+        let (moved, missed) = tx
+            .transition(batch, &paid, "paid", "seated", &reason, "")
+            .await?;
+        if !missed.is_empty() {
+            bail!(
+                "{} candidates changed while the seating was prepared; nothing was stored, run it again",
+                missed.len()
+            );
+        }
+        let card_of: HashMap<i64, &str> =
+            self.cards.iter().map(|(id, n)| (*id, n.as_str())).collect();
+        let split: HashSet<i64> = self.placement.split.iter().copied().collect();
+        let journal = seat_journal(inputs, seats, &card_of, &split, &reason);
+        tx.journal_many(batch, &journal).await?;
+        tx.analyze(&["seats", "admit_cards", "application_states", "journal"])
+            .await?;
+        Ok(Written {
+            summary: format!(
+                "seat {}{}: {} candidates, {} seats, seed {seed}{}",
+                if scope.is_empty() {
+                    "assign"
+                } else {
+                    "reseat "
+                },
+                scope,
+                self.chosen.len(),
+                seats.len(),
+                if split.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} at two sites with leave", split.len())
+                }
+            ),
+            // Every candidate is seated (a reseat moves none to seated).
+            changed: self.chosen.len().max(moved),
+            analyze: Vec::new(),
+        })
+    }
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &AssignReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
+    }
+
+    fn done(&self, batch: i64, _: &Written) -> String {
+        let moved = self
+            .chosen
+            .iter()
+            .filter(|&&i| self.inputs.status(i) == Status::Paid)
+            .count();
+        format!(
+            "batch {batch}: {} candidates seated ({moved} newly), seed {}; check with: kaowu seat verify",
+            self.chosen.len(),
+            self.seed
+        )
+    }
 }
 
 /// The journal of seats placed: each seat with its admit-card number; a candidate seated at
@@ -987,100 +1049,186 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
 // add and release
 
 async fn add(g: &GlobalArgs, options: Options, confirm: &Confirm) -> Result<()> {
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let inputs = Inputs::load(&mut tx, &session).await?;
+    let cx = Ctx::open(g).await?;
+    let session = &cx.session;
+    let mut tx = cx.db.begin().await?;
+    let inputs = Inputs::load(&mut tx, session).await?;
     drop(tx);
     let late: Vec<usize> = (0..inputs.rows.len())
         .filter(|&i| inputs.status(i) == Status::Paid)
         .collect();
-    if late.is_empty() {
-        outln!("nothing to seat: every paid candidate has a seat")?;
-        return Ok(());
-    }
-    let late_cands: Vec<&Candidate> = late.iter().map(|&i| &inputs.candidates[i]).collect();
-    let seated: Vec<Candidate> = (0..inputs.rows.len())
-        .filter(|&i| inputs.status(i) == Status::Seated)
-        .map(|i| inputs.candidates[i].clone())
-        .collect();
-    let in_use: Vec<Seat> = inputs.seats.iter().map(SeatRow::seat).collect();
-    let placement = seating::place_late(
-        &late_cands,
-        &seated,
-        &inputs.rooms,
-        &inputs.sittings,
-        &in_use,
-        options,
-    )
-    .map_err(|e| unseatable("seat add", &e, "kaowu seat add"))?;
-    let seats = &placement.seats;
-    let split: HashSet<i64> = placement.split.iter().copied().collect();
-    let cards = card_numbers(&session, &inputs, &late, seats)?;
-    let mut all: Vec<(i64, String)> = inputs_cards(&db, &session).await?;
-    all.extend(cards.iter().cloned());
-    check_cards_unique(&session, &all, &late)?;
-    let cand_of: HashMap<i64, &Candidate> = inputs.candidates.iter().map(|c| (c.id, c)).collect();
-    let text = format!(
-        "seat add: {} late candidates, {} seats{}",
-        late.len(),
-        seats.len(),
-        if confirm.dry_run { " (dry run)" } else { "" }
-    );
-    outln!("{text}")?;
-    if !split.is_empty() {
-        outln!(
-            "  seated at two sites with leave (--allow-split): {}",
-            split.len()
-        )?;
-    }
-    for s in seats.iter().take(5) {
-        outln!(
-            "  {} {}",
-            cand_of[&s.application_id].registration_no,
-            inputs.describe(s)
-        )?;
-    }
-    if confirm.dry_run {
-        return Ok(());
-    }
-    if !confirm.yes && !ask(&format!("seat {} candidates?", late.len()))? {
-        outln!("nothing changed")?;
-        return Ok(());
-    }
-    let (mut tx, batch) = open_batch(&db, &session, g, "seat-add", None).await?;
-    tx.insert_seats(batch, None, seats, &placement.split)
-        .await?;
-    tx.set_cards(session.id, batch, &cards).await?;
-    let list: Vec<(i64, i64)> = late
-        .iter()
-        .map(|&i| (inputs.rows[i].id, inputs.rows[i].version))
-        .collect();
-    let (_, missed) = tx
-        .transition(batch, &list, "paid", "seated", "seat add", "")
-        .await?;
-    if !missed.is_empty() {
-        bail!(
-            "{} candidates changed meanwhile; nothing was stored, run it again",
-            missed.len()
-        );
-    }
-    let card_of: HashMap<i64, &str> = cards.iter().map(|(id, n)| (*id, n.as_str())).collect();
-    let reason = if options.allow_split {
-        "seat add, --allow-split"
+    let placement = if late.is_empty() {
+        seating::Placement {
+            seats: Vec::new(),
+            split: Vec::new(),
+        }
     } else {
-        "seat add"
+        let late_cands: Vec<&Candidate> = late.iter().map(|&i| &inputs.candidates[i]).collect();
+        let seated: Vec<Candidate> = (0..inputs.rows.len())
+            .filter(|&i| inputs.status(i) == Status::Seated)
+            .map(|i| inputs.candidates[i].clone())
+            .collect();
+        let in_use: Vec<Seat> = inputs.seats.iter().map(SeatRow::seat).collect();
+        seating::place_late(
+            &late_cands,
+            &seated,
+            &inputs.rooms,
+            &inputs.sittings,
+            &in_use,
+            options,
+        )
+        .map_err(|e| unseatable("seat add", &e, "kaowu seat add"))?
     };
-    let journal = seat_journal(&inputs, seats, &card_of, &split, reason);
-    tx.journal_many(batch, &journal).await?;
-    tx.set_batch_summary(batch, &format!("seat add: {} candidates", late.len()))
-        .await?;
-    tx.commit().await?;
-    outln!(
-        "batch {batch}: {} late candidates seated; undo with: kaowu review undo {batch}",
-        late.len()
-    )?;
-    Ok(())
+    let cards = card_numbers(session, &inputs, &late, &placement.seats)?;
+    let mut all: Vec<(i64, String)> = inputs_cards(&cx.db, session).await?;
+    all.extend(cards.iter().cloned());
+    check_cards_unique(session, &all, &late)?;
+    let report = AddReport {
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        candidates: late.len(),
+        seats: placement.seats.len(),
+        split: placement.split.len(),
+    };
+    let mut change = AddLate {
+        session_id: session.id,
+        inputs,
+        late,
+        options,
+        placement,
+        cards,
+        report,
+    };
+    apply(&cx, &mut change, confirm).await
+}
+
+#[derive(Serialize)]
+struct AddReport {
+    session: String,
+    dry_run: bool,
+    batch: Option<i64>,
+    /// Late candidates seated (paid after the seating).
+    candidates: usize,
+    seats: usize,
+    /// Of them, seated at two sites with the office's leave.
+    split: usize,
+}
+
+/// Seating the late payers in the free seats, without moving anyone seated.
+struct AddLate {
+    session_id: i64,
+    inputs: Inputs,
+    /// Indexes into `inputs` of the late candidates.
+    late: Vec<usize>,
+    options: Options,
+    placement: seating::Placement,
+    cards: Vec<(i64, String)>,
+    report: AddReport,
+}
+
+impl Change for AddLate {
+    type Report = AddReport;
+
+    fn kind(&self) -> String {
+        "seat-add".to_string()
+    }
+
+    fn size(&self) -> usize {
+        self.late.len()
+    }
+
+    fn preview(&self, dry_run: bool) -> String {
+        if self.late.is_empty() {
+            return String::new();
+        }
+        let mut text = format!(
+            "seat add: {} late candidates, {} seats{}\n",
+            self.late.len(),
+            self.placement.seats.len(),
+            if dry_run { " (dry run)" } else { "" }
+        );
+        if !self.placement.split.is_empty() {
+            text.push_str(&format!(
+                "  seated at two sites with leave (--allow-split): {}\n",
+                self.placement.split.len()
+            ));
+        }
+        let no_of: HashMap<i64, &str> = self
+            .inputs
+            .candidates
+            .iter()
+            .map(|c| (c.id, c.registration_no.as_str()))
+            .collect();
+        for s in self.placement.seats.iter().take(5) {
+            text.push_str(&format!(
+                "  {} {}\n",
+                no_of[&s.application_id],
+                self.inputs.describe(s)
+            ));
+        }
+        text
+    }
+
+    fn nothing(&self) -> String {
+        "nothing to seat: every paid candidate has a seat".to_string()
+    }
+
+    fn question(&self) -> String {
+        format!("seat {} candidates?", self.late.len())
+    }
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let (inputs, seats) = (&self.inputs, &self.placement.seats);
+        tx.insert_seats(batch, None, seats, &self.placement.split)
+            .await?;
+        tx.set_cards(self.session_id, batch, &self.cards).await?;
+        let list: Vec<(i64, i64)> = self
+            .late
+            .iter()
+            .map(|&i| (inputs.rows[i].id, inputs.rows[i].version))
+            .collect();
+        let (_, missed) = tx
+            .transition(batch, &list, "paid", "seated", "seat add", "")
+            .await?;
+        if !missed.is_empty() {
+            bail!(
+                "{} candidates changed meanwhile; nothing was stored, run it again",
+                missed.len()
+            );
+        }
+        let card_of: HashMap<i64, &str> =
+            self.cards.iter().map(|(id, n)| (*id, n.as_str())).collect();
+        let split: HashSet<i64> = self.placement.split.iter().copied().collect();
+        let reason = if self.options.allow_split {
+            "seat add, --allow-split"
+        } else {
+            "seat add"
+        };
+        let journal = seat_journal(inputs, seats, &card_of, &split, reason);
+        tx.journal_many(batch, &journal).await?;
+        Ok(Written {
+            summary: format!("seat add: {} candidates", self.late.len()),
+            changed: self.late.len(),
+            analyze: vec![(
+                self.late.len(),
+                &["seats", "admit_cards", "application_states"],
+            )],
+        })
+    }
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &AddReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
+    }
+
+    fn done(&self, batch: i64, _: &Written) -> String {
+        format!(
+            "batch {batch}: {} late candidates seated; undo with: kaowu review undo {batch}",
+            self.late.len()
+        )
+    }
 }
 
 async fn inputs_cards(db: &crate::db::Db, session: &SessionRow) -> Result<Vec<(i64, String)>> {
@@ -1094,10 +1242,9 @@ async fn release(g: &GlobalArgs, no: &str, reason: &str, confirm: &Confirm) -> R
     if reason.trim().is_empty() {
         return Err(Rejected::one(what, "--reason must say why").into());
     }
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let inputs = Inputs::load(&mut tx, &session).await?;
+    let cx = Ctx::open(g).await?;
+    let mut tx = cx.db.begin().await?;
+    let inputs = Inputs::load(&mut tx, &cx.session).await?;
     drop(tx);
     let Some(i) = inputs.rows.iter().position(|r| r.registration_no == no) else {
         return Err(Rejected::one(what, format!("{no} is not a paid or seated candidate")).into());
@@ -1106,39 +1253,98 @@ async fn release(g: &GlobalArgs, no: &str, reason: &str, confirm: &Confirm) -> R
         return Err(Rejected::one(what, format!("{no} has no seat")).into());
     }
     let r = &inputs.rows[i];
-    outln!(
-        "seat release: {no} {} seated -> paid, its seats and admit-card number released{}",
-        r.name,
-        if confirm.dry_run { " (dry run)" } else { "" }
-    )?;
-    if confirm.dry_run {
-        return Ok(());
+    let mut change = Release {
+        id: r.id,
+        version: r.version,
+        name: r.name.clone(),
+        reason: reason.trim().to_string(),
+        report: ReleaseReport {
+            session: cx.session.code.clone(),
+            registration_no: no.to_string(),
+            dry_run: confirm.dry_run,
+            batch: None,
+        },
+    };
+    apply(&cx, &mut change, confirm).await
+}
+
+#[derive(Serialize)]
+struct ReleaseReport {
+    session: String,
+    registration_no: String,
+    dry_run: bool,
+    batch: Option<i64>,
+}
+
+/// Releasing one candidate's seats and admit-card number: seated goes back to paid.
+struct Release {
+    id: i64,
+    version: i64,
+    name: String,
+    reason: String,
+    report: ReleaseReport,
+}
+
+impl Change for Release {
+    type Report = ReleaseReport;
+
+    fn kind(&self) -> String {
+        "seat-release".to_string()
     }
-    if !confirm.yes && !ask(&format!("release the seats of {no}?"))? {
-        outln!("nothing changed")?;
-        return Ok(());
+
+    fn size(&self) -> usize {
+        1
     }
-    let (mut tx, batch) = open_batch(&db, &session, g, "seat-release", None).await?;
-    let (_, missed) = tx
-        .transition(
-            batch,
-            &[(r.id, r.version)],
-            "seated",
-            "paid",
-            reason.trim(),
-            "",
+
+    fn preview(&self, dry_run: bool) -> String {
+        format!(
+            "seat release: {} {} seated -> paid, its seats and admit-card number released{}\n",
+            self.report.registration_no,
+            self.name,
+            if dry_run { " (dry run)" } else { "" }
         )
-        .await?;
-    if !missed.is_empty() {
-        bail!("{no} changed meanwhile; nothing was changed");
     }
-    tx.release_seats(batch, &[r.id]).await?;
-    tx.drop_cards(&[r.id]).await?;
-    tx.journal(batch, r.id, "seat", Some("seated"), None, reason.trim())
-        .await?;
-    tx.set_batch_summary(batch, &format!("seat release {no}"))
-        .await?;
-    tx.commit().await?;
-    outln!("batch {batch}: the seats of {no} were released; seat it again with kaowu seat add")?;
-    Ok(())
+
+    fn question(&self) -> String {
+        format!("release the seats of {}?", self.report.registration_no)
+    }
+
+    async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        let no = &self.report.registration_no;
+        let (_, missed) = tx
+            .transition(
+                batch,
+                &[(self.id, self.version)],
+                "seated",
+                "paid",
+                &self.reason,
+                "",
+            )
+            .await?;
+        if !missed.is_empty() {
+            bail!("{no} changed meanwhile; nothing was changed");
+        }
+        tx.release_seats(batch, &[self.id]).await?;
+        tx.drop_cards(&[self.id]).await?;
+        tx.journal(batch, self.id, "seat", Some("seated"), None, &self.reason)
+            .await?;
+        Ok(Written {
+            summary: format!("seat release {no}"),
+            changed: 1,
+            analyze: Vec::new(),
+        })
+    }
+
+    fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &ReleaseReport {
+        self.report.dry_run = dry_run;
+        self.report.batch = batch;
+        &self.report
+    }
+
+    fn done(&self, batch: i64, _: &Written) -> String {
+        format!(
+            "batch {batch}: the seats of {} were released; seat it again with kaowu seat add",
+            self.report.registration_no
+        )
+    }
 }

@@ -3,6 +3,7 @@
 
 mod applications;
 mod cards;
+mod changes;
 mod common;
 mod demo;
 mod exam_day;
