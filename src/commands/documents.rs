@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::io::atomic::write as write_atomic;
+use crate::io::atomic::{AtomicFile, Unsynced, write_unsynced};
 
 /// Files are rendered in chunks, and the manifest saved after a chunk when it was last
 /// saved some seconds ago, so that a run killed half-way resumes from there. Saving after
@@ -165,6 +165,8 @@ pub struct Writer<'a> {
     pool: rayon::ThreadPool,
     bar: indicatif::ProgressBar,
     saved: std::time::Instant,
+    /// Files written since the manifest was last saved.
+    unsynced: Unsynced,
 }
 
 fn path_key(path: &str) -> [u8; 16] {
@@ -213,6 +215,7 @@ impl<'a> Batch<'a> {
             pool,
             bar,
             saved: std::time::Instant::now(),
+            unsynced: Unsynced::new(out),
         })
     }
 }
@@ -241,7 +244,7 @@ impl Writer<'_> {
         self.outcome.files += jobs.len();
         self.outcome.unchanged += jobs.len() - todo.len();
 
-        let bar = &self.bar;
+        let bar = &self.bar.clone();
         bar.inc_length(todo.len() as u64);
         for chunk in todo.chunks(CHUNK) {
             let results: Vec<Result<(blake3::Hash, u64), Failure>> = self.pool.install(|| {
@@ -259,7 +262,7 @@ impl Writer<'_> {
                                 std::fs::create_dir_all(dir)
                                     .map_err(|e| fail(format!("{}: {e}", dir.display())))?;
                             }
-                            write_atomic(&path, &pdf).map_err(|e| fail(format!("{e:#}")))?;
+                            write_unsynced(&path, &pdf).map_err(|e| fail(format!("{e:#}")))?;
                             Ok((blake3::hash(&pdf), pdf.len() as u64))
                         });
                         bar.inc(1);
@@ -270,6 +273,7 @@ impl Writer<'_> {
             for (j, r) in chunk.iter().zip(results) {
                 match r {
                     Ok((hash, bytes)) => {
+                        self.unsynced.add(out.join(&j.path));
                         self.outcome.bytes_written += bytes;
                         self.outcome.rendered += 1;
                         self.manifest.files.insert(
@@ -291,8 +295,7 @@ impl Writer<'_> {
                 }
             }
             if self.saved.elapsed() >= SAVE_EVERY {
-                save_manifest(&self.manifest_path, &self.manifest)?;
-                self.saved = std::time::Instant::now();
+                self.save()?;
             }
         }
         Ok(())
@@ -317,23 +320,27 @@ impl Writer<'_> {
             }
             self.outcome.removed = stale.len();
         }
-        save_manifest(&self.manifest_path, &self.manifest)?;
+        self.save()?;
         // In the order of their files, as one run over every file sorted them.
         self.outcome.failed.sort_by(|a, b| a.file.cmp(&b.file));
         Ok(self.outcome)
+    }
+
+    /// Saves the manifest, after syncing the files written since the last save: a file the
+    /// manifest lists is on disk.
+    fn save(&mut self) -> Result<()> {
+        self.unsynced.sync()?;
+        save_manifest(&self.manifest_path, &self.manifest)?;
+        self.saved = std::time::Instant::now();
+        Ok(())
     }
 }
 
 /// Writes the manifest atomically as it is serialised, never holding its whole text.
 fn save_manifest(path: &Path, m: &Manifest) -> Result<()> {
-    let tmp = path.with_extension("json.part");
-    let f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(f);
-    serde_json::to_writer_pretty(&mut w, m)?;
-    let f = w.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut f, m)?;
+    f.commit()?;
     Ok(())
 }
 

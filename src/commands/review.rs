@@ -351,7 +351,7 @@ fn plan_decisions<'a>(
 /// `review approve` and `review reject`: the selection is chosen inside the database
 /// ([`Tx::choose`]). With --yes the preview, the change and the journal are one write
 /// transaction, so nothing can change in between; otherwise the preview's versions are
-/// read out, the operator is asked, and [`write_plan`] moves each only from its version.
+/// read out after the operator is asked, and each moves only from its version (see [`Moves`]).
 async fn decide(
     g: &GlobalArgs,
     s: &Selection,

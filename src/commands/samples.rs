@@ -171,7 +171,11 @@ pub fn generate(g: &GlobalArgs, a: &GenerateArgs) -> Result<()> {
             progress.inc(1);
             match pool.photo(app) {
                 Some(bytes) => {
-                    std::fs::write(out.join("photos").join(&app.photo), &bytes)?;
+                    // Whole or not at all; the generator does not wait for the disk per photo.
+                    crate::io::atomic::write_unsynced(
+                        &out.join("photos").join(&app.photo),
+                        &bytes,
+                    )?;
                     Ok(Some(bytes.len() as u64))
                 }
                 None => Ok(None),
