@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::batch::{Change, Written, apply};
@@ -16,6 +17,8 @@ use super::{Ctx, Rejected, connect, current_session, print_json, table};
 use crate::cli::{ApplicationsCommand, Confirm, GlobalArgs, ListFilter, ReadArgs};
 use crate::db::Tx;
 use crate::db::applications::NewApplication;
+use crate::db::corrections::ListRow;
+use crate::db::payments::PayRow;
 use crate::db::review::JournalRow;
 use crate::db::sessions::SessionRow;
 use crate::io::photos::{PhotoDir, fingerprint};
@@ -24,7 +27,7 @@ use crate::io::write::spreadsheet_safe;
 use crate::model::application::{self, Facts, PhotoFacts, Severity, Status};
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_date;
-use crate::model::fee::{self, match_area};
+use crate::model::fee::{self, FeeRule, match_area};
 use crate::model::level::Level;
 use crate::model::money::Fen;
 use crate::model::text::{header_key, matches_pattern};
@@ -155,35 +158,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     db.close().await;
 
     let fee_due = fees_due(std::slice::from_ref(&row), &rules, &session.province)[0];
-    let (fee_lines, fee_problem) = match (row.approved_on(), Level::parse(&row.level)) {
-        (Some(on), Some(level)) => match fee::due(
-            &rules,
-            &session.province,
-            &row.exam_area,
-            level,
-            &row.qualification,
-            &row.subjects,
-            on,
-        ) {
-            Ok((_, lines)) => (
-                lines
-                    .into_iter()
-                    .map(|(subject, r)| FeeLine {
-                        subject,
-                        amount: r.amount,
-                        row: format!("{} {}", r.describe(), r.period()),
-                        source: r.source.clone(),
-                    })
-                    .collect(),
-                None,
-            ),
-            Err(e) => (Vec::new(), Some(e)),
-        },
-        _ => (
-            Vec::new(),
-            Some("not approved yet: the fee is fixed on the day of approval".to_string()),
-        ),
-    };
+    let (fee_lines, fee_problem) = fee_lines(&row, &rules, &session.province);
     let mut fields: Vec<(&'static str, String)> = stored
         .fields()
         .into_iter()
@@ -225,10 +200,50 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     if g.json {
         return print_json(&shown);
     }
+    print_shown(&shown, &row.name)
+}
+
+/// The fee due line by line, each with the fee row it comes from, or why there is none:
+/// the fee is fixed on the day of approval.
+fn fee_lines(row: &PayRow, rules: &[FeeRule], province: &str) -> (Vec<FeeLine>, Option<String>) {
+    match (row.approved_on(), Level::parse(&row.level)) {
+        (Some(on), Some(level)) => match fee::due(
+            rules,
+            province,
+            &row.exam_area,
+            level,
+            &row.qualification,
+            &row.subjects,
+            on,
+        ) {
+            Ok((_, lines)) => (
+                lines
+                    .into_iter()
+                    .map(|(subject, r)| FeeLine {
+                        subject,
+                        amount: r.amount,
+                        row: format!("{} {}", r.describe(), r.period()),
+                        source: r.source.clone(),
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(e) => (Vec::new(), Some(e)),
+        },
+        _ => (
+            Vec::new(),
+            Some("not approved yet: the fee is fixed on the day of approval".to_string()),
+        ),
+    }
+}
+
+/// Prints an application: its state, fields, flags and fee due, then its payments, seats
+/// and history.
+fn print_shown(shown: &Shown, name: &str) -> Result<()> {
     outln!(
         "{} {}: {} ({}){}",
         shown.registration_no,
-        row.name,
+        name,
         shown.status,
         shown.status.zh(),
         if shown.status_reason.is_empty() {
@@ -263,6 +278,11 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         (None, Some(why)) => outln!("fee due (应缴费用): none: {why}")?,
         (None, None) => outln!("fee due (应缴费用): none")?,
     }
+    print_payments_and_seats(shown)
+}
+
+/// Prints an application's payments, admit card, seats and history.
+fn print_payments_and_seats(shown: &Shown) -> Result<()> {
     if shown.payments.is_empty() {
         outln!("payments: none")?;
     } else {
@@ -345,6 +365,33 @@ struct Listed<'a> {
 }
 
 async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
+    let filters = filters(f)?;
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let rows = tx.list_rows(session.id).await?;
+    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
+    for fl in tx.flags(session.id).await? {
+        flags.entry(fl.application_id).or_default().push(fl.code);
+    }
+    drop(tx);
+    db.close().await;
+    let shown = select(&rows, &flags, f, &filters);
+    if g.json {
+        return print_json(&shown);
+    }
+    print_list(&shown, csv)
+}
+
+/// The filters that are not plain text, parsed: the state, the level and the first day.
+struct Filters {
+    status: Option<Status>,
+    level: Option<Level>,
+    since: Option<NaiveDate>,
+}
+
+/// Parses `--status`, `--level` and `--since`, and checks that `--flag` names a flag.
+fn filters(f: &ListFilter) -> Result<Filters> {
     let status = f
         .status
         .as_deref()
@@ -380,16 +427,25 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
     {
         bail!("--flag {code}: no such flag; see kaowu review check --help");
     }
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let rows = tx.list_rows(session.id).await?;
-    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
-    for fl in tx.flags(session.id).await? {
-        flags.entry(fl.application_id).or_default().push(fl.code);
-    }
-    drop(tx);
-    db.close().await;
+    Ok(Filters {
+        status,
+        level,
+        since,
+    })
+}
+
+/// The applications that pass every filter, in the order read.
+fn select<'a>(
+    rows: &'a [ListRow],
+    flags: &'a HashMap<i64, Vec<String>>,
+    f: &ListFilter,
+    filters: &Filters,
+) -> Vec<Listed<'a>> {
+    let Filters {
+        status,
+        level,
+        since,
+    } = *filters;
     let areas: BTreeSet<String> = rows.iter().map(|r| r.exam_area.clone()).collect();
     let area = f
         .exam_area
@@ -397,8 +453,7 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
         .map(|a| match_area(a, &areas).to_string());
     let since = since.map(|d| d.to_string());
     let empty = Vec::new();
-    let shown: Vec<Listed<'_>> = rows
-        .iter()
+    rows.iter()
         .filter(|r| {
             let st = Status::parse(&r.status).unwrap_or(Status::Submitted);
             let fl = flags.get(&r.id).unwrap_or(&empty);
@@ -438,10 +493,11 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
                 .map(|v| v.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
         })
-        .collect();
-    if g.json {
-        return print_json(&shown);
-    }
+        .collect()
+}
+
+/// Prints the applications as CSV on stdout (`--csv`), or as a table with their count.
+fn print_list(shown: &[Listed<'_>], csv: bool) -> Result<()> {
     const HEADER: [&str; 12] = [
         "报名序号",
         "姓名",
@@ -475,7 +531,7 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
     if csv {
         let mut w = csv::Writer::from_writer(std::io::stdout().lock());
         w.write_record(HEADER)?;
-        for a in &shown {
+        for a in shown {
             // An applicant's `=HYPERLINK(..)` is text, not a formula, when the CSV is opened.
             w.write_record(record(a).iter().map(|t| spreadsheet_safe(t).into_owned()))?;
         }
@@ -483,7 +539,7 @@ async fn list(g: &GlobalArgs, f: &ListFilter, csv: bool) -> Result<()> {
         return Ok(());
     }
     let mut t = table(&HEADER);
-    for a in &shown {
+    for a in shown {
         t.add_row(record(a).to_vec());
     }
     outln!("{t}")?;

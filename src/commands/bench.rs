@@ -170,6 +170,36 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     let dir = &a.dir;
     std::fs::create_dir_all(dir)?;
     let n = a.applications;
+    generate_once(&exe, dir, n)?;
+    warm_photos(dir)?;
+    let empty = dir.join("no-photos");
+    std::fs::create_dir_all(&empty)?;
+    let backends = targets(dir, a).await?;
+
+    let mut steps = Vec::new();
+    eprintln!(
+        "  backend   step                                         rows       time         rate    peak"
+    );
+    for target in &backends {
+        let r = Runner {
+            exe: exe.clone(),
+            dir,
+            url: target.url.clone(),
+            backend: target.backend,
+        };
+        bench_target(&r, target, a, &empty, &mut steps).await?;
+    }
+    bench_xlsx(&exe, dir, n, &empty, &mut steps)?;
+
+    if g.json {
+        return print_json(&steps);
+    }
+    print_steps(&steps)
+}
+
+/// Generates `n` applications with photos in `dir`, as CSV and as XLSX, unless an earlier
+/// run left its marker there.
+fn generate_once(exe: &Path, dir: &Path, n: usize) -> Result<()> {
     let marker = dir.join(format!("generated-{n}"));
     if !marker.exists() {
         eprintln!(
@@ -180,7 +210,7 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
             ("csv", &[][..]),
             ("xlsx", &["--applications-only", "--no-photos"][..]),
         ] {
-            let mut cmd = Command::new(&exe);
+            let mut cmd = Command::new(exe);
             cmd.args([
                 "samples",
                 "generate",
@@ -201,7 +231,12 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
         }
         std::fs::write(&marker, b"")?;
     }
-    // Photos are read from the page cache in the figures the targets name: warm it.
+    Ok(())
+}
+
+/// Photos are read from the page cache in the figures the targets name: reads every
+/// photo once to warm it.
+fn warm_photos(dir: &Path) -> Result<()> {
     let started = Instant::now();
     let mut bytes = 0u64;
     for e in std::fs::read_dir(dir.join("photos"))? {
@@ -214,9 +249,13 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
         bytes as f64 / 1e9,
         started.elapsed().as_secs_f64()
     );
-    let empty = dir.join("no-photos");
-    std::fs::create_dir_all(&empty)?;
+    Ok(())
+}
 
+/// Removes the SQLite files of an earlier run, and returns the databases to time the
+/// import and review on: a fresh SQLite file, and a new PostgreSQL database with
+/// `--postgres`.
+async fn targets(dir: &Path, a: &BenchArgs) -> Result<Vec<Target>> {
     let mut backends: Vec<Target> = Vec::new();
     for name in [
         "bench-csv.db",
@@ -244,81 +283,87 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
             pg: Some((admin.clone(), name)),
         });
     }
+    Ok(backends)
+}
 
-    let mut steps = Vec::new();
-    eprintln!(
-        "  backend   step                                         rows       time         rate    peak"
-    );
-    for target in &backends {
-        let backend = target.backend;
-        let r = Runner {
-            exe: exe.clone(),
-            dir,
-            url: target.url.clone(),
-            backend,
-        };
-        r.set_up_session()?;
-        let no_photos = empty.display().to_string();
-        r.step(
-            &mut steps,
-            "import CSV, not reading photos (dry run)",
-            n,
-            &[
-                "import",
-                "applications",
-                "applications.csv",
-                "--photos",
-                &no_photos,
-                "--dry-run",
-            ],
-        )?;
-        r.step(
-            &mut steps,
-            "import CSV with photos",
-            n,
-            &["import", "applications", "applications.csv"],
-        )?;
-        r.step(
-            &mut steps,
-            "review check (first: measures photos)",
-            n,
-            &["review", "check"],
-        )?;
-        r.step(&mut steps, "review check (again)", n, &["review", "check"])?;
-        // One run moves by a quarter on a busy host: the approval (the tightest target) is
-        // timed on fresh copies of the checked database, then on the database itself,
-        // which the export reads next.
-        let approve = ["review", "approve", "--clean", "--yes"];
-        let mut runs = Vec::new();
-        for _ in 1..a.approvals.max(1) {
-            let copy = target.copy("approve").await?;
-            let run = Runner {
-                url: copy.url.clone(),
-                ..r.clone()
-            }
-            .run(&approve);
-            copy.remove().await;
-            runs.push(run?);
+/// Times the CSV import, the checks, the approval and the export on one database, then
+/// drops it if it is PostgreSQL's.
+async fn bench_target(
+    r: &Runner<'_>,
+    target: &Target,
+    a: &BenchArgs,
+    empty: &Path,
+    steps: &mut Vec<Step>,
+) -> Result<()> {
+    let backend = target.backend;
+    let (n, dir) = (a.applications, r.dir);
+    r.set_up_session()?;
+    let no_photos = empty.display().to_string();
+    r.step(
+        steps,
+        "import CSV, not reading photos (dry run)",
+        n,
+        &[
+            "import",
+            "applications",
+            "applications.csv",
+            "--photos",
+            &no_photos,
+            "--dry-run",
+        ],
+    )?;
+    r.step(
+        steps,
+        "import CSV with photos",
+        n,
+        &["import", "applications", "applications.csv"],
+    )?;
+    r.step(
+        steps,
+        "review check (first: measures photos)",
+        n,
+        &["review", "check"],
+    )?;
+    r.step(steps, "review check (again)", n, &["review", "check"])?;
+    // One run moves by a quarter on a busy host: the approval (the tightest target) is
+    // timed on fresh copies of the checked database, then on the database itself,
+    // which the export reads next.
+    let approve = ["review", "approve", "--clean", "--yes"];
+    let mut runs = Vec::new();
+    for _ in 1..a.approvals.max(1) {
+        let copy = target.copy("approve").await?;
+        let run = Runner {
+            url: copy.url.clone(),
+            ..r.clone()
         }
-        runs.push(r.run(&approve)?);
-        record(&mut steps, backend, "review approve --clean", n, &runs);
-        let out = dir
-            .join(format!("approved-{backend}.xlsx"))
-            .display()
-            .to_string();
-        r.step(
-            &mut steps,
-            "review export (approved)",
-            n,
-            &["review", "export", "--status", "approved", "--out", &out],
-        )?;
-        if target.pg.is_some() {
-            target.remove().await;
-        }
+        .run(&approve);
+        copy.remove().await;
+        runs.push(run?);
     }
+    runs.push(r.run(&approve)?);
+    record(steps, backend, "review approve --clean", n, &runs);
+    let out = dir
+        .join(format!("approved-{backend}.xlsx"))
+        .display()
+        .to_string();
+    r.step(
+        steps,
+        "review export (approved)",
+        n,
+        &["review", "export", "--status", "approved", "--out", &out],
+    )?;
+    if target.pg.is_some() {
+        target.remove().await;
+    }
+    Ok(())
+}
+
+/// Times the XLSX import on a database of its own, then the import of each format with
+/// no photo read, each on a fresh file of its own.
+fn bench_xlsx(exe: &Path, dir: &Path, n: usize, empty: &Path, steps: &mut Vec<Step>) -> Result<()> {
     // The XLSX import on a database of its own.
     let r = Runner {
-        exe: exe.clone(),
+        exe: exe.to_path_buf(),
         dir,
         url: format!("sqlite://{}", dir.join("bench-xlsx.db").display()),
         backend: "sqlite",
@@ -326,7 +371,7 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     r.set_up_session()?;
     let no_photos = empty.display().to_string();
     r.step(
-        &mut steps,
+        steps,
         "import XLSX, not reading photos (dry run)",
         n,
         &[
@@ -339,7 +384,7 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
         ],
     )?;
     r.step(
-        &mut steps,
+        steps,
         "import XLSX with photos",
         n,
         &["import", "applications", "applications.xlsx"],
@@ -349,25 +394,26 @@ pub async fn run(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     for (format, file) in [("CSV", "applications.csv"), ("XLSX", "applications.xlsx")] {
         let db = dir.join(format!("bench-{}-no-photos.db", format.to_lowercase()));
         let r = Runner {
-            exe: exe.clone(),
+            exe: exe.to_path_buf(),
             dir,
             url: format!("sqlite://{}", db.display()),
             backend: "sqlite",
         };
         r.set_up_session()?;
         r.step(
-            &mut steps,
+            steps,
             &format!("import {format}, not reading photos"),
             n,
             &["import", "applications", file, "--photos", &no_photos],
         )?;
     }
+    Ok(())
+}
 
-    if g.json {
-        return print_json(&steps);
-    }
+/// Prints the steps as a table, with the number of cores they ran on.
+fn print_steps(steps: &[Step]) -> Result<()> {
     let mut t = super::table(&["backend", "step", "rows", "seconds", "rows/s", "peak MB"]);
-    for s in &steps {
+    for s in steps {
         t.add_row(vec![
             s.backend.clone(),
             format!("{}{}", s.step, spread(&s.runs)),

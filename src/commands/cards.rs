@@ -12,6 +12,7 @@ use super::printing::{Chars, SittingSubjects, load_template, room_groups, year_h
 use super::{Rejected, connect, current_session, print_json};
 use crate::cli::{CardsArgs, CardsPer, GlobalArgs};
 use crate::db::seating::{CardRow, Carded};
+use crate::db::{Db, Tx};
 use crate::pdf::Font;
 use crate::pdf::card::{self, CardData, Layout, Place, SubjectLine};
 
@@ -53,48 +54,14 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     let base = base_hash(&layout_text, font.bytes(), date);
     let (year, half) = year_half(&session.code);
     let partial = !a.only.is_empty() || a.limit.is_some();
-    let chosen: Vec<i64> = {
-        let only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
-        let carded = tx.carded(session.id).await?;
-        let mut chosen: Vec<&Carded> = carded
-            .iter()
-            .filter(|c| only.is_empty() || only.contains(c.registration_no.as_str()))
-            .collect();
-        if let Some(n) = a.limit {
-            // The first N candidates by admit-card number (of those asked for, if any).
-            chosen.sort_unstable_by(|x, y| {
-                (&x.card_no, &x.registration_no).cmp(&(&y.card_no, &y.registration_no))
-            });
-            chosen.truncate(n);
-        }
-        let mut ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
-        ids.sort_unstable();
-        ids
-    };
+    let chosen = choose(&mut tx, session.id, a).await?;
     let plan = Plan {
         subjects: SittingSubjects::new(&plan),
         year,
         half,
         base: &base,
     };
-
-    // The candidates a group at a time: per candidate, so many candidates; per room, whole
-    // rooms of so many seats, with every seat of their candidates (a card lists them all).
-    let size = group_size();
-    let groups: Vec<Group> = match a.per {
-        CardsPer::Candidate => chosen.chunks(size).map(|c| (c.to_vec(), None)).collect(),
-        CardsPer::Room => {
-            let mut seats = tx.carded_seats(session.id).await?;
-            if partial {
-                seats.retain(|(_, app)| chosen.binary_search(app).is_ok());
-            }
-            room_groups(&seats, size)
-                .into_iter()
-                .map(|(apps, rooms)| (apps, Some(rooms)))
-                .collect()
-        }
-    };
-    drop(chosen);
+    let groups = groups(&mut tx, session.id, a, chosen, partial).await?;
 
     let batch = Batch {
         out: &a.out,
@@ -130,20 +97,7 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
     drop(tx);
     let outcome = writer.finish()?;
     let failed = outcome.failed;
-    // A card a correction had made out of date is current again once it is in a file.
-    let failed_nos: BTreeSet<&str> = failed.iter().map(|f| f.registration_no.as_str()).collect();
-    let refreshed: Vec<i64> = stale
-        .iter()
-        .filter(|(_, no)| !failed_nos.contains(no.as_str()))
-        .map(|(id, _)| *id)
-        .collect::<BTreeSet<i64>>()
-        .into_iter()
-        .collect();
-    if !refreshed.is_empty() {
-        let mut tx = db.begin_write().await?;
-        tx.clear_card_stale(&refreshed).await?;
-        tx.commit().await?;
-    }
+    refresh_stale(&db, &stale, &failed).await?;
     db.close().await;
 
     let report = Report {
@@ -162,8 +116,80 @@ pub async fn run(g: &GlobalArgs, a: &CardsArgs) -> Result<()> {
         bytes_written: outcome.bytes_written,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
+    print_report(g, &report)
+}
+
+/// The candidates to make cards for, by id: every carded candidate, or those `--only`
+/// names, the first `--limit` of them by admit-card number.
+async fn choose(tx: &mut Tx, session_id: i64, a: &CardsArgs) -> Result<Vec<i64>> {
+    let only: BTreeSet<&str> = a.only.iter().map(|s| s.trim()).collect();
+    let carded = tx.carded(session_id).await?;
+    let mut chosen: Vec<&Carded> = carded
+        .iter()
+        .filter(|c| only.is_empty() || only.contains(c.registration_no.as_str()))
+        .collect();
+    if let Some(n) = a.limit {
+        // The first N candidates by admit-card number (of those asked for, if any).
+        chosen.sort_unstable_by(|x, y| {
+            (&x.card_no, &x.registration_no).cmp(&(&y.card_no, &y.registration_no))
+        });
+        chosen.truncate(n);
+    }
+    let mut ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// The candidates a group at a time: per candidate, so many candidates; per room, whole
+/// rooms of so many seats, with every seat of their candidates (a card lists them all).
+async fn groups(
+    tx: &mut Tx,
+    session_id: i64,
+    a: &CardsArgs,
+    chosen: Vec<i64>,
+    partial: bool,
+) -> Result<Vec<Group>> {
+    let size = group_size();
+    let groups: Vec<Group> = match a.per {
+        CardsPer::Candidate => chosen.chunks(size).map(|c| (c.to_vec(), None)).collect(),
+        CardsPer::Room => {
+            let mut seats = tx.carded_seats(session_id).await?;
+            if partial {
+                seats.retain(|(_, app)| chosen.binary_search(app).is_ok());
+            }
+            room_groups(&seats, size)
+                .into_iter()
+                .map(|(apps, rooms)| (apps, Some(rooms)))
+                .collect()
+        }
+    };
+    drop(chosen);
+    Ok(groups)
+}
+
+/// A card a correction had made out of date is current again once it is in a file: clears
+/// the mark of the stale seats whose candidate's file did not fail.
+async fn refresh_stale(db: &Db, stale: &[(i64, String)], failed: &[Failure]) -> Result<()> {
+    let failed_nos: BTreeSet<&str> = failed.iter().map(|f| f.registration_no.as_str()).collect();
+    let refreshed: Vec<i64> = stale
+        .iter()
+        .filter(|(_, no)| !failed_nos.contains(no.as_str()))
+        .map(|(id, _)| *id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    if !refreshed.is_empty() {
+        let mut tx = db.begin_write().await?;
+        tx.clear_card_stale(&refreshed).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Prints the report (as JSON with `--json`), and fails if any file could not be made.
+fn print_report(g: &GlobalArgs, report: &Report) -> Result<()> {
     if g.json {
-        print_json(&report)?;
+        print_json(report)?;
     } else {
         outln!(
             "admit cards of {} into {}: {} files ({} cards): {} rendered, {} unchanged, {} removed, {} failed, in {:.1} s",
@@ -208,7 +234,27 @@ impl Plan<'_> {
     /// The files of a group's rows (every seat of its candidates): a file per candidate, or
     /// with `rooms` a file per room among those (the first and last room id) and sitting.
     fn jobs(&self, rows: &[CardRow], rooms: Option<(i64, i64)>) -> Vec<Job<Cards>> {
-        // The cards, one per candidate, each subject with its sitting's seat.
+        let cards = self.cards(rows);
+        // Which file each card goes in.
+        let files = match rooms {
+            None => files_per_candidate(cards),
+            Some(rooms) => files_per_room(cards, rows, rooms),
+        };
+        files
+            .into_iter()
+            .map(|(path, cards)| {
+                let contents = cards
+                    .iter()
+                    .map(|(d, _)| d.fields["card_no"].clone())
+                    .collect();
+                Job::new(path, self.base, contents, cards)
+            })
+            .collect()
+    }
+
+    /// The cards, one per candidate, each subject with its sitting's seat, with the first
+    /// row of its candidate.
+    fn cards<'r>(&self, rows: &'r [CardRow]) -> Vec<(CardData, &'r CardRow)> {
         let mut by_app: BTreeMap<&str, Vec<&CardRow>> = BTreeMap::new();
         for r in rows {
             by_app.entry(&r.registration_no).or_default().push(r);
@@ -280,72 +326,70 @@ impl Plan<'_> {
                 first,
             ));
         }
-
-        // Which file each card goes in.
-        let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
-        match rooms {
-            None => {
-                for (d, r) in cards {
-                    let path = format!(
-                        "{}/{}_{}/{}.pdf",
-                        safe(&r.exam_area),
-                        safe(&r.site_code),
-                        safe(&r.site_name),
-                        safe(&r.card_no)
-                    );
-                    files
-                        .entry(path)
-                        .or_default()
-                        .push((d, r.photo_path.clone()));
-                }
-            }
-            Some((first_room, last_room)) => {
-                // Every seat of a candidate is a page in its room's file, in seat order.
-                let data: HashMap<&str, &CardData> = cards
-                    .iter()
-                    .map(|(d, _)| (d.registration_no.as_str(), d))
-                    .collect();
-                let mut rooms: BTreeMap<String, Vec<(i64, &CardRow)>> = BTreeMap::new();
-                for r in rows {
-                    if (first_room..=last_room).contains(&r.room_id) {
-                        let path = format!(
-                            "{}/{}_{}/{}_{}_第{:03}考场.pdf",
-                            safe(&r.exam_area),
-                            safe(&r.site_code),
-                            safe(&r.site_name),
-                            r.exam_date,
-                            safe(&r.sitting),
-                            r.room
-                        );
-                        rooms.entry(path).or_default().push((r.seat_no, r));
-                    }
-                }
-                for (path, mut seats) in rooms {
-                    seats.sort_by_key(|(seat, _)| *seat);
-                    let list = seats
-                        .iter()
-                        .map(|(_, r)| {
-                            (
-                                data[r.registration_no.as_str()].clone(),
-                                r.photo_path.clone(),
-                            )
-                        })
-                        .collect();
-                    files.insert(path, list);
-                }
-            }
-        }
-        files
-            .into_iter()
-            .map(|(path, cards)| {
-                let contents = cards
-                    .iter()
-                    .map(|(d, _)| d.fields["card_no"].clone())
-                    .collect();
-                Job::new(path, self.base, contents, cards)
-            })
-            .collect()
+        cards
     }
+}
+
+/// A file per candidate, in the folder of their exam area and site.
+fn files_per_candidate(cards: Vec<(CardData, &CardRow)>) -> BTreeMap<String, Cards> {
+    let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
+    for (d, r) in cards {
+        let path = format!(
+            "{}/{}_{}/{}.pdf",
+            safe(&r.exam_area),
+            safe(&r.site_code),
+            safe(&r.site_name),
+            safe(&r.card_no)
+        );
+        files
+            .entry(path)
+            .or_default()
+            .push((d, r.photo_path.clone()));
+    }
+    files
+}
+
+/// A file per room among `rooms` (the first and last room id) and sitting.
+fn files_per_room(
+    cards: Vec<(CardData, &CardRow)>,
+    rows: &[CardRow],
+    (first_room, last_room): (i64, i64),
+) -> BTreeMap<String, Cards> {
+    let mut files: BTreeMap<String, Vec<(CardData, String)>> = BTreeMap::new();
+    // Every seat of a candidate is a page in its room's file, in seat order.
+    let data: HashMap<&str, &CardData> = cards
+        .iter()
+        .map(|(d, _)| (d.registration_no.as_str(), d))
+        .collect();
+    let mut rooms: BTreeMap<String, Vec<(i64, &CardRow)>> = BTreeMap::new();
+    for r in rows {
+        if (first_room..=last_room).contains(&r.room_id) {
+            let path = format!(
+                "{}/{}_{}/{}_{}_第{:03}考场.pdf",
+                safe(&r.exam_area),
+                safe(&r.site_code),
+                safe(&r.site_name),
+                r.exam_date,
+                safe(&r.sitting),
+                r.room
+            );
+            rooms.entry(path).or_default().push((r.seat_no, r));
+        }
+    }
+    for (path, mut seats) in rooms {
+        seats.sort_by_key(|(seat, _)| *seat);
+        let list = seats
+            .iter()
+            .map(|(_, r)| {
+                (
+                    data[r.registration_no.as_str()].clone(),
+                    r.photo_path.clone(),
+                )
+            })
+            .collect();
+        files.insert(path, list);
+    }
+    files
 }
 
 /// Renders one file of cards, the photos checked against their fingerprints.

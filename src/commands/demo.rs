@@ -51,47 +51,51 @@ struct Report {
     seconds: f64,
 }
 
-pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
-    let started = Instant::now();
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let out = std::fs::canonicalize(&a.out)?;
-    let db = out.join("kaowu.db");
-    if db.exists() {
-        bail!(
-            "{} already holds a database; the demo never touches one: choose another --out or remove it",
-            db.display()
-        );
-    }
-    let input = out.join("input");
-    std::fs::create_dir_all(input.join("photos"))?;
+/// Runs the demo's steps one by one, echoing each (unless `--json`) and keeping its time
+/// and peak memory.
+struct Steps<'a> {
+    runner: Runner<'a>,
+    json: bool,
+    done: Vec<Step>,
+}
 
-    let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
-    let r = Runner {
-        exe: exe.clone(),
-        dir: &out,
-        url: format!("sqlite://{}", db.display()),
-        backend: "sqlite",
-    };
-    let mut steps = Vec::new();
-    let mut step = |what: &str, args: &[&str]| -> Result<String> {
+impl Steps<'_> {
+    /// Runs one step as its own kaowu process; returns what it printed.
+    fn step(&mut self, what: &str, args: &[&str]) -> Result<String> {
         let command = command_line(args);
-        if !g.json {
+        if !self.json {
             eprintln!("== {what}: {command}");
         }
-        let m = r.measure(args)?;
-        steps.push(Step {
+        let m = self.runner.measure(args)?;
+        self.done.push(Step {
             step: what.to_string(),
             command,
             seconds: (m.seconds * 1000.0).round() / 1000.0,
             peak_mb: (m.peak_mb * 10.0).round() / 10.0,
         });
-        if !g.json {
+        if !self.json {
             for line in m.stdout.lines().take(12) {
                 eprintln!("   {line}");
             }
         }
         Ok(m.stdout)
+    }
+}
+
+pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
+    let started = Instant::now();
+    let (out, db, input) = prepare(&a.out)?;
+
+    let exe = std::env::current_exe().context("cannot find the kaowu executable")?;
+    let mut steps = Steps {
+        runner: Runner {
+            exe: exe.clone(),
+            dir: &out,
+            url: format!("sqlite://{}", db.display()),
+            backend: "sqlite",
+        },
+        json: g.json,
+        done: Vec::new(),
     };
 
     let generated = a.applications;
@@ -99,7 +103,7 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
         None => write_samples(&input)?,
         Some(n) => {
             let dir = input.display().to_string();
-            step(
+            steps.step(
                 &format!("generate {n} applications with photos"),
                 &[
                     "samples",
@@ -112,7 +116,45 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             )?;
         }
     }
-    step(
+    set_up_and_review(&mut steps)?;
+    payments(&mut steps, generated.is_some())?;
+    seating_and_outputs(&mut steps)?;
+
+    let report = Report {
+        out: out.display().to_string(),
+        database: db.display().to_string(),
+        applications: generated,
+        steps: steps.done,
+        outputs: outputs(&out),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    print_report(&report)
+}
+
+/// Makes the output folder and its input/photos/, refusing one that already holds a
+/// database; returns the folder, the database file and the input folder.
+fn prepare(out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let out = std::fs::canonicalize(out)?;
+    let db = out.join("kaowu.db");
+    if db.exists() {
+        bail!(
+            "{} already holds a database; the demo never touches one: choose another --out or remove it",
+            db.display()
+        );
+    }
+    let input = out.join("input");
+    std::fs::create_dir_all(input.join("photos"))?;
+    Ok((out, db, input))
+}
+
+/// The session, its plan, sites, fees and applications, and the review that approves the
+/// clean ones and rejects those with errors.
+fn set_up_and_review(steps: &mut Steps) -> Result<()> {
+    steps.step(
         "session 2026H2 (云南)",
         &[
             "session",
@@ -132,16 +174,16 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             "2026-09-05 23:59",
         ],
     )?;
-    step(
+    steps.step(
         "exam plan (考试计划)",
         &["import", "plan", "input/plan.xlsx"],
     )?;
-    step(
+    steps.step(
         "sites and rooms (考点考场)",
         &["import", "sites", "input/sites.csv"],
     )?;
-    step("fees (收费标准)", &["import", "fees", "input/fees.xlsx"])?;
-    step(
+    steps.step("fees (收费标准)", &["import", "fees", "input/fees.xlsx"])?;
+    steps.step(
         "applications (报名信息) with photos",
         &[
             "import",
@@ -151,22 +193,28 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             "input/photos",
         ],
     )?;
-    step("rule checks", &["review", "check"])?;
-    step(
+    steps.step("rule checks", &["review", "check"])?;
+    steps.step(
         "approve the clean ones",
         &["review", "approve", "--clean", "--yes"],
     )?;
-    step(
+    steps.step(
         "reject the ones with errors",
         &["review", "reject", "--errors", "--yes"],
     )?;
-    if generated.is_some() {
-        step(
+    Ok(())
+}
+
+/// Payments: a gateway export and bank statement when the applications were generated,
+/// the import, reconciliation, the 掉单 marked paid, and the unpaid expired.
+fn payments(steps: &mut Steps, generated: bool) -> Result<()> {
+    if generated {
+        steps.step(
             "a gateway export and bank statement for the approved",
             &["samples", "payments", "--out", "input"],
         )?;
     }
-    step(
+    steps.step(
         "payments (缴费) from the gateway",
         &["import", "payments", "input/payments.csv"],
     )?;
@@ -180,8 +228,8 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
         "--out",
         "reconcile",
     ];
-    step("reconcile with the bank statement", &recon)?;
-    step(
+    steps.step("reconcile with the bank statement", &recon)?;
+    steps.step(
         "mark the 掉单 paid",
         &[
             "payments",
@@ -193,23 +241,28 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             "--yes",
         ],
     )?;
-    step("reconcile again", &recon)?;
-    step("expire the unpaid", &["payments", "expire", "--yes"])?;
-    step(
+    steps.step("reconcile again", &recon)?;
+    steps.step("expire the unpaid", &["payments", "expire", "--yes"])?;
+    Ok(())
+}
+
+/// Seating and its check, then every output: cards, sheets, rosters, the report, status.
+fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
+    steps.step(
         "seating (编排)",
         &["seat", "assign", "--seed", "20261107", "--yes"],
     )?;
-    step("verify the seating", &["seat", "verify"])?;
-    step("admit cards (准考证)", &["cards", "--out", "cards"])?;
-    step(
+    steps.step("verify the seating", &["seat", "verify"])?;
+    steps.step("admit cards (准考证)", &["cards", "--out", "cards"])?;
+    steps.step(
         "sign-in sheets and door stickers",
         &["sheets", "--out", "rooms"],
     )?;
-    step(
+    steps.step(
         "rosters (名册) per exam area",
         &["export", "roster", "--by", "exam-area", "--out", "rosters"],
     )?;
-    step(
+    steps.step(
         "lists to post per room (masked)",
         &[
             "export",
@@ -222,13 +275,17 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
             "posted",
         ],
     )?;
-    step(
+    steps.step(
         "report (统计) with charts",
         &["report", "--out", "report.xlsx"],
     )?;
-    step("status", &["status"])?;
+    steps.step("status", &["status"])?;
+    Ok(())
+}
 
-    let outputs: Vec<(String, String)> = [
+/// What the demo leaves in `out`, each path with what it is.
+fn outputs(out: &Path) -> Vec<(String, String)> {
+    [
         (
             "kaowu.db",
             "the database (SQLite): kaowu --database-url <it> ...",
@@ -255,18 +312,11 @@ pub fn run(g: &GlobalArgs, a: &DemoArgs) -> Result<()> {
     ]
     .iter()
     .map(|(p, what)| (out.join(p).display().to_string(), what.to_string()))
-    .collect();
-    let report = Report {
-        out: out.display().to_string(),
-        database: db.display().to_string(),
-        applications: generated,
-        steps,
-        outputs,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    if g.json {
-        return print_json(&report);
-    }
+    .collect()
+}
+
+/// Prints each step's time and peak memory, then where everything is.
+fn print_report(report: &Report) -> Result<()> {
     let mut t = super::table(&["step", "seconds", "peak MB"]);
     for s in &report.steps {
         t.add_row(vec![

@@ -428,7 +428,63 @@ struct Tally {
     due: i64,
 }
 
+/// The paid applications summed per exam area and per qualification, with how many there
+/// are, how many have exactly one payment that made them paid, and how many have no fee due.
+struct PaidTally<'a> {
+    by_area: BTreeMap<&'a str, Tally>,
+    by_qual: BTreeMap<(u8, &'a str, &'a str), Tally>,
+    paid: i64,
+    one_payment: i64,
+    no_due: i64,
+}
+
 fn payments(facts: &MoneyFacts, rules: &[FeeRule], province: &str, areas: &[String]) -> Payments {
+    let tally = tally_paid(facts, rules, province, areas);
+    let revenue: i64 = facts.groups.iter().map(|g| g.applied_fen).sum();
+    let fee_due: i64 = tally.by_area.values().map(|v| v.due).sum();
+    let (reconciliation, accounted) = reconciliation(facts, rules, province, revenue);
+    let (problems, problems_zh) =
+        money_problems(&tally, revenue, fee_due, accounted, &facts.successful);
+    Payments {
+        paid: tally.paid,
+        revenue: Fen(revenue),
+        fee_due: Fen(fee_due),
+        agree: problems.is_empty(),
+        problems,
+        problems_zh,
+        by_exam_area: tally
+            .by_area
+            .into_iter()
+            .map(|(a, t)| AreaMoney {
+                exam_area: a.to_string(),
+                paid: t.paid,
+                revenue: Fen(t.revenue),
+                fee_due: Fen(t.due),
+            })
+            .collect(),
+        by_qualification: tally
+            .by_qual
+            .into_iter()
+            .map(|((_, level, q), t)| QualificationMoney {
+                level: level.to_string(),
+                qualification: q.to_string(),
+                paid: t.paid,
+                revenue: Fen(t.revenue),
+                fee_due: Fen(t.due),
+            })
+            .collect(),
+        reconciliation,
+    }
+}
+
+/// Sums the paid groups per exam area (every area listed, even with none) and per
+/// qualification, with the fee each group was due on its approval day.
+fn tally_paid<'a>(
+    facts: &'a MoneyFacts,
+    rules: &[FeeRule],
+    province: &str,
+    areas: &'a [String],
+) -> PaidTally<'a> {
     // Fee due per group: the same subjects, area and day always cost the same.
     let mut cache: HashMap<(&str, &str, &str, &str, NaiveDate), Option<Fen>> = HashMap::new();
     let mut by_area: BTreeMap<&str, Tally> = areas
@@ -481,42 +537,25 @@ fn payments(facts: &MoneyFacts, rules: &[FeeRule], province: &str, areas: &[Stri
             e.due += due_fen;
         }
     }
-    let revenue: i64 = facts.groups.iter().map(|g| g.applied_fen).sum();
-    let fee_due: i64 = by_area.values().map(|v| v.due).sum();
-
-    // The rest of the money, placed as `payments reconcile` places it without a statement.
-    let dues = fees_due(&facts.open_apps, rules, province);
-    let apps: BTreeMap<String, ReconApp> = facts
-        .open_apps
-        .iter()
-        .zip(dues)
-        .map(|(r, d)| (r.registration_no.clone(), recon_app(r, d)))
-        .collect();
-    let orders: BTreeMap<String, Order> = facts
-        .open_orders
-        .iter()
-        .map(|p| (p.order_no.clone(), order_of(p)))
-        .collect();
-    let findings = payment::reconcile(&apps, &orders, None);
-    let mut by_kind: BTreeMap<Kind, (i64, i64)> = BTreeMap::new();
-    let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for f in &findings {
-        if let Some(m) = &f.money {
-            let e = by_kind.entry(f.kind).or_default();
-            e.0 += 1;
-            e.1 += m.amount.0;
-            placed.insert(m.order_no.as_str());
-        }
+    PaidTally {
+        by_area,
+        by_qual,
+        paid,
+        one_payment,
+        no_due,
     }
-    // What a withdrawn candidate paid and keeps paid (no refund granted): no finding.
-    let kept: Vec<&Order> = orders
-        .values()
-        .filter(|o| o.applied && !placed.contains(o.order_no.as_str()))
-        .collect();
-    let kept_sum = (
-        kept.len() as i64,
-        kept.iter().map(|o| o.amount.0).sum::<i64>(),
-    );
+}
+
+/// Places every successful order: those that made applications paid (`revenue`), those a
+/// withdrawn candidate keeps paid, and the rest as `payments reconcile` places them without
+/// a statement. Returns the lines and what they add up to (orders, fen).
+fn reconciliation(
+    facts: &MoneyFacts,
+    rules: &[FeeRule],
+    province: &str,
+    revenue: i64,
+) -> (Vec<ReconLine>, (i64, i64)) {
+    let (by_kind, kept_sum) = open_money(facts, rules, province);
     let line = |item, label, (orders, fen): (i64, i64), note| ReconLine {
         item,
         label,
@@ -575,7 +614,62 @@ fn payments(facts: &MoneyFacts, rules: &[FeeRule], province: &str, areas: &[Stri
         accounted,
         "应等于成功订单合计",
     ));
+    (reconciliation, accounted)
+}
 
+/// The rest of the money, placed as `payments reconcile` places it without a statement:
+/// the orders and fen per kind of finding, and those a withdrawn candidate keeps paid.
+fn open_money(
+    facts: &MoneyFacts,
+    rules: &[FeeRule],
+    province: &str,
+) -> (BTreeMap<Kind, (i64, i64)>, (i64, i64)) {
+    let dues = fees_due(&facts.open_apps, rules, province);
+    let apps: BTreeMap<String, ReconApp> = facts
+        .open_apps
+        .iter()
+        .zip(dues)
+        .map(|(r, d)| (r.registration_no.clone(), recon_app(r, d)))
+        .collect();
+    let orders: BTreeMap<String, Order> = facts
+        .open_orders
+        .iter()
+        .map(|p| (p.order_no.clone(), order_of(p)))
+        .collect();
+    let findings = payment::reconcile(&apps, &orders, None);
+    let mut by_kind: BTreeMap<Kind, (i64, i64)> = BTreeMap::new();
+    let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for f in &findings {
+        if let Some(m) = &f.money {
+            let e = by_kind.entry(f.kind).or_default();
+            e.0 += 1;
+            e.1 += m.amount.0;
+            placed.insert(m.order_no.as_str());
+        }
+    }
+    // What a withdrawn candidate paid and keeps paid (no refund granted): no finding.
+    let kept: Vec<&Order> = orders
+        .values()
+        .filter(|o| o.applied && !placed.contains(o.order_no.as_str()))
+        .collect();
+    let kept_sum = (
+        kept.len() as i64,
+        kept.iter().map(|o| o.amount.0).sum::<i64>(),
+    );
+    (by_kind, kept_sum)
+}
+
+/// Where the money does not add up, in English and in Chinese: revenue against fee due,
+/// paid applications without exactly one payment or without a fee due, and orders placed
+/// against successful orders.
+fn money_problems(
+    tally: &PaidTally,
+    revenue: i64,
+    fee_due: i64,
+    accounted: (i64, i64),
+    successful: &OrderSum,
+) -> (Vec<String>, Vec<String>) {
+    let (paid, one_payment, no_due) = (tally.paid, tally.one_payment, tally.no_due);
     let (mut problems, mut problems_zh) = (Vec::new(), Vec::new());
     if revenue != fee_due {
         problems.push(format!(
@@ -607,50 +701,23 @@ fn payments(facts: &MoneyFacts, rules: &[FeeRule], province: &str, areas: &[Stri
             "{no_due} 份已缴费申请无法确定应缴金额（无审核通过记录，或科目在审核通过当日无收费标准）"
         ));
     }
-    if accounted != (facts.successful.orders, facts.successful.amount_fen) {
+    if accounted != (successful.orders, successful.amount_fen) {
         problems.push(format!(
             "{} successful orders ({}) are placed, of {} ({})",
             accounted.0,
             Fen(accounted.1),
-            facts.successful.orders,
-            Fen(facts.successful.amount_fen)
+            successful.orders,
+            Fen(successful.amount_fen)
         ));
         problems_zh.push(format!(
             "分类合计 {} 笔 {} 与成功订单合计 {} 笔 {} 不符",
             accounted.0,
             Fen(accounted.1),
-            facts.successful.orders,
-            Fen(facts.successful.amount_fen)
+            successful.orders,
+            Fen(successful.amount_fen)
         ));
     }
-    Payments {
-        paid,
-        revenue: Fen(revenue),
-        fee_due: Fen(fee_due),
-        agree: problems.is_empty(),
-        problems,
-        problems_zh,
-        by_exam_area: by_area
-            .into_iter()
-            .map(|(a, t)| AreaMoney {
-                exam_area: a.to_string(),
-                paid: t.paid,
-                revenue: Fen(t.revenue),
-                fee_due: Fen(t.due),
-            })
-            .collect(),
-        by_qualification: by_qual
-            .into_iter()
-            .map(|((_, level, q), t)| QualificationMoney {
-                level: level.to_string(),
-                qualification: q.to_string(),
-                paid: t.paid,
-                revenue: Fen(t.revenue),
-                fee_due: Fen(t.due),
-            })
-            .collect(),
-        reconciliation,
-    }
+    (problems, problems_zh)
 }
 
 fn seats(sittings: &[SittingInfo], sites: &[SiteInfo], uses: &[SeatUse]) -> Seats {
@@ -1226,11 +1293,9 @@ fn hours(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} h"))
 }
 
+/// Prints the report for a person: the applications, the review, the money and the seats.
 fn print_summary(r: &Report) -> Result<()> {
     let a = &r.applications;
-    let v = &r.review;
-    let fu = &v.funnel;
-    let p = &r.payments;
     outln!(
         "report of session {} ({}): {} applications in {} exam areas",
         r.session,
@@ -1238,6 +1303,20 @@ fn print_summary(r: &Report) -> Result<()> {
         a.total,
         a.exam_areas.len()
     )?;
+    print_review(r)?;
+    print_payments(r)?;
+    print_seats(r)?;
+    outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
+    if let Some(w) = &r.workbook {
+        outln!("wrote {w}")?;
+    }
+    Ok(())
+}
+
+/// The review funnel, the time to review, and the commonest reasons for rejection.
+fn print_review(r: &Report) -> Result<()> {
+    let v = &r.review;
+    let fu = &v.funnel;
     outln!(
         "review:   提交 {} = 待审核 {} + 审核通过 {} + 审核未通过 {} + 已放弃 {}",
         fu.submitted,
@@ -1271,6 +1350,14 @@ fn print_summary(r: &Report) -> Result<()> {
             .collect();
         outln!("          rejected for: {}", top.join(", "))?;
     }
+    Ok(())
+}
+
+/// Revenue against fee due, any problems, the other successful orders, and a table per
+/// exam area.
+fn print_payments(r: &Report) -> Result<()> {
+    let a = &r.applications;
+    let p = &r.payments;
     outln!(
         "payments: {} paid, revenue {} and fee due {}: {}",
         p.paid,
@@ -1311,6 +1398,11 @@ fn print_summary(r: &Report) -> Result<()> {
         ]);
     }
     outln!("{t}")?;
+    Ok(())
+}
+
+/// Seats used of the capacity, and a table per sitting.
+fn print_seats(r: &Report) -> Result<()> {
     let s = &r.seats;
     outln!(
         "seats:    {} of {} used ({}): {} sites, {} rooms, {} usable seats in each of {} sittings",
@@ -1343,10 +1435,6 @@ fn print_summary(r: &Report) -> Result<()> {
         ]);
     }
     outln!("{t}")?;
-    outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
-    if let Some(w) = &r.workbook {
-        outln!("wrote {w}")?;
-    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
 use rust_xlsxwriter::DataValidation;
 use serde::Serialize;
 
@@ -18,7 +19,7 @@ use super::moves::{
 use super::{Ctx, Rejected, connect, current_session, print_json};
 use crate::cli::{Confirm, GlobalArgs, ReadArgs, ReviewCommand, Selection};
 use crate::db::Tx;
-use crate::db::review::{CheckRow, Choice, FlagRow, SelRow};
+use crate::db::review::{CheckRow, Choice, ChosenSummary, ExportRow, FlagRow, SelRow};
 use crate::db::sessions::SessionRow;
 use crate::io::table::{self, Cells, Column, Problems, Schema};
 use crate::io::xlsx::{Book, Cell};
@@ -29,6 +30,7 @@ use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::fee::match_area;
 use crate::model::flag_text;
 use crate::model::level::Level;
+use crate::model::session::Settings;
 use crate::model::text::fold_ascii;
 
 pub async fn run(g: &GlobalArgs, cmd: &ReviewCommand) -> Result<()> {
@@ -365,14 +367,7 @@ async fn decide(
         Decision::Reject => "reject",
     };
     let level = checked_selection(s, None)?;
-    let registration_nos = match &s.ids {
-        Some(path) => Some(serde_json::to_string(&read_ids(path)?)?),
-        None => None,
-    };
-    let flags = match s.flag.is_empty() {
-        true => None,
-        false => Some(serde_json::to_string(&s.flag)?),
-    };
+    let (registration_nos, flags) = selection_json(s)?;
     let mut t = crate::progress::Phases::new();
     let cx = Ctx::open(g).await?;
     let session = &cx.session;
@@ -419,6 +414,49 @@ async fn decide(
     let chosen = tx.chosen_summary().await?;
     t.mark("summary");
     let to = decision.target();
+    let (report, groups, examples) = decision_report(action, session, confirm, chosen, decision)?;
+    let source = match batch {
+        Some(batch) => Source::AtOnce {
+            opened: Some((tx, batch)),
+            groups,
+            to,
+        },
+        None => Source::Chosen {
+            tx: Some(tx),
+            to,
+            approve,
+        },
+    };
+    apply(&cx, &mut Moves::new(report, examples, source), confirm).await
+}
+
+/// `--ids` and `--flag` as the JSON arrays the database chooses by, or none.
+fn selection_json(s: &Selection) -> Result<(Option<String>, Option<String>)> {
+    let registration_nos = match &s.ids {
+        Some(path) => Some(serde_json::to_string(&read_ids(path)?)?),
+        None => None,
+    };
+    let flags = match s.flag.is_empty() {
+        true => None,
+        false => Some(serde_json::to_string(&s.flag)?),
+    };
+    Ok((registration_nos, flags))
+}
+
+/// A state the chosen applications move from, and how many of them.
+type Moving = (Status, usize);
+
+/// The preview of a decision from what the database chose: how many move from each state,
+/// per exam area, those skipped and why, and a few examples; with the moves per state.
+fn decision_report(
+    action: &str,
+    session: &SessionRow,
+    confirm: &Confirm,
+    chosen: ChosenSummary,
+    decision: Decision,
+) -> Result<(DecisionReport, Vec<Moving>, Vec<Example>)> {
+    let to = decision.target();
+    let approve = decision == Decision::Approve;
     let mut by_change = BTreeMap::new();
     let mut groups = Vec::new();
     for (from, n) in chosen.by_status {
@@ -465,19 +503,7 @@ async fn decide(
             },
         )
         .collect();
-    let source = match batch {
-        Some(batch) => Source::AtOnce {
-            opened: Some((tx, batch)),
-            groups,
-            to,
-        },
-        None => Source::Chosen {
-            tx: Some(tx),
-            to,
-            approve,
-        },
-    };
-    apply(&cx, &mut Moves::new(report, examples, source), confirm).await
+    Ok((report, groups, examples))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -537,16 +563,62 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     let checked = tx.check_rows(session.id).await?;
     drop(tx);
     db.close().await;
-    let settings = session.settings();
-    let today = chrono::Local::now().date_naive();
-    let by_id_number = by_id_number(&checked);
-    let checked: HashMap<i64, &CheckRow> = checked.iter().map(|r| (r.id, r)).collect();
-    let problems_of = |a: &crate::db::review::ExportRow| -> String {
-        let (Some(fs), Some(r)) = (flags.get(&a.id), checked.get(&a.id)) else {
+    let checked_by_id: HashMap<i64, &CheckRow> = checked.iter().map(|r| (r.id, r)).collect();
+    let words = FlagWords {
+        settings: session.settings(),
+        today: chrono::Local::now().date_naive(),
+        by_id_number: by_id_number(&checked),
+        checked: checked_by_id,
+        flags,
+    };
+
+    let title = format!(
+        "{} {} 审核结果表（{}）",
+        session.code,
+        session.name,
+        status.zh()
+    );
+    write_sheet(out, &title, &rows, &words)?;
+
+    let report = ExportReport {
+        session: session.code,
+        out: out.display().to_string(),
+        status,
+        applications: rows.len(),
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    print_export(&report, to_stdout)
+}
+
+#[derive(Serialize)]
+struct ExportReport {
+    session: String,
+    out: String,
+    status: Status,
+    applications: usize,
+}
+
+/// What an exported row's problems are said from: its flags, the checked facts they are
+/// about, and who else has its ID number, with the session's settings and today's date.
+struct FlagWords<'a> {
+    flags: HashMap<i64, Vec<FlagRow>>,
+    checked: HashMap<i64, &'a CheckRow>,
+    by_id_number: HashMap<String, Vec<&'a str>>,
+    settings: Settings,
+    today: NaiveDate,
+}
+
+impl FlagWords<'_> {
+    /// The problems of one row in Chinese, a line each, each with its flag code.
+    fn of(&self, a: &ExportRow) -> String {
+        let (Some(fs), Some(r)) = (self.flags.get(&a.id), self.checked.get(&a.id)) else {
             return String::new();
         };
         let facts = facts_of(r, (r.photo_border >= 0).then_some(r.photo_border));
-        let same: Vec<&str> = by_id_number
+        let same: Vec<&str> = self
+            .by_id_number
             .get(&fold_ascii(&r.id_number).to_ascii_uppercase())
             .map(|v| {
                 v.iter()
@@ -562,28 +634,32 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
                 } else {
                     "提示"
                 };
-                let text =
-                    flag_text::describe_zh(&f.code, &f.message, &facts, &settings, today, &same);
+                let text = flag_text::describe_zh(
+                    &f.code,
+                    &f.message,
+                    &facts,
+                    &self.settings,
+                    self.today,
+                    &same,
+                );
                 // The code, as `review flags` and `--flag` name it.
                 format!("【{severity}】{text}（{}）", f.code)
             })
             .collect::<Vec<_>>()
             .join("\n")
-    };
+    }
+}
 
-    let title = format!(
-        "{} {} 审核结果表（{}）",
-        session.code,
-        session.name,
-        status.zh()
-    );
+/// Writes the decision sheet: a row per application with its problems, and the columns
+/// 审核结果 (a list to choose from) and 原因 left to fill in.
+fn write_sheet(out: &Path, title: &str, rows: &[ExportRow], words: &FlagWords) -> Result<()> {
     let mut book = Book::new();
-    let mut sheet = book.sheet("审核", &title)?;
+    let mut sheet = book.sheet("审核", title)?;
     // 报名序号 and 姓名 stay in view while the reviewer works along the row.
     sheet.freeze_columns(2);
     sheet.header(&SHEET_HEADER)?;
-    for a in &rows {
-        let problems = problems_of(a);
+    for a in rows {
+        let problems = words.of(a);
         sheet.row(&[
             Cell::Text(&a.registration_no),
             Cell::Text(&a.name),
@@ -611,23 +687,12 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     sheet.min_width(15, 10);
     sheet.min_width(16, 24);
     book.save(out)?;
+    Ok(())
+}
 
-    #[derive(Serialize)]
-    struct ExportReport {
-        session: String,
-        out: String,
-        status: Status,
-        applications: usize,
-    }
-    let report = ExportReport {
-        session: session.code,
-        out: out.display().to_string(),
-        status,
-        applications: rows.len(),
-    };
-    if g.json {
-        return print_json(&report);
-    }
+/// Says where the decision sheet went and what to do next.
+fn print_export(report: &ExportReport, to_stdout: bool) -> Result<()> {
+    let status = report.status;
     if to_stdout {
         // Standard output carried the workbook.
         eprintln!(

@@ -10,11 +10,14 @@ use serde::Serialize;
 
 use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, RosterArgs, RosterBy, RosterEncoding, RosterFormat};
+use crate::db::sessions::SessionRow;
 use crate::io::atomic;
 use crate::io::write::{Charset, CsvOut, Written, not_in_gbk};
 use crate::io::xlsx::{Book, Cell, sheet_names};
 use crate::model::application::Status;
-use crate::model::roster::{self, Column, GroupKey, Grouping, Line, Room, Sitting, Value};
+use crate::model::roster::{
+    self, Arranged, Column, Entry, GroupKey, Grouping, Line, Room, Sitting, Value,
+};
 use crate::model::seating::Seat;
 
 /// The workbook of `--one-file`.
@@ -115,9 +118,90 @@ struct Report<'a> {
     seconds: f64,
 }
 
+/// What the roster is made from, read in one transaction: the session, the applications
+/// asked for, their seats, and the rooms and sittings those seats are in.
+struct Loaded {
+    session: SessionRow,
+    entries: Vec<Entry>,
+    seats: Vec<Seat>,
+    rooms: HashMap<i64, Room>,
+    sittings: HashMap<i64, Sitting>,
+}
+
 pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
     let started = Instant::now();
     let job = check(a)?;
+    let loaded = load(g, &job).await?;
+    let session = &loaded.session;
+
+    let grouping = match job.by {
+        RosterBy::ExamArea => Grouping::ExamArea,
+        RosterBy::Site => Grouping::Site,
+        RosterBy::Room => Grouping::Room,
+    };
+    let arranged = roster::arrange(
+        &loaded.entries,
+        &loaded.seats,
+        &loaded.rooms,
+        &loaded.sittings,
+        grouping,
+    );
+    let columns = Column::of(job.public);
+    let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+
+    check_gbk(&job, &arranged, &columns)?;
+    std::fs::create_dir_all(job.out)
+        .with_context(|| format!("cannot create {}", job.out.display()))?;
+    let total: usize = arranged.groups.values().map(Vec::len).sum();
+    let bar = crate::progress::bar(total as u64, "writing rosters");
+    let layout = Layout {
+        job: &job,
+        session: &session.name,
+        header: &header,
+        columns: &columns,
+    };
+    let files = if job.one_file {
+        write_one_file(&layout, &arranged, &bar)?
+    } else {
+        write_per_group(&layout, &arranged, &bar)?
+    };
+    bar.finish_and_clear();
+
+    let (manifest, unplaced_by_status) = manifest(&job, session, &arranged, total, files);
+    let manifest_path = job.out.join("manifest.json");
+    atomic::write(
+        &manifest_path,
+        format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes(),
+    )?;
+
+    if manifest.unplaced > 0 {
+        let by: Vec<String> = unplaced_by_status
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        eprintln!(
+            "warning: {} applications have no seat, so are in no file per {}: {}",
+            manifest.unplaced,
+            manifest.by,
+            by.join(", ")
+        );
+    }
+    let report = Report {
+        manifest: &manifest,
+        out: job.out.display().to_string(),
+        manifest_file: manifest_path.display().to_string(),
+        unplaced_by_status,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    if g.json {
+        return print_json(&report);
+    }
+    print_report(&job, &report)
+}
+
+/// Reads the session, the applications in the states asked for, and the seats, rooms and
+/// sittings of the session, then closes the connection.
+async fn load(g: &GlobalArgs, job: &Job<'_>) -> Result<Loaded> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
@@ -162,112 +246,157 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         .collect();
     drop(tx);
     db.close().await;
+    Ok(Loaded {
+        session,
+        entries,
+        seats,
+        rooms,
+        sittings,
+    })
+}
 
-    let grouping = match job.by {
-        RosterBy::ExamArea => Grouping::ExamArea,
-        RosterBy::Site => Grouping::Site,
-        RosterBy::Room => Grouping::Room,
-    };
-    let arranged = roster::arrange(&entries, &seats, &rooms, &sittings, grouping);
-    let columns = Column::of(job.public);
-    let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
-
-    // GBK cannot hold every name (㛃 is in CJK extension A): refuse before any file is
-    // written, naming each candidate and character, rather than write a file that a GBK
-    // reader shows wrong.
-    if job.charset == Some(Charset::Gbk) {
-        let mut problems = Vec::new();
-        let mut seen = HashSet::new();
-        for l in arranged.groups.values().flatten() {
-            for (c, v) in columns.iter().zip(values(&columns, l, job.public)) {
-                if let Some(ch) = not_in_gbk(&v.text())
-                    && seen.insert((l.entry.registration_no.as_str(), c.header()))
-                {
-                    problems.push(format!(
-                        "{} {}: {}: {ch} (U+{:04X}) is not in GBK; use --encoding gb18030 or utf8",
-                        l.entry.registration_no,
-                        l.entry.name,
-                        c.header(),
-                        u32::from(ch)
-                    ));
-                }
+/// GBK cannot hold every name (㛃 is in CJK extension A): refuses before any file is
+/// written, naming each candidate and character, rather than write a file that a GBK
+/// reader shows wrong. Other encodings pass unchecked.
+fn check_gbk(job: &Job, arranged: &Arranged, columns: &[Column]) -> Result<()> {
+    if job.charset != Some(Charset::Gbk) {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for l in arranged.groups.values().flatten() {
+        for (c, v) in columns.iter().zip(values(columns, l, job.public)) {
+            if let Some(ch) = not_in_gbk(&v.text())
+                && seen.insert((l.entry.registration_no.as_str(), c.header()))
+            {
+                problems.push(format!(
+                    "{} {}: {}: {ch} (U+{:04X}) is not in GBK; use --encoding gb18030 or utf8",
+                    l.entry.registration_no,
+                    l.entry.name,
+                    c.header(),
+                    u32::from(ch)
+                ));
             }
-        }
-        if !problems.is_empty() {
-            return Err(super::Rejected {
-                what: "export roster --encoding gbk".into(),
-                problems,
-            }
-            .into());
         }
     }
-    std::fs::create_dir_all(job.out)
-        .with_context(|| format!("cannot create {}", job.out.display()))?;
-    let total: usize = arranged.groups.values().map(Vec::len).sum();
-    let bar = crate::progress::bar(total as u64, "writing rosters");
+    if !problems.is_empty() {
+        return Err(super::Rejected {
+            what: "export roster --encoding gbk".into(),
+            problems,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// What every file or sheet of one export shares: the request, the session's name for
+/// titles, and the columns with their header.
+struct Layout<'a> {
+    job: &'a Job<'a>,
+    session: &'a str,
+    header: &'a [&'a str],
+    columns: &'a [Column],
+}
+
+/// Writes `--one-file`: one workbook with a sheet per group.
+fn write_one_file(
+    layout: &Layout,
+    arranged: &Arranged,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<FileEntry>> {
+    let job = layout.job;
+    let names = sheet_names(
+        &arranged
+            .groups
+            .keys()
+            .map(GroupKey::short)
+            .collect::<Vec<_>>(),
+    );
+    let mut book = Book::new();
+    let mut sheets = Vec::new();
+    for ((key, lines), name) in arranged.groups.iter().zip(names) {
+        let title = title(layout.session, job.public, key, lines);
+        write_sheet(
+            &mut book,
+            &name,
+            &title,
+            layout.header,
+            layout.columns,
+            lines,
+            job.public,
+        )?;
+        bar.inc(lines.len() as u64);
+        sheets.push(SheetEntry {
+            name,
+            rows: lines.len(),
+        });
+    }
+    let path = job.out.join(ONE_FILE);
+    let w = book.save(&path)?;
+    Ok(vec![file_entry(ONE_FILE.to_string(), &sheets, w)])
+}
+
+/// Writes a file per group: a workbook of one sheet, or a CSV file in the charset asked for.
+fn write_per_group(
+    layout: &Layout,
+    arranged: &Arranged,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<FileEntry>> {
+    let job = layout.job;
+    let columns = layout.columns;
     let mut files = Vec::new();
-    if job.one_file {
-        let names = sheet_names(
-            &arranged
-                .groups
-                .keys()
-                .map(GroupKey::short)
-                .collect::<Vec<_>>(),
-        );
-        let mut book = Book::new();
-        let mut sheets = Vec::new();
-        for ((key, lines), name) in arranged.groups.iter().zip(names) {
-            let title = title(&session.name, job.public, key, lines);
-            write_sheet(
-                &mut book, &name, &title, &header, &columns, lines, job.public,
-            )?;
-            bar.inc(lines.len() as u64);
-            sheets.push(SheetEntry {
-                name,
-                rows: lines.len(),
-            });
-        }
-        let path = job.out.join(ONE_FILE);
-        let w = book.save(&path)?;
-        files.push(file_entry(ONE_FILE.to_string(), &sheets, w));
-    } else {
-        let ext = match job.format {
-            RosterFormat::Xlsx => "xlsx",
-            RosterFormat::Csv => "csv",
+    let ext = match job.format {
+        RosterFormat::Xlsx => "xlsx",
+        RosterFormat::Csv => "csv",
+    };
+    let names = file_names(arranged.groups.keys(), ext);
+    for ((key, lines), file) in arranged.groups.iter().zip(names) {
+        let path = job.out.join(&file);
+        let w = match job.charset {
+            None => {
+                let mut book = Book::new();
+                let sheet = sheet_names(&[key.short()]).remove(0);
+                let title = title(layout.session, job.public, key, lines);
+                write_sheet(
+                    &mut book,
+                    &sheet,
+                    &title,
+                    layout.header,
+                    columns,
+                    lines,
+                    job.public,
+                )?;
+                book.save(&path)?
+            }
+            Some(charset) => {
+                let mut csv = CsvOut::create(&path, charset, layout.header)?;
+                for l in lines {
+                    csv.push(&values(columns, l, job.public))?;
+                }
+                csv.finish()?
+            }
         };
-        let names = file_names(arranged.groups.keys(), ext);
-        for ((key, lines), file) in arranged.groups.iter().zip(names) {
-            let path = job.out.join(&file);
-            let w = match job.charset {
-                None => {
-                    let mut book = Book::new();
-                    let sheet = sheet_names(&[key.short()]).remove(0);
-                    let title = title(&session.name, job.public, key, lines);
-                    write_sheet(
-                        &mut book, &sheet, &title, &header, &columns, lines, job.public,
-                    )?;
-                    book.save(&path)?
-                }
-                Some(charset) => {
-                    let mut csv = CsvOut::create(&path, charset, &header)?;
-                    for l in lines {
-                        csv.push(&values(&columns, l, job.public))?;
-                    }
-                    csv.finish()?
-                }
-            };
-            bar.inc(lines.len() as u64);
-            files.push(FileEntry {
-                file,
-                rows: lines.len(),
-                bytes: w.bytes,
-                sha256: w.sha256,
-                sheets: Vec::new(),
-            });
-        }
+        bar.inc(lines.len() as u64);
+        files.push(FileEntry {
+            file,
+            rows: lines.len(),
+            bytes: w.bytes,
+            sha256: w.sha256,
+            sheets: Vec::new(),
+        });
     }
-    bar.finish_and_clear();
+    Ok(files)
+}
 
+/// The manifest of the files written, and how many applications asked for have no seat,
+/// per state.
+fn manifest(
+    job: &Job,
+    session: &SessionRow,
+    arranged: &Arranged,
+    total: usize,
+    files: Vec<FileEntry>,
+) -> (Manifest, BTreeMap<String, usize>) {
     let placed: HashSet<i64> = arranged
         .groups
         .values()
@@ -302,34 +431,12 @@ pub async fn run(g: &GlobalArgs, a: &RosterArgs) -> Result<()> {
         unplaced: arranged.unplaced.len(),
         files,
     };
-    let manifest_path = job.out.join("manifest.json");
-    atomic::write(
-        &manifest_path,
-        format!("{}\n", serde_json::to_string_pretty(&manifest)?).as_bytes(),
-    )?;
+    (manifest, unplaced_by_status)
+}
 
-    if manifest.unplaced > 0 {
-        let by: Vec<String> = unplaced_by_status
-            .iter()
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        eprintln!(
-            "warning: {} applications have no seat, so are in no file per {}: {}",
-            manifest.unplaced,
-            manifest.by,
-            by.join(", ")
-        );
-    }
-    let report = Report {
-        manifest: &manifest,
-        out: job.out.display().to_string(),
-        manifest_file: manifest_path.display().to_string(),
-        unplaced_by_status,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    };
-    if g.json {
-        return print_json(&report);
-    }
+/// Prints what was written: a summary line, the first files, and where the manifest is.
+fn print_report(job: &Job, report: &Report) -> Result<()> {
+    let manifest = report.manifest;
     let asked = if job.statuses.is_empty() {
         "every state".to_string()
     } else {

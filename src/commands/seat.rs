@@ -12,7 +12,7 @@ use super::{Ctx, Rejected, connect, current_session, now, print_json};
 use crate::cli::{Confirm, GlobalArgs, SeatCommand};
 use crate::db::Tx;
 use crate::db::payments::JournalEntry;
-use crate::db::seating::{NewSeating, RoomIdRow, SeatCandidate, SeatRow, SittingRow};
+use crate::db::seating::{NewSeating, RoomIdRow, SeatCandidate, SeatRow, SeatingRow, SittingRow};
 use crate::db::sessions::SessionRow;
 use crate::model::application::Status;
 use crate::model::fee::match_area;
@@ -406,63 +406,8 @@ async fn assign(
     let mut tx = cx.db.begin().await?;
     let inputs = Inputs::load(&mut tx, session).await?;
     drop(tx);
-    let areas: BTreeSet<String> = inputs.area_no.keys().cloned().collect();
-    let scope = match reseat {
-        Some(a) => {
-            let m = match_area(a, &areas).to_string();
-            if !areas.contains(&m) {
-                return Err(Rejected::one(
-                    what,
-                    format!(
-                        "--reseat {a}: not an exam area (考区) with sites; the areas are: {}",
-                        areas.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                )
-                .into());
-            }
-            m
-        }
-        None => String::new(),
-    };
-    if scope.is_empty() && !inputs.seats.is_empty() {
-        return Err(Rejected::one(
-            what,
-            format!(
-                "session {} is seated already ({} seats in use): seat late payers with kaowu seat add, or redo an exam area with --reseat AREA",
-                session.code,
-                inputs.seats.len()
-            ),
-        )
-        .into());
-    }
-    // The candidates: every paid one, or with --reseat everyone paid or seated in the area.
-    let chosen: Vec<usize> = (0..inputs.rows.len())
-        .filter(|&i| {
-            if scope.is_empty() {
-                inputs.status(i) == Status::Paid
-            } else {
-                inputs.candidates[i].exam_area == scope
-            }
-        })
-        .collect();
-    let without: Vec<&str> = chosen
-        .iter()
-        .filter(|&&i| inputs.candidates[i].sittings.is_empty())
-        .map(|&i| inputs.candidates[i].registration_no.as_str())
-        .collect();
-    if !without.is_empty() {
-        return Err(Rejected {
-            what: format!(
-                "{what}: {} candidates have no sitting in the plan",
-                without.len()
-            ),
-            problems: without
-                .iter()
-                .map(|n| format!("{n}: its subjects have no sitting; check kaowu plan list"))
-                .collect(),
-        }
-        .into());
-    }
+    let scope = scope(what, reseat, &inputs, session)?;
+    let chosen = choose(what, &inputs, &scope)?;
     let cands: Vec<Candidate> = chosen
         .iter()
         .map(|&i| inputs.candidates[i].clone())
@@ -497,11 +442,120 @@ async fn assign(
     let cards = card_numbers(session, &inputs, &chosen, seats)?;
     check_cards_unique(session, &cards, &chosen)?;
 
+    let (by_area, mixed_rooms) = count_by_area(&cands, seats);
+    let report = AssignReport {
+        session: session.code.clone(),
+        dry_run: confirm.dry_run,
+        batch: None,
+        seed: seed.to_string(),
+        fingerprint: fingerprint.clone(),
+        scope: scope.clone(),
+        candidates: cands.len(),
+        seats: seats.len(),
+        by_exam_area: by_area,
+        mixed_rooms,
+        kept: seating::kept(&rooms, seats),
+        allow_split: options.allow_split,
+        split: placement.split.len(),
+    };
+    let text = preview_text(&report, &inputs, &cands, seats, &cards);
+    let mut change = Assign {
+        session_id: session.id,
+        inputs,
+        chosen,
+        scope,
+        seed,
+        fingerprint,
+        options,
+        placement,
+        cards,
+        shown: text,
+        report,
+    };
+    apply(&cx, &mut change, confirm).await
+}
+
+/// The exam area the seating is for: none (every paid candidate, refused if the session
+/// is seated already), or with `--reseat` an exam area with sites.
+fn scope(
+    what: &str,
+    reseat: Option<&str>,
+    inputs: &Inputs,
+    session: &SessionRow,
+) -> Result<String> {
+    let areas: BTreeSet<String> = inputs.area_no.keys().cloned().collect();
+    let scope = match reseat {
+        Some(a) => {
+            let m = match_area(a, &areas).to_string();
+            if !areas.contains(&m) {
+                return Err(Rejected::one(
+                    what,
+                    format!(
+                        "--reseat {a}: not an exam area (考区) with sites; the areas are: {}",
+                        areas.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .into());
+            }
+            m
+        }
+        None => String::new(),
+    };
+    if scope.is_empty() && !inputs.seats.is_empty() {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "session {} is seated already ({} seats in use): seat late payers with kaowu seat add, or redo an exam area with --reseat AREA",
+                session.code,
+                inputs.seats.len()
+            ),
+        )
+        .into());
+    }
+    Ok(scope)
+}
+
+/// The candidates: every paid one, or with `--reseat` everyone paid or seated in the area,
+/// as indexes into `inputs`; refused if any has no sitting in the plan.
+fn choose(what: &str, inputs: &Inputs, scope: &str) -> Result<Vec<usize>> {
+    let chosen: Vec<usize> = (0..inputs.rows.len())
+        .filter(|&i| {
+            if scope.is_empty() {
+                inputs.status(i) == Status::Paid
+            } else {
+                inputs.candidates[i].exam_area == scope
+            }
+        })
+        .collect();
+    let without: Vec<&str> = chosen
+        .iter()
+        .filter(|&&i| inputs.candidates[i].sittings.is_empty())
+        .map(|&i| inputs.candidates[i].registration_no.as_str())
+        .collect();
+    if !without.is_empty() {
+        return Err(Rejected {
+            what: format!(
+                "{what}: {} candidates have no sitting in the plan",
+                without.len()
+            ),
+            problems: without
+                .iter()
+                .map(|n| format!("{n}: its subjects have no sitting; check kaowu plan list"))
+                .collect(),
+        }
+        .into());
+    }
+    Ok(chosen)
+}
+
+/// Candidates, seats and rooms per exam area, and how many rooms hold more than one
+/// qualification in a sitting.
+fn count_by_area(cands: &[Candidate], seats: &[Seat]) -> (BTreeMap<String, AreaCount>, usize) {
     let mut by_area: BTreeMap<String, AreaCount> = BTreeMap::new();
     let mut rooms_used: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     let mut quals_in: HashMap<(i64, i64), BTreeSet<&str>> = HashMap::new();
     let cand_of: HashMap<i64, &Candidate> = cands.iter().map(|c| (c.id, c)).collect();
-    for c in &cands {
+    for c in cands {
         by_area.entry(c.exam_area.clone()).or_default().candidates += 1;
     }
     for s in seats {
@@ -519,21 +573,19 @@ async fn assign(
     for (a, r) in &rooms_used {
         by_area.entry(a.clone()).or_default().rooms = r.len();
     }
-    let report = AssignReport {
-        session: session.code.clone(),
-        dry_run: confirm.dry_run,
-        batch: None,
-        seed: seed.to_string(),
-        fingerprint: fingerprint.clone(),
-        scope: scope.clone(),
-        candidates: cands.len(),
-        seats: seats.len(),
-        by_exam_area: by_area,
-        mixed_rooms: quals_in.values().filter(|q| q.len() > 1).count(),
-        kept: seating::kept(&rooms, seats),
-        allow_split: options.allow_split,
-        split: placement.split.len(),
-    };
+    (by_area, quals_in.values().filter(|q| q.len() > 1).count())
+}
+
+/// The preview after its first line: the counts per exam area, mixed and kept rooms, the
+/// split candidates, and the first few seats as examples.
+fn preview_text(
+    report: &AssignReport,
+    inputs: &Inputs,
+    cands: &[Candidate],
+    seats: &[Seat],
+    cards: &[(i64, String)],
+) -> String {
+    let cand_of: HashMap<i64, &Candidate> = cands.iter().map(|c| (c.id, c)).collect();
     let mut text = String::new();
     for (a, n) in &report.by_exam_area {
         text.push_str(&format!(
@@ -563,20 +615,7 @@ async fn assign(
             card_of.get(&c.id).unwrap_or(&"")
         ));
     }
-    let mut change = Assign {
-        session_id: session.id,
-        inputs,
-        chosen,
-        scope,
-        seed,
-        fingerprint,
-        options,
-        placement,
-        cards,
-        shown: text,
-        report,
-    };
-    apply(&cx, &mut change, confirm).await
+    text
 }
 
 /// A seating as a change: the seats of every chosen candidate, their admit-card numbers, and
@@ -856,132 +895,12 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
         .enumerate()
         .map(|(i, c)| (c.id, i))
         .collect();
-    let mut checks = Vec::new();
-    for st in &seatings {
-        let mine: Vec<&SeatRow> = all_seats
-            .iter()
-            .filter(|s| s.seating_id == Some(st.id))
-            .collect();
-        let mut stored: Vec<Seat> = mine.iter().map(|s| s.seat()).collect();
-        stored.sort();
-        let stored_split: BTreeSet<i64> = mine
-            .iter()
-            .filter(|s| s.split_allowed != 0)
-            .map(|s| s.application_id)
-            .collect();
-        let ids: BTreeSet<i64> = stored.iter().map(|s| s.application_id).collect();
-        let mut differences = Vec::new();
-        let cands: Vec<Candidate> = ids
-            .iter()
-            .filter_map(|id| match index.get(id) {
-                Some(&i) => Some(inputs.candidates[i].clone()),
-                None => {
-                    differences.push(format!("application {id} is gone"));
-                    None
-                }
-            })
-            .collect();
-        let rooms: Vec<Room> = inputs
-            .rooms
-            .iter()
-            .filter(|r| st.scope.is_empty() || r.exam_area == st.scope)
-            .cloned()
-            .collect();
-        let unchanged = differences.is_empty()
-            && seating::fingerprint(&cands, &rooms, &inputs.sittings) == st.fingerprint;
-        let seed: u64 = st.seed.parse().unwrap_or_default();
-        let options = Options {
-            allow_split: st.allow_split != 0,
-        };
-        let derived = match Method::from_stored(st.method) {
-            Some(m) => seating::derive(m, &cands, &rooms, &inputs.sittings, seed, options)
-                .unwrap_or_default(),
-            None => {
-                differences.push(format!(
-                    "made by method {}, which this kaowu does not know: verify it with a newer kaowu",
-                    st.method
-                ));
-                Default::default()
-            }
-        };
-        if !unchanged && differences.is_empty() {
-            differences.push(
-                "its inputs changed since (a candidate's exam area, qualification or subjects, or the rooms): the derivation below uses today's"
-                    .into(),
-            );
-        }
-        let a: BTreeSet<&Seat> = stored.iter().collect();
-        let b: BTreeSet<&Seat> = derived.seats.iter().collect();
-        let differing = a.symmetric_difference(&b).count();
-        for s in a.symmetric_difference(&b).take(10) {
-            differences.push(format!(
-                "{} application {} sitting {} room {} seat {}",
-                if a.contains(s) {
-                    "stored, not derived:"
-                } else {
-                    "derived, not stored:"
-                },
-                s.application_id,
-                s.sitting_id,
-                s.room_id,
-                s.seat
-            ));
-        }
-        if differing > 10 {
-            differences.push(format!("... {differing} seats differ in all"));
-        }
-        let derived_split: BTreeSet<i64> = derived.split.iter().copied().collect();
-        if a == b && stored_split != derived_split {
-            differences.push(format!(
-                "candidates seated at two sites with leave: {} stored, {} derived",
-                stored_split.len(),
-                derived_split.len()
-            ));
-        }
-        checks.push(SeatingCheck {
-            seating: st.id,
-            batch: st.batch_id,
-            seed: st.seed.clone(),
-            scope: st.scope.clone(),
-            method: st.method,
-            allow_split: options.allow_split,
-            inputs_unchanged: unchanged,
-            seats: stored.len(),
-            matches: a == b && stored_split == derived_split,
-            differences,
-        });
-    }
-    // The seats in use, against every rule, for every seated candidate.
-    let seated: Vec<Candidate> = inputs
-        .candidates
+    let checks: Vec<SeatingCheck> = seatings
         .iter()
-        .enumerate()
-        .filter(|(i, _)| inputs.status(*i) == Status::Seated)
-        .map(|(_, c)| c.clone())
+        .map(|st| check_seating(st, &inputs, &index, &all_seats))
         .collect();
     let in_use: Vec<Seat> = inputs.seats.iter().map(SeatRow::seat).collect();
-    let mut problems = seating::check(
-        &seated,
-        &inputs.rooms,
-        &inputs.sittings,
-        &in_use,
-        &inputs.split_allowed(),
-    );
-    if checks.iter().any(|c| c.method == Method::PerSitting as i64)
-        && problems.iter().any(|p| p.contains(" sites ("))
-    {
-        problems.push(
-            "a seating made before the rule of one site a day drew each sitting on its own: seat those exam areas again with kaowu seat assign --reseat AREA".into(),
-        );
-    }
-    let unseated_paid = (0..inputs.rows.len())
-        .filter(|&i| inputs.status(i) == Status::Paid)
-        .count();
-    if unseated_paid > 0 && !seatings.is_empty() {
-        problems.push(format!(
-            "{unseated_paid} paid candidates have no seat yet: kaowu seat add"
-        ));
-    }
+    let problems = rule_problems(&inputs, &checks, &in_use, !seatings.is_empty());
     let ok = checks.iter().all(|c| c.matches) && problems.iter().all(|p| p.contains("seat add"));
     let report = VerifyReport {
         session: session.code.clone(),
@@ -994,53 +913,213 @@ async fn verify(g: &GlobalArgs) -> Result<()> {
     if g.json {
         print_json(&report)?;
     } else {
-        if report.seatings.is_empty() {
-            outln!(
-                "session {} has no seating yet: kaowu seat assign",
-                report.session
-            )?;
-        }
-        for c in &report.seatings {
-            outln!(
-                "seating {} (batch {}, seed {}{}{}): {} seats; {}",
-                c.seating,
-                c.batch,
-                c.seed,
-                if c.scope.is_empty() {
-                    String::new()
-                } else {
-                    format!(", exam area {}", c.scope)
-                },
-                if c.allow_split { ", --allow-split" } else { "" },
-                c.seats,
-                if c.matches {
-                    "derived again from its seed: identical".to_string()
-                } else {
-                    "DIFFERS from its derivation".to_string()
-                }
-            )?;
-            for d in &c.differences {
-                outln!("  {d}")?;
-            }
-        }
-        if report.kept.candidates > 0 {
-            outln!("{}", kept_text(&report.kept))?;
-        }
-        outln!(
-            "{} seats in use; {}",
-            report.seats_in_use,
-            if report.problems.is_empty() {
-                "every rule holds".to_string()
-            } else {
-                format!("{} problems:", report.problems.len())
-            }
-        )?;
-        for p in report.problems.iter().take(50) {
-            outln!("  {p}")?;
-        }
+        print_verify(&report)?;
     }
     if !report.ok {
         return Err(Rejected::one("seat verify", "the stored seating does not verify").into());
+    }
+    Ok(())
+}
+
+/// Derives a stored seating again from its seed and inputs, and compares the seats.
+fn check_seating(
+    st: &SeatingRow,
+    inputs: &Inputs,
+    index: &HashMap<i64, usize>,
+    all_seats: &[SeatRow],
+) -> SeatingCheck {
+    let mine: Vec<&SeatRow> = all_seats
+        .iter()
+        .filter(|s| s.seating_id == Some(st.id))
+        .collect();
+    let mut stored: Vec<Seat> = mine.iter().map(|s| s.seat()).collect();
+    stored.sort();
+    let stored_split: BTreeSet<i64> = mine
+        .iter()
+        .filter(|s| s.split_allowed != 0)
+        .map(|s| s.application_id)
+        .collect();
+    let ids: BTreeSet<i64> = stored.iter().map(|s| s.application_id).collect();
+    let mut differences = Vec::new();
+    let cands: Vec<Candidate> = ids
+        .iter()
+        .filter_map(|id| match index.get(id) {
+            Some(&i) => Some(inputs.candidates[i].clone()),
+            None => {
+                differences.push(format!("application {id} is gone"));
+                None
+            }
+        })
+        .collect();
+    let rooms: Vec<Room> = inputs
+        .rooms
+        .iter()
+        .filter(|r| st.scope.is_empty() || r.exam_area == st.scope)
+        .cloned()
+        .collect();
+    let unchanged = differences.is_empty()
+        && seating::fingerprint(&cands, &rooms, &inputs.sittings) == st.fingerprint;
+    let seed: u64 = st.seed.parse().unwrap_or_default();
+    let options = Options {
+        allow_split: st.allow_split != 0,
+    };
+    let derived = match Method::from_stored(st.method) {
+        Some(m) => {
+            seating::derive(m, &cands, &rooms, &inputs.sittings, seed, options).unwrap_or_default()
+        }
+        None => {
+            differences.push(format!(
+                "made by method {}, which this kaowu does not know: verify it with a newer kaowu",
+                st.method
+            ));
+            Default::default()
+        }
+    };
+    if !unchanged && differences.is_empty() {
+        differences.push(
+            "its inputs changed since (a candidate's exam area, qualification or subjects, or the rooms): the derivation below uses today's"
+                .into(),
+        );
+    }
+    let matches = compare_seats(&stored, &derived, &stored_split, &mut differences);
+    SeatingCheck {
+        seating: st.id,
+        batch: st.batch_id,
+        seed: st.seed.clone(),
+        scope: st.scope.clone(),
+        method: st.method,
+        allow_split: options.allow_split,
+        inputs_unchanged: unchanged,
+        seats: stored.len(),
+        matches,
+        differences,
+    }
+}
+
+/// Adds to `differences` how the stored seats and those derived again differ (the first
+/// ten seats, then how many in all, or who is split); true when they match.
+fn compare_seats(
+    stored: &[Seat],
+    derived: &seating::Placement,
+    stored_split: &BTreeSet<i64>,
+    differences: &mut Vec<String>,
+) -> bool {
+    let a: BTreeSet<&Seat> = stored.iter().collect();
+    let b: BTreeSet<&Seat> = derived.seats.iter().collect();
+    let differing = a.symmetric_difference(&b).count();
+    for s in a.symmetric_difference(&b).take(10) {
+        differences.push(format!(
+            "{} application {} sitting {} room {} seat {}",
+            if a.contains(s) {
+                "stored, not derived:"
+            } else {
+                "derived, not stored:"
+            },
+            s.application_id,
+            s.sitting_id,
+            s.room_id,
+            s.seat
+        ));
+    }
+    if differing > 10 {
+        differences.push(format!("... {differing} seats differ in all"));
+    }
+    let derived_split: BTreeSet<i64> = derived.split.iter().copied().collect();
+    if a == b && *stored_split != derived_split {
+        differences.push(format!(
+            "candidates seated at two sites with leave: {} stored, {} derived",
+            stored_split.len(),
+            derived_split.len()
+        ));
+    }
+    a == b && *stored_split == derived_split
+}
+
+/// The seats in use, against every rule, for every seated candidate, and the paid
+/// candidates still without a seat.
+fn rule_problems(
+    inputs: &Inputs,
+    checks: &[SeatingCheck],
+    in_use: &[Seat],
+    seated_before: bool,
+) -> Vec<String> {
+    let seated: Vec<Candidate> = inputs
+        .candidates
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| inputs.status(*i) == Status::Seated)
+        .map(|(_, c)| c.clone())
+        .collect();
+    let mut problems = seating::check(
+        &seated,
+        &inputs.rooms,
+        &inputs.sittings,
+        in_use,
+        &inputs.split_allowed(),
+    );
+    if checks.iter().any(|c| c.method == Method::PerSitting as i64)
+        && problems.iter().any(|p| p.contains(" sites ("))
+    {
+        problems.push(
+            "a seating made before the rule of one site a day drew each sitting on its own: seat those exam areas again with kaowu seat assign --reseat AREA".into(),
+        );
+    }
+    let unseated_paid = (0..inputs.rows.len())
+        .filter(|&i| inputs.status(i) == Status::Paid)
+        .count();
+    if unseated_paid > 0 && seated_before {
+        problems.push(format!(
+            "{unseated_paid} paid candidates have no seat yet: kaowu seat add"
+        ));
+    }
+    problems
+}
+
+/// Prints each seating's check and its differences, the kept rooms, and the problems.
+fn print_verify(report: &VerifyReport) -> Result<()> {
+    if report.seatings.is_empty() {
+        outln!(
+            "session {} has no seating yet: kaowu seat assign",
+            report.session
+        )?;
+    }
+    for c in &report.seatings {
+        outln!(
+            "seating {} (batch {}, seed {}{}{}): {} seats; {}",
+            c.seating,
+            c.batch,
+            c.seed,
+            if c.scope.is_empty() {
+                String::new()
+            } else {
+                format!(", exam area {}", c.scope)
+            },
+            if c.allow_split { ", --allow-split" } else { "" },
+            c.seats,
+            if c.matches {
+                "derived again from its seed: identical".to_string()
+            } else {
+                "DIFFERS from its derivation".to_string()
+            }
+        )?;
+        for d in &c.differences {
+            outln!("  {d}")?;
+        }
+    }
+    if report.kept.candidates > 0 {
+        outln!("{}", kept_text(&report.kept))?;
+    }
+    outln!(
+        "{} seats in use; {}",
+        report.seats_in_use,
+        if report.problems.is_empty() {
+            "every rule holds".to_string()
+        } else {
+            format!("{} problems:", report.problems.len())
+        }
+    )?;
+    for p in report.problems.iter().take(50) {
+        outln!("  {p}")?;
     }
     Ok(())
 }

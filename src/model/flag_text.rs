@@ -53,10 +53,23 @@ pub fn describe_zh(
     same_id: &[&str],
 ) -> String {
     let name = name_zh(code);
-    let p = &a.photo;
+    identity_zh(code, name, a, today, same_id)
+        .or_else(|| photo_and_contact_zh(code, name, a, s))
+        .unwrap_or_else(|| message.to_string())
+}
+
+/// The flags about who the candidate is (ID number, birth date, sex, a second
+/// application), or none for another code.
+fn identity_zh(
+    code: &str,
+    name: &str,
+    a: &Facts<'_>,
+    today: NaiveDate,
+    same_id: &[&str],
+) -> Option<String> {
     let id = id_number::check(a.id_number, today);
     let permanent = IdKind::of(a.id_type) == IdKind::PermanentResident;
-    match code {
+    Some(match code {
         // A permanent resident card's faults, by its own rules (its birth date and check
         // character share the resident ID number's codes).
         "prc_format" | "prc_region" | "id_birth_date" | "id_check_digit" if permanent => {
@@ -113,6 +126,15 @@ pub fn describe_zh(
             a.id_number,
             same_id.join("、")
         ),
+        "id_duplicate" => name.into(),
+        _ => return None,
+    })
+}
+
+/// The flags about the photo and how to reach the candidate, or none for another code.
+fn photo_and_contact_zh(code: &str, name: &str, a: &Facts<'_>, s: &Settings) -> Option<String> {
+    let p = &a.photo;
+    Some(match code {
         "photo_missing" if p.name.is_empty() => "没有照片".into(),
         "photo_missing" => format!("照片 {} 不在照片文件夹中", p.name),
         "photo_unreadable" => format!("照片 {} 无法作为图片读取", p.name),
@@ -162,9 +184,8 @@ pub fn describe_zh(
                 format!("{}未填写", missing.join("、"))
             }
         }
-        "id_duplicate" => name.into(),
-        _ => message.to_string(),
-    }
+        _ => return None,
+    })
 }
 
 fn id_error_zh(e: &IdError) -> String {
