@@ -78,15 +78,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let session = current_session(&mut tx, g).await?;
     tx.lock_session(session.id).await?;
     let cx = Arc::new(load_context(&mut tx, &session, args).await?);
-    let batch = if a.change.dry_run {
-        None
-    } else {
-        let command = crate::db::journal_command(std::env::args_os());
-        Some(
-            tx.create_batch(session.id, "import", &g.operator(), &command, now(), None)
-                .await?,
-        )
-    };
+    let batch = open_batch(&mut tx, g, session.id, a.change.dry_run).await?;
 
     // What the journal says of each application this import adds.
     let reason = format!("imported from {}", a.shown());
@@ -156,6 +148,25 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         changes: &tally.diff,
     };
     print_report(g, a, &report, &header)
+}
+
+/// Opens the import's batch, which the journal names with the command line; none on a
+/// dry run.
+async fn open_batch(
+    tx: &mut Tx,
+    g: &GlobalArgs,
+    session_id: i64,
+    dry_run: bool,
+) -> Result<Option<i64>> {
+    Ok(if dry_run {
+        None
+    } else {
+        let command = crate::db::journal_command(std::env::args_os());
+        Some(
+            tx.create_batch(session_id, "import", &g.operator(), &command, now(), None)
+                .await?,
+        )
+    })
 }
 
 /// Loads what the reader needs from the database: the plan (refusing a session that has
