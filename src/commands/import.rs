@@ -12,6 +12,7 @@ use super::intake::{Diff, FileDigest, record_import, reject_if_any, rejected_fro
 use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, ImportArgs, ImportCommand};
 use crate::db::Tx;
+use crate::db::plan::PlanEntry;
 use crate::db::sessions::SessionRow;
 use crate::io::table::{self, Cells, Column, Header, Problems, Schema, Value};
 use crate::model::RowProblem;
@@ -264,34 +265,55 @@ async fn import_plan(
     session: &SessionRow,
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
-    let (header, rows, problems) = read_rows(args.source(), args, PLAN, |c| {
-        let level = c.get("level", true, level);
-        let qualification = c.text("qualification", true);
-        let code = c.code("qualification_code", false);
-        let subject_text = c.text("subject", true);
-        let subject = subject_of(c, level, subject_text);
-        let sitting = c.code("sitting", true);
-        let date = c.get("date", true, table::date);
-        let start = c.get("start", true, table::time);
-        let end = c.get("end", true, table::time);
-        Some(PlanRow {
-            line: c.line(),
-            level: level?,
-            qualification: qualification?,
-            code,
-            subject: subject?,
-            sitting: sitting?,
-            date: date?,
-            start: start?,
-            end: end?,
-        })
-    })?;
+    let (header, rows, problems) = read_rows(args.source(), args, PLAN, parse_plan_row)?;
     let stored = tx.plan(session.id).await?;
     // Completeness only makes sense once every row could be read.
     let mut rules = plan::check(&rows);
     if problems.is_empty() {
         rules.extend(plan::check_complete(&rows));
     }
+    rules.extend(plan_zero_twins(&rows, &stored));
+    reject_if_any(
+        &header,
+        problems,
+        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
+    )?;
+    let diff = plan_diff(&rows, &stored);
+    if !args.change.dry_run {
+        write_plan(tx, session, &rows, &stored).await?;
+    }
+    Ok((header, rows.len(), diff))
+}
+
+/// Reads one row of a plan file; `None` when a required cell is missing or wrong, with
+/// the problem recorded in `c`.
+fn parse_plan_row(c: &mut Cells<'_, '_>) -> Option<PlanRow> {
+    let level = c.get("level", true, level);
+    let qualification = c.text("qualification", true);
+    let code = c.code("qualification_code", false);
+    let subject_text = c.text("subject", true);
+    let subject = subject_of(c, level, subject_text);
+    let sitting = c.code("sitting", true);
+    let date = c.get("date", true, table::date);
+    let start = c.get("start", true, table::time);
+    let end = c.get("end", true, table::time);
+    Some(PlanRow {
+        line: c.line(),
+        level: level?,
+        qualification: qualification?,
+        code,
+        subject: subject?,
+        sitting: sitting?,
+        date: date?,
+        start: start?,
+        end: end?,
+    })
+}
+
+/// Qualification codes and sitting labels of the file that differ from another (in the
+/// file or stored) only by leading zeros.
+fn plan_zero_twins(rows: &[PlanRow], stored: &[PlanEntry]) -> Vec<RowProblem> {
+    let mut rules = Vec::new();
     // A code is named on every subject row of its qualification: compare the first only.
     let mut named = HashSet::new();
     let codes: Vec<(usize, usize, &str)> = rows
@@ -332,19 +354,18 @@ async fn import_plan(
             ..p
         }),
     );
-    reject_if_any(
-        &header,
-        problems,
-        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
-    )?;
+    rules
+}
 
+/// Compares the plan read with the stored one by qualification and subject.
+fn plan_diff(rows: &[PlanRow], stored: &[PlanEntry]) -> Diff {
     let by_key: HashMap<(&str, &str), _> = stored
         .iter()
         .map(|e| ((e.qualification.as_str(), e.subject.as_str()), e))
         .collect();
     let mut diff = Diff::default();
     let mut seen = HashSet::new();
-    for r in &rows {
+    for r in rows {
         seen.insert((r.qualification.as_str(), r.subject));
         let key = format!("{} {}", r.qualification, r.subject);
         let fields = by_key.get(&(r.qualification.as_str(), r.subject)).map(|e| {
@@ -380,51 +401,53 @@ async fn import_plan(
         .iter()
         .filter(|e| !seen.contains(&(e.qualification.as_str(), e.subject.as_str())))
         .count();
+    diff
+}
 
-    if !args.change.dry_run {
-        let mut sittings: HashMap<&str, i64> = HashMap::new();
-        let mut quals: HashMap<&str, i64> = HashMap::new();
-        for r in &rows {
-            if !sittings.contains_key(r.sitting.as_str()) {
-                let id = tx
-                    .upsert_sitting(session.id, &r.sitting, r.date, r.start, r.end)
-                    .await?;
-                sittings.insert(&r.sitting, id);
-            }
-            if !quals.contains_key(r.qualification.as_str()) {
-                // A file without codes leaves the stored codes alone.
-                let code = rows
-                    .iter()
-                    .find_map(|o| {
-                        (o.qualification == r.qualification)
-                            .then_some(o.code.clone())
-                            .flatten()
-                    })
-                    .or_else(|| {
-                        stored
-                            .iter()
-                            .find(|e| e.qualification == r.qualification)
-                            .and_then(|e| e.code.clone())
-                    });
-                let id = tx
-                    .upsert_qualification(
-                        session.id,
-                        &r.qualification,
-                        code.as_deref(),
-                        r.level.zh(),
-                    )
-                    .await?;
-                quals.insert(&r.qualification, id);
-            }
-            tx.upsert_plan_subject(
-                quals[r.qualification.as_str()],
-                r.subject,
-                sittings[r.sitting.as_str()],
-            )
-            .await?;
+/// Writes the plan read: each sitting and qualification once, then every subject row.
+async fn write_plan(
+    tx: &mut Tx,
+    session: &SessionRow,
+    rows: &[PlanRow],
+    stored: &[PlanEntry],
+) -> Result<()> {
+    let mut sittings: HashMap<&str, i64> = HashMap::new();
+    let mut quals: HashMap<&str, i64> = HashMap::new();
+    for r in rows {
+        if !sittings.contains_key(r.sitting.as_str()) {
+            let id = tx
+                .upsert_sitting(session.id, &r.sitting, r.date, r.start, r.end)
+                .await?;
+            sittings.insert(&r.sitting, id);
         }
+        if !quals.contains_key(r.qualification.as_str()) {
+            // A file without codes leaves the stored codes alone.
+            let code = rows
+                .iter()
+                .find_map(|o| {
+                    (o.qualification == r.qualification)
+                        .then_some(o.code.clone())
+                        .flatten()
+                })
+                .or_else(|| {
+                    stored
+                        .iter()
+                        .find(|e| e.qualification == r.qualification)
+                        .and_then(|e| e.code.clone())
+                });
+            let id = tx
+                .upsert_qualification(session.id, &r.qualification, code.as_deref(), r.level.zh())
+                .await?;
+            quals.insert(&r.qualification, id);
+        }
+        tx.upsert_plan_subject(
+            quals[r.qualification.as_str()],
+            r.subject,
+            sittings[r.sitting.as_str()],
+        )
+        .await?;
     }
-    Ok((header, rows.len(), diff))
+    Ok(())
 }
 
 async fn import_fees(
@@ -546,45 +569,65 @@ async fn import_sites(
     session: &SessionRow,
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
-    let (header, rows, problems) = read_rows(args.source(), args, SITES, |c| {
-        let exam_area = c.text("exam_area", true);
-        let site_code = c.code("site_code", true);
-        let site_name = c.text("site_name", true);
-        let address = c.text("address", true);
-        let room = c.get("room", true, |v| {
-            let t = fold_ascii(&v.text());
-            let digits = t
-                .trim_start_matches('第')
-                .trim_end_matches("考场")
-                .trim_end_matches('室');
-            digits
-                .parse::<u32>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| {
-                    format!(
-                        "expected a room number like 01 or 第1考场, found {}",
-                        v.shown()
-                    )
-                })
-        });
-        let seats = c.get("seats", true, table::count);
-        let disabled = c
-            .get("disabled_seats", false, |v| parse_seat_list(&v.text()))
-            .unwrap_or_default();
-        Some(RoomRow {
-            line: c.line(),
-            exam_area: exam_area?,
-            site_code: site_code?,
-            site_name: site_name?,
-            address: address?,
-            room: room?,
-            seats: seats?,
-            disabled_seats: disabled,
-        })
-    })?;
+    let (header, rows, problems) = read_rows(args.source(), args, SITES, parse_room_row)?;
     let stored = tx.rooms(session.id).await?;
-    let mut rules = site::check(&rows);
+    let rules = check_sites(&rows, &stored);
+    reject_if_any(
+        &header,
+        problems,
+        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
+    )?;
+    let diff = sites_diff(&rows, &stored);
+    if !args.change.dry_run {
+        write_sites(tx, session, &rows).await?;
+    }
+    Ok((header, rows.len(), diff))
+}
+
+/// Reads one row of a sites file into a room; `None` when a required cell is missing or
+/// wrong, with the problem recorded in `c`.
+fn parse_room_row(c: &mut Cells<'_, '_>) -> Option<RoomRow> {
+    let exam_area = c.text("exam_area", true);
+    let site_code = c.code("site_code", true);
+    let site_name = c.text("site_name", true);
+    let address = c.text("address", true);
+    let room = c.get("room", true, |v| {
+        let t = fold_ascii(&v.text());
+        let digits = t
+            .trim_start_matches('第')
+            .trim_end_matches("考场")
+            .trim_end_matches('室');
+        digits
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                format!(
+                    "expected a room number like 01 or 第1考场, found {}",
+                    v.shown()
+                )
+            })
+    });
+    let seats = c.get("seats", true, table::count);
+    let disabled = c
+        .get("disabled_seats", false, |v| parse_seat_list(&v.text()))
+        .unwrap_or_default();
+    Some(RoomRow {
+        line: c.line(),
+        exam_area: exam_area?,
+        site_code: site_code?,
+        site_name: site_name?,
+        address: address?,
+        room: room?,
+        seats: seats?,
+        disabled_seats: disabled,
+    })
+}
+
+/// The problems of the rooms read: the site rules, and site codes that differ from
+/// another in the same exam area (in the file or stored) only by leading zeros.
+fn check_sites(rows: &[RoomRow], stored: &[RoomRow]) -> Vec<RowProblem> {
+    let mut rules = site::check(rows);
     // A site code names a site within its exam area (昆明 and 丽江 may both have 001).
     let areas: BTreeSet<&str> = rows.iter().map(|r| r.exam_area.as_str()).collect();
     for area in areas {
@@ -609,17 +652,16 @@ async fn import_sites(
             }),
         );
     }
-    reject_if_any(
-        &header,
-        problems,
-        rules.into_iter().map(|p| (rows[p.row].line, p)).collect(),
-    )?;
+    rules
+}
 
+/// Compares the rooms read with the stored ones by exam area, site code and room.
+fn sites_diff(rows: &[RoomRow], stored: &[RoomRow]) -> Diff {
     let key = |r: &RoomRow| (r.exam_area.clone(), r.site_code.clone(), r.room);
     let by_key: HashMap<_, _> = stored.iter().map(|r| (key(r), r)).collect();
     let mut diff = Diff::default();
     let mut seen = HashSet::new();
-    for r in &rows {
+    for r in rows {
         seen.insert(key(r));
         let fields = by_key.get(&key(r)).map(|s| {
             let mut f = Vec::new();
@@ -643,30 +685,33 @@ async fn import_sites(
         );
     }
     diff.kept = stored.iter().filter(|s| !seen.contains(&key(s))).count();
-    if !args.change.dry_run {
-        let mut site_ids: HashMap<(&str, &str), i64> = HashMap::new();
-        for r in &rows {
-            let k = (r.exam_area.as_str(), r.site_code.as_str());
-            let id = match site_ids.get(&k) {
-                Some(&id) => id,
-                None => {
-                    let id = tx
-                        .upsert_site(
-                            session.id,
-                            &r.exam_area,
-                            &r.site_code,
-                            &r.site_name,
-                            &r.address,
-                        )
-                        .await?;
-                    site_ids.insert(k, id);
-                    id
-                }
-            };
-            tx.upsert_room(id, r).await?;
-        }
+    diff
+}
+
+/// Writes the rooms read, each site once before its rooms.
+async fn write_sites(tx: &mut Tx, session: &SessionRow, rows: &[RoomRow]) -> Result<()> {
+    let mut site_ids: HashMap<(&str, &str), i64> = HashMap::new();
+    for r in rows {
+        let k = (r.exam_area.as_str(), r.site_code.as_str());
+        let id = match site_ids.get(&k) {
+            Some(&id) => id,
+            None => {
+                let id = tx
+                    .upsert_site(
+                        session.id,
+                        &r.exam_area,
+                        &r.site_code,
+                        &r.site_name,
+                        &r.address,
+                    )
+                    .await?;
+                site_ids.insert(k, id);
+                id
+            }
+        };
+        tx.upsert_room(id, r).await?;
     }
-    Ok((header, rows.len(), diff))
+    Ok(())
 }
 
 #[cfg(test)]

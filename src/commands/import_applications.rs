@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -20,8 +21,10 @@ use super::intake::{
     APPLICATIONS, Diff, Offered, field_changes, offered, reject_if_any, rejected_from,
 };
 use super::{Rejected, connect, current_session, now, print_json};
-use crate::cli::{ApplicationsImportArgs, GlobalArgs};
-use crate::db::applications::NewApplication;
+use crate::cli::{ApplicationsImportArgs, GlobalArgs, ImportArgs};
+use crate::db::Tx;
+use crate::db::applications::{NewApplication, StoredKey};
+use crate::db::sessions::SessionRow;
 use crate::io::photos::{PhotoDir, fingerprint};
 use crate::io::table::{self, Cells, Header, Problems, Row, Value};
 use crate::model::codes::{ZeroPadded, twin_message};
@@ -38,7 +41,7 @@ struct Context_ {
     photos: Option<PhotoDir>,
     /// The session's registration numbers, to refuse one that differs from a stored one
     /// only by leading zeros.
-    stored: Arc<HashMap<String, crate::db::applications::StoredKey>>,
+    stored: Arc<HashMap<String, StoredKey>>,
     stored_padded: ZeroPadded,
 }
 
@@ -74,173 +77,47 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
     let mut tx = db.begin_bulk().await?;
     let session = current_session(&mut tx, g).await?;
     tx.lock_session(session.id).await?;
-
-    let plan = offered(&mut tx, session.id).await?;
-    if plan.is_empty() {
-        return Err(Rejected::one(
-            a.shown(),
-            format!(
-                "session {} has no plan yet: import the plan first (kaowu import plan FILE)",
-                session.code
-            ),
-        )
-        .into());
-    }
-    let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
-    let photo_dir = photo_folder(&a.file, args.photos.as_deref())?;
-    let stored: Arc<HashMap<String, crate::db::applications::StoredKey>> = Arc::new(
-        tx.application_keys(session.id)
-            .await?
-            .into_iter()
-            .map(|k| (k.registration_no.clone(), k))
-            .collect(),
-    );
-    let cx = Arc::new(Context_ {
-        plan,
-        areas,
-        photos: photo_dir,
-        stored_padded: ZeroPadded::of(stored.keys().map(String::as_str)),
-        stored: Arc::clone(&stored),
-    });
-    let batch = if a.change.dry_run {
-        None
-    } else {
-        let command = crate::db::journal_command(std::env::args_os());
-        Some(
-            tx.create_batch(session.id, "import", &g.operator(), &command, now(), None)
-                .await?,
-        )
-    };
+    let cx = Arc::new(load_context(&mut tx, &session, args).await?);
+    let batch = open_batch(&mut tx, g, session.id, a.change.dry_run).await?;
 
     // What the journal says of each application this import adds.
     let reason = format!("imported from {}", a.shown());
     let digest = super::intake::FileDigest::start(a.source(), a.shown());
     // The reader: parse, check, fingerprint photos in parallel, hand on in chunks.
-    let (send, mut recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
+    let (send, recv) = tokio::sync::mpsc::channel::<Vec<NewApplication>>(4);
     let reader = {
         let (file, opts, cx) = (a.source().to_path_buf(), a.read_options(), Arc::clone(&cx));
         std::thread::spawn(move || read_applications(&file, &opts, &cx, send))
     };
     let progress = crate::progress::spinner("reading applications");
-
-    let mut diff = Diff::default();
-    let mut resubmitted = 0usize;
-    let (mut rows, mut missing, mut unreadable) = (0usize, 0usize, 0usize);
-    let mut failed_write = None;
-    // The qualifications that the file's applications name.
-    let mut named = BTreeSet::new();
     t.mark("set-up");
-    let (mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO);
-    let mut asked = Instant::now();
-    while let Some(chunk) = recv.recv().await {
-        waiting += asked.elapsed();
-        rows += chunk.len();
-        progress.set_position(rows as u64);
-        let mut inserts = Vec::new();
-        for r in chunk {
-            named.insert(r.qualification_id);
-            missing += usize::from(r.photo_problem == "missing");
-            unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
-            match stored.get(&r.registration_no) {
-                None => {
-                    diff.add_listed(&r.registration_no);
-                    inserts.push(r);
-                }
-                Some(k) if k.content_hash == r.content_hash => diff.unchanged += 1,
-                Some(k) => {
-                    let old = tx.application_fields(k.id).await?;
-                    let fields = field_changes(&old.fields(), &r.fields());
-                    let back = k.status == "rejected";
-                    resubmitted += usize::from(back);
-                    if let Some(b) = batch {
-                        tx.update_application(k.id, b, &r, back.then_some("submitted"))
-                            .await?;
-                        for (name, old_value, new_value) in &fields {
-                            tx.journal(
-                                b,
-                                k.id,
-                                name,
-                                Some(old_value),
-                                Some(new_value),
-                                "re-imported",
-                            )
-                            .await?;
-                        }
-                        if back {
-                            tx.journal(
-                                b,
-                                k.id,
-                                "status",
-                                Some("rejected"),
-                                Some("submitted"),
-                                "resubmitted with changes",
-                            )
-                            .await?;
-                        }
-                    }
-                    let shown = fields
-                        .iter()
-                        .map(|(n, o, v)| format!("{n}: {o} -> {v}"))
-                        .collect();
-                    diff.changed.push(super::intake::Changed {
-                        key: r.registration_no.clone(),
-                        fields: shown,
-                    });
-                }
-            }
-        }
-        let write = Instant::now();
-        if let Some(b) = batch
-            && failed_write.is_none()
-            && let Err(e) = tx
-                .insert_applications(session.id, b, &reason, inserts)
-                .await
-        {
-            // Keep draining the reader so that it finishes, then report.
-            failed_write = Some(e);
-        }
-        writing += write.elapsed();
-        asked = Instant::now();
-    }
+    let sink = Sink {
+        session_id: session.id,
+        batch,
+        file: a.shown(),
+        reason: &reason,
+        stored: &cx.stored,
+    };
+    let mut tally = receive(&mut tx, recv, &sink, &progress).await?;
     progress.finish_and_clear();
     t.mark("rows");
-    t.note("waiting for parsed rows", waiting);
-    t.note("inserting", writing);
+    t.note("waiting for parsed rows", tally.waiting);
+    t.note("inserting", tally.writing);
     let (header, problems) = reader
         .join()
         .map_err(|_| anyhow::anyhow!("{}: the reader thread panicked", a.file.display()))??;
     reject_if_any(&header, problems, Vec::new())?;
-    if let Some(e) = failed_write {
+    if let Some(e) = tally.failed_write.take() {
         return Err(e.into());
     }
+    let diff = &mut tally.diff;
     // The reader hands on each registration number once: the rest of the stored were not named.
-    diff.kept = stored.len() - diff.unchanged - diff.changed.len();
+    diff.kept = cx.stored.len() - diff.unchanged - diff.changed.len();
 
     // A re-import that changes nothing leaves no batch behind.
     let batch = batch.filter(|_| !(diff.added_count() == 0 && diff.changed.is_empty()));
     if let Some(b) = batch {
-        let file = a.shown();
-        let summary = format!(
-            "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
-            diff.added_count(),
-            diff.changed.len(),
-            diff.unchanged
-        );
-        tx.set_batch_summary(b, &summary).await?;
-        tx.check_references(b, &named.into_iter().collect::<Vec<_>>())
-            .await?;
-        // PostgreSQL plans the next commands from statistics; a bulk load leaves them stale.
-        tx.analyze(&["applications", "application_states", "journal"])
-            .await?;
-        super::intake::record_import(
-            &mut tx,
-            session.id,
-            "applications",
-            digest,
-            &g.operator(),
-            &diff,
-        )
-        .await?;
+        journal_batch(&mut tx, g, &sink, b, digest, &tally).await?;
         t.mark("journal and statistics");
         tx.commit().await?;
         t.mark("commit");
@@ -257,19 +134,243 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         encoding: header.source.encoding.map(|e| e.to_string()),
         photos: cx.photos.as_ref().map(|p| p.root().display().to_string()),
         dry_run: a.change.dry_run,
-        rows,
-        added: diff.added_count(),
-        changed: diff.changed.len(),
-        resubmitted,
-        unchanged: diff.unchanged,
-        kept: diff.kept,
-        photos_missing: missing,
-        photos_unreadable: unreadable,
+        rows: tally.rows,
+        added: tally.diff.added_count(),
+        changed: tally.diff.changed.len(),
+        resubmitted: tally.resubmitted,
+        unchanged: tally.diff.unchanged,
+        kept: tally.diff.kept,
+        photos_missing: tally.missing,
+        photos_unreadable: tally.unreadable,
         batch,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         ignored_columns: &header.unknown,
-        changes: &diff,
+        changes: &tally.diff,
     };
+    print_report(g, a, &report, &header)
+}
+
+/// Opens the import's batch, which the journal names with the command line; none on a
+/// dry run.
+async fn open_batch(
+    tx: &mut Tx,
+    g: &GlobalArgs,
+    session_id: i64,
+    dry_run: bool,
+) -> Result<Option<i64>> {
+    Ok(if dry_run {
+        None
+    } else {
+        let command = crate::db::journal_command(std::env::args_os());
+        Some(
+            tx.create_batch(session_id, "import", &g.operator(), &command, now(), None)
+                .await?,
+        )
+    })
+}
+
+/// Loads what the reader needs from the database: the plan (refusing a session that has
+/// none yet), the exam areas, the photo folder and the stored registration numbers.
+async fn load_context(
+    tx: &mut Tx,
+    session: &SessionRow,
+    args: &ApplicationsImportArgs,
+) -> Result<Context_> {
+    let a = &args.import;
+    let plan = offered(tx, session.id).await?;
+    if plan.is_empty() {
+        return Err(Rejected::one(
+            a.shown(),
+            format!(
+                "session {} has no plan yet: import the plan first (kaowu import plan FILE)",
+                session.code
+            ),
+        )
+        .into());
+    }
+    let areas: BTreeSet<String> = tx.exam_areas(session.id).await?.into_iter().collect();
+    let photo_dir = photo_folder(&a.file, args.photos.as_deref())?;
+    let stored: Arc<HashMap<String, StoredKey>> = Arc::new(
+        tx.application_keys(session.id)
+            .await?
+            .into_iter()
+            .map(|k| (k.registration_no.clone(), k))
+            .collect(),
+    );
+    Ok(Context_ {
+        plan,
+        areas,
+        photos: photo_dir,
+        stored_padded: ZeroPadded::of(stored.keys().map(String::as_str)),
+        stored,
+    })
+}
+
+/// Where the database side writes the rows to: the session, the batch (none on a dry
+/// run), the file as shown, what the journal says of each application added, and the
+/// stored applications by registration number.
+struct Sink<'a> {
+    session_id: i64,
+    batch: Option<i64>,
+    file: String,
+    reason: &'a str,
+    stored: &'a HashMap<String, StoredKey>,
+}
+
+/// What the database side counted of the rows the reader handed on.
+#[derive(Default)]
+struct Tally {
+    diff: Diff,
+    resubmitted: usize,
+    rows: usize,
+    missing: usize,
+    unreadable: usize,
+    /// The qualifications that the file's applications name.
+    named: BTreeSet<i64>,
+    waiting: Duration,
+    writing: Duration,
+    /// The first insert that failed; the reader is drained before it is reported.
+    failed_write: Option<crate::db::DbError>,
+}
+
+/// Takes the reader's chunks as they come: compares each application with the stored
+/// one, updates the changed ones and inserts the new ones (unless this is a dry run), and
+/// counts them.
+async fn receive(
+    tx: &mut Tx,
+    mut recv: tokio::sync::mpsc::Receiver<Vec<NewApplication>>,
+    sink: &Sink<'_>,
+    progress: &ProgressBar,
+) -> Result<Tally> {
+    let mut tally = Tally::default();
+    let mut asked = Instant::now();
+    while let Some(chunk) = recv.recv().await {
+        tally.waiting += asked.elapsed();
+        tally.rows += chunk.len();
+        progress.set_position(tally.rows as u64);
+        let mut inserts = Vec::new();
+        for r in chunk {
+            tally.named.insert(r.qualification_id);
+            tally.missing += usize::from(r.photo_problem == "missing");
+            tally.unreadable += usize::from(r.photo_problem.starts_with("unreadable"));
+            match sink.stored.get(&r.registration_no) {
+                None => {
+                    tally.diff.add_listed(&r.registration_no);
+                    inserts.push(r);
+                }
+                Some(k) if k.content_hash == r.content_hash => tally.diff.unchanged += 1,
+                Some(k) => update_changed(tx, sink.batch, k, &r, &mut tally).await?,
+            }
+        }
+        let write = Instant::now();
+        if let Some(b) = sink.batch
+            && tally.failed_write.is_none()
+            && let Err(e) = tx
+                .insert_applications(sink.session_id, b, sink.reason, inserts)
+                .await
+        {
+            // Keep draining the reader so that it finishes, then report.
+            tally.failed_write = Some(e);
+        }
+        tally.writing += write.elapsed();
+        asked = Instant::now();
+    }
+    Ok(tally)
+}
+
+/// Counts an application whose content changed and, unless this is a dry run, updates
+/// it (back to submitted when it had been rejected) and journals every changed field.
+async fn update_changed(
+    tx: &mut Tx,
+    batch: Option<i64>,
+    k: &StoredKey,
+    r: &NewApplication,
+    tally: &mut Tally,
+) -> Result<()> {
+    let old = tx.application_fields(k.id).await?;
+    let fields = field_changes(&old.fields(), &r.fields());
+    let back = k.status == "rejected";
+    tally.resubmitted += usize::from(back);
+    if let Some(b) = batch {
+        tx.update_application(k.id, b, r, back.then_some("submitted"))
+            .await?;
+        for (name, old_value, new_value) in &fields {
+            tx.journal(
+                b,
+                k.id,
+                name,
+                Some(old_value),
+                Some(new_value),
+                "re-imported",
+            )
+            .await?;
+        }
+        if back {
+            tx.journal(
+                b,
+                k.id,
+                "status",
+                Some("rejected"),
+                Some("submitted"),
+                "resubmitted with changes",
+            )
+            .await?;
+        }
+    }
+    let shown = fields
+        .iter()
+        .map(|(n, o, v)| format!("{n}: {o} -> {v}"))
+        .collect();
+    tally.diff.changed.push(super::intake::Changed {
+        key: r.registration_no.clone(),
+        fields: shown,
+    });
+    Ok(())
+}
+
+/// Finishes the batch before the commit: its summary, the check of the qualifications
+/// its applications name, fresh planner statistics, and the record of the import.
+async fn journal_batch(
+    tx: &mut Tx,
+    g: &GlobalArgs,
+    sink: &Sink<'_>,
+    b: i64,
+    digest: super::intake::FileDigest,
+    tally: &Tally,
+) -> Result<()> {
+    let (file, resubmitted, diff) = (&sink.file, tally.resubmitted, &tally.diff);
+    let summary = format!(
+        "import {file}: {} added, {} changed ({resubmitted} resubmitted), {} unchanged",
+        diff.added_count(),
+        diff.changed.len(),
+        diff.unchanged
+    );
+    tx.set_batch_summary(b, &summary).await?;
+    tx.check_references(b, &tally.named.iter().copied().collect::<Vec<_>>())
+        .await?;
+    // PostgreSQL plans the next commands from statistics; a bulk load leaves them stale.
+    tx.analyze(&["applications", "application_states", "journal"])
+        .await?;
+    super::intake::record_import(
+        tx,
+        sink.session_id,
+        "applications",
+        digest,
+        &g.operator(),
+        diff,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Prints the import's report: a warning for ignored columns, then JSON, or a summary
+/// with the photo counts, the batch and (on a dry run or with --verbose) the changes.
+fn print_report(
+    g: &GlobalArgs,
+    a: &ImportArgs,
+    report: &Report<'_>,
+    header: &Header,
+) -> Result<()> {
     if !header.unknown.is_empty() {
         eprintln!(
             "warning: {}: ignored columns that application files do not have: {}",
@@ -278,7 +379,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         );
     }
     if g.json {
-        return print_json(&report);
+        return print_json(report);
     }
     let (verb, add, change) = if report.dry_run {
         ("dry run, nothing written", "would add", "would change")
@@ -289,7 +390,7 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
         "applications (报名信息) {} into {}: {verb}: {} rows in {:.1} s: {add} {}, {change} {} ({} resubmitted after rejection), unchanged {}{}",
         header.source.file,
         report.session,
-        rows,
+        report.rows,
         report.seconds,
         report.added,
         report.changed,
@@ -304,16 +405,18 @@ pub async fn run(g: &GlobalArgs, args: &ApplicationsImportArgs) -> Result<()> {
             String::new()
         }
     )?;
+    let (missing, unreadable) = (report.photos_missing, report.photos_unreadable);
     if missing + unreadable > 0 {
         outln!(
             "photos: {missing} missing, {unreadable} unreadable; `kaowu review check` flags them"
         )?;
     }
-    if let Some(b) = batch {
+    if let Some(b) = report.batch {
         outln!("batch {b}; next: kaowu review check")?;
     }
     if report.dry_run || a.verbose {
-        for c in diff
+        for c in report
+            .changes
             .changed
             .iter()
             .take(if a.verbose { usize::MAX } else { 30 })
@@ -504,78 +607,14 @@ fn parse_row(
         Level::parse(&t).ok_or_else(|| format!("expected 初级, 中级 or 高级, found \"{t}\""))
     });
     let qualification = c.text("qualification", true);
-    let offered = match &qualification {
-        Some(q) => match cx.plan.get(q) {
-            Some(o) => Some(o),
-            None => {
-                c.problem("qualification", format!("{q} is not in the session's plan"));
-                None
-            }
-        },
-        None => None,
-    };
-    if let (Some(o), Some(l)) = (offered, level)
-        && o.level != l
-    {
-        c.problem(
-            "level",
-            format!(
-                "{} is a {} qualification in the plan, not {l}",
-                qualification.as_deref().unwrap_or(""),
-                o.level
-            ),
-        );
-    }
+    let offered = offered_in_plan(c, cx, qualification.as_deref(), level);
     let subjects_text = c.text("subjects", true);
-    let subjects = match (offered, subjects_text) {
-        (Some(o), Some(t)) => match o.level.subject_list(&t, &o.subjects) {
-            Ok(list) => Some(list),
-            Err(bad) => {
-                c.problem(
-                    "subjects",
-                    format!(
-                        "{bad} is not offered for {}; the plan has {}",
-                        qualification.as_deref().unwrap_or(""),
-                        o.subjects.join(", ")
-                    ),
-                );
-                None
-            }
-        },
-        _ => None,
-    };
-    let exam_area = c.text("exam_area", true).and_then(|a| {
-        let matched = match_area(&a, &cx.areas).to_string();
-        if cx.areas.contains(&matched) {
-            Some(matched)
-        } else {
-            c.problem(
-                "exam_area",
-                format!(
-                    "{a} is not an exam area (考区) of the session; it has: {}",
-                    cx.areas.iter().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            );
-            None
-        }
-    });
+    let subjects = offered_subjects(c, offered, subjects_text, qualification.as_deref());
+    let exam_area = known_exam_area(c, cx);
     let graduation_date = c.get("graduation_date", false, table::date);
     let submitted_at = c.get("submitted_at", false, table::datetime);
     let photo = c.text("photo", false).unwrap_or_default();
-    let photo_path = if photo.is_empty() {
-        None
-    } else {
-        match &cx.photos {
-            Some(dir) => match dir.locate(&photo) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    c.problem("photo", e);
-                    None
-                }
-            },
-            None => None,
-        }
-    };
+    let photo_path = located_photo(c, cx, &photo);
     if let Some(b) = birth_date
         && b > today
     {
@@ -613,4 +652,103 @@ fn parse_row(
         ..NewApplication::default()
     };
     Some((r, photo_path))
+}
+
+/// The plan's offer of the qualification named; a problem when the plan does not have
+/// it, or has it at another level than the row's.
+fn offered_in_plan<'a>(
+    c: &mut Cells<'_, '_>,
+    cx: &'a Context_,
+    qualification: Option<&str>,
+    level: Option<Level>,
+) -> Option<&'a Offered> {
+    let offered = match qualification {
+        Some(q) => match cx.plan.get(q) {
+            Some(o) => Some(o),
+            None => {
+                c.problem("qualification", format!("{q} is not in the session's plan"));
+                None
+            }
+        },
+        None => None,
+    };
+    if let (Some(o), Some(l)) = (offered, level)
+        && o.level != l
+    {
+        c.problem(
+            "level",
+            format!(
+                "{} is a {} qualification in the plan, not {l}",
+                qualification.unwrap_or(""),
+                o.level
+            ),
+        );
+    }
+    offered
+}
+
+/// The subjects of the row, in the plan's words; a problem naming one the plan does not
+/// offer for the qualification.
+fn offered_subjects(
+    c: &mut Cells<'_, '_>,
+    offered: Option<&Offered>,
+    subjects_text: Option<String>,
+    qualification: Option<&str>,
+) -> Option<String> {
+    match (offered, subjects_text) {
+        (Some(o), Some(t)) => match o.level.subject_list(&t, &o.subjects) {
+            Ok(list) => Some(list),
+            Err(bad) => {
+                c.problem(
+                    "subjects",
+                    format!(
+                        "{bad} is not offered for {}; the plan has {}",
+                        qualification.unwrap_or(""),
+                        o.subjects.join(", ")
+                    ),
+                );
+                None
+            }
+        },
+        _ => None,
+    }
+}
+
+/// The row's exam area as the session names it; a problem listing the session's exam
+/// areas when it has no such area.
+fn known_exam_area(c: &mut Cells<'_, '_>, cx: &Context_) -> Option<String> {
+    c.text("exam_area", true).and_then(|a| {
+        let matched = match_area(&a, &cx.areas).to_string();
+        if cx.areas.contains(&matched) {
+            Some(matched)
+        } else {
+            c.problem(
+                "exam_area",
+                format!(
+                    "{a} is not an exam area (考区) of the session; it has: {}",
+                    cx.areas.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            None
+        }
+    })
+}
+
+/// Where the row's photo is in the photo folder, and whether the folder has it; a
+/// problem when the name leaves the folder. `None` without a photo or a folder.
+fn located_photo(c: &mut Cells<'_, '_>, cx: &Context_, photo: &str) -> Option<(PathBuf, bool)> {
+    if photo.is_empty() {
+        None
+    } else {
+        match &cx.photos {
+            Some(dir) => match dir.locate(photo) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    c.problem("photo", e);
+                    None
+                }
+            },
+            None => None,
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! the version read, with a journal row for the state and one naming the payment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDateTime;
@@ -27,7 +27,7 @@ use crate::io::xlsx::{Book, Cell};
 use crate::model::application::Status;
 use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::date::parse_datetime;
-use crate::model::fee::{self};
+use crate::model::fee::{self, FeeRule};
 use crate::model::level::Level;
 use crate::model::money::Fen;
 use crate::model::payment::{
@@ -431,6 +431,68 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     tx.lock_session(session.id).await?;
     let books = Books::load(&mut tx, &session).await?;
     t.mark("load");
+    let plan = compare_orders(&books, &file)?;
+    let (applied, left) = payment::settle(&plan.orders, &plan.candidates, &books.payables());
+    t.mark("settle");
+
+    let mut report = ImportReport {
+        import: "payments",
+        session: &session.code,
+        file: args.shown(),
+        dry_run: args.change.dry_run,
+        batch: None,
+        rows: file.orders.len(),
+        added: plan.diff.added.len(),
+        changed: plan.diff.changed.len(),
+        unchanged: plan.diff.unchanged,
+        paid: applied.len(),
+        left: left
+            .iter()
+            .map(|(i, why)| Left {
+                order_no: plan.orders[*i].order_no.clone(),
+                registration_no: plan.orders[*i].registration_no.clone(),
+                amount: plan.orders[*i].amount,
+                result: plan.orders[*i].result,
+                why: why.clone(),
+            })
+            .collect(),
+    };
+    let writes = !plan.diff.added.is_empty() || !plan.diff.changed.is_empty();
+    if !args.change.dry_run && writes {
+        let w = ImportWrite {
+            session: &session,
+            file: &file,
+            books: &books,
+            plan: &plan,
+            applied: &applied,
+        };
+        let batch = write_import(&mut tx, g, args, &mut t, &w).await?;
+        tx.commit().await?;
+        t.mark("commit");
+        report.batch = Some(batch);
+    } else {
+        drop(tx);
+    }
+    db.close().await;
+    print_import(g, args, &file, &report, &plan.diff)
+}
+
+/// The orders after comparing a gateway file with the stored ones: every order (the
+/// stored ones updated by the file, then the new ones), which of them may make an
+/// application paid, which are new and which changed, and the difference as reported.
+struct ImportPlan {
+    orders: Vec<Order>,
+    candidates: Vec<usize>,
+    new_orders: Vec<usize>,
+    changed_orders: Vec<usize>,
+    diff: Diff,
+}
+
+/// Compares each order of the file with what is stored, by order number. Refuses the
+/// whole file, listing every problem, when an order conflicts with the stored one, when a
+/// number differs from a stored one only by leading zeros, or when the gateway takes back
+/// a payment that already made an application paid.
+fn compare_orders(books: &Books, file: &GatewayFile) -> Result<ImportPlan> {
     let stored: HashMap<&str, usize> = books
         .payments
         .iter()
@@ -443,11 +505,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let mut candidates = Vec::new();
     let mut new_orders = Vec::new();
     let mut changed_orders = Vec::new();
-    let mut problems: Vec<String> = books
-        .zero_twins(&file)
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
+    let mut problems: Vec<String> = books.zero_twins(file).into_iter().map(|(_, p)| p).collect();
     let mut diff = Diff::default();
     for (line, o) in &file.orders {
         match stored.get(o.order_no.as_str()) {
@@ -484,21 +542,7 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
                     ));
                     continue;
                 }
-                let mut fields = Vec::new();
-                if before.result != o.result {
-                    fields.push(format!(
-                        "支付结果: {} -> {}",
-                        before.result.zh(),
-                        o.result.zh()
-                    ));
-                }
-                if before.channel != o.channel {
-                    fields.push(format!("支付网关: {} -> {}", before.channel, o.channel));
-                }
-                if o.paid_at.is_some() && before.paid_at != o.paid_at {
-                    fields.push("支付时间".to_string());
-                }
-                diff.row(o.order_no.clone(), Some(fields));
+                diff.row(o.order_no.clone(), Some(changed_fields(before, o)));
                 let applied = before.applied;
                 orders[i] = Order {
                     applied,
@@ -518,121 +562,161 @@ pub async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         }
         .into());
     }
-    let (applied, left) = payment::settle(&orders, &candidates, &books.payables());
-    t.mark("settle");
+    Ok(ImportPlan {
+        orders,
+        candidates,
+        new_orders,
+        changed_orders,
+        diff,
+    })
+}
 
-    let mut report = ImportReport {
-        import: "payments",
-        session: &session.code,
-        file: args.shown(),
-        dry_run: args.change.dry_run,
-        batch: None,
-        rows: file.orders.len(),
-        added: diff.added.len(),
-        changed: diff.changed.len(),
-        unchanged: diff.unchanged,
-        paid: applied.len(),
-        left: left
-            .iter()
-            .map(|(i, why)| Left {
-                order_no: orders[*i].order_no.clone(),
-                registration_no: orders[*i].registration_no.clone(),
-                amount: orders[*i].amount,
-                result: orders[*i].result,
-                why: why.clone(),
-            })
-            .collect(),
-    };
-    let writes = !diff.added.is_empty() || !diff.changed.is_empty();
-    if !args.change.dry_run && writes {
-        let command = crate::db::journal_command(std::env::args_os());
-        let batch = tx
-            .create_batch(session.id, "payments", &g.operator(), &command, now(), None)
-            .await?;
-        let app_id = |no: &str| books.by_no.get(no).map(|&i| books.rows[i].id);
-        let new: Vec<NewPayment> = new_orders
-            .iter()
-            .map(|&i| {
-                let o = &orders[i];
-                NewPayment {
-                    order_no: o.order_no.clone(),
-                    registration_no: o.registration_no.clone(),
-                    application_id: app_id(&o.registration_no),
-                    amount_fen: o.amount.0,
-                    paid_at: o.paid_at,
-                    channel: o.channel.clone(),
-                    result: o.result.as_str(),
-                    source: "gateway",
-                    evidence: String::new(),
-                }
-            })
-            .collect();
-        let new_ids = tx.insert_payments(session.id, batch, &new).await?;
-        t.mark("insert");
-        let mut id_of: HashMap<usize, i64> = new_orders.iter().copied().zip(new_ids).collect();
-        for &i in &changed_orders {
-            let o = &orders[i];
-            let id = books.payments[i].id;
-            tx.update_payment(id, batch, o.result.as_str(), o.paid_at, &o.channel)
-                .await?;
-            id_of.insert(i, id);
-        }
-        let reason = format!("payment imported from {}", file.header.source.file);
-        let mut moves = Vec::with_capacity(applied.len());
-        let mut journal: Vec<JournalEntry> = Vec::with_capacity(applied.len());
-        for &i in &applied {
-            let o = &orders[i];
-            let r = &books.rows[books.by_no[&o.registration_no]];
-            moves.push((r.id, r.version));
-            journal.push((r.id, "payment", None, Some(describe(o)), reason.clone()));
-        }
-        let (moved, missed) = tx
-            .transition(batch, &moves, "approved", "paid", &reason, "")
-            .await?;
-        if !missed.is_empty() {
-            bail!(
-                "{} applications changed during the import; nothing was imported, run it again",
-                missed.len()
-            );
-        }
-        t.mark("transition");
-        tx.journal_many(batch, &journal).await?;
-        t.mark("journal");
-        let applied_ids: Vec<i64> = applied.iter().map(|i| id_of[i]).collect();
-        tx.set_applied(batch, &applied_ids).await?;
-        t.mark("applied");
-        tx.set_batch_summary(
-            batch,
-            &format!(
-                "import {}: {} orders added, {} changed, {} unchanged; {moved} paid",
-                file.header.source.file,
-                diff.added.len(),
-                diff.changed.len(),
-                diff.unchanged
-            ),
-        )
-        .await?;
-        record_import(
-            &mut tx,
-            session.id,
-            "payments",
-            FileDigest::start(args.source(), args.shown()),
-            &g.operator(),
-            &diff,
-        )
-        .await?;
-        tx.analyze(&["payments", "application_states", "journal"])
-            .await?;
-        tx.commit().await?;
-        t.mark("commit");
-        report.batch = Some(batch);
-    } else {
-        drop(tx);
+/// What the gateway changed of a stored order, as the import lists it.
+fn changed_fields(before: &Order, o: &Order) -> Vec<String> {
+    let mut fields = Vec::new();
+    if before.result != o.result {
+        fields.push(format!(
+            "支付结果: {} -> {}",
+            before.result.zh(),
+            o.result.zh()
+        ));
     }
-    db.close().await;
+    if before.channel != o.channel {
+        fields.push(format!("支付网关: {} -> {}", before.channel, o.channel));
+    }
+    if o.paid_at.is_some() && before.paid_at != o.paid_at {
+        fields.push("支付时间".to_string());
+    }
+    fields
+}
 
+/// What an import of payments writes: the compared orders of the file, and the indexes
+/// of the orders that make their application paid.
+struct ImportWrite<'a> {
+    session: &'a SessionRow,
+    file: &'a GatewayFile,
+    books: &'a Books,
+    plan: &'a ImportPlan,
+    applied: &'a [usize],
+}
+
+/// Writes an import of payments in a new batch, short of the commit: the new and changed
+/// orders, the applications they make paid with a journal row naming each payment, the
+/// batch's summary and the record of the import. Returns the batch.
+async fn write_import(
+    tx: &mut Tx,
+    g: &GlobalArgs,
+    args: &ImportArgs,
+    t: &mut crate::progress::Phases,
+    w: &ImportWrite<'_>,
+) -> Result<i64> {
+    let ImportWrite {
+        session,
+        file,
+        books,
+        plan,
+        applied,
+    } = *w;
+    let (orders, diff) = (&plan.orders, &plan.diff);
+    let command = crate::db::journal_command(std::env::args_os());
+    let batch = tx
+        .create_batch(session.id, "payments", &g.operator(), &command, now(), None)
+        .await?;
+    let new = new_payments(books, plan);
+    let new_ids = tx.insert_payments(session.id, batch, &new).await?;
+    t.mark("insert");
+    let mut id_of: HashMap<usize, i64> = plan.new_orders.iter().copied().zip(new_ids).collect();
+    for &i in &plan.changed_orders {
+        let o = &orders[i];
+        let id = books.payments[i].id;
+        tx.update_payment(id, batch, o.result.as_str(), o.paid_at, &o.channel)
+            .await?;
+        id_of.insert(i, id);
+    }
+    let reason = format!("payment imported from {}", file.header.source.file);
+    let mut moves = Vec::with_capacity(applied.len());
+    let mut journal: Vec<JournalEntry> = Vec::with_capacity(applied.len());
+    for &i in applied {
+        let o = &orders[i];
+        let r = &books.rows[books.by_no[&o.registration_no]];
+        moves.push((r.id, r.version));
+        journal.push((r.id, "payment", None, Some(describe(o)), reason.clone()));
+    }
+    let (moved, missed) = tx
+        .transition(batch, &moves, "approved", "paid", &reason, "")
+        .await?;
+    if !missed.is_empty() {
+        bail!(
+            "{} applications changed during the import; nothing was imported, run it again",
+            missed.len()
+        );
+    }
+    t.mark("transition");
+    tx.journal_many(batch, &journal).await?;
+    t.mark("journal");
+    let applied_ids: Vec<i64> = applied.iter().map(|i| id_of[i]).collect();
+    tx.set_applied(batch, &applied_ids).await?;
+    t.mark("applied");
+    tx.set_batch_summary(
+        batch,
+        &format!(
+            "import {}: {} orders added, {} changed, {} unchanged; {moved} paid",
+            file.header.source.file,
+            diff.added.len(),
+            diff.changed.len(),
+            diff.unchanged
+        ),
+    )
+    .await?;
+    record_import(
+        tx,
+        session.id,
+        "payments",
+        FileDigest::start(args.source(), args.shown()),
+        &g.operator(),
+        diff,
+    )
+    .await?;
+    tx.analyze(&["payments", "application_states", "journal"])
+        .await?;
+    Ok(batch)
+}
+
+/// The new orders of an import as payments to insert, each with its application when
+/// the session has one of that number.
+fn new_payments(books: &Books, plan: &ImportPlan) -> Vec<NewPayment> {
+    let app_id = |no: &str| books.by_no.get(no).map(|&i| books.rows[i].id);
+    plan.new_orders
+        .iter()
+        .map(|&i| {
+            let o = &plan.orders[i];
+            NewPayment {
+                order_no: o.order_no.clone(),
+                registration_no: o.registration_no.clone(),
+                application_id: app_id(&o.registration_no),
+                amount_fen: o.amount.0,
+                paid_at: o.paid_at,
+                channel: o.channel.clone(),
+                result: o.result.as_str(),
+                source: "gateway",
+                evidence: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Prints the report of an import of payments, as JSON or as a summary with the changed
+/// orders (on a dry run or with --verbose), the payments that made nothing paid, and the
+/// batch.
+fn print_import(
+    g: &GlobalArgs,
+    args: &ImportArgs,
+    file: &GatewayFile,
+    report: &ImportReport<'_>,
+    diff: &Diff,
+) -> Result<()> {
     if g.json {
-        return print_json(&report);
+        return print_json(report);
     }
     let from = match &file.header.source.sheet {
         Some(sheet) => format!("{}[{sheet}]", file.header.source.file),
@@ -1058,6 +1142,38 @@ async fn mark_paid_counter(
     confirm: &crate::cli::Confirm,
 ) -> Result<()> {
     let what = format!("payments mark-paid {}", c.registration_no);
+    let paying = check_counter(c, &what)?;
+
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let session = current_session(&mut tx, g).await?;
+    let books = Books::load(&mut tx, &session).await?;
+    drop(tx);
+    let Some(&i) = books.by_no.get(&c.registration_no) else {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "no application {} in session {}",
+                c.registration_no, session.code
+            ),
+        )
+        .into());
+    };
+    let marking = plan_counter_marking(&books, i, c, paying, &what)?;
+    let reason = format!("marked paid by hand: {}", c.reason);
+    carry_out_marking(&Ctx::new(g, db, session), vec![marking], &reason, confirm).await
+}
+
+/// A payment at the counter as its flags give it, once checked.
+struct CounterPayment {
+    amount: Fen,
+    order_no: String,
+    paid_at: Option<NaiveDateTime>,
+}
+
+/// Checks the flags of a payment at the counter: an order number, a reason, an amount
+/// and (when given) the time paid [default: now]; every problem is listed.
+fn check_counter(c: &Counter<'_>, what: &str) -> Result<CounterPayment> {
     let mut problems = Vec::new();
     if c.order.is_empty() {
         problems.push("--order: the order or receipt number (支付单号) is required".to_string());
@@ -1085,63 +1201,42 @@ async fn mark_paid_counter(
         None => Some(now()),
     };
     if !problems.is_empty() {
-        return Err(Rejected { what, problems }.into());
+        return Err(Rejected {
+            what: what.to_string(),
+            problems,
+        }
+        .into());
     }
     let (amount, order_no) = (
         amount.expect("checked"),
         crate::model::text::fold_ascii(c.order),
     );
+    Ok(CounterPayment {
+        amount,
+        order_no,
+        paid_at,
+    })
+}
 
-    let db = connect(g).await?;
-    let mut tx = db.begin().await?;
-    let session = current_session(&mut tx, g).await?;
-    let books = Books::load(&mut tx, &session).await?;
-    drop(tx);
-    let Some(&i) = books.by_no.get(&c.registration_no) else {
-        return Err(Rejected::one(
-            what,
-            format!(
-                "no application {} in session {}",
-                c.registration_no, session.code
-            ),
-        )
-        .into());
-    };
+/// Plans marking application `i` paid at the counter. Refuses an application that is not
+/// approved (or expired), an amount that is not the fee due, and an order number stored
+/// for another application or with another amount.
+fn plan_counter_marking(
+    books: &Books,
+    i: usize,
+    c: &Counter<'_>,
+    paying: CounterPayment,
+    what: &str,
+) -> Result<Marking> {
+    let CounterPayment {
+        amount,
+        order_no,
+        paid_at,
+    } = paying;
     let r = &books.rows[i];
     let status = status_of(r);
-    let refuse = |p: String| -> Result<()> { Err(Rejected::one(what.clone(), p).into()) };
-    match status {
-        Status::Approved | Status::Expired => {}
-        Status::Paid | Status::Seated => {
-            return refuse(format!(
-                "{} is already paid by order {}; a second payment goes to the refund list",
-                r.registration_no,
-                r.paid_by.as_deref().unwrap_or("(not recorded)")
-            ));
-        }
-        other => {
-            return refuse(format!(
-                "{} is {other} ({}); only an approved (or expired) application can be paid",
-                r.registration_no,
-                other.zh()
-            ));
-        }
-    }
-    match books.due[i] {
-        None => {
-            return refuse(format!(
-                "{} has no fee due: a subject of it has no fee row on its approval day; see kaowu applications show {}",
-                r.registration_no, r.registration_no
-            ));
-        }
-        Some(due) if due != amount => {
-            return refuse(format!(
-                "--amount {amount} is not the fee due {due}; see kaowu applications show {}",
-                r.registration_no
-            ));
-        }
-        Some(_) => {}
-    }
+    check_payable(r, status, books.due[i], amount, what)?;
+    let refuse = |p: String| -> Result<Marking> { Err(Rejected::one(what.to_string(), p).into()) };
     let stored = books.payments.iter().find(|p| p.order_no == order_no);
     if let Some(p) = stored
         && p.registration_no != r.registration_no
@@ -1159,7 +1254,7 @@ async fn mark_paid_counter(
             Fen(p.amount_fen)
         ));
     }
-    let marking = Marking {
+    Ok(Marking {
         id: r.id,
         version: r.version,
         registration_no: r.registration_no.clone(),
@@ -1177,9 +1272,52 @@ async fn mark_paid_counter(
         stored: stored.map(|p| p.id),
         source: "counter",
         evidence: c.reason.to_string(),
-    };
-    let reason = format!("marked paid by hand: {}", c.reason);
-    carry_out_marking(&Ctx::new(g, db, session), vec![marking], &reason, confirm).await
+    })
+}
+
+/// Refuses to mark paid an application that is not approved (or expired), or whose fee
+/// due is unknown or not `amount`.
+fn check_payable(
+    r: &PayRow,
+    status: Status,
+    due: Option<Fen>,
+    amount: Fen,
+    what: &str,
+) -> Result<()> {
+    let refuse = |p: String| -> Result<()> { Err(Rejected::one(what.to_string(), p).into()) };
+    match status {
+        Status::Approved | Status::Expired => {}
+        Status::Paid | Status::Seated => {
+            return refuse(format!(
+                "{} is already paid by order {}; a second payment goes to the refund list",
+                r.registration_no,
+                r.paid_by.as_deref().unwrap_or("(not recorded)")
+            ));
+        }
+        other => {
+            return refuse(format!(
+                "{} is {other} ({}); only an approved (or expired) application can be paid",
+                r.registration_no,
+                other.zh()
+            ));
+        }
+    }
+    match due {
+        None => {
+            return refuse(format!(
+                "{} has no fee due: a subject of it has no fee row on its approval day; see kaowu applications show {}",
+                r.registration_no, r.registration_no
+            ));
+        }
+        Some(due) if due != amount => {
+            return refuse(format!(
+                "--amount {amount} is not the fee due {due}; see kaowu applications show {}",
+                r.registration_no
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 async fn mark_paid_statement(
@@ -1462,6 +1600,74 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     drop(tx);
     db.close().await;
 
+    let SampleOrders {
+        gateway,
+        statement,
+        planted,
+    } = sample_orders(&books, &rules, &session, seed)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let gateway_path = write_sample_gateway(out, &gateway)?;
+    let statement_path = write_sample_statement(out, &session, &statement)?;
+
+    let report = SamplesReport {
+        session: session.code.clone(),
+        gateway: gateway_path.display().to_string(),
+        statement: statement_path.display().to_string(),
+        orders: gateway.len(),
+        statement_lines: statement.len(),
+        planted,
+    };
+    print_samples(g, &report)
+}
+
+/// The sample orders: the gateway's export, the statement's lines (each with its delay
+/// after the payment, in seconds), and the discrepancies planted in them.
+#[derive(Default)]
+struct SampleOrders {
+    gateway: Vec<Order>,
+    statement: Vec<(Order, i64)>,
+    planted: Planted,
+}
+
+/// Makes sample orders: numbered in turn, paid at a random time of the payment window
+/// (a retry some minutes after the try before), through a random channel.
+struct Payer {
+    seq: u32,
+    opens: NaiveDateTime,
+    span: i64,
+    rng: fastrand::Rng,
+}
+
+impl Payer {
+    /// A new order of `amount` for application `no`. `after`: a second try comes some
+    /// minutes after the first, as a candidate would retry.
+    fn pay(&mut self, no: &str, amount: Fen, result: PayResult, after: Option<&Order>) -> Order {
+        let channels = ["非税支付", "支付宝", "微信支付"];
+        self.seq += 1;
+        let at = match after.and_then(|o| o.paid_at) {
+            Some(t) => t + chrono::Duration::minutes(self.rng.i64(3..600)),
+            None => self.opens + chrono::Duration::minutes(self.rng.i64(0..self.span)),
+        };
+        Order {
+            order_no: format!("ZF{}{:06}", at.format("%Y%m%d"), self.seq),
+            registration_no: no.to_string(),
+            amount,
+            paid_at: Some(at),
+            channel: channels[self.rng.usize(0..channels.len())].to_string(),
+            result,
+            applied: false,
+        }
+    }
+}
+
+/// Makes the orders of the samples from the session's approved unpaid applications (at
+/// least 8), shuffled by `seed`, with the discrepancies planted; sorted by time paid.
+fn sample_orders(
+    books: &Books,
+    rules: &[FeeRule],
+    session: &SessionRow,
+    seed: u64,
+) -> Result<SampleOrders> {
     let approved: Vec<usize> = (0..books.rows.len())
         .filter(|&i| {
             status_of(&books.rows[i]) == Status::Approved
@@ -1485,40 +1691,45 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     let span = session
         .payment_closes
         .map_or(10 * 24 * 60, |c| (c - opens).num_minutes().max(60));
-    let mut seq = 0u32;
-    let mut gateway: Vec<Order> = Vec::new();
-    let mut statement: Vec<(Order, i64)> = Vec::new();
-    let mut planted = Planted::default();
-    let channels = ["非税支付", "支付宝", "微信支付"];
-    // `after`: a second try comes some minutes after the first, as a candidate would retry.
-    let mut pay = |no: &str,
-                   amount: Fen,
-                   result: PayResult,
-                   after: Option<&Order>,
-                   rng: &mut fastrand::Rng| {
-        seq += 1;
-        let at = match after.and_then(|o| o.paid_at) {
-            Some(t) => t + chrono::Duration::minutes(rng.i64(3..600)),
-            None => opens + chrono::Duration::minutes(rng.i64(0..span)),
-        };
-        Order {
-            order_no: format!("ZF{}{:06}", at.format("%Y%m%d"), seq),
-            registration_no: no.to_string(),
-            amount,
-            paid_at: Some(at),
-            channel: channels[rng.usize(0..channels.len())].to_string(),
-            result,
-            applied: false,
-        }
+    let mut payer = Payer {
+        seq: 0,
+        opens,
+        span,
+        rng,
     };
+    let mut s = SampleOrders::default();
     let unpaid = (approved.len() / 10).max(1);
+    plant_by_application(books, &order, unpaid, &mut payer, &mut s);
+    plant_not_approved(books, rules, session, &mut payer, &mut s);
+    s.gateway
+        .sort_by(|a, b| (a.paid_at, &a.order_no).cmp(&(b.paid_at, &b.order_no)));
+    s.statement
+        .sort_by(|a, b| (a.0.paid_at, &a.0.order_no).cmp(&(b.0.paid_at, &b.0.order_no)));
+    Ok(s)
+}
+
+/// Pays for the shuffled applications in `order`: the first two are 掉单, the next two
+/// pay twice, one pays half, one fails before it pays, `unpaid` do not pay, and the rest
+/// pay as they should.
+fn plant_by_application(
+    books: &Books,
+    order: &[usize],
+    unpaid: usize,
+    payer: &mut Payer,
+    s: &mut SampleOrders,
+) {
+    let SampleOrders {
+        gateway,
+        statement,
+        planted,
+    } = s;
     for (k, &i) in order.iter().enumerate() {
         let r = &books.rows[i];
         let due = books.due[i].expect("filtered");
         let no = r.registration_no.as_str();
         match k {
             0 | 1 => {
-                let o = pay(
+                let o = payer.pay(
                     no,
                     due,
                     if k == 0 {
@@ -1527,48 +1738,57 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
                         PayResult::Failed
                     },
                     None,
-                    &mut rng,
                 );
-                statement.push((o.clone(), rng.i64(5..90)));
+                statement.push((o.clone(), payer.rng.i64(5..90)));
                 gateway.push(o);
                 planted.missed.push(no.to_string());
             }
             2 | 3 => {
-                let first = pay(no, due, PayResult::Success, None, &mut rng);
-                let second = pay(no, due, PayResult::Success, Some(&first), &mut rng);
-                statement.push((first.clone(), rng.i64(5..90)));
-                statement.push((second.clone(), rng.i64(5..90)));
+                let first = payer.pay(no, due, PayResult::Success, None);
+                let second = payer.pay(no, due, PayResult::Success, Some(&first));
+                statement.push((first.clone(), payer.rng.i64(5..90)));
+                statement.push((second.clone(), payer.rng.i64(5..90)));
                 planted.duplicates.push(second.order_no.clone());
                 gateway.extend([first, second]);
             }
             4 => {
-                let o = pay(no, Fen(due.0 / 2), PayResult::Success, None, &mut rng);
-                statement.push((o.clone(), rng.i64(5..90)));
+                let o = payer.pay(no, Fen(due.0 / 2), PayResult::Success, None);
+                statement.push((o.clone(), payer.rng.i64(5..90)));
                 gateway.push(o);
                 planted.amount_mismatch.push(no.to_string());
             }
             5 => {
                 // A failed try, then a successful one: no discrepancy.
-                let failed = pay(no, due, PayResult::Failed, None, &mut rng);
-                let ok = pay(no, due, PayResult::Success, Some(&failed), &mut rng);
-                statement.push((ok.clone(), rng.i64(5..90)));
+                let failed = payer.pay(no, due, PayResult::Failed, None);
+                let ok = payer.pay(no, due, PayResult::Success, Some(&failed));
+                statement.push((ok.clone(), payer.rng.i64(5..90)));
                 gateway.extend([failed, ok]);
             }
             k if k < 6 + unpaid => planted.unpaid += 1,
             _ => {
-                let o = pay(no, due, PayResult::Success, None, &mut rng);
-                statement.push((o.clone(), rng.i64(5..90)));
+                let o = payer.pay(no, due, PayResult::Success, None);
+                statement.push((o.clone(), payer.rng.i64(5..90)));
                 gateway.push(o);
             }
         }
     }
-    // A payment for a rejected application, at what its fee would be, and one for a number
-    // that no application has.
+}
+
+/// A payment for a rejected application, at what its fee would be, and one for a number
+/// that no application has.
+fn plant_not_approved(
+    books: &Books,
+    rules: &[FeeRule],
+    session: &SessionRow,
+    payer: &mut Payer,
+    s: &mut SampleOrders,
+) {
+    let opens = payer.opens;
     if let Some(r) = books.rows.iter().find(|r| status_of(r) == Status::Rejected) {
         let amount = Level::parse(&r.level)
             .and_then(|level| {
                 fee::due(
-                    &rules,
+                    rules,
                     &session.province,
                     &r.exam_area,
                     level,
@@ -1579,16 +1799,10 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
                 .ok()
             })
             .map_or(Fen(10000), |(t, _)| t);
-        let o = pay(
-            &r.registration_no,
-            amount,
-            PayResult::Success,
-            None,
-            &mut rng,
-        );
-        statement.push((o.clone(), rng.i64(5..90)));
-        planted.not_approved.push(o.order_no.clone());
-        gateway.push(o);
+        let o = payer.pay(&r.registration_no, amount, PayResult::Success, None);
+        s.statement.push((o.clone(), payer.rng.i64(5..90)));
+        s.planted.not_approved.push(o.order_no.clone());
+        s.gateway.push(o);
     }
     let unknown = {
         let first = books.rows.first().map_or("2026", |r| {
@@ -1596,16 +1810,15 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
         });
         format!("{first}9999999")
     };
-    let o = pay(&unknown, Fen(10000), PayResult::Success, None, &mut rng);
-    statement.push((o.clone(), rng.i64(5..90)));
-    planted.not_approved.push(o.order_no.clone());
-    gateway.push(o);
+    let o = payer.pay(&unknown, Fen(10000), PayResult::Success, None);
+    s.statement.push((o.clone(), payer.rng.i64(5..90)));
+    s.planted.not_approved.push(o.order_no.clone());
+    s.gateway.push(o);
+}
 
-    gateway.sort_by(|a, b| (a.paid_at, &a.order_no).cmp(&(b.paid_at, &b.order_no)));
-    statement.sort_by(|a, b| (a.0.paid_at, &a.0.order_no).cmp(&(b.0.paid_at, &b.0.order_no)));
-
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    // The gateway's export: GBK CSV, as Excel on Chinese Windows saves it.
+/// Writes the gateway's export of the sample orders to `out`/payments.csv: GBK CSV, as
+/// Excel on Chinese Windows saves it. Returns its path.
+fn write_sample_gateway(out: &Path, gateway: &[Order]) -> Result<PathBuf> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -1617,7 +1830,7 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
         "支付网关",
         "支付结果",
     ])?;
-    for o in &gateway {
+    for o in gateway {
         w.write_record([
             o.order_no.clone(),
             o.registration_no.clone(),
@@ -1632,8 +1845,16 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     let text = String::from_utf8(w.into_inner()?)?;
     let gateway_path = out.join("payments.csv");
     atomic::write(&gateway_path, &encoding_rs::GB18030.encode(&text).0)?;
+    Ok(gateway_path)
+}
 
-    // The bank's statement: a title row, the bank's own columns, money as numbers.
+/// Writes the bank's statement of the sample orders to `out`/statement.xlsx: a title
+/// row, the bank's own columns, money as numbers. Returns its path.
+fn write_sample_statement(
+    out: &Path,
+    session: &SessionRow,
+    statement: &[(Order, i64)],
+) -> Result<PathBuf> {
     let title = format!("{}省非税收入汇缴结算户 交易明细对账单", session.province);
     let mut book = Book::new();
     let mut sheet = book.sheet("对账单", &title)?;
@@ -1660,17 +1881,13 @@ pub async fn samples(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
     }
     let statement_path = out.join("statement.xlsx");
     book.save(&statement_path)?;
+    Ok(statement_path)
+}
 
-    let report = SamplesReport {
-        session: session.code.clone(),
-        gateway: gateway_path.display().to_string(),
-        statement: statement_path.display().to_string(),
-        orders: gateway.len(),
-        statement_lines: statement.len(),
-        planted,
-    };
+/// Prints what the samples wrote and what was planted in them.
+fn print_samples(g: &GlobalArgs, report: &SamplesReport) -> Result<()> {
     if g.json {
-        return print_json(&report);
+        return print_json(report);
     }
     outln!(
         "wrote {} ({} orders) and {} ({} lines)",

@@ -41,167 +41,235 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
             settings,
             change,
         } => {
-            let parsed =
-                SessionCode::parse(code).map_err(|e| Rejected::one("session create", e))?;
-            let code = parsed.code();
-            let name = name.clone().unwrap_or_else(|| parsed.default_name());
-            let province = province.trim().trim_end_matches('省').to_string();
-            if province.is_empty() {
-                return Err(Rejected::one(
-                    "session create",
-                    "--province must name a province, e.g. 云南",
-                )
-                .into());
-            }
-            let s = apply(Settings::default(), settings).map_err(|p| Rejected {
-                what: "session create".into(),
-                problems: p,
-            })?;
-            let db = connect(g).await?;
-            let mut tx = db.begin_write().await?;
-            if tx.session_by_code(&code).await?.is_some() {
-                return Err(Rejected::one(
-                    "session create",
-                    format!("session {code} already exists; change it with: kaowu session set --session {code}"),
-                )
-                .into());
-            }
-            if !change.dry_run {
-                tx.insert_session(&code, &name, &province, &s, now())
-                    .await?;
-                tx.commit().await?;
-            }
-            let row = SessionView {
-                code,
-                name,
-                province,
-                created_at: now(),
-                settings: s,
-            };
-            if g.json {
-                return print_json(&row);
-            }
-            let verb = if change.dry_run {
-                "would create (dry run, nothing written)"
-            } else {
-                "created"
-            };
-            outln!(
-                "{verb} session {} {} ({})",
-                row.code,
-                row.name,
-                row.province
-            )?;
-            print_settings(&row.settings)?;
-            Ok(())
+            let new = check_new_session(code, name.as_ref(), province, settings)?;
+            create(g, new, change.dry_run).await
         }
-        SessionCommand::List => {
-            let db = connect(g).await?;
-            let mut tx = db.begin().await?;
-            let all: Vec<SessionView> =
-                tx.sessions().await?.iter().map(SessionView::from).collect();
-            if g.json {
-                return print_json(&all);
-            }
-            if all.is_empty() {
-                outln!("no sessions yet: kaowu session create 2026H2 --province 云南")?;
-                return Ok(());
-            }
-            let mut t = table(&["session", "name", "province", "created"]);
-            for s in &all {
-                t.add_row(vec![
-                    s.code.clone(),
-                    s.name.clone(),
-                    s.province.clone(),
-                    s.created_at.to_string(),
-                ]);
-            }
-            outln!("{t}")?;
-            Ok(())
-        }
-        SessionCommand::Show { code } => {
-            let db = connect(g).await?;
-            let mut tx = db.begin().await?;
-            let mut g2 = g.clone();
-            if code.is_some() {
-                g2.session.clone_from(code);
-            }
-            let s = SessionView::from(&current_session(&mut tx, &g2).await?);
-            if g.json {
-                return print_json(&s);
-            }
-            outln!(
-                "session {} {} ({}), created {}",
-                s.code,
-                s.name,
-                s.province,
-                s.created_at
-            )?;
-            print_settings(&s.settings)?;
-            Ok(())
-        }
+        SessionCommand::List => list(g).await,
+        SessionCommand::Show { code } => show(g, code).await,
         SessionCommand::Set {
             name,
             province,
             settings,
             change,
         } => {
-            let db = connect(g).await?;
-            let mut tx = db.begin_write().await?;
-            let row = current_session(&mut tx, g).await?;
-            tx.lock_session(row.id).await?;
-            let before = row.settings();
-            let after = apply(before.clone(), settings).map_err(|p| Rejected {
-                what: "session set".into(),
-                problems: p,
-            })?;
-            let new_name = name.clone().unwrap_or_else(|| row.name.clone());
-            let new_province = province.clone().map_or_else(
-                || row.province.clone(),
-                |p| p.trim().trim_end_matches('省').to_string(),
-            );
-            let mut changes = Vec::new();
-            if new_name != row.name {
-                changes.push(format!("name: {} -> {new_name}", row.name));
-            }
-            if new_province != row.province {
-                changes.push(format!("province: {} -> {new_province}", row.province));
-            }
-            changes.extend(settings_diff(&before, &after));
-            if !change.dry_run && !changes.is_empty() {
-                tx.update_session(row.id, &new_name, &new_province, &after)
-                    .await?;
-                tx.commit().await?;
-            }
-            if g.json {
-                #[derive(Serialize)]
-                struct SetResult<'a> {
-                    session: &'a str,
-                    dry_run: bool,
-                    changes: &'a [String],
-                }
-                return print_json(&SetResult {
-                    session: &row.code,
-                    dry_run: change.dry_run,
-                    changes: &changes,
-                });
-            }
-            if changes.is_empty() {
-                outln!("session {}: nothing to change", row.code)?;
-            } else {
-                let verb = if change.dry_run {
-                    "would change (dry run, nothing written)"
-                } else {
-                    "changed"
-                };
-                outln!("session {}: {verb}:", row.code)?;
-                for c in &changes {
-                    outln!("  {c}")?;
-                }
-            }
-            Ok(())
+            let edit = SessionEdit {
+                name,
+                province,
+                settings,
+                dry_run: change.dry_run,
+            };
+            set(g, &edit).await
         }
     }
+}
+
+/// A session as `session create` will write it, once its flags are checked.
+struct NewSession {
+    code: String,
+    name: String,
+    province: String,
+    settings: Settings,
+}
+
+/// Checks the flags of `session create`: the code, the province and the settings.
+/// Every settings problem is listed; nothing is read from the database.
+fn check_new_session(
+    code: &str,
+    name: Option<&String>,
+    province: &str,
+    settings: &SettingsArgs,
+) -> Result<NewSession> {
+    let parsed = SessionCode::parse(code).map_err(|e| Rejected::one("session create", e))?;
+    let code = parsed.code();
+    let name = name.cloned().unwrap_or_else(|| parsed.default_name());
+    let province = province.trim().trim_end_matches('省').to_string();
+    if province.is_empty() {
+        return Err(Rejected::one(
+            "session create",
+            "--province must name a province, e.g. 云南",
+        )
+        .into());
+    }
+    let s = apply(Settings::default(), settings).map_err(|p| Rejected {
+        what: "session create".into(),
+        problems: p,
+    })?;
+    Ok(NewSession {
+        code,
+        name,
+        province,
+        settings: s,
+    })
+}
+
+/// Creates the checked session unless this is a dry run, refusing a code already in
+/// use, and prints the session.
+async fn create(g: &GlobalArgs, new: NewSession, dry_run: bool) -> Result<()> {
+    let NewSession {
+        code,
+        name,
+        province,
+        settings: s,
+    } = new;
+    let db = connect(g).await?;
+    let mut tx = db.begin_write().await?;
+    if tx.session_by_code(&code).await?.is_some() {
+        return Err(Rejected::one(
+            "session create",
+            format!(
+                "session {code} already exists; change it with: kaowu session set --session {code}"
+            ),
+        )
+        .into());
+    }
+    if !dry_run {
+        tx.insert_session(&code, &name, &province, &s, now())
+            .await?;
+        tx.commit().await?;
+    }
+    let row = SessionView {
+        code,
+        name,
+        province,
+        created_at: now(),
+        settings: s,
+    };
+    if g.json {
+        return print_json(&row);
+    }
+    let verb = if dry_run {
+        "would create (dry run, nothing written)"
+    } else {
+        "created"
+    };
+    outln!(
+        "{verb} session {} {} ({})",
+        row.code,
+        row.name,
+        row.province
+    )?;
+    print_settings(&row.settings)?;
+    Ok(())
+}
+
+/// Lists every session, as JSON or as a table.
+async fn list(g: &GlobalArgs) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let all: Vec<SessionView> = tx.sessions().await?.iter().map(SessionView::from).collect();
+    if g.json {
+        return print_json(&all);
+    }
+    if all.is_empty() {
+        outln!("no sessions yet: kaowu session create 2026H2 --province 云南")?;
+        return Ok(());
+    }
+    let mut t = table(&["session", "name", "province", "created"]);
+    for s in &all {
+        t.add_row(vec![
+            s.code.clone(),
+            s.name.clone(),
+            s.province.clone(),
+            s.created_at.to_string(),
+        ]);
+    }
+    outln!("{t}")?;
+    Ok(())
+}
+
+/// Shows one session and its settings: the one named, or else the current session.
+async fn show(g: &GlobalArgs, code: &Option<String>) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin().await?;
+    let mut g2 = g.clone();
+    if code.is_some() {
+        g2.session.clone_from(code);
+    }
+    let s = SessionView::from(&current_session(&mut tx, &g2).await?);
+    if g.json {
+        return print_json(&s);
+    }
+    outln!(
+        "session {} {} ({}), created {}",
+        s.code,
+        s.name,
+        s.province,
+        s.created_at
+    )?;
+    print_settings(&s.settings)?;
+    Ok(())
+}
+
+/// The flags of `session set`.
+struct SessionEdit<'a> {
+    name: &'a Option<String>,
+    province: &'a Option<String>,
+    settings: &'a SettingsArgs,
+    dry_run: bool,
+}
+
+/// Changes the current session's name, province and settings unless this is a dry run,
+/// and prints what changed.
+async fn set(g: &GlobalArgs, edit: &SessionEdit<'_>) -> Result<()> {
+    let db = connect(g).await?;
+    let mut tx = db.begin_write().await?;
+    let row = current_session(&mut tx, g).await?;
+    tx.lock_session(row.id).await?;
+    let before = row.settings();
+    let after = apply(before.clone(), edit.settings).map_err(|p| Rejected {
+        what: "session set".into(),
+        problems: p,
+    })?;
+    let new_name = edit.name.clone().unwrap_or_else(|| row.name.clone());
+    let new_province = edit.province.clone().map_or_else(
+        || row.province.clone(),
+        |p| p.trim().trim_end_matches('省').to_string(),
+    );
+    let mut changes = Vec::new();
+    if new_name != row.name {
+        changes.push(format!("name: {} -> {new_name}", row.name));
+    }
+    if new_province != row.province {
+        changes.push(format!("province: {} -> {new_province}", row.province));
+    }
+    changes.extend(settings_diff(&before, &after));
+    if !edit.dry_run && !changes.is_empty() {
+        tx.update_session(row.id, &new_name, &new_province, &after)
+            .await?;
+        tx.commit().await?;
+    }
+    print_set_result(g, &row.code, edit.dry_run, &changes)
+}
+
+/// Prints the changes `session set` made, or would make on a dry run.
+fn print_set_result(g: &GlobalArgs, code: &str, dry_run: bool, changes: &[String]) -> Result<()> {
+    if g.json {
+        #[derive(Serialize)]
+        struct SetResult<'a> {
+            session: &'a str,
+            dry_run: bool,
+            changes: &'a [String],
+        }
+        return print_json(&SetResult {
+            session: code,
+            dry_run,
+            changes,
+        });
+    }
+    if changes.is_empty() {
+        outln!("session {code}: nothing to change")?;
+    } else {
+        let verb = if dry_run {
+            "would change (dry run, nothing written)"
+        } else {
+            "changed"
+        };
+        outln!("session {code}: {verb}:")?;
+        for c in changes {
+            outln!("  {c}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies the flags given onto `s` and checks the result; every problem is listed.
