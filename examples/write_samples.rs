@@ -149,6 +149,7 @@ fn write_fees(path: &str) -> Res {
         ],
     )?;
     // (地区, 级别, 资格名称, 科目, 金额, 生效, 失效)
+    #[allow(clippy::items_after_statements)]
     type Fee<'a> = (
         &'a str,
         &'a str,

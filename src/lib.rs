@@ -105,7 +105,10 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// The exit code for an error: 1 when input was rejected, 2 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<commands::Rejected>()) {
+    if err
+        .chain()
+        .any(<dyn std::error::Error + 'static>::is::<commands::Rejected>)
+    {
         EXIT_REJECTED
     } else {
         EXIT_ERROR

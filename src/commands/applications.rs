@@ -399,7 +399,9 @@ fn filters(f: &ListFilter) -> Result<Filters> {
             Status::parse(s).ok_or_else(|| {
                 anyhow::anyhow!(
                     "--status {s}: expected one of {}",
-                    Status::ALL.map(|s| s.as_str()).join(", ")
+                    Status::ALL
+                        .map(super::super::model::application::Status::as_str)
+                        .join(", ")
                 )
             })
         })

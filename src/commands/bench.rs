@@ -96,7 +96,7 @@ fn median(values: &[f64]) -> f64 {
     match n {
         0 => 0.0,
         _ if n % 2 == 1 => v[n / 2],
-        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        _ => f64::midpoint(v[n / 2 - 1], v[n / 2]),
     }
 }
 
@@ -240,9 +240,7 @@ fn warm_photos(dir: &Path) -> Result<()> {
     let started = Instant::now();
     let mut bytes = 0u64;
     for e in std::fs::read_dir(dir.join("photos"))? {
-        bytes += std::fs::read(e?.path())
-            .map(|b| b.len() as u64)
-            .unwrap_or(0);
+        bytes += std::fs::read(e?.path()).map_or(0, |b| b.len() as u64);
     }
     eprintln!(
         "photos: {:.1} GB read into the page cache in {:.1} s",
@@ -426,7 +424,7 @@ fn print_steps(steps: &[Step]) -> Result<()> {
     outln!("{t}")?;
     outln!(
         "(each step is one kaowu process: its time includes start-up and connecting; {} cores)",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     )?;
     Ok(())
 }
@@ -577,7 +575,7 @@ async fn documents(g: &GlobalArgs, a: &BenchArgs) -> Result<()> {
     outln!(
         "(each run is one kaowu process: its time includes start-up and reading the seats; \
          sheets count seats, not cards; {} cores)",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     )?;
     Ok(())
 }

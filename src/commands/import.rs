@@ -245,18 +245,17 @@ fn subject_of(
     text: Option<String>,
 ) -> Option<&'static str> {
     let (level, text) = (level?, text?);
-    match level.subject(&text) {
-        Some(s) => Some(s),
-        None => {
-            c.problem(
-                "subject",
-                format!(
-                    "\"{text}\" is not a subject of {level} qualifications; allowed: {}",
-                    level.subjects().join(", ")
-                ),
-            );
-            None
-        }
+    if let Some(s) = level.subject(&text) {
+        Some(s)
+    } else {
+        c.problem(
+            "subject",
+            format!(
+                "\"{text}\" is not a subject of {level} qualifications; allowed: {}",
+                level.subjects().join(", ")
+            ),
+        );
+        None
     }
 }
 
@@ -693,21 +692,20 @@ async fn write_sites(tx: &mut Tx, session: &SessionRow, rows: &[RoomRow]) -> Res
     let mut site_ids: HashMap<(&str, &str), i64> = HashMap::new();
     for r in rows {
         let k = (r.exam_area.as_str(), r.site_code.as_str());
-        let id = match site_ids.get(&k) {
-            Some(&id) => id,
-            None => {
-                let id = tx
-                    .upsert_site(
-                        session.id,
-                        &r.exam_area,
-                        &r.site_code,
-                        &r.site_name,
-                        &r.address,
-                    )
-                    .await?;
-                site_ids.insert(k, id);
-                id
-            }
+        let id = if let Some(&id) = site_ids.get(&k) {
+            id
+        } else {
+            let id = tx
+                .upsert_site(
+                    session.id,
+                    &r.exam_area,
+                    &r.site_code,
+                    &r.site_name,
+                    &r.address,
+                )
+                .await?;
+            site_ids.insert(k, id);
+            id
         };
         tx.upsert_room(id, r).await?;
     }

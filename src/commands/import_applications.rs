@@ -429,19 +429,18 @@ fn print_report(
 
 /// The photo folder: `--photos`, else `photos/` beside the file, else the file's folder.
 fn photo_folder(file: &Path, given: Option<&Path>) -> Result<Option<PhotoDir>> {
-    let dir: PathBuf = match given {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let parent = file
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let beside = parent.join("photos");
-            if beside.is_dir() {
-                beside
-            } else {
-                parent.to_path_buf()
-            }
+    let dir: PathBuf = if let Some(d) = given {
+        d.to_path_buf()
+    } else {
+        let parent = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let beside = parent.join("photos");
+        if beside.is_dir() {
+            beside
+        } else {
+            parent.to_path_buf()
         }
     };
     match PhotoDir::open_listed(&dir) {
@@ -663,13 +662,14 @@ fn offered_in_plan<'a>(
     level: Option<Level>,
 ) -> Option<&'a Offered> {
     let offered = match qualification {
-        Some(q) => match cx.plan.get(q) {
-            Some(o) => Some(o),
-            None => {
+        Some(q) => {
+            if let Some(o) = cx.plan.get(q) {
+                Some(o)
+            } else {
                 c.problem("qualification", format!("{q} is not in the session's plan"));
                 None
             }
-        },
+        }
         None => None,
     };
     if let (Some(o), Some(l)) = (offered, level)

@@ -138,20 +138,19 @@ pub async fn connect(g: &GlobalArgs) -> Result<Db> {
 pub async fn current_session(tx: &mut Tx, g: &GlobalArgs) -> Result<SessionRow> {
     if let Some(code) = &g.session {
         let code = code.trim().to_ascii_uppercase();
-        return match tx.session_by_code(&code).await? {
-            Some(s) => Ok(s),
-            None => {
-                let all = tx.sessions().await?;
-                let known: Vec<&str> = all.iter().map(|s| s.code.as_str()).collect();
-                bail!(
-                    "no session {code} in the database; {}",
-                    if known.is_empty() {
-                        "create it with: kaowu session create CODE --province PROVINCE".to_string()
-                    } else {
-                        format!("it has: {}", known.join(", "))
-                    }
-                )
-            }
+        return if let Some(s) = tx.session_by_code(&code).await? {
+            Ok(s)
+        } else {
+            let all = tx.sessions().await?;
+            let known: Vec<&str> = all.iter().map(|s| s.code.as_str()).collect();
+            bail!(
+                "no session {code} in the database; {}",
+                if known.is_empty() {
+                    "create it with: kaowu session create CODE --province PROVINCE".to_string()
+                } else {
+                    format!("it has: {}", known.join(", "))
+                }
+            )
         };
     }
     let mut all = tx.sessions().await?;
@@ -253,12 +252,12 @@ impl fmt::Display for Table {
         let header: Vec<String> = self
             .0
             .header()
-            .map(|h| h.cell_iter().map(|c| c.content()).collect())
+            .map(|h| h.cell_iter().map(comfy_table::Cell::content).collect())
             .unwrap_or_default();
         let rows: Vec<Vec<String>> = self
             .0
             .row_iter()
-            .map(|r| r.cell_iter().map(|c| c.content()).collect())
+            .map(|r| r.cell_iter().map(comfy_table::Cell::content).collect())
             .collect();
         let mut narrowest = vec![1usize; natural.len()];
         for row in std::iter::once(&header).chain(&rows) {

@@ -341,15 +341,15 @@ async fn write_chosen(
         changed += moved;
         missed.extend(not_moved);
     }
-    let meanwhile = match missed.is_empty() {
-        true => Vec::new(),
-        false => tx
-            .chosen_moves()
+    let meanwhile = if missed.is_empty() {
+        Vec::new()
+    } else {
+        tx.chosen_moves()
             .await?
             .into_iter()
             .filter(|m| missed.contains(&m.id))
             .map(|m| m.registration_no)
-            .collect(),
+            .collect()
     };
     tx.drop_chosen().await?;
     Ok((changed, meanwhile))

@@ -95,7 +95,7 @@ fn printed(v: &serde_json::Value, out: &mut BTreeSet<char>) {
 pub fn year_half(code: &str) -> (u32, &'static str) {
     match SessionCode::parse(code) {
         Ok(c) => (
-            c.year as u32,
+            u32::from(c.year),
             if c.half == 1 {
                 "上半年"
             } else {

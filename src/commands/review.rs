@@ -192,7 +192,7 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
         row.extend(areas.iter().map(|a| {
             f.by_exam_area
                 .get(a)
-                .map_or_else(String::new, |n| n.to_string())
+                .map_or_else(String::new, std::string::ToString::to_string)
         }));
         t.add_row(row);
     }
@@ -378,9 +378,10 @@ async fn decide(
     } else {
         cx.db.begin().await?
     };
-    let batch = match at_once {
-        true => Some(start_batch(&mut tx, session, &cx.operator, action, None).await?),
-        false => None,
+    let batch = if at_once {
+        Some(start_batch(&mut tx, session, &cx.operator, action, None).await?)
+    } else {
+        None
     };
     t.mark("connect");
     let exam_area = match &s.exam_area {
@@ -398,7 +399,7 @@ async fn decide(
         errors: s.errors,
         exam_area: exam_area.as_deref(),
         qualification: s.qualification.as_deref().map(str::trim),
-        level: level.map(|l| l.zh()),
+        level: level.map(super::super::model::level::Level::zh),
         refused: Status::ALL
             .into_iter()
             .filter_map(|st| decision.allowed_from(st).err().map(|w| (st.as_str(), w)))
@@ -436,9 +437,10 @@ fn selection_json(s: &Selection) -> Result<(Option<String>, Option<String>)> {
         Some(path) => Some(serde_json::to_string(&read_ids(path)?)?),
         None => None,
     };
-    let flags = match s.flag.is_empty() {
-        true => None,
-        false => Some(serde_json::to_string(&s.flag)?),
+    let flags = if s.flag.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&s.flag)?)
     };
     Ok((registration_nos, flags))
 }
@@ -534,7 +536,9 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
     let status = Status::parse(status).ok_or_else(|| {
         anyhow::anyhow!(
             "--status {status}: expected one of {}",
-            Status::ALL.map(|s| s.as_str()).join(", ")
+            Status::ALL
+                .map(super::super::model::application::Status::as_str)
+                .join(", ")
         )
     })?;
     let db = connect(g).await?;

@@ -40,7 +40,9 @@ fn check(a: &RosterArgs) -> Result<Job<'_>> {
         let st = Status::parse(s).with_context(|| {
             format!(
                 "--status {s}: expected one of {}",
-                Status::ALL.map(|s| s.as_str()).join(", ")
+                Status::ALL
+                    .map(super::super::model::application::Status::as_str)
+                    .join(", ")
             )
         })?;
         if !statuses.contains(&st) {
@@ -210,7 +212,7 @@ async fn load(g: &GlobalArgs, job: &Job<'_>) -> Result<Loaded> {
         .seat_rows(session.id, false)
         .await?
         .iter()
-        .map(|s| s.seat())
+        .map(super::super::db::seating::SeatRow::seat)
         .collect();
     let rooms: HashMap<i64, Room> = tx
         .room_ids(session.id)
@@ -434,6 +436,8 @@ fn manifest(
     (manifest, unplaced_by_status)
 }
 
+/// How many files the summary names.
+const SHOWN: usize = 20;
 /// Prints what was written: a summary line, the first files, and where the manifest is.
 fn print_report(job: &Job, report: &Report) -> Result<()> {
     let manifest = report.manifest;
@@ -461,7 +465,6 @@ fn print_report(job: &Job, report: &Report) -> Result<()> {
         manifest.applications,
         report.seconds
     )?;
-    const SHOWN: usize = 20;
     for f in manifest.files.iter().take(SHOWN) {
         outln!("  {:>7} rows  {}", f.rows, f.file)?;
     }

@@ -230,7 +230,7 @@ fn card_numbers(
             Some((
                 c.id,
                 CardFields {
-                    year: code.as_ref().map_or(2000, |c| c.year as u32),
+                    year: code.as_ref().map_or(2000, |c| u32::from(c.year)),
                     half: code.as_ref().map_or(1, |c| c.half),
                     area: inputs.area_no.get(&c.exam_area).copied().unwrap_or(0),
                     site_code: &room.site_code,
@@ -943,9 +943,10 @@ fn check_seating(
     let mut differences = Vec::new();
     let cands: Vec<Candidate> = ids
         .iter()
-        .filter_map(|id| match index.get(id) {
-            Some(&i) => Some(inputs.candidates[i].clone()),
-            None => {
+        .filter_map(|id| {
+            if let Some(&i) = index.get(id) {
+                Some(inputs.candidates[i].clone())
+            } else {
                 differences.push(format!("application {id} is gone"));
                 None
             }
@@ -963,17 +964,14 @@ fn check_seating(
     let options = Options {
         allow_split: st.allow_split != 0,
     };
-    let derived = match Method::from_stored(st.method) {
-        Some(m) => {
-            seating::derive(m, &cands, &rooms, &inputs.sittings, seed, options).unwrap_or_default()
-        }
-        None => {
-            differences.push(format!(
-                "made by method {}, which this kaowu does not know: verify it with a newer kaowu",
-                st.method
-            ));
-            Default::default()
-        }
+    let derived = if let Some(m) = Method::from_stored(st.method) {
+        seating::derive(m, &cands, &rooms, &inputs.sittings, seed, options).unwrap_or_default()
+    } else {
+        differences.push(format!(
+            "made by method {}, which this kaowu does not know: verify it with a newer kaowu",
+            st.method
+        ));
+        Default::default()
     };
     if !unchanged && differences.is_empty() {
         differences.push(

@@ -45,7 +45,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SessionCommand) -> Result<()> {
             create(g, new, change.dry_run).await
         }
         SessionCommand::List => list(g).await,
-        SessionCommand::Show { code } => show(g, code).await,
+        SessionCommand::Show { code } => show(g, code.as_ref()).await,
         SessionCommand::Set {
             name,
             province,
@@ -178,12 +178,12 @@ async fn list(g: &GlobalArgs) -> Result<()> {
 }
 
 /// Shows one session and its settings: the one named, or else the current session.
-async fn show(g: &GlobalArgs, code: &Option<String>) -> Result<()> {
+async fn show(g: &GlobalArgs, code: Option<&String>) -> Result<()> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let mut g2 = g.clone();
-    if code.is_some() {
-        g2.session.clone_from(code);
+    if let Some(code) = code {
+        g2.session = Some(code.clone());
     }
     let s = SessionView::from(&current_session(&mut tx, &g2).await?);
     if g.json {

@@ -253,19 +253,19 @@ impl Db {
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_lazy_with(opts.clone());
-                let mut first =
-                    match tokio::time::timeout(Duration::from_secs(1), pool.acquire()).await {
-                        Ok(conn) => conn.map_err(connect_err)?,
-                        Err(_) => {
-                            PgConnection::connect_with(&opts)
-                                .await
-                                .map_err(connect_err)?
-                                .close()
-                                .await
-                                .map_err(connect_err)?;
-                            pool.acquire().await.map_err(connect_err)?
-                        }
-                    };
+                let mut first = if let Ok(conn) =
+                    tokio::time::timeout(Duration::from_secs(1), pool.acquire()).await
+                {
+                    conn.map_err(connect_err)?
+                } else {
+                    PgConnection::connect_with(&opts)
+                        .await
+                        .map_err(connect_err)?
+                        .close()
+                        .await
+                        .map_err(connect_err)?;
+                    pool.acquire().await.map_err(connect_err)?
+                };
                 let migrator = sqlx::migrate!("migrations/postgres");
                 let migrated: bool =
                     sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
@@ -299,7 +299,7 @@ impl Db {
                 let opts = opts
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(60))
+                    .busy_timeout(Duration::from_mins(1))
                     .foreign_keys(true);
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 // Opened only by a command that asks for it, after the migrations.
@@ -390,7 +390,7 @@ impl Db {
                 if let Some(b) = bulk {
                     b.close().await;
                 }
-                pool.close().await
+                pool.close().await;
             }
             Db::Postgres(p) => p.close().await,
         }

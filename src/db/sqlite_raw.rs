@@ -57,7 +57,7 @@ impl<'h> Statement<'h> {
                 sql.as_ptr().cast::<c_char>(),
                 len,
                 ffi::SQLITE_PREPARE_PERSISTENT,
-                &mut stmt,
+                &raw mut stmt,
                 ptr::null_mut(),
             )
         };
@@ -117,7 +117,7 @@ impl<'h> Statement<'h> {
             // stepped over: it runs to its end.
             rc = loop {
                 match unsafe { ffi::sqlite3_step(stmt) } {
-                    ffi::SQLITE_ROW => continue,
+                    ffi::SQLITE_ROW => {}
                     ffi::SQLITE_DONE => break ffi::SQLITE_OK,
                     failed => break failed,
                 }
@@ -241,7 +241,7 @@ mod tests {
         let mut h = c.lock_handle().await.unwrap();
         match Statement::prepare(&mut h, "INSERT INTO nowhere VALUES (?)") {
             Err(DbError::Sqlite { message, .. }) => {
-                assert!(message.contains("no such table: nowhere"), "{message}")
+                assert!(message.contains("no such table: nowhere"), "{message}");
             }
             Err(e) => panic!("expected SQLite's error, got {e:?}"),
             Ok(_) => panic!("a statement on a missing table was prepared"),

@@ -100,9 +100,10 @@ impl PhotoDir {
                 Ok(m) => m.file_type().is_symlink(),
             },
         };
-        match is_link {
-            false if direct.is_some() => Ok((path, true)),
-            _ => match path.canonicalize() {
+        if !is_link && direct.is_some() {
+            Ok((path, true))
+        } else {
+            match path.canonicalize() {
                 Ok(real) if !real.starts_with(&self.root) => Err(format!(
                     "{name} is a link that leads outside the photo folder"
                 )),
@@ -110,7 +111,7 @@ impl PhotoDir {
                 // A link to nothing, or a folder on the way that cannot be read: opening
                 // it says which.
                 Err(_) => Ok((path, true)),
-            },
+            }
         }
     }
 }

@@ -503,7 +503,7 @@ pub fn amount(v: &Value) -> Result<Fen, String> {
 pub fn count(v: &Value) -> Result<u32, String> {
     let n = match v {
         Value::Int(i) => u32::try_from(*i).ok(),
-        Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= u32::MAX as f64 => {
+        Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX) => {
             Some(*f as u32)
         }
         Value::Text(s) => fold_ascii(s).parse().ok(),
@@ -558,7 +558,7 @@ pub fn read(
             line,
             header,
             cells,
-        })
+        });
     })
 }
 
@@ -875,7 +875,7 @@ fn read_csv(
             Ok(true) => {}
             Err(e) if breaks.borrow().failed.is_some() => return Err(failed(&e)),
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, csv::Position::line);
                 return Err(TableError::Format {
                     file: source.file.clone(),
                     message: format!("line {line}: cannot read CSV: {e}"),
@@ -885,7 +885,7 @@ fn read_csv(
         // The csv crate's line numbers skip blank lines; count newlines up to the record's
         // start, so the number is the one an editor shows.
         // A record after blank lines starts at the first of them.
-        let at = record.position().map_or(0, |p| p.byte());
+        let at = record.position().map_or(0, csv::Position::byte);
         let mut b = breaks.borrow_mut();
         while let Some(&(pos, c)) = b.ahead.front() {
             if pos >= at {
@@ -1358,7 +1358,7 @@ mod tests {
             ..ReadOptions::default()
         };
         let h = read(&p, &opts, SCHEMA, |r| {
-            rows.push((r.line, r.get("name").text(), r.get("amount").text()))
+            rows.push((r.line, r.get("name").text(), r.get("amount").text()));
         })?;
         Ok((h, rows))
     }

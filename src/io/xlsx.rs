@@ -455,7 +455,7 @@ impl Sheet<'_> {
                     let x = excel_date(t.date())?.and_hms(
                         t.hour() as u16,
                         t.minute() as u8,
-                        t.second() as f64,
+                        f64::from(t.second()),
                     )?;
                     self.ws.write_datetime_with_format(r, col, &x, &f)?;
                     self.measure(c, 19);
@@ -659,7 +659,7 @@ mod tests {
             "SHEET",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
         let names = sheet_names(&wanted);
         assert_eq!(names[0], "丽江 001 丽江市第一中学");

@@ -601,7 +601,7 @@ mod tests {
         format!("{first17}{}", check_char(first17.as_bytes()))
     }
 
-    fn good<'a>(id_number: &'a str) -> Facts<'a> {
+    fn good(id_number: &str) -> Facts<'_> {
         Facts {
             id_type: "居民身份证",
             id_number,

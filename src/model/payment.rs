@@ -154,12 +154,11 @@ pub fn settle(
             app.filter(|a| matches!(a.status, Status::Paid | Status::Seated))
                 .map(|_| "(recorded earlier)"),
         );
-        match why_not_applied(o, app, app_paid) {
-            Some(why) => left.push((i, why)),
-            None => {
-                paid_by.insert(&o.registration_no, &o.order_no);
-                applied.push(i);
-            }
+        if let Some(why) = why_not_applied(o, app, app_paid) {
+            left.push((i, why));
+        } else {
+            paid_by.insert(&o.registration_no, &o.order_no);
+            applied.push(i);
         }
     }
     left.sort_by_key(|(i, _)| *i);
@@ -517,7 +516,7 @@ fn money_of_approved(app: &ReconApp, ms: Vec<&Money>, out: &mut Vec<Finding>) {
     for m in ms {
         match &kept {
             Some(k) if *k == m.order_no => {
-                out.push(finding(Kind::Missed, m, None, missed_notes(m)))
+                out.push(finding(Kind::Missed, m, None, missed_notes(m)));
             }
             Some(k) => out.push(finding(
                 Kind::Duplicate,

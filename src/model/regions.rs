@@ -15,7 +15,7 @@ fn listed(code: &str) -> bool {
     let at = |i: usize| &CODES[i * WIDTH..i * WIDTH + 6];
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
-        let mid = (lo + hi) / 2;
+        let mid = usize::midpoint(lo, hi);
         match at(mid).cmp(code) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,

@@ -405,7 +405,7 @@ impl Column {
             Column::SiteCode => seat.map_or(Value::Empty, |(r, _, _)| text(&r.site_code)),
             Column::SiteName => seat.map_or(Value::Empty, |(r, _, _)| text(&r.site_name)),
             Column::Room => seat.map_or(Value::Empty, |(r, _, _)| Value::Padded(r.number, 3)),
-            Column::Seat => seat.map_or(Value::Empty, |(_, _, n)| Value::Padded(n as i64, 2)),
+            Column::Seat => seat.map_or(Value::Empty, |(_, _, n)| Value::Padded(i64::from(n), 2)),
             Column::Sitting => seat.map_or(Value::Empty, |(_, s, _)| text(&s.label)),
             Column::ExamDate => seat.map_or(Value::Empty, |(_, s, _)| Value::Date(s.date)),
             Column::ExamTime => seat.map_or(Value::Empty, |(_, s, _)| {
@@ -431,7 +431,7 @@ mod tests {
             mobile: "13812345678".into(),
             email: "a@example.com".into(),
             address: "丽江市古城区".into(),
-            employer: "".into(),
+            employer: String::new(),
             exam_area: area.into(),
             level: "高级".into(),
             qualification: "系统架构设计师".into(),

@@ -36,27 +36,23 @@ pub fn parse_seat_list(text: &str) -> Result<Vec<u32>, String> {
         .filter(|p| !p.is_empty())
     {
         let bad = || format!("expected seat numbers like 5,17 or 3-6, found \"{part}\"");
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (u32, u32) =
-                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-                if a == 0 || a > b {
-                    return Err(bad());
-                }
-                seats.extend(a..=b);
+        if let Some((a, b)) = part.split_once('-') {
+            let (a, b): (u32, u32) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if a == 0 || a > b {
+                return Err(bad());
             }
-            None => {
-                let n: u32 = part.parse().map_err(|_| bad())?;
-                if n == 0 {
-                    return Err(bad());
-                }
-                seats.push(n);
+            seats.extend(a..=b);
+        } else {
+            let n: u32 = part.parse().map_err(|_| bad())?;
+            if n == 0 {
+                return Err(bad());
             }
+            seats.push(n);
         }
     }
     seats.sort_unstable();
-    if let Some(w) = seats.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("seat {} is listed twice", w[0]));
+    if let Some(&[a, _]) = seats.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("seat {a} is listed twice"));
     }
     Ok(seats)
 }

@@ -190,7 +190,7 @@ fn cards_per_room_are_in_seat_order() {
                 })
                 .collect();
             let mut sorted = seats.clone();
-            sorted.sort();
+            sorted.sort_unstable();
             assert_eq!(seats, sorted, "{f:?}");
             seats_seen += seats.len();
         }

@@ -57,7 +57,7 @@ fn protocol(env: &Env, args: &[&str]) -> Value {
     let preview: String = text(&dry_json.stderr)
         .lines()
         .filter(|l| !l.starts_with("warning: "))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     assert!(
         preview.contains("(dry run)"),

@@ -537,7 +537,7 @@ fn every_importer_survives_mutated_files() {
             other => {
                 problem = Some(format!(
                     "exit {other:?} (a panic is 101, an abort a signal)"
-                ))
+                ));
             }
         }
         if let Some(p) = problem {

@@ -1,6 +1,16 @@
 //! One CLI test binary: each module runs the built `kaowu` on files in a temporary folder,
 //! on SQLite and, when KAOWU_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database too.
 
+// Tests read as scenarios, step after step: long, with helpers where they are used, paths
+// printed as Debug, and figures compared exactly as they were computed.
+#![allow(
+    clippy::too_many_lines,
+    clippy::items_after_statements,
+    clippy::unnecessary_debug_formatting,
+    clippy::case_sensitive_file_extension_comparisons,
+    clippy::float_cmp
+)]
+
 mod applications;
 mod cards;
 mod changes;

@@ -173,8 +173,7 @@ fn a_fresh_import_of_an_xls_file_keeps_every_digit() {
             fields
                 .iter()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or_else(|| panic!("no {k} in {shown}"))
+                .map_or_else(|| panic!("no {k} in {shown}"), |(_, v)| v.as_str())
         };
         assert_eq!(get("证件号码"), "530702197906235073");
         assert_eq!(get("手机号码"), "17426188664");

@@ -65,7 +65,12 @@ fn read_book(path: &std::path::Path) -> BTreeMap<String, Vec<BTreeMap<String, St
     for name in wb.sheet_names() {
         let range = wb.worksheet_range(&name).unwrap();
         let mut rows = range.rows();
-        let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> = rows
+            .next()
+            .unwrap()
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         let rows = rows
             .map(|r| header.iter().cloned().zip(r.iter().map(shown)).collect())
             .collect();

@@ -143,12 +143,17 @@ pub fn read_sheet(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
     let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let header: Vec<String> = rows
+        .next()
+        .unwrap()
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     rows.map(|r| {
         header
             .iter()
             .cloned()
-            .zip(r.iter().map(|c| c.to_string()))
+            .zip(r.iter().map(std::string::ToString::to_string))
             .collect()
     })
     .collect()
@@ -451,8 +456,7 @@ fn a_decision_sheet_goes_out_and_comes_back() {
         let xml = sheet_xml(&sheet);
         let dv = xml
             .find("<dataValidations")
-            .map(|i| &xml[i..])
-            .unwrap_or("no dataValidations element");
+            .map_or("no dataValidations element", |i| &xml[i..]);
         assert!(
             dv.contains(r#"<dataValidation type="list""#)
                 && dv.contains(r#"<formula1>"通过,不通过"</formula1>"#),

@@ -70,8 +70,13 @@ fn book(path: &Path) -> Vec<Sheet> {
         .map(|name| {
             let range = wb.worksheet_range(&name).unwrap();
             let mut rows = range.rows();
-            let header = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-            let rows = rows.map(|r| r.to_vec()).collect();
+            let header = rows
+                .next()
+                .unwrap()
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect();
+            let rows = rows.map(<[calamine::Data]>::to_vec).collect();
             (name, header, rows)
         })
         .collect()

@@ -360,13 +360,14 @@ fn seat_apart(
         let mut pick = Pick::Random(rng);
         let (seats, split) = match grid.at_one_site(at, &mut pick) {
             Some(s) => (s, false),
-            None if options.allow_split => match grid.anywhere(at, &mut pick) {
-                Some(s) => (s, true),
-                None => {
+            None if options.allow_split => {
+                if let Some(s) = grid.anywhere(at, &mut pick) {
+                    (s, true)
+                } else {
                     stuck += 1;
                     continue;
                 }
-            },
+            }
             None => {
                 stuck += 1;
                 continue;
