@@ -400,7 +400,7 @@ fn filters(f: &ListFilter) -> Result<Filters> {
                 anyhow::anyhow!(
                     "--status {s}: expected one of {}",
                     Status::ALL
-                        .map(super::super::model::application::Status::as_str)
+                        .map(crate::model::application::Status::as_str)
                         .join(", ")
                 )
             })

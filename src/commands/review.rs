@@ -192,7 +192,7 @@ async fn flags(g: &GlobalArgs) -> Result<()> {
         row.extend(areas.iter().map(|a| {
             f.by_exam_area
                 .get(a)
-                .map_or_else(String::new, std::string::ToString::to_string)
+                .map_or_else(String::new, ToString::to_string)
         }));
         t.add_row(row);
     }
@@ -399,7 +399,7 @@ async fn decide(
         errors: s.errors,
         exam_area: exam_area.as_deref(),
         qualification: s.qualification.as_deref().map(str::trim),
-        level: level.map(super::super::model::level::Level::zh),
+        level: level.map(crate::model::level::Level::zh),
         refused: Status::ALL
             .into_iter()
             .filter_map(|st| decision.allowed_from(st).err().map(|w| (st.as_str(), w)))
@@ -537,7 +537,7 @@ async fn export(g: &GlobalArgs, s: &Selection, status: &str, out: &Path) -> Resu
         anyhow::anyhow!(
             "--status {status}: expected one of {}",
             Status::ALL
-                .map(super::super::model::application::Status::as_str)
+                .map(crate::model::application::Status::as_str)
                 .join(", ")
         )
     })?;

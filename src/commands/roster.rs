@@ -41,7 +41,7 @@ fn check(a: &RosterArgs) -> Result<Job<'_>> {
             format!(
                 "--status {s}: expected one of {}",
                 Status::ALL
-                    .map(super::super::model::application::Status::as_str)
+                    .map(crate::model::application::Status::as_str)
                     .join(", ")
             )
         })?;
@@ -212,7 +212,7 @@ async fn load(g: &GlobalArgs, job: &Job<'_>) -> Result<Loaded> {
         .seat_rows(session.id, false)
         .await?
         .iter()
-        .map(super::super::db::seating::SeatRow::seat)
+        .map(crate::db::seating::SeatRow::seat)
         .collect();
     let rooms: HashMap<i64, Room> = tx
         .room_ids(session.id)

@@ -659,7 +659,7 @@ mod tests {
             "SHEET",
         ]
         .iter()
-        .map(std::string::ToString::to_string)
+        .map(ToString::to_string)
         .collect();
         let names = sheet_names(&wanted);
         assert_eq!(names[0], "丽江 001 丽江市第一中学");

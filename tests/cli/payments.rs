@@ -69,7 +69,7 @@ fn read_book(path: &std::path::Path) -> BTreeMap<String, Vec<BTreeMap<String, St
             .next()
             .unwrap()
             .iter()
-            .map(std::string::ToString::to_string)
+            .map(ToString::to_string)
             .collect();
         let rows = rows
             .map(|r| header.iter().cloned().zip(r.iter().map(shown)).collect())

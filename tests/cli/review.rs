@@ -147,13 +147,13 @@ pub fn read_sheet(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
         .next()
         .unwrap()
         .iter()
-        .map(std::string::ToString::to_string)
+        .map(ToString::to_string)
         .collect();
     rows.map(|r| {
         header
             .iter()
             .cloned()
-            .zip(r.iter().map(std::string::ToString::to_string))
+            .zip(r.iter().map(ToString::to_string))
             .collect()
     })
     .collect()

@@ -74,7 +74,7 @@ fn book(path: &Path) -> Vec<Sheet> {
                 .next()
                 .unwrap()
                 .iter()
-                .map(std::string::ToString::to_string)
+                .map(ToString::to_string)
                 .collect();
             let rows = rows.map(<[calamine::Data]>::to_vec).collect();
             (name, header, rows)
