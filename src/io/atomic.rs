@@ -242,4 +242,36 @@ mod tests {
         assert!(e.to_string().starts_with("cannot write "), "{e}");
         assert!(e.to_string().contains("missing/x.csv"), "{e}");
     }
+
+    #[test]
+    fn a_run_of_files_is_written_whole_and_synced_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("昆明")).unwrap();
+        let mut run = Unsynced::new(dir.path());
+        for i in 0..3 {
+            let p = dir.path().join(format!("昆明/{i}.pdf"));
+            write_unsynced(&p, format!("card {i}").as_bytes()).unwrap();
+            run.add(p);
+        }
+        run.sync().unwrap();
+        run.sync().unwrap();
+        for i in 0..3 {
+            let p = dir.path().join(format!("昆明/{i}.pdf"));
+            assert_eq!(std::fs::read(p).unwrap(), format!("card {i}").as_bytes());
+        }
+        let parts = std::fs::read_dir(dir.path().join("昆明"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "part")
+            })
+            .count();
+        assert_eq!(parts, 0);
+        let e = write_unsynced(&dir.path().join("missing/x.pdf"), b"x").unwrap_err();
+        assert!(e.to_string().starts_with("cannot write "), "{e}");
+        assert!(e.to_string().contains("missing/x.pdf"), "{e}");
+    }
 }
