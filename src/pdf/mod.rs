@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod room;
+pub mod violation;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
