@@ -1,6 +1,7 @@
 //! Domain types and rules: no I/O, no SQL. Everything here is checked by unit tests beside it.
 
 pub mod application;
+pub mod attendance;
 pub mod codes;
 pub mod date;
 pub mod fee;
@@ -16,6 +17,7 @@ pub mod seating;
 pub mod session;
 pub mod site;
 pub mod text;
+pub mod violation;
 
 /// A problem with one input row, found by a rule that looks at several rows. `column` is the
 /// schema key of the column to point at (the io layer turns it into a cell reference).
