@@ -5,6 +5,7 @@
 
 pub mod applications;
 pub mod corrections;
+pub mod exam_day;
 pub mod fees;
 pub mod imports;
 pub mod payments;

@@ -87,6 +87,9 @@ pub struct NewPayment {
 /// A journal row to write: application, field, old value, new value, reason.
 pub type JournalEntry = (i64, &'static str, Option<String>, Option<String>, String);
 
+/// A journal row whose field is named at run time (`attendance:综合知识`), borrowing its values.
+pub type JournalLine<'a> = (i64, String, Option<&'a str>, Option<&'a str>, &'a str);
+
 fn timestamp_text(t: Option<NaiveDateTime>) -> Option<String> {
     t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
@@ -364,8 +367,13 @@ impl Tx {
         Ok(())
     }
 
-    /// Writes journal rows of `batch` in bulk.
-    pub async fn journal_many(&mut self, batch: i64, rows: &[JournalEntry]) -> Result<()> {
+    /// Writes journal rows of `batch` in bulk: each (application id, field, old, new, reason),
+    /// [`JournalEntry`] or the same with a field named at run time.
+    pub async fn journal_many<R: serde::Serialize>(
+        &mut self,
+        batch: i64,
+        rows: &[R],
+    ) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let json = serde_json::to_string(chunk).expect("plain values serialise");
             let sql = match self {
