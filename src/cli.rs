@@ -187,6 +187,19 @@ pub enum Command {
     ]))]
     Sheets(SheetsArgs),
 
+    /// Attendance (考勤) per candidate and subject, from what the sites send back.
+    #[command(subcommand)]
+    Attendance(AttendanceCommand),
+
+    /// Room logs (考场记录单): each room's counts, incidents and signatures per sitting.
+    #[command(subcommand)]
+    Roomlog(RoomlogCommand),
+
+    /// Violations (违纪违规) under 人社部令第31号: record cases, take them through their legal
+    /// steps, write their documents and the register sent upward.
+    #[command(subcommand)]
+    Violations(ViolationsCommand),
+
     /// Find and show applications (报名信息).
     #[command(subcommand)]
     Applications(ApplicationsCommand),
@@ -561,6 +574,164 @@ pub struct SheetsArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AttendanceCommand {
+    /// Record attendance from a file: the absent of each room, or a keyed sign-in sheet.
+    ///
+    /// Attendance is per subject: a 高级 candidate may leave after 综合知识 and miss 案例分析.
+    /// Two forms, Chinese or English headers. The long form, a row per mark: 准考证号
+    /// (card_no), and optionally 考点代码 + 考场号 (site_code, room), 场次 (sitting), 科目
+    /// (subject; empty: every subject of the sitting), 考勤 (mark: 实到, 缺考 or 提前离场;
+    /// empty: 缺考), and the sheet's footer 应到 / 实到 / 缺考 (expected, present, absent). A
+    /// room whose rows list only the absent is an absent list: everyone else seated there
+    /// is present; a room whose rows mark the present too is a keyed sign-in sheet and must
+    /// mark every seat. A row with a room and sitting but no 准考证号 declares a room with
+    /// nobody absent (and may carry its counts). The wide form, a keyed sign-in sheet: 准考证号
+    /// and a column per subject (综合知识, 案例分析, 论文, 基础知识, 应用技术) holding the mark.
+    /// Every number must be seated in the room and sitting named; an unknown number, a mark
+    /// given twice, counts that do not add up (应到 = 实到 + 缺考) or differ from the rows:
+    /// the whole file is refused, every problem named. A corrected file may be imported
+    /// again (added / changed / unchanged); each import is a batch: `kaowu review undo N`
+    /// restores the states it changed. A void result follows from a violation, not from
+    /// this file.
+    #[command(after_help = examples(&[
+        "kaowu attendance import 考勤.xlsx --dry-run",
+        "kaowu attendance import absent.csv",
+    ]))]
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoomlogCommand {
+    /// Record room logs (考场记录单) from a file, a row per room and sitting.
+    ///
+    /// Columns: 考点代码, 考场号, 场次 (site_code, room, sitting), 应到, 实到, 缺考 (expected,
+    /// present, absent), 换机, 断电 (machine_swaps, power_cuts: counts), 延时 (delay_minutes),
+    /// 情况记录 (notes), 监考人员 (invigilators: two names), 主考 (chief). 应到 must be the
+    /// room's seated count and equal 实到 + 缺考; where attendance of the room is recorded, the
+    /// counts must agree with it (实到: came to at least one subject of the sitting). A room
+    /// logged before is replaced by the file's row.
+    #[command(after_help = examples(&[
+        "kaowu roomlog import 考场记录.xlsx",
+    ]))]
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ViolationsCommand {
+    /// Record one violation case, found on site, on video or by identical answers.
+    ///
+    /// The clause decides what follows: §6.1-6.10, §9 and §11 void that subject's result;
+    /// §7.1-7.6 void the session and record five years in the integrity record (诚信档案);
+    /// §8.1-8.3 void the session with a long-term record; §10 voids a certificate or score
+    /// proof. Evidence files are fingerprinted (SHA-256), not copied. A candidate who
+    /// refuses to sign needs two witnesses (--witness twice).
+    #[command(after_help = examples(&[
+        "kaowu violations add --card-no 260153010101001 --subject 综合知识 --clause 6.3 \
+         --found-by 现场 --at \"2026-11-07 09:40\" --facts \"携带手机进入座位\" --evidence photo1.jpg --yes",
+    ]))]
+    Add(ViolationAddArgs),
+    /// Record violation cases from a file, a row per case.
+    ///
+    /// Columns: 准考证号, 科目, 发生时间, 发现方式 (现场/视频/雷同), 违纪违规事实, 适用条款
+    /// (6.3 or 第六条第三项), 本人签字 (是/否), 见证人 (two names, when not signed), 证据
+    /// (file names separated by ; relative to the file), and optionally 案件编号. A case number
+    /// already recorded is refused: a case is recorded once and then moves by `violations
+    /// step`.
+    #[command(after_help = examples(&[
+        "kaowu violations import 违纪.xlsx --dry-run",
+    ]))]
+    Import(ImportArgs),
+    /// List the session's cases with their clause, consequence and step.
+    #[command(after_help = examples(&[
+        "kaowu violations list --json",
+    ]))]
+    List,
+    /// Take a case to its next legal step: 告知 (notice), 申辩 (statement), 决定 (decision),
+    /// 送达 (served). 申辩 may be passed over. A step's date is never before the last one's.
+    #[command(after_help = examples(&[
+        "kaowu violations step 2026H2-0001 --to 告知 --on 2026-11-10 --yes",
+        "kaowu violations step 2026H2-0001 --to 决定 --on 2026-11-20 --yes",
+    ]))]
+    Step {
+        /// The case number (案件编号).
+        case: String,
+        /// The step: 告知, 申辩, 决定 or 送达 (notified, statement, decided, served).
+        #[arg(long)]
+        to: String,
+        /// The step's date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        on: String,
+        /// With 申辩: what the candidate stated, in short.
+        #[arg(long)]
+        statement: Option<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Write each case's documents as PDF: 违纪违规行为记录单, and once taken that far the
+    /// 告知书 and the 处理决定书.
+    #[command(after_help = examples(&[
+        "kaowu violations documents --out violations",
+    ]))]
+    Documents {
+        /// The folder to write into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The layout to use instead of the one built in (a JSON file like
+        /// templates/violation_documents.json; its font path is relative to it).
+        #[arg(long, value_name = "FILE")]
+        template: Option<PathBuf>,
+    },
+    /// Write the register of cases sent upward (违纪违规人员登记表), XLSX.
+    #[command(after_help = examples(&[
+        "kaowu violations register --out 违纪登记表.xlsx",
+    ]))]
+    Register {
+        /// The workbook to write (.xlsx).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ViolationAddArgs {
+    /// The candidate's admit-card number (准考证号).
+    #[arg(long)]
+    pub card_no: String,
+    /// The subject being written (科目).
+    #[arg(long)]
+    pub subject: String,
+    /// The clause of 人社部令第31号: 6.3, 7.1, 8.2, 9, 10, 11 or 第六条第三项.
+    #[arg(long)]
+    pub clause: String,
+    /// How it was found: 现场, 视频 or 雷同 (on site, video, identical answers).
+    #[arg(long)]
+    pub found_by: String,
+    /// When it happened (YYYY-MM-DD HH:MM).
+    #[arg(long)]
+    pub at: String,
+    /// The facts, as recorded in the room.
+    #[arg(long)]
+    pub facts: String,
+    /// An evidence file (photo, video, answer sheet scan); repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Vec<PathBuf>,
+    /// The candidate refused to sign the record (then two --witness are needed).
+    #[arg(long)]
+    pub refused: bool,
+    /// A staff member who witnessed the refusal; twice.
+    #[arg(long, value_name = "NAME")]
+    pub witness: Vec<String>,
+    /// The case number [default: <session>-NNNN, the next free].
+    #[arg(long)]
+    pub case_no: Option<String>,
+    /// The date of the record [default: the date of --at].
+    #[arg(long, value_name = "DATE")]
+    pub on: Option<String>,
+    #[command(flatten)]
+    pub confirm: Confirm,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// Write rosters (名册): a file per exam area, site, or room and sitting, in XLSX or CSV.
     ///
@@ -876,6 +1047,27 @@ pub enum SamplesCommand {
         "kaowu samples payments --out /tmp/pay",
     ]))]
     Payments {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Write what the sites send back after the exam, for the session seated in the database.
+    ///
+    /// Reads the seating: about a quarter of the candidates stay away, a few miss the first
+    /// subject or leave after it, a few leave early. Writes 缺考名单.csv (GBK: each room's
+    /// counts and its absent, per subject where a candidate missed only one), 签到表录入.xlsx
+    /// (every sixth room and sitting as a keyed sign-in sheet, a mark per subject),
+    /// 考场记录.xlsx (every room's log, with machine swaps and the odd power cut) and 违纪.xlsx
+    /// (cases under §6, §7, §8, §9 and §11 of 人社部令第31号, one refused signature, an evidence
+    /// photo each in evidence/). The same seed gives the same files.
+    #[command(after_help = examples(&[
+        "kaowu samples exam-day --out returns",
+        "kaowu attendance import returns/缺考名单.csv",
+    ]))]
+    ExamDay {
         /// The folder to write to (created if needed).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,

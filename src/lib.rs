@@ -74,11 +74,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Samples(cli::SamplesCommand::Payments { out, seed }) => {
             commands::payments::samples(g, out, *seed).await
         }
+        Command::Samples(cli::SamplesCommand::ExamDay { out, seed }) => {
+            commands::exam_day_samples::run(g, out, *seed).await
+        }
         Command::Payments(c) => commands::payments::run(g, c).await,
         Command::Applications(c) => commands::applications::run(g, c).await,
         Command::Seat(c) => commands::seat::run(g, c).await,
         Command::Cards(a) => commands::cards::run(g, a).await,
         Command::Sheets(a) => commands::sheets::run(g, a).await,
+        Command::Attendance(c) => commands::attendance::run(g, c).await,
+        Command::Roomlog(c) => commands::roomlog::run(g, c).await,
+        Command::Violations(c) => commands::violations::run(g, c).await,
         Command::Export(cli::ExportCommand::Roster(a)) => commands::roster::run(g, a).await,
     }
 }

@@ -479,6 +479,22 @@ fn bmp(w: u32, h: u32) -> Vec<u8> {
     b
 }
 
+/// A staff member's name (an invigilator, a site's chief) as the generator draws them.
+pub fn staff_name(rng: &mut fastrand::Rng) -> String {
+    format!(
+        "{}{}{}",
+        SURNAMES[rng.usize(..SURNAMES.len())],
+        GIVEN[rng.usize(..GIVEN.len())],
+        GIVEN[rng.usize(..GIVEN.len())]
+    )
+}
+
+/// A JPEG to stand for an evidence photo taken in the room (640 x 480).
+pub fn evidence_photo(seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    portrait(640, 480, 120 + rng.u8(0..60), &mut rng)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,18 +3,17 @@
 //! `--dry-run`, only print it).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::intake::{Diff, FileDigest, record_import, reject_if_any, rejected_from};
+use super::intake::{Diff, FileDigest, read_rows, record_import, reject_if_any};
 use super::{connect, current_session, print_json};
 use crate::cli::{GlobalArgs, ImportArgs, ImportCommand};
 use crate::db::Tx;
 use crate::db::plan::PlanEntry;
 use crate::db::sessions::SessionRow;
-use crate::io::table::{self, Cells, Column, Header, Problems, Schema, Value};
+use crate::io::table::{self, Cells, Column, Header, Schema, Value};
 use crate::model::RowProblem;
 use crate::model::codes::leading_zero_twins;
 use crate::model::fee::{self, FeeRule, normalize_region};
@@ -207,28 +206,6 @@ fn print_report(r: &Report<'_>, header: &Header, args: &ImportArgs) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Reads a file, turning each row into a `T` with `parse`; rows with problems are left out
-/// and their problems collected. Stops with [`Rejected`] when the file cannot be read.
-fn read_rows<T>(
-    path: &Path,
-    args: &ImportArgs,
-    schema: Schema,
-    mut parse: impl FnMut(&mut Cells<'_, '_>) -> Option<T>,
-) -> Result<(Header, Vec<T>, Problems)> {
-    let mut rows = Vec::new();
-    let mut problems = Problems::default();
-    let header = table::read(path, &args.read_options(), schema, |row| {
-        let mut cells = Cells::new(row, &mut problems);
-        if let Some(t) = parse(&mut cells)
-            && cells.ok()
-        {
-            rows.push(t);
-        }
-    })
-    .map_err(rejected_from)?;
-    Ok((header, rows, problems))
 }
 
 fn level(v: &Value) -> Result<Level, String> {

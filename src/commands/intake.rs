@@ -12,9 +12,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{Rejected, now};
+use crate::cli::ImportArgs;
 use crate::db::Tx;
 use crate::db::imports::ImportRecord;
-use crate::io::table::{self, Column, Header, Problems, Schema};
+use crate::io::table::{self, Cells, Column, Header, Problems, Schema};
 use crate::model::RowProblem;
 use crate::model::level::Level;
 
@@ -234,4 +235,26 @@ pub(crate) async fn offered(
         }
     }
     Ok(plan)
+}
+
+/// Reads a file, turning each row into a `T` with `parse`; rows with problems are left out
+/// and their problems collected. Stops with [`Rejected`] when the file cannot be read.
+pub fn read_rows<T>(
+    path: &Path,
+    args: &ImportArgs,
+    schema: Schema,
+    mut parse: impl FnMut(&mut Cells<'_, '_>) -> Option<T>,
+) -> Result<(Header, Vec<T>, Problems)> {
+    let mut rows = Vec::new();
+    let mut problems = Problems::default();
+    let header = table::read(path, &args.read_options(), schema, |row| {
+        let mut cells = Cells::new(row, &mut problems);
+        if let Some(t) = parse(&mut cells)
+            && cells.ok()
+        {
+            rows.push(t);
+        }
+    })
+    .map_err(rejected_from)?;
+    Ok((header, rows, problems))
 }

@@ -25,6 +25,7 @@ pub mod batch;
 pub mod books;
 pub mod checks;
 pub mod documents;
+pub mod exam_day;
 pub mod intake;
 pub mod measure;
 pub mod moves;
@@ -32,9 +33,11 @@ pub mod printing;
 
 // One file per subcommand (or group).
 pub mod applications;
+pub mod attendance;
 pub mod bench;
 pub mod cards;
 pub mod demo;
+pub mod exam_day_samples;
 pub mod fees;
 pub mod import;
 pub mod import_applications;
@@ -42,6 +45,7 @@ pub mod payments;
 pub mod plan;
 pub mod report;
 pub mod review;
+pub mod roomlog;
 pub mod roster;
 pub mod samples;
 pub mod seat;
@@ -49,6 +53,7 @@ pub mod session;
 pub mod sheets;
 pub mod sites;
 pub mod status;
+pub mod violations;
 
 use std::fmt;
 

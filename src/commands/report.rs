@@ -17,6 +17,7 @@ use rust_xlsxwriter::{Chart, ChartAxisCrossing, ChartDataLabel};
 use serde::Serialize;
 
 use super::books::{fees_due, order_of, recon_app};
+use super::exam_day::{ExamDay, ExamDayFigures, Grouped, figures};
 use super::{connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::db::payments::{PayRow, PaymentRow};
@@ -25,6 +26,7 @@ use crate::db::report::{
 };
 use crate::io::xlsx::{Book, Cell, Sheet, grouped};
 use crate::model::application::Status;
+use crate::model::attendance::Figures;
 use crate::model::fee::{self, FeeRule};
 use crate::model::flag_text;
 use crate::model::level::Level;
@@ -250,16 +252,30 @@ struct SiteSeats {
     share_used: Option<f64>,
 }
 
+/// The exam-day figures (see [`ExamDayFigures`]) and what to know about them.
 #[derive(Debug, Serialize)]
 struct Attendance {
-    recorded: bool,
-    present: Option<i64>,
-    absent: Option<i64>,
-    note: &'static str,
+    #[serde(flatten)]
+    figures: ExamDayFigures,
+    note: String,
 }
 
 const ATTENDANCE_NOTE: &str =
     "考勤（到考/缺考）尚未记录：数据库中还没有考勤数据，本报告不含到考、缺考人数";
+
+fn attendance(figures: ExamDayFigures) -> Attendance {
+    let note = if !figures.recorded {
+        ATTENDANCE_NOTE.to_string()
+    } else if figures.total.unrecorded > 0 {
+        format!(
+            "{} 人科次尚未录入考勤（应考 = 实考 + 缺考 + 未录入）",
+            figures.total.unrecorded
+        )
+    } else {
+        String::new()
+    };
+    Attendance { figures, note }
+}
 
 // ---------------------------------------------------------------------------------------
 // computing
@@ -817,6 +833,12 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
     let sites = tx.report_sites(id).await?;
     let uses = tx.report_seat_use(id).await?;
     t.mark("seats");
+    let day = ExamDay::load(&mut tx, id).await?;
+    let recorded = tx.attendance(id).await?;
+    let cases = tx.violations(id).await?;
+    let exam_day = figures(&day, &recorded, &cases);
+    drop((day, recorded, cases));
+    t.mark("exam day");
     drop(tx);
     db.close().await;
 
@@ -837,12 +859,7 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
             time_to_review: time_to_review(&times),
         },
         seats: seats(&sittings, &sites, &uses),
-        attendance: Attendance {
-            recorded: false,
-            present: None,
-            absent: None,
-            note: ATTENDANCE_NOTE,
-        },
+        attendance: attendance(exam_day),
     };
     if let Some(out) = &args.out {
         write_workbook(out, &report)?;
@@ -976,8 +993,25 @@ fn write_summary(book: &mut Book, r: &Report) -> Result<()> {
             &seats_note,
         ),
         ("座位使用率", Cell::Share(r.seats.share_used), ""),
-        ("考勤（到考/缺考）", Cell::Text("未记录"), r.attendance.note),
     ];
+    let a = &r.attendance;
+    let shown = format!(
+        "应考 {} / 实考 {} / 缺考 {} / 违纪 {}（人科次）",
+        a.figures.total.expected, a.figures.total.sat, a.figures.total.absent, a.figures.total.void
+    );
+    let rows = rows
+        .into_iter()
+        .chain(std::iter::once(if a.figures.recorded {
+            ("考勤（人科次）", Cell::Text(&shown), a.note.as_str())
+        } else {
+            ("考勤（到考/缺考）", Cell::Text("未记录"), a.note.as_str())
+        }));
+    let rate = a.figures.total.participation_rate;
+    let rows = rows.chain(a.figures.recorded.then_some((
+        "参考率（实考/应考）",
+        Cell::Share(rate),
+        "",
+    )));
     for (label, value, note) in rows {
         s.row(&[Cell::Text(label), value, Cell::Text(note)])?;
     }
@@ -1269,17 +1303,95 @@ fn write_seats(book: &mut Book, r: &Report) -> Result<()> {
 }
 
 fn write_attendance(book: &mut Book, r: &Report) -> Result<()> {
-    let mut s = sheet(book, r, "考勤")?;
-    s.no_filter();
-    s.header(&["项目", "人数", "说明"])?;
-    for label in ["到考", "缺考"] {
-        s.row(&[
-            Cell::Text(label),
-            Cell::Text("未记录"),
-            Cell::Text(r.attendance.note),
-        ])?;
+    let a = &r.attendance;
+    if !a.figures.recorded {
+        let mut s = sheet(book, r, "考勤")?;
+        s.no_filter();
+        s.header(&["项目", "人数", "说明"])?;
+        for label in ["到考", "缺考"] {
+            s.row(&[Cell::Text(label), Cell::Text("未记录"), Cell::Text(&a.note)])?;
+        }
+        return Ok(());
+    }
+    let f = &a.figures;
+    let tables: [AttendanceTable<'_>; 5] = [
+        ("考勤", &[("exam_area", "考区")], &f.by_exam_area),
+        (
+            "考勤考点",
+            &[
+                ("exam_area", "考区"),
+                ("site_code", "考点代码"),
+                ("site_name", "考点名称"),
+            ],
+            &f.by_site,
+        ),
+        ("考勤级别", &[("level", "级别")], &f.by_level),
+        (
+            "考勤资格",
+            &[("level", "级别"), ("qualification", "资格名称")],
+            &f.by_qualification,
+        ),
+        (
+            "考勤科目",
+            &[
+                ("sitting", "场次"),
+                ("date", "考试日期"),
+                ("starts_at", "开始时间"),
+                ("subject", "科目"),
+            ],
+            &f.by_subject,
+        ),
+    ];
+    for (name, keys, groups) in tables {
+        let mut s = sheet(book, r, name)?;
+        s.title_line(&format!(
+            "单位：人科次（一名考生一个科目计一次）；应考 = 实考 + 缺考 + 未录入；违纪为实考中成绩因违纪违规无效者。{}",
+            a.note
+        ))?;
+        let mut header: Vec<&str> = keys.iter().map(|(_, h)| *h).collect();
+        header.extend(ATTENDANCE_COLUMNS);
+        s.header(&header)?;
+        for g in groups {
+            let mut cells: Vec<Cell<'_>> = keys
+                .iter()
+                .map(|(k, _)| Cell::Text(g.key.get(k).map_or("", String::as_str)))
+                .collect();
+            cells.extend(figure_cells(&g.figures));
+            s.row(&cells)?;
+        }
+        let mut total: Vec<Cell<'_>> = vec![Cell::Text("合计")];
+        total.extend(std::iter::repeat_n(Cell::Empty, keys.len() - 1));
+        total.extend(figure_cells(&f.total));
+        s.total(&total)?;
     }
     Ok(())
+}
+
+/// A sheet of the exam-day figures: its name, its key columns (key, header), its groups.
+type AttendanceTable<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [Grouped]);
+
+const ATTENDANCE_COLUMNS: [&str; 8] = [
+    "应考",
+    "实考",
+    "缺考",
+    "违纪",
+    "未录入",
+    "参考率（实考/应考）",
+    "缺考率（缺考/应考）",
+    "违纪率（违纪/实考）",
+];
+
+fn figure_cells(f: &Figures) -> [Cell<'static>; 8] {
+    [
+        Cell::Count(f.expected as i64),
+        Cell::Count(f.sat as i64),
+        Cell::Count(f.absent as i64),
+        Cell::Count(f.void as i64),
+        Cell::Count(f.unrecorded as i64),
+        Cell::Share(f.participation_rate),
+        Cell::Share(f.absence_rate),
+        Cell::Share(f.violation_rate),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1306,10 +1418,59 @@ fn print_summary(r: &Report) -> Result<()> {
     print_review(r)?;
     print_payments(r)?;
     print_seats(r)?;
-    outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
+    print_attendance(r)?;
     if let Some(w) = &r.workbook {
         outln!("wrote {w}")?;
     }
+    Ok(())
+}
+
+/// The exam-day figures: the session's, then by sitting and subject.
+fn print_attendance(r: &Report) -> Result<()> {
+    let f = &r.attendance.figures;
+    if !f.recorded {
+        outln!("attendance: not recorded yet (到考/缺考 未记录)")?;
+        return Ok(());
+    }
+    let (t, p) = (&f.total, &f.candidates);
+    outln!(
+        "exam day: {} candidates seated, {} sat, {} absent from every subject, {} with a result void; \
+         in candidate-subjects (人科次): 应考 {}, 实考 {}, 缺考 {}, 违纪 {}, 未录入 {}; 参考率 (实考/应考) {}",
+        p.expected,
+        p.sat,
+        p.absent,
+        p.void,
+        t.expected,
+        t.sat,
+        t.absent,
+        t.void,
+        t.unrecorded,
+        pct(t.participation_rate)
+    )?;
+    let mut tb = table(&[
+        "场次",
+        "日期",
+        "科目",
+        "应考",
+        "实考",
+        "缺考",
+        "违纪",
+        "参考率",
+    ]);
+    for g in &f.by_subject {
+        let k = |name| g.key.get(name).cloned().unwrap_or_default();
+        tb.add_row(vec![
+            k("sitting"),
+            format!("{} {}", k("date"), k("starts_at")),
+            k("subject"),
+            g.figures.expected.to_string(),
+            g.figures.sat.to_string(),
+            g.figures.absent.to_string(),
+            g.figures.void.to_string(),
+            pct(g.figures.participation_rate),
+        ]);
+    }
+    outln!("{tb}")?;
     Ok(())
 }
 

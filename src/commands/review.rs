@@ -925,6 +925,14 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
+    if info.kind == "violation" || info.kind == "violation-step" {
+        return Err(Rejected::one(
+            what,
+            "a violation case is a legal record and its steps are never taken back: a case \
+             recorded in error goes on to its decision, which says so",
+        )
+        .into());
+    }
     if info.kind == "withdraw" && tx.released_by(batch).await? > 0 {
         return Err(Rejected::one(
             what,
@@ -940,7 +948,12 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
-    let members = tx.batch_members(batch).await?;
+    // Attendance lives in its own table: its states are checked as they are put back.
+    let members = if info.kind == "attendance" {
+        Vec::new()
+    } else {
+        tx.batch_members(batch).await?
+    };
     let since: Vec<String> = members
         .iter()
         .filter(|(_, _, last, _, _)| *last != Some(batch))
@@ -984,8 +997,10 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
             forced: false,
         });
     }
+    let mut change = Undo::new(batch, plan, snapshots);
+    change.attendance_of(&journal);
     let cx = Ctx::new(g, db, session);
-    apply(&cx, &mut Undo::new(batch, plan, snapshots), confirm).await
+    apply(&cx, &mut change, confirm).await
 }
 
 /// Undo is a batch like any other, pointing at the batch it reverts: the moves back, the
@@ -994,6 +1009,8 @@ struct Undo {
     undone: i64,
     plan: DecisionPlan,
     snapshots: Vec<(i64, crate::db::applications::NewApplication)>,
+    /// An attendance batch's states: (application, subject, before, after).
+    attendance: Vec<(i64, String, Option<String>, Option<String>)>,
     report: UndoReport,
 }
 
@@ -1025,6 +1042,7 @@ impl Undo {
             undone,
             plan,
             snapshots,
+            attendance: Vec::new(),
             report: UndoReport {
                 undone,
                 dry_run: false,
@@ -1032,6 +1050,29 @@ impl Undo {
                 changes,
                 reverted: 0,
             },
+        }
+    }
+}
+
+impl Undo {
+    /// The attendance states the journal of the batch changed, to put back.
+    fn attendance_of(&mut self, journal: &[crate::db::review::JournalRow]) {
+        self.attendance = journal
+            .iter()
+            .filter_map(|j| {
+                let subject = j.field.strip_prefix("attendance:")?;
+                Some((
+                    j.application_id,
+                    subject.to_string(),
+                    j.old_value.clone(),
+                    j.new_value.clone(),
+                ))
+            })
+            .collect();
+        if !self.attendance.is_empty() {
+            self.report
+                .changes
+                .insert("attendance states restored".into(), self.attendance.len());
         }
     }
 }
@@ -1048,7 +1089,11 @@ impl Change for Undo {
     }
 
     fn size(&self) -> usize {
-        self.plan.moves.len().max(self.snapshots.len())
+        self.plan
+            .moves
+            .len()
+            .max(self.snapshots.len())
+            .max(self.attendance.len())
     }
 
     fn preview(&self, dry_run: bool) -> String {
@@ -1117,17 +1162,19 @@ impl Change for Undo {
                     .await?;
             }
         }
+        let restored = restore_attendance(tx, undone, batch, &self.attendance, &reason).await?;
         // A withdrawal's refund goes with it, and a seating's seats and card numbers.
         tx.revoke_refunds(undone).await?;
         let released = tx.release_batch_seats(undone, batch).await?;
         tx.drop_batch_cards(undone).await?;
-        self.report.reverted = moved.max(self.snapshots.len());
+        self.report.reverted = moved.max(self.snapshots.len()).max(restored);
         Ok(Written {
             summary: format!("{reason}: {} reverted", self.report.reverted),
             changed: self.report.reverted,
             analyze: vec![
                 (moved, &["application_states"]),
                 (released as usize, &["seats", "admit_cards"]),
+                (restored, &["attendance"]),
             ],
         })
     }
@@ -1152,4 +1199,44 @@ impl Change for Undo {
             self.undone, self.report.reverted
         )
     }
+}
+
+/// Puts back the attendance states an attendance batch changed, journalling each; fails
+/// when any of them was changed since by another batch.
+async fn restore_attendance(
+    tx: &mut Tx,
+    undone: i64,
+    batch: i64,
+    states: &[(i64, String, Option<String>, Option<String>)],
+    reason: &str,
+) -> Result<usize> {
+    if states.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, String, Option<String>)> = states
+        .iter()
+        .map(|(id, subject, before, _)| (*id, subject.clone(), before.clone()))
+        .collect();
+    let done = tx.restore_attendance(undone, batch, &rows).await? as usize;
+    if done != states.len() {
+        bail!(
+            "{} of the attendance states of batch {undone} were changed since by a later import; \
+             undo that one first (kaowu review log)",
+            states.len() - done
+        );
+    }
+    let journal: Vec<crate::db::payments::JournalLine<'_>> = states
+        .iter()
+        .map(|(id, subject, before, after)| {
+            (
+                *id,
+                format!("attendance:{subject}"),
+                after.as_deref(),
+                before.as_deref(),
+                reason,
+            )
+        })
+        .collect();
+    tx.journal_many(batch, &journal).await?;
+    Ok(done)
 }

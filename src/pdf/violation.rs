@@ -55,6 +55,10 @@ pub struct Layout {
     pub record: RecordLayout,
     pub notice: LetterLayout,
     pub decision: LetterLayout,
+    /// Days the notice gives to state a case (the caller puts it in [`Case::statement_days`]).
+    pub statement_days: u32,
+    /// How and by when to appeal a decision (the caller puts it in [`Case::appeal`]).
+    pub appeal: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
