@@ -80,6 +80,27 @@ step "rosters (名册): a workbook per exam area in rosters/; lists to post (mas
 kaowu export roster --by exam-area --out rosters
 kaowu export roster --by room --public --one-file --out posted
 
+step "after the exam: what the sites send back (generated from the seating into returns/)"
+kaowu samples exam-day --out returns
+
+step "attendance (考勤) per subject: the absent lists (GBK CSV) and the keyed sign-in sheets"
+kaowu attendance import returns/缺考名单.csv
+kaowu attendance import returns/签到表录入.xlsx
+
+step "room logs (考场记录): counts checked against the seating and the attendance"
+kaowu roomlog import returns/考场记录.xlsx
+
+step "violations (违纪违规) under 人社部令第31号: recorded once, then case 2026H2-0004 to its decision, served"
+case "$(kaowu violations list --json)" in
+  '[]') kaowu violations import returns/违纪.xlsx
+        kaowu violations step 2026H2-0004 --to 告知 --on 2026-11-12 --yes
+        kaowu violations step 2026H2-0004 --to 决定 --on 2026-11-20 --yes
+        kaowu violations step 2026H2-0004 --to 送达 --on 2026-11-21 --yes ;;
+esac
+kaowu violations list
+kaowu violations documents --out violations
+kaowu violations register --out violations/违纪违规人员登记表.xlsx
+
 step "report (统计): report.xlsx with charts, one page here; the same figures with --json"
 kaowu report --out report.xlsx
 

@@ -246,7 +246,8 @@ fn payments(steps: &mut Steps, generated: bool) -> Result<()> {
     Ok(())
 }
 
-/// Seating and its check, then every output: cards, sheets, rosters, the report, status.
+/// Seating and its check, then every output: cards, sheets, rosters, the exam day and after,
+/// the report, status.
 fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
     steps.step(
         "seating (编排)",
@@ -275,11 +276,70 @@ fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
             "posted",
         ],
     )?;
+    after_the_exam(steps)?;
     steps.step(
         "report (统计) with charts",
         &["report", "--out", "report.xlsx"],
     )?;
     steps.step("status", &["status"])?;
+    Ok(())
+}
+
+/// What the sites send back: attendance, room logs and violations; one case taken through
+/// notice, decision and service; the cases' documents and the register.
+fn after_the_exam(steps: &mut Steps) -> Result<()> {
+    steps.step(
+        "what the sites send back after the exam",
+        &["samples", "exam-day", "--out", "returns"],
+    )?;
+    steps.step(
+        "attendance (考勤): the absent lists",
+        &["attendance", "import", "returns/缺考名单.csv"],
+    )?;
+    steps.step(
+        "attendance: the keyed sign-in sheets",
+        &["attendance", "import", "returns/签到表录入.xlsx"],
+    )?;
+    steps.step(
+        "room logs (考场记录)",
+        &["roomlog", "import", "returns/考场记录.xlsx"],
+    )?;
+    steps.step(
+        "violations (违纪违规)",
+        &["violations", "import", "returns/违纪.xlsx"],
+    )?;
+    for (to, on) in [
+        ("告知", "2026-11-12"),
+        ("决定", "2026-11-20"),
+        ("送达", "2026-11-21"),
+    ] {
+        steps.step(
+            &format!("case 2026H2-0004: {to}"),
+            &[
+                "violations",
+                "step",
+                "2026H2-0004",
+                "--to",
+                to,
+                "--on",
+                on,
+                "--yes",
+            ],
+        )?;
+    }
+    steps.step(
+        "the cases' documents",
+        &["violations", "documents", "--out", "violations"],
+    )?;
+    steps.step(
+        "the register sent upward",
+        &[
+            "violations",
+            "register",
+            "--out",
+            "violations/违纪违规人员登记表.xlsx",
+        ],
+    )?;
     Ok(())
 }
 
@@ -308,7 +368,18 @@ fn outputs(out: &Path) -> Vec<(String, String)> {
             "posted/名册.xlsx",
             "lists to post, a sheet per room, ID and phone masked",
         ),
-        ("report.xlsx", "the session's figures with charts"),
+        (
+            "returns/",
+            "what the sites sent back: absent lists, keyed sign-in sheets, room logs, violations",
+        ),
+        (
+            "violations/",
+            "each violation case's 记录单, 告知书 and 决定书 (PDF), and the register (XLSX)",
+        ),
+        (
+            "report.xlsx",
+            "the session's figures with charts, exam day included",
+        ),
     ]
     .iter()
     .map(|(p, what)| (out.join(p).display().to_string(), what.to_string()))

@@ -196,8 +196,9 @@ impl Tx {
     }
 
     /// Puts back the states `undone` set, each (application, subject, the state before or
-    /// `None` when there was none), as changed by `batch`; only states that `undone` still
-    /// holds are touched. Returns how many were.
+    /// `None` when there was none); only states that `undone` still holds are touched. A state
+    /// put back is held again by the batch that set it first (from the journal), so that
+    /// batch can be undone in turn. Returns how many were.
     pub async fn restore_attendance(
         &mut self,
         undone: i64,
@@ -231,13 +232,17 @@ impl Tx {
             let json = serde_json::to_string(chunk).expect("plain values serialise");
             let sql = match self {
                 Tx::Sqlite(_) => {
-                    "UPDATE attendance SET state = u.state, batch_id = $2 FROM \
+                    "UPDATE attendance SET state = u.state, batch_id = COALESCE((SELECT MAX(j.batch_id) \
+                     FROM journal j WHERE j.application_id = u.id AND j.field = 'attendance:' || u.subject \
+                     AND j.batch_id < $1), $2) FROM \
                      (SELECT value ->> 0 AS id, value ->> 1 AS subject, value ->> 2 AS state FROM json_each($3)) AS u \
                      WHERE attendance.application_id = u.id AND attendance.subject = u.subject \
                      AND attendance.batch_id = $1"
                 }
                 Tx::Postgres(_) => {
-                    "UPDATE attendance SET state = u.state, batch_id = $2 FROM \
+                    "UPDATE attendance SET state = u.state, batch_id = COALESCE((SELECT MAX(j.batch_id) \
+                     FROM journal j WHERE j.application_id = u.id AND j.field = 'attendance:' || u.subject \
+                     AND j.batch_id < $1), $2) FROM \
                      (SELECT (v ->> 0)::BIGINT AS id, v ->> 1 AS subject, v ->> 2 AS state \
                       FROM json_array_elements($3::json) AS e(v)) AS u \
                      WHERE attendance.application_id = u.id AND attendance.subject = u.subject \

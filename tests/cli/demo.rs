@@ -48,6 +48,20 @@ fn the_demo_makes_every_output_of_a_session_and_never_touches_a_database() {
     assert!(out.join("reconcile/reconcile.xlsx").exists());
     assert!(out.join("report.xlsx").exists() && out.join("posted/名册.xlsx").exists());
     assert!(out.join("rosters/manifest.json").exists());
+    // After the exam: attendance of every seat recorded, the cases and their documents.
+    let report = env
+        .kaowu()
+        .env("KAOWU_DATABASE_URL", &demo_db)
+        .args(["report", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let total = &report["attendance"]["total"];
+    assert_eq!(total["unrecorded"], 0, "{total}");
+    assert!(total["absent"].as_u64().unwrap() > 0 && total["void"].as_u64().unwrap() > 0);
+    let documents = pdfs(&out.join("violations"));
+    assert_eq!(documents.len(), 9 + 2, "{documents:?}");
+    assert!(out.join("violations/违纪违规人员登记表.xlsx").exists());
 
     // Again into the same folder: refused, the database as it was.
     let before = std::fs::read(out.join("kaowu.db")).unwrap();

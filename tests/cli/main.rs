@@ -11,6 +11,7 @@
     clippy::float_cmp
 )]
 
+mod after_exam;
 mod applications;
 mod cards;
 mod changes;
