@@ -107,10 +107,14 @@ pub enum Command {
     /// percentile, in hours, from the journal); paid candidates and fee revenue by exam area
     /// and qualification, reconciled with the fee due of the paid applications and with the
     /// successful orders that paid nothing (refunds, wrong amounts, not approved); seats used
-    /// per sitting and site. Attendance (到考/缺考) is not recorded yet, and the report says
-    /// so. --out writes an XLSX with sheets 汇总, 报名统计, 审核, 不通过原因, 缴费, 资格缴费, 对账,
-    /// 考场, 考点, 考勤 and Excel charts; the terminal gets one page, --json every figure.
-    /// Reads only.
+    /// per sitting and site. Once attendance is recorded (`kaowu attendance import`), the
+    /// exam-day figures in candidate-subjects (人科次) by exam area, site, level,
+    /// qualification, and sitting with subject: 应考, 实考, 缺考, 违纪 (void by a violation),
+    /// 未录入, and the rates with their denominators (参考率 = 实考 / 应考, 缺考率 = 缺考 / 应考,
+    /// 违纪率 = 违纪 / 实考); until then the report says attendance is not recorded. --out
+    /// writes an XLSX with sheets 汇总, 报名统计, 审核, 不通过原因, 缴费, 资格缴费, 对账, 考场,
+    /// 考点, 考勤 (and 考勤考点, 考勤级别, 考勤资格, 考勤科目 once recorded) and Excel charts; the
+    /// terminal gets one page, --json every figure. Reads only.
     #[command(after_help = examples(&[
         "kaowu report --out report.xlsx",
         "kaowu report --json > report.json",
@@ -626,8 +630,7 @@ pub enum ViolationsCommand {
     /// proof. Evidence files are fingerprinted (SHA-256), not copied. A candidate who
     /// refuses to sign needs two witnesses (--witness twice).
     #[command(after_help = examples(&[
-        "kaowu violations add --card-no 260153010101001 --subject 综合知识 --clause 6.3 \
-         --found-by 现场 --at \"2026-11-07 09:40\" --facts \"携带手机进入座位\" --evidence photo1.jpg --yes",
+        "kaowu violations add --card-no 26201100100101 --subject 综合知识 --clause 6.1\n--found-by 现场 --at \"2026-11-07 09:40\" --facts \"携带手机进入座位\"\n--evidence IMG_0012.jpg --yes",
     ]))]
     Add(ViolationAddArgs),
     /// Record violation cases from a file, a row per case.
@@ -1448,6 +1451,9 @@ mod tests {
                 "kaowu review",
                 "kaowu payments",
                 "kaowu seat",
+                "kaowu attendance",
+                "kaowu roomlog",
+                "kaowu violations",
                 "kaowu applications",
                 "kaowu export",
                 "kaowu samples",

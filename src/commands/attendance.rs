@@ -209,7 +209,6 @@ impl Marks {
         let mut diff = Diff::default();
         let mut changes = Vec::new();
         let mut marks: BTreeMap<&'static str, usize> = BTreeMap::new();
-        let mut listed = Vec::new();
         let total = planned.states.len();
         for s in planned.states {
             *marks.entry(s.mark.label()).or_default() += 1;
@@ -223,21 +222,35 @@ impl Marks {
                     key: format!("{card} {}", s.subject),
                     fields: vec![format!("{} -> {}", b.label(), s.mark.label())],
                 }),
-                None => diff.add_listed(&format!("{card} {} {}", s.subject, s.mark.label())),
+                // Only the first few added are listed: the rest are counted, not formatted.
+                None if diff.added.len() < Diff::LISTED => {
+                    diff.add_listed(&format!("{card} {} {}", s.subject, s.mark.label()));
+                }
+                None => diff.added_not_listed += 1,
             }
             if before != Some(s.mark) {
-                if listed.len() < 200 {
-                    listed.push(MarkChange {
-                        card_no: card.to_string(),
-                        subject: s.subject.clone(),
-                        from: before.map(Mark::label),
-                        to: s.mark.label(),
-                        room: day.name(s.room_id, s.sitting_id),
-                    });
-                }
                 changes.push((s, before));
             }
         }
+        // What the preview lists: the absent and those who left early first, by room, as
+        // the sheets say them; then the rest.
+        let mut order: Vec<&(State, Option<Mark>)> = changes.iter().collect();
+        order.sort_by_key(|(s, _)| (s.mark == Mark::Present, s.room_id, s.sitting_id));
+        let listed: Vec<MarkChange> = order
+            .into_iter()
+            .take(200)
+            .map(|(s, before)| MarkChange {
+                card_no: card_of
+                    .get(&s.application_id)
+                    .copied()
+                    .unwrap_or("?")
+                    .to_string(),
+                subject: s.subject.clone(),
+                from: before.map(Mark::label),
+                to: s.mark.label(),
+                room: day.name(s.room_id, s.sitting_id),
+            })
+            .collect();
         let report = MarksReport {
             import: "attendance",
             session: String::new(),

@@ -834,8 +834,10 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
     let uses = tx.report_seat_use(id).await?;
     t.mark("seats");
     let day = ExamDay::load(&mut tx, id).await?;
+    t.mark("exam-day seats");
     let recorded = tx.attendance(id).await?;
     let cases = tx.violations(id).await?;
+    t.mark("attendance and cases");
     let exam_day = figures(&day, &recorded, &cases);
     drop((day, recorded, cases));
     t.mark("exam day");

@@ -1055,6 +1055,15 @@ impl Undo {
 }
 
 impl Undo {
+    /// What the batch changed: applications, or an attendance import's states.
+    fn noun(&self) -> &'static str {
+        if self.attendance.is_empty() {
+            "applications"
+        } else {
+            "attendance states"
+        }
+    }
+
     /// The attendance states the journal of the batch changed, to put back.
     fn attendance_of(&mut self, journal: &[crate::db::review::JournalRow]) {
         self.attendance = journal
@@ -1109,18 +1118,20 @@ impl Change for Undo {
             .map(|(c, n)| format!("{c}: {n}"))
             .collect();
         format!(
-            "undo of batch {} {verb} {} applications: {}\n",
+            "undo of batch {} {verb} {} {}: {}\n",
             self.undone,
             self.size(),
+            self.noun(),
             shown.join(", ")
         )
     }
 
     fn question(&self) -> String {
         format!(
-            "undo batch {}: revert {} applications?",
+            "undo batch {}: revert {} {}?",
             self.undone,
-            self.size()
+            self.size(),
+            self.noun()
         )
     }
 
@@ -1195,8 +1206,10 @@ impl Change for Undo {
 
     fn done(&self, batch: i64, _: &Written) -> String {
         format!(
-            "batch {batch}: undo of batch {}: {} applications reverted",
-            self.undone, self.report.reverted
+            "batch {batch}: undo of batch {}: {} {} reverted",
+            self.undone,
+            self.report.reverted,
+            self.noun()
         )
     }
 }

@@ -14,7 +14,8 @@ use crate::cli::{GlobalArgs, ImportArgs, RoomlogCommand};
 use crate::db::exam_day::RoomLog;
 use crate::io::table::{self, Cells, Column, Schema};
 use crate::model::RowProblem;
-use crate::model::attendance::Mark;
+use crate::model::attendance::{Counts, Mark};
+use crate::model::text::names;
 
 pub const ROOM_LOGS: Schema = Schema {
     what: "room logs (考场记录)",
@@ -60,15 +61,6 @@ struct Report<'a> {
 pub async fn run(g: &GlobalArgs, cmd: &RoomlogCommand) -> Result<()> {
     let RoomlogCommand::Import(args) = cmd;
     import(g, &args.with_stdin()?).await
-}
-
-/// Staff names as logs write them: separated by 、 ， , ; or spaces.
-fn names(text: &str) -> Vec<String> {
-    text.split(['、', '，', ',', ';', '；', ' ', '　'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 fn parse_log(c: &mut Cells<'_, '_>, day: &ExamDay) -> Option<LogLine> {
@@ -157,15 +149,13 @@ fn check_counts(
             ));
         }
         let (n, came, away, complete) = seated.get(&key).copied().unwrap_or((0, 0, 0, false));
-        if l.expected != l.present + l.absent {
-            problems.push(RowProblem::new(
-                i,
-                "expected",
-                format!(
-                    "应到 {} is not 实到 {} + 缺考 {}",
-                    l.expected, l.present, l.absent
-                ),
-            ));
+        let counts = Counts {
+            expected: l.expected as u32,
+            present: l.present as u32,
+            absent: l.absent as u32,
+        };
+        if let Err(e) = counts.check() {
+            problems.push(RowProblem::new(i, "expected", e));
         } else if l.expected != n {
             problems.push(RowProblem::new(
                 i,

@@ -24,6 +24,7 @@ use crate::io::table::{self as t, Cells, Column, Schema};
 use crate::io::xlsx::{Book, Cell};
 use crate::model::RowProblem;
 use crate::model::level::Level;
+use crate::model::text::names;
 use crate::model::violation::{Clause, FoundBy, Step, check_date};
 use crate::pdf::violation::{Case, DocKind, Layout};
 
@@ -78,14 +79,6 @@ struct NewCase {
     witnesses: Vec<String>,
     evidence: Vec<PathBuf>,
     on: Option<NaiveDate>,
-}
-
-fn names(text: &str) -> Vec<String> {
-    text.split(['、', '，', ',', ';', '；', ' ', '　'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 fn yes_no(text: &str) -> Result<bool, String> {
@@ -210,9 +203,10 @@ fn check_cases(
             continue;
         };
         let subject = Level::ALL.iter().find_map(|l| l.subject(&c.subject));
-        let fact = day.facts.iter().find(|f| {
-            f.application_id == app && subject.is_some_and(|s| f.subjects.iter().any(|x| x == s))
-        });
+        let fact = day
+            .facts_of(app)
+            .iter()
+            .find(|f| subject.is_some_and(|s| f.subjects.iter().any(|x| x == s)));
         let Some(fact) = fact else {
             bad(
                 "subject",

@@ -93,6 +93,20 @@ pub struct Counts {
     pub absent: u32,
 }
 
+impl Counts {
+    /// Whether the counts add up: 应到 = 实到 + 缺考.
+    pub fn check(&self) -> Result<(), String> {
+        if self.expected == self.present + self.absent {
+            Ok(())
+        } else {
+            Err(format!(
+                "应到 {} is not 实到 {} + 缺考 {}",
+                self.expected, self.present, self.absent
+            ))
+        }
+    }
+}
+
 /// One row of an attendance file, as read: each part is optional, and what is missing is
 /// worked out from the seating or is a problem.
 #[derive(Debug, Clone, Default)]
@@ -370,15 +384,8 @@ fn fill_rooms(
         let (expected, present, absent) =
             tally.get(&(*room, *sitting)).copied().unwrap_or_default();
         for (row, c) in &r.counts {
-            if c.expected != c.present + c.absent {
-                problems.push(RowProblem::new(
-                    *row,
-                    "expected",
-                    format!(
-                        "应到 {} is not 实到 {} + 缺考 {}",
-                        c.expected, c.present, c.absent
-                    ),
-                ));
+            if let Err(e) = c.check() {
+                problems.push(RowProblem::new(*row, "expected", e));
             } else if (c.expected, c.present, c.absent) != (expected, present, absent) {
                 problems.push(RowProblem::new(
                     *row,
@@ -459,6 +466,20 @@ impl Figures {
             }
             Some(_) => self.absent += 1,
         }
+        self.rate();
+    }
+
+    /// Adds the counts of another group.
+    pub fn merge(&mut self, o: &Figures) {
+        self.expected += o.expected;
+        self.sat += o.sat;
+        self.absent += o.absent;
+        self.void += o.void;
+        self.unrecorded += o.unrecorded;
+        self.rate();
+    }
+
+    fn rate(&mut self) {
         self.participation_rate = rate(self.sat, self.expected);
         self.absence_rate = rate(self.absent, self.expected);
         self.violation_rate = rate(self.void, self.sat);
@@ -645,6 +666,13 @@ mod tests {
         assert_eq!(f.absence_rate, Some(0.25));
         assert_eq!(f.violation_rate, Some(0.5));
         assert_eq!(Figures::default().participation_rate, None);
+        let mut g = Figures::default();
+        g.merge(&f);
+        g.merge(&f);
+        assert_eq!(
+            (g.expected, g.void, g.participation_rate),
+            (8, 2, Some(0.5))
+        );
     }
 
     #[test]

@@ -120,6 +120,16 @@ fn is_wide(c: char) -> bool {
         | 0x20000..=0x3FFFD)
 }
 
+/// People's names as lists write them (two invigilators, two witnesses): separated by 、，
+/// , ; ； or spaces, each trimmed.
+pub fn names(text: &str) -> Vec<String> {
+    text.split(['、', '，', ',', ';', '；', ' ', '　'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

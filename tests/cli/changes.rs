@@ -229,5 +229,52 @@ fn every_change_previews_asks_and_reports_the_same_way() {
             ],
         );
         env.ok(&["seat", "verify"]);
+
+        // After the exam: a violation recorded and its case taken a step (issue 24).
+        let shown = env.json(&["applications", "show", &seated[2]]);
+        let card = shown["admit_card"].as_str().unwrap();
+        let subjects = shown["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f[0] == "报考科目")
+            .unwrap()[1]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let subject = subjects.split(',').next().unwrap();
+        let at = format!("{} 09:40", shown["seats"][0]["exam_date"].as_str().unwrap());
+        let recorded = protocol(
+            &env,
+            &[
+                "violations",
+                "add",
+                "--card-no",
+                card,
+                "--subject",
+                subject,
+                "--clause",
+                "6.1",
+                "--found-by",
+                "现场",
+                "--at",
+                &at,
+                "--facts",
+                "携带手机进入座位，经提醒仍未交出",
+            ],
+        );
+        let case = recorded["cases"][0]["case_no"].as_str().unwrap();
+        protocol(
+            &env,
+            &[
+                "violations",
+                "step",
+                case,
+                "--to",
+                "告知",
+                "--on",
+                "2026-11-12",
+            ],
+        );
     }
 }
