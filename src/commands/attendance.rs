@@ -392,7 +392,9 @@ async fn write_marks(tx: &mut Tx, batch: i64, changes: &[(State, Option<Mark>)])
             )
         })
         .collect();
+    let mut t = crate::progress::Phases::new();
     tx.set_attendance(batch, &rows).await?;
+    t.mark("attendance rows");
     let journal: Vec<crate::db::payments::JournalLine<'_>> = changes
         .iter()
         .map(|(s, before)| {
@@ -406,5 +408,6 @@ async fn write_marks(tx: &mut Tx, batch: i64, changes: &[(State, Option<Mark>)])
         })
         .collect();
     tx.journal_many(batch, &journal).await?;
+    t.mark("journal");
     Ok(())
 }

@@ -160,37 +160,61 @@ impl Tx {
     }
 
     /// Stores attendance states, each (application, subject, sitting, room, state), as
-    /// changed by `batch`.
+    /// changed by `batch`. SQLite reads them as JSON in chunks; PostgreSQL as arrays in one
+    /// statement: with JSON, storing 323,424 states took 6.2 s there, most of it reading the
+    /// JSON element by element.
     pub async fn set_attendance(
         &mut self,
         batch: i64,
         rows: &[(i64, &str, i64, i64, &str)],
     ) -> Result<()> {
+        if let Tx::Postgres(t) = self {
+            let column = |i: usize| -> Vec<i64> {
+                rows.iter()
+                    .map(|r| match i {
+                        0 => r.0,
+                        2 => r.2,
+                        _ => r.3,
+                    })
+                    .collect()
+            };
+            let (ids, sittings, rooms) = (column(0), column(2), column(3));
+            let subjects: Vec<&str> = rows.iter().map(|r| r.1).collect();
+            let states: Vec<&str> = rows.iter().map(|r| r.4).collect();
+            sqlx::query(
+                "INSERT INTO attendance (application_id, subject, sitting_id, room_id, state, batch_id) \
+                 SELECT u.id, u.subject, u.sitting, u.room, u.state, $1 \
+                 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], $6::TEXT[]) \
+                 AS u(id, subject, sitting, room, state) \
+                 ON CONFLICT (application_id, subject) DO UPDATE SET sitting_id = EXCLUDED.sitting_id, \
+                 room_id = EXCLUDED.room_id, state = EXCLUDED.state, batch_id = EXCLUDED.batch_id",
+            )
+            .bind(batch)
+            .bind(&ids)
+            .bind(&subjects)
+            .bind(&sittings)
+            .bind(&rooms)
+            .bind(&states)
+            .execute(&mut **t)
+            .await?;
+            return Ok(());
+        }
+        let Tx::Sqlite(t) = self else {
+            unreachable!("PostgreSQL stored them above")
+        };
         for chunk in rows.chunks(CHUNK) {
             let json = serde_json::to_string(chunk).expect("plain values serialise");
-            let sql = match self {
-                Tx::Sqlite(_) => {
-                    "INSERT INTO attendance (application_id, subject, sitting_id, room_id, state, batch_id) \
-                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $1 \
-                     FROM json_each($2) WHERE true \
-                     ON CONFLICT (application_id, subject) DO UPDATE SET sitting_id = excluded.sitting_id, \
-                     room_id = excluded.room_id, state = excluded.state, batch_id = excluded.batch_id"
-                }
-                Tx::Postgres(_) => {
-                    "INSERT INTO attendance (application_id, subject, sitting_id, room_id, state, batch_id) \
-                     SELECT (v ->> 0)::BIGINT, v ->> 1, (v ->> 2)::BIGINT, (v ->> 3)::BIGINT, v ->> 4, $1 \
-                     FROM json_array_elements($2::json) AS e(v) \
-                     ON CONFLICT (application_id, subject) DO UPDATE SET sitting_id = EXCLUDED.sitting_id, \
-                     room_id = EXCLUDED.room_id, state = EXCLUDED.state, batch_id = EXCLUDED.batch_id"
-                }
-            };
-            with_conn!(self, |c| {
-                sqlx::query(sql)
-                    .bind(batch)
-                    .bind(&json)
-                    .execute(&mut *c)
-                    .await?;
-            });
+            sqlx::query(
+                "INSERT INTO attendance (application_id, subject, sitting_id, room_id, state, batch_id) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $1 \
+                 FROM json_each($2) WHERE true \
+                 ON CONFLICT (application_id, subject) DO UPDATE SET sitting_id = excluded.sitting_id, \
+                 room_id = excluded.room_id, state = excluded.state, batch_id = excluded.batch_id",
+            )
+            .bind(batch)
+            .bind(&json)
+            .execute(&mut **t)
+            .await?;
         }
         Ok(())
     }
