@@ -13,6 +13,7 @@ use crate::db::exam_day::{AttendanceRow, ExamSeat, ViolationRow};
 use crate::db::seating::{RoomIdRow, SittingRow};
 use crate::io::table::{self, Cells};
 use crate::model::attendance::{Figures, Mark, SeatFacts};
+use crate::model::codes::{ZeroPadded, twin_message};
 use crate::model::level::Level;
 use crate::model::plan::exam_rank;
 use crate::model::violation::Clause;
@@ -103,7 +104,13 @@ impl ExamDay {
 
     /// The room of a site code and room number, and the exam area when the file names it: a
     /// site code is unique only within its exam area (three-digit codes repeat across them).
-    pub fn room_id(&self, area: Option<&str>, site_code: &str, number: i64) -> Result<i64, String> {
+    /// A problem names the column it is about: the site code's or the room's.
+    pub fn room_id(
+        &self,
+        area: Option<&str>,
+        site_code: &str,
+        number: i64,
+    ) -> Result<i64, (&'static str, String)> {
         let found: Vec<&RoomIdRow> = self
             .room_by_key
             .get(&(site_code.to_string(), number))
@@ -115,21 +122,46 @@ impl ExamDay {
             .collect();
         match wanted.as_slice() {
             [one] => Ok(one.id),
-            [] if found.is_empty() => Err(format!(
-                "site {site_code} has no room {number:02} in this session"
-            )),
-            [] => Err(format!(
-                "site {site_code} room {number:02} is not in exam area {}",
-                area.unwrap_or_default()
+            [] if found.is_empty() => Err(self.no_room(site_code, number)),
+            [] => Err((
+                "exam_area",
+                format!(
+                    "site {site_code} room {number:02} is not in exam area {}",
+                    area.unwrap_or_default()
+                ),
             )),
             many => {
                 let mut areas: Vec<&str> = many.iter().map(|r| r.exam_area.as_str()).collect();
                 areas.sort_unstable();
-                Err(format!(
-                    "site code {site_code} is used in more than one exam area ({}): add a 考区 (exam_area) column",
-                    areas.join(", ")
+                Err((
+                    "site_code",
+                    format!(
+                        "site code {site_code} is used in more than one exam area ({}): add a 考区 (exam_area) column",
+                        areas.join(", ")
+                    ),
                 ))
             }
+        }
+    }
+
+    /// Why no room has this code and number: a code that lost its leading zeros in a
+    /// spreadsheet (`1` for `001`) is named as such.
+    fn no_room(&self, site_code: &str, number: i64) -> (&'static str, String) {
+        let codes: HashSet<&str> = self.rooms.values().map(|r| r.site_code.as_str()).collect();
+        let padded = ZeroPadded::of(codes.iter().copied());
+        match padded.twin(site_code, |c| codes.contains(c)) {
+            Some(known) => (
+                "site_code",
+                twin_message(site_code, &known, "a site of this session"),
+            ),
+            None if codes.contains(site_code) => (
+                "room",
+                format!("site {site_code} has no room {number:02} in this session"),
+            ),
+            None => (
+                "site_code",
+                format!("no site has the code {site_code} in this session"),
+            ),
         }
     }
 
@@ -425,8 +457,8 @@ pub fn room_cell(c: &mut Cells<'_, '_>, day: &ExamDay, required: bool) -> Option
     match (site, number) {
         (Some(s), Some(n)) => match day.room_id(area.as_deref(), &s, i64::from(n)) {
             Ok(id) => Some(id),
-            Err(e) => {
-                c.problem("room", e);
+            Err((column, e)) => {
+                c.problem(column, e);
                 None
             }
         },

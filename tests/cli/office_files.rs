@@ -349,3 +349,39 @@ fn a_registration_number_with_zeros_added_is_refused_everywhere() {
         assert_eq!(count(&env), batches, "nothing was written");
     }
 }
+
+/// An absent list (缺考名单) of the samples seated as `cards::seated` seats them, written by
+/// `kaowu samples exam-day` (attendance.csv) and re-saved by Calc: with its code columns as
+/// text it records what the CSV does; as Calc guesses them, site code 001 became 1 and the
+/// file is refused on that cell, with the fix.
+#[test]
+fn an_absent_list_saved_by_calc_records_what_the_csv_does() {
+    let env = Env::sqlite();
+    crate::cards::seated(&env);
+    let look = |file: &str| -> Value {
+        let mut r = env.json(&["attendance", "import", s(&office(file)), "--dry-run"]);
+        r["file"] = Value::Null;
+        r
+    };
+    let csv = look("attendance.csv");
+    assert_eq!(csv["states"], 54, "{csv}");
+    assert_eq!(csv["marks"]["缺考"], 16, "{csv}");
+    for ext in FORMATS {
+        assert_eq!(look(&format!("attendance-text.{ext}")), csv, "{ext}");
+        let name = format!("attendance-numbers.{ext}");
+        let err = env.fails(1, &["attendance", "import", s(&office(&name))]);
+        assert!(
+            err.contains(
+                "!B6: 考点代码: 1 differs from 001 (a site of this session) only by leading zeros"
+            ),
+            "{ext}:\n{err}"
+        );
+        // 530102001 and the 14-digit admit-card numbers survive as numbers.
+        assert!(
+            !err.contains("530102001") && !err.contains("准考证号"),
+            "{err}"
+        );
+    }
+    let done = env.json(&["attendance", "import", s(&office("attendance-text.xlsx"))]);
+    assert_eq!(done["added"], 54, "{done}");
+}
