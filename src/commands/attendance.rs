@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::batch::{Change, Written, apply};
@@ -130,6 +130,7 @@ async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         problems,
         rules.into_iter().map(|p| (lines[p.row].line, p)).collect(),
     )?;
+    let seen = tx.attendance_fingerprint(session.id).await?;
     let stored: HashMap<(i64, String), String> = tx
         .attendance(session.id)
         .await?
@@ -146,6 +147,7 @@ async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     change.report.session.clone_from(&session.code);
     change.session_id = session.id;
     change.operator = g.operator();
+    change.seen = seen;
     let cx = Ctx::new(g, db, session);
     // The file is the operator's consent, as with every import: nothing is asked.
     let confirm = Confirm {
@@ -164,6 +166,8 @@ struct Marks {
     verbose: bool,
     session_id: i64,
     operator: String,
+    /// The stored attendance as read ([`Tx::attendance_fingerprint`]).
+    seen: (i64, i64),
 }
 
 /// What the import record needs of the file.
@@ -276,6 +280,7 @@ impl Marks {
             verbose: args.verbose,
             session_id: 0,
             operator: String::new(),
+            seen: (0, 0),
         }
     }
 }
@@ -343,6 +348,13 @@ impl Change for Marks {
     }
 
     async fn write(&mut self, tx: &mut Tx, batch: i64) -> Result<Written> {
+        if tx.attendance_fingerprint(self.session_id).await? != self.seen {
+            bail!(
+                "the attendance stored changed while {} was read (another import or an undo); \
+                 nothing was changed: import it again",
+                self.file.shown
+            );
+        }
         write_marks(tx, batch, &self.changes).await?;
         let digest = FileDigest::start(&self.file.source, self.file.shown.clone());
         record_import(

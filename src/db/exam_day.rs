@@ -286,6 +286,21 @@ impl Tx {
         Ok(done)
     }
 
+    /// A fingerprint of the session's attendance as stored: (states, sum of their batches),
+    /// taken when a file is read and again when its change is written, so that a change
+    /// made in between by another operator is not overwritten unseen.
+    pub async fn attendance_fingerprint(&mut self, session_id: i64) -> Result<(i64, i64)> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(t.batch_id), 0) AS BIGINT) FROM attendance t \
+                 JOIN sittings st ON st.id = t.sitting_id WHERE st.session_id = $1",
+            )
+            .bind(session_id)
+            .fetch_one(&mut *c)
+            .await?
+        }))
+    }
+
     /// The session's room logs.
     pub async fn room_logs(&mut self, session_id: i64) -> Result<Vec<RoomLog>> {
         Ok(with_conn!(self, |c| {
