@@ -1232,11 +1232,15 @@ async fn restore_attendance(
         .collect();
     let done = tx.restore_attendance(undone, batch, &rows).await? as usize;
     if done != states.len() {
-        bail!(
-            "{} of the attendance states of batch {undone} were changed since by a later import; \
-             undo that one first (kaowu review log)",
-            states.len() - done
-        );
+        return Err(Rejected::one(
+            format!("review undo {undone}"),
+            format!(
+                "{} of the attendance states of batch {undone} were changed since by a later \
+                 import; undo that one first (kaowu review log); nothing was changed",
+                states.len() - done
+            ),
+        )
+        .into());
     }
     let journal: Vec<crate::db::payments::JournalLine<'_>> = states
         .iter()

@@ -333,7 +333,20 @@ fn undo_of_an_attendance_import_restores_the_states_before_it() {
         );
         let after_second = states(&env);
         assert_ne!(after_second, after_first, "{}", rows[at].join(","));
+        let b1 = first["batch"].as_i64().unwrap().to_string();
         let b2 = second["batch"].as_i64().unwrap().to_string();
+        // The first import's states were changed since: the later one is undone first.
+        let err = env.fails(1, &["review", "undo", &b1, "--yes"]);
+        assert!(
+            err.contains("were changed since by a later import"),
+            "{err}"
+        );
+        assert_eq!(
+            states(&env),
+            after_second,
+            "[{}] a refused undo wrote",
+            env.backend
+        );
         env.ok(&["review", "undo", &b2, "--yes"]);
         assert_eq!(
             states(&env),
@@ -341,7 +354,6 @@ fn undo_of_an_attendance_import_restores_the_states_before_it() {
             "[{}] undo of the correction",
             env.backend
         );
-        let b1 = first["batch"].as_i64().unwrap().to_string();
         env.ok(&["review", "undo", &b1, "--yes"]);
         assert_eq!(
             states(&env),
