@@ -81,7 +81,71 @@ struct Shown {
     admit_card: Option<String>,
     /// What a correction made out of date since seating: `card`, `seat,card`.
     stale: String,
+    /// Attendance per subject in exam order, once recorded.
+    attendance: Vec<SubjectState>,
+    /// Violation cases.
+    violations: Vec<CaseLine>,
     history: Vec<JournalRow>,
+}
+
+/// A subject's attendance, and the case that voids its result if one does.
+#[derive(Serialize)]
+struct SubjectState {
+    subject: String,
+    state: String,
+    void_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CaseLine {
+    case_no: String,
+    subject: String,
+    clause: String,
+    consequence: &'static str,
+    step: String,
+}
+
+/// A candidate's attendance in exam order with what voids it, and their cases.
+fn exam_day_of(
+    recorded: Vec<(String, String)>,
+    cases: &[crate::db::exam_day::ViolationRow],
+) -> (Vec<SubjectState>, Vec<CaseLine>) {
+    use crate::model::violation::Clause;
+    let clause = |v: &crate::db::exam_day::ViolationRow| Clause::parse(&v.clause).ok();
+    let mut states: Vec<SubjectState> = recorded
+        .into_iter()
+        .map(|(subject, state)| {
+            // A result is void only where there is one: the candidate sat the subject.
+            let sat = state != "absent";
+            let void_by = cases
+                .iter()
+                .filter(|_| sat)
+                .find(|v| {
+                    clause(v).is_some_and(|c| {
+                        let c = c.consequence();
+                        c.voids_results() && (c.whole_session() || v.subject == subject)
+                    })
+                })
+                .map(|v| v.case_no.clone());
+            SubjectState {
+                subject,
+                state,
+                void_by,
+            }
+        })
+        .collect();
+    states.sort_by_key(|s| crate::model::plan::exam_rank(&s.subject));
+    let lines = cases
+        .iter()
+        .map(|v| CaseLine {
+            case_no: v.case_no.clone(),
+            subject: v.subject.clone(),
+            clause: clause(v).map(Clause::chinese).unwrap_or_default(),
+            consequence: clause(v).map_or("", |c| c.consequence().text()),
+            step: v.step.clone(),
+        })
+        .collect();
+    (states, lines)
 }
 
 pub async fn run(g: &GlobalArgs, cmd: &ApplicationsCommand) -> Result<()> {
@@ -154,6 +218,8 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     let payments = tx.payments_of(row.id).await?;
     let history = tx.journal_of_application(session.id, no).await?;
     let (seats, card) = tx.seats_of(row.id).await?;
+    let recorded = tx.attendance_of(row.id).await?;
+    let cases = tx.violations_of(row.id).await?;
     drop(tx);
     db.close().await;
 
@@ -167,6 +233,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     fields.insert(0, ("报名序号", row.registration_no.clone()));
     fields.insert(6, ("报考级别", row.level.clone()));
     fields.insert(7, ("报考资格", row.qualification.clone()));
+    let (attendance, violations) = exam_day_of(recorded, &cases);
     let shown = Shown {
         registration_no: row.registration_no.clone(),
         status: Status::parse(&row.status).unwrap_or(Status::Submitted),
@@ -195,6 +262,8 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         seats,
         admit_card: card.as_ref().map(|c| c.0.clone()),
         stale: card.map(|c| c.1).unwrap_or_default(),
+        attendance,
+        violations,
         history,
     };
     if g.json {
@@ -336,6 +405,31 @@ fn print_payments_and_seats(shown: &Shown) -> Result<()> {
             s.address,
             s.room,
             s.seat_no
+        )?;
+    }
+    if !shown.attendance.is_empty() {
+        let states: Vec<String> = shown
+            .attendance
+            .iter()
+            .map(|a| {
+                let label = crate::model::attendance::Mark::from_stored(&a.state)
+                    .map_or(a.state.as_str(), |m| m.label());
+                match &a.void_by {
+                    Some(case) => format!("{} {label}, void by {case} (成绩无效)", a.subject),
+                    None => format!("{} {label}", a.subject),
+                }
+            })
+            .collect();
+        outln!("attendance (考勤): {}", states.join(", "))?;
+    }
+    for v in &shown.violations {
+        outln!(
+            "violation (违纪违规) {}: {} {} -> {} (at {})",
+            v.case_no,
+            v.subject,
+            v.clause,
+            v.consequence,
+            v.step
         )?;
     }
     outln!("history:")?;

@@ -159,6 +159,29 @@ impl Tx {
         .await
     }
 
+    /// One candidate's attendance: (subject, state).
+    pub async fn attendance_of(&mut self, application_id: i64) -> Result<Vec<(String, String)>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as("SELECT subject, state FROM attendance WHERE application_id = $1")
+                .bind(application_id)
+                .fetch_all(&mut *c)
+                .await?
+        }))
+    }
+
+    /// One candidate's violation cases, by case number.
+    pub async fn violations_of(&mut self, application_id: i64) -> Result<Vec<ViolationRow>> {
+        let sql = format!(
+            "SELECT {VIOLATION_COLUMNS} FROM violations WHERE application_id = $1 ORDER BY case_no"
+        );
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(application_id)
+                .fetch_all(&mut *c)
+                .await?
+        }))
+    }
+
     /// Stores attendance states, each (application, subject, sitting, room, state), as
     /// changed by `batch`. SQLite reads them as JSON in chunks; PostgreSQL as arrays in one
     /// statement: with JSON, storing 323,424 states took 6.2 s there, most of it reading the

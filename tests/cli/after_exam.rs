@@ -197,6 +197,28 @@ fn the_exam_day_figures_equal_what_the_returned_files_say() {
         let n = cases.as_array().unwrap().len() as u64;
         assert_eq!(n, 9, "{cases}");
         assert_eq!(a["candidates"]["void"].as_u64(), Some(n), "{a}");
+        // A §7 case voids every subject its candidate sat; a §6 case that subject alone.
+        for clause in ["7.1", "6.1"] {
+            let case = cases
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["clause"] == clause)
+                .unwrap();
+            let (no, _, _) = person(&env, case["card_no"].as_str().unwrap());
+            let shown = env.json(&["applications", "show", &no]);
+            for s in shown["attendance"].as_array().unwrap() {
+                let voided =
+                    s["state"] != "absent" && (clause == "7.1" || s["subject"] == case["subject"]);
+                assert_eq!(
+                    s["void_by"].as_str(),
+                    voided.then(|| case["case_no"].as_str().unwrap()),
+                    "[{}] {clause}: {shown}",
+                    env.backend
+                );
+            }
+            assert_eq!(shown["violations"][0]["case_no"], case["case_no"]);
+        }
         // Groups add up to the total, whichever way they are cut.
         for by in [
             "by_exam_area",
@@ -535,7 +557,7 @@ fn a_violation_case_moves_by_its_legal_steps_and_its_documents_carry_every_field
                 .replace(['|', ' ', '\n'], "")
         };
         let card = case["card_no"].as_str().unwrap();
-        let (name, id) = person(&env, card);
+        let (_, name, id) = person(&env, card);
         let (name, id) = (name.as_str(), id.as_str());
         let record = text("记录单");
         let rows = sheet_rows(&dir.join("违纪.xlsx"), "准考证号");
@@ -597,8 +619,9 @@ fn a_violation_case_moves_by_its_legal_steps_and_its_documents_carry_every_field
     }
 }
 
-/// The name and ID number of the holder of an admit card, from the office's roster.
-fn person(env: &Env, card: &str) -> (String, String) {
+/// The registration number, name and ID number of the holder of an admit card, from the
+/// office's roster.
+fn person(env: &Env, card: &str) -> (String, String, String) {
     let dir = env.path("roster");
     env.ok(&[
         "export",
@@ -627,6 +650,7 @@ fn person(env: &Env, card: &str) -> (String, String) {
         let h = &rows[at];
         if let Some(r) = rows[at..].iter().find(|r| r[column(h, "准考证号")] == card) {
             return (
+                r[column(h, "报名序号")].clone(),
                 r[column(h, "姓名")].clone(),
                 r[column(h, "证件号码")].clone(),
             );
