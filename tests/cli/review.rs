@@ -1146,6 +1146,18 @@ fn upgrading_to_0007_keeps_every_row_and_every_rule() {
             .fetch_all(&mut c)
             .await
             .unwrap();
+            // A table of a later migration (0012: attendance, room logs, violations) is not
+            // in the old database; this session has no rows in it.
+            if columns.is_empty() {
+                let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM now.{t}"
+                )))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+                assert_eq!(rows, 0, "{t} is newer than 0006 and holds rows");
+                continue;
+            }
             let columns = columns.join(", ");
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO main.{t} ({columns}) SELECT {columns} FROM now.{t}"
