@@ -431,6 +431,7 @@ fn room_logs_must_agree_with_the_seating_and_the_attendance() {
 
 #[test]
 fn a_violation_case_moves_by_its_legal_steps_and_its_documents_carry_every_field() {
+    let mut outputs: Vec<BTreeMap<String, Vec<u8>>> = Vec::new();
     for env in backends() {
         let dir = returned(&env);
         env.ok(&["violations", "import", s(&dir.join("违纪.xlsx"))]);
@@ -616,6 +617,47 @@ fn a_violation_case_moves_by_its_legal_steps_and_its_documents_carry_every_field
         assert_eq!(r[column(h, "环节")], "送达");
         assert_eq!(r[column(h, "诚信档案")], "记录5年");
         assert_eq!(r[column(h, "送达日期")], "2026-11-21");
+
+        // With a fixed document date, every file is the same bytes on either database.
+        let fixed = env.path("fixed");
+        let run = |args: &[&str]| {
+            let out = env
+                .kaowu()
+                .env("SOURCE_DATE_EPOCH", "1794355200")
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+        };
+        run(&["violations", "documents", "--out", s(&fixed)]);
+        run(&[
+            "violations",
+            "register",
+            "--out",
+            s(&fixed.join("register.xlsx")),
+        ]);
+        outputs.push(
+            std::fs::read_dir(&fixed)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read(&p).unwrap())
+                })
+                .collect(),
+        );
+    }
+    if let [sqlite, postgres] = outputs.as_slice() {
+        assert_eq!(
+            sqlite.keys().collect::<Vec<_>>(),
+            postgres.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in sqlite {
+            assert!(
+                &postgres[name] == bytes,
+                "{name} differs between the databases"
+            );
+        }
     }
 }
 
