@@ -13,6 +13,7 @@ pub mod payment;
 pub mod plan;
 pub mod regions;
 pub mod roster;
+pub mod score;
 pub mod seating;
 pub mod session;
 pub mod site;
