@@ -182,6 +182,34 @@ fn check_counts(
     problems
 }
 
+/// `field: old -> new` for each field of a room's log that the file changes.
+fn changed_fields(old: &RoomLog, new: &RoomLog) -> Vec<String> {
+    let numbers = [
+        ("应到", old.expected, new.expected),
+        ("实到", old.present, new.present),
+        ("缺考", old.absent, new.absent),
+        ("换机", old.machine_swaps, new.machine_swaps),
+        ("断电", old.power_cuts, new.power_cuts),
+        ("延时", old.delay_minutes, new.delay_minutes),
+    ];
+    let texts = [
+        ("情况记录", &old.notes, &new.notes),
+        ("监考人员", &old.invigilators, &new.invigilators),
+        ("主考", &old.chief, &new.chief),
+    ];
+    numbers
+        .iter()
+        .filter(|(_, o, n)| o != n)
+        .map(|(name, o, n)| format!("{name}: {o} -> {n}"))
+        .chain(
+            texts
+                .iter()
+                .filter(|(_, o, n)| o != n)
+                .map(|(name, o, n)| format!("{name}: {o} -> {n}")),
+        )
+        .collect()
+}
+
 async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let db = connect(g).await?;
     let mut tx = db.begin_write().await?;
@@ -217,16 +245,9 @@ async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         let key = day.name(l.room_id, l.sitting_id);
         diff.row(
             key,
-            stored.get(&(l.room_id, l.sitting_id)).map(|s| {
-                if s == l {
-                    Vec::new()
-                } else {
-                    vec![format!(
-                        "应到/实到/缺考 {}/{}/{} -> {}/{}/{}",
-                        s.expected, s.present, s.absent, l.expected, l.present, l.absent
-                    )]
-                }
-            }),
+            stored
+                .get(&(l.room_id, l.sitting_id))
+                .map(|s| changed_fields(s, l)),
         );
     }
     diff.kept = stored.keys().filter(|k| !keys.contains(k)).count();

@@ -427,6 +427,22 @@ fn room_logs_must_agree_with_the_seating_and_the_attendance() {
     );
     let again = env.json(&["roomlog", "import", s(&dir.join("考场记录.xlsx"))]);
     assert_eq!(again["unchanged"], good["added"], "{again}");
+    // A corrected log names what it changes.
+    let chief = column(&h, "主考");
+    let mut text = h.join(",") + "\n";
+    for (i, r) in rows[1..].iter().enumerate() {
+        let mut r = r.clone();
+        if i == 0 {
+            r[chief] = "和丽娟".into();
+        }
+        text += &(r.join(",") + "\n");
+    }
+    let fixed = env.write("fixed.csv", &text);
+    let r = env.json(&["roomlog", "import", s(&fixed)]);
+    assert_eq!(r["changed"], 1, "{r}");
+    let fields = &r["changes"]["changed"][0]["fields"];
+    assert_eq!(fields.as_array().unwrap().len(), 1, "{r}");
+    assert!(fields[0].as_str().unwrap().ends_with("-> 和丽娟"), "{r}");
 }
 
 #[test]
