@@ -649,8 +649,12 @@ pub enum ViolationsCommand {
         "kaowu violations list --json",
     ]))]
     List,
-    /// Take a case to its next legal step: 告知 (notice), 申辩 (statement), 决定 (decision),
-    /// 送达 (served). 申辩 may be passed over. A step's date is never before the last one's.
+    /// Take a case to its next legal step: 告知, 申辩, 决定 or 送达.
+    ///
+    /// The steps, in order: 告知 (the notice of the proposed decision served), 申辩 (the
+    /// candidate's statement received), 决定 (the decision made), 送达 (the decision served).
+    /// 申辩 may be passed over when no statement came within the notice's time. A step's
+    /// date is never before the last one's, and a step is never taken back.
     #[command(after_help = examples(&[
         "kaowu violations step 2026H2-0001 --to 告知 --on 2026-11-10 --yes",
         "kaowu violations step 2026H2-0001 --to 决定 --on 2026-11-20 --yes",
@@ -670,8 +674,12 @@ pub enum ViolationsCommand {
         #[command(flatten)]
         confirm: Confirm,
     },
-    /// Write each case's documents as PDF: 违纪违规行为记录单, and once taken that far the
-    /// 告知书 and the 处理决定书.
+    /// Write each case's documents as PDF.
+    ///
+    /// DIR/<案件编号>_记录单.pdf for every case (违纪违规行为记录单), and once the case is
+    /// that far its _告知书.pdf and _决定书.pdf; laid out by
+    /// templates/violation_documents.json (or --template FILE), where the office rewords
+    /// the texts, the days given to state a case and the appeal paragraph.
     #[command(after_help = examples(&[
         "kaowu violations documents --out violations",
     ]))]
