@@ -199,8 +199,10 @@ pub enum Command {
     #[command(subcommand)]
     Roomlog(RoomlogCommand),
 
-    /// Violations (违纪违规) under 人社部令第31号: record cases, take them through their legal
-    /// steps, write their documents and the register sent upward.
+    /// Violations (违纪违规) under 人社部令第31号: cases, steps, documents, register.
+    ///
+    /// Record cases, take them through their legal steps, write their documents and the
+    /// register sent upward.
     #[command(subcommand)]
     Violations(ViolationsCommand),
 
