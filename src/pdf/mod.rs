@@ -3,6 +3,7 @@
 //! return PDF bytes; they never touch the database.
 
 pub mod card;
+pub mod handout;
 pub mod room;
 pub mod violation;
 
