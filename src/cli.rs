@@ -206,6 +206,18 @@ pub enum Command {
     #[command(subcommand)]
     Violations(ViolationsCommand),
 
+    /// Pass decisions (合格判定) from the scores imported.
+    #[command(subcommand)]
+    Scores(ScoresCommand),
+
+    /// Score rechecks (复核): requests, the batch for the centre, its answers.
+    #[command(subcommand)]
+    Recheck(RecheckCommand),
+
+    /// Certificates (证书): matched to the pass list, handed out per exam area, posted.
+    #[command(subcommand)]
+    Certificates(CertificatesCommand),
+
     /// Find and show applications (报名信息).
     #[command(subcommand)]
     Applications(ApplicationsCommand),
@@ -607,6 +619,179 @@ pub enum AttendanceCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ScoresCommand {
+    /// Decide who passed (合格): every subject of the level at or above its pass mark in
+    /// this session.
+    ///
+    /// The mark is 45 of 75 unless `kaowu session set --pass-mark SUBJECT=SCORE` says
+    /// otherwise. There is no carry-over, exemption or make-up in 软考: an absent subject, a
+    /// subject without a score, and one a violation case voids (违纪, or a case recorded with
+    /// `kaowu violations`) fail. Each decision that changes is journalled; run it again
+    /// after a corrected score file or a recheck.
+    #[command(after_help = examples(&[
+        "kaowu scores judge --dry-run",
+        "kaowu scores judge --yes",
+    ]))]
+    Judge {
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecheckCommand {
+    /// Record one score-recheck request (复核申请).
+    ///
+    /// Only within the session's recheck window (`kaowu session set --recheck-opens DATE
+    /// --recheck-closes DATE`) and only for a subjective paper with a score: 案例分析, 应用技术 or
+    /// 论文, never 综合知识 or 基础知识 (machine-marked). A paper is rechecked once. The request
+    /// gets a reference, <session>-FH0001.
+    #[command(after_help = examples(&[
+        "kaowu recheck add --card-no 26201100100202 --subject 案例分析\n--on 2027-01-06 --yes",
+    ]))]
+    Add {
+        /// The candidate's admit-card number (准考证号).
+        #[arg(long)]
+        card_no: String,
+        /// The paper to recheck: 案例分析, 应用技术 or 论文.
+        #[arg(long)]
+        subject: String,
+        /// The date of the request (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        on: String,
+        /// The candidate's ID number, checked against the admit card's holder.
+        #[arg(long)]
+        id_number: Option<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Record recheck requests from a file, a row per paper.
+    ///
+    /// Columns: 准考证号, 证件号码 (optional, checked), 姓名 (optional), 科目, 申请日期. Every row
+    /// is checked as `recheck add` checks one; one bad row refuses the file, every problem
+    /// named.
+    #[command(after_help = examples(&[
+        "kaowu recheck import 复核申请.xlsx --dry-run",
+    ]))]
+    Import(ImportArgs),
+    /// List the session's requests, their scores and the answers.
+    #[command(after_help = examples(&[
+        "kaowu recheck list --json",
+    ]))]
+    List,
+    /// Write the pending requests for the national centre (XLSX, or CSV by the name).
+    #[command(after_help = examples(&[
+        "kaowu recheck export --out 复核申请汇总.xlsx",
+    ]))]
+    Export {
+        /// The file to write: .xlsx, or .csv (UTF-8 with a BOM).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Every request, answered ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Record the centre's answers: the score after the recheck of each request.
+    ///
+    /// Columns: 复核编号 reference, 原成绩 (optional, checked), 复核后成绩, 复核结论 (optional
+    /// note), 答复日期 (optional, today). A score that changes is journalled with its old value
+    /// and the request's reference, and the candidate's pass decision is redone.
+    #[command(after_help = examples(&[
+        "kaowu recheck results 复核结果.xlsx",
+    ]))]
+    Results(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificatesCommand {
+    /// Import the certificate list (证书), matched to the pass list.
+    ///
+    /// Columns: 证书编号 cert_no, 准考证号, 证件号码 (both must name one candidate who passed:
+    /// a certificate matching nobody on the pass list refuses the file), 姓名 and 资格名称
+    /// (optional), 领取方式 (现场领取 or 邮寄), 邮寄地址 and 联系电话 (for post). --received is
+    /// the day the certificates came in: the five years an unclaimed one is kept start then.
+    #[command(after_help = examples(&[
+        "kaowu certificates import 证书.xlsx --received 2027-03-01",
+    ]))]
+    Import {
+        #[command(flatten)]
+        import: ImportArgs,
+        /// The day the certificates were received (YYYY-MM-DD) [default: today].
+        #[arg(long, value_name = "DATE")]
+        received: Option<String>,
+    },
+    /// Write the hand-out sheets (发放签收表) per exam area, PDF and XLSX, and the mail list.
+    ///
+    /// DIR/发放签收表_<考区>.pdf and .xlsx: 序号, 姓名, masked ID, 资格名称, 证书编号, the pickup day,
+    /// 方式, 领取人 and a box to sign in; the certificates collected in person are spread over
+    /// --days days from --from by number range. DIR/邮寄名单.xlsx lists those going by post,
+    /// with their waybills once sent.
+    #[command(after_help = examples(&[
+        "kaowu certificates sheets --out 证书发放 --from 2027-03-02 --days 3\n--place 昆明市人力资源和社会保障局一楼大厅",
+    ]))]
+    Sheets {
+        /// The folder to write into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The first pickup day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// How many days the pickup runs.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Where certificates are collected, printed on the sheet.
+        #[arg(long, default_value = "")]
+        place: String,
+    },
+    /// Record one certificate handed out, to the candidate or a proxy (代领).
+    ///
+    /// NUMBER is the 证书编号 or the holder's 准考证号. A proxy needs --proxy-name, --proxy-id
+    /// (checked by GB 11643) and --letter: the 委托书 (letter of authority) was seen.
+    #[command(after_help = examples(&[
+        "kaowu certificates issue 2026H20100001 --to self --on 2027-03-02 --yes",
+        "kaowu certificates issue 2026H20100002 --to proxy --proxy-name 李华\n--proxy-id 11010519491231002X --letter --yes",
+    ]))]
+    Issue {
+        /// The certificate number, or the holder's admit-card number.
+        number: String,
+        /// self (本人) or proxy (代领).
+        #[arg(long)]
+        to: String,
+        /// The proxy's name.
+        #[arg(long)]
+        proxy_name: Option<String>,
+        /// The proxy's ID number.
+        #[arg(long)]
+        proxy_id: Option<String>,
+        /// The candidate's 委托书 (letter of authority) was seen.
+        #[arg(long)]
+        letter: bool,
+        /// The day it was handed out (YYYY-MM-DD) [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Record certificates sent by post, from the courier's waybills.
+    ///
+    /// Columns: 证书编号, 运单号 waybill, 寄出日期 (optional, today).
+    #[command(after_help = examples(&[
+        "kaowu certificates waybills 邮寄单号.xlsx",
+    ]))]
+    Waybills(ImportArgs),
+    /// Count certificates per exam area: handed out, posted, still held, and when the
+    /// five years of keeping end for those held.
+    #[command(after_help = examples(&[
+        "kaowu certificates held --json",
+    ]))]
+    Held {
+        /// The day to count on [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RoomlogCommand {
     /// Record room logs (考场记录单) from a file, a row per room and sitting.
     ///
@@ -769,6 +954,31 @@ pub enum ExportCommand {
         "kaowu export roster --by exam-area --status approved --status paid\n--one-file --out lists",
     ]))]
     Roster(RosterArgs),
+    /// Write the pass list (合格名单), a file per exam area, from `kaowu scores judge`.
+    ///
+    /// DIR/合格名单_<考区>.xlsx for staff: 准考证号, 姓名, 性别, 证件号码, 级别, 资格名称, 考区,
+    /// the morning, afternoon and essay scores, 工作单位, 手机号码. With --public the list to
+    /// post, DIR/合格名单_<考区>_公示.xlsx: 准考证号, 姓名, the ID number masked
+    /// (530102********1234), 级别, 资格名称. Sorted by level (高级 first), qualification and
+    /// admit-card number. Only reads the database.
+    #[command(after_help = examples(&[
+        "kaowu export pass-list --out 合格名单",
+        "kaowu export pass-list --public --format csv --out 公示",
+    ]))]
+    PassList(PassListArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PassListArgs {
+    /// The list to post: ID numbers masked, no phone, employer or scores.
+    #[arg(long)]
+    pub public: bool,
+    /// The file format (CSV is UTF-8 with a BOM).
+    #[arg(long, value_enum, default_value = "xlsx")]
+    pub format: RosterFormat,
+    /// The folder to write into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -1088,6 +1298,51 @@ pub enum SamplesCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Write the national centre's score file for the seated session, and recheck requests.
+    ///
+    /// DIR/成绩.csv in the centre's columns (KSSJ ZGMC ZKZH ZJH XM SWCJ XWCJ LWCJ): 缺考 where
+    /// attendance recorded the candidate absent, 违纪 where a case voids the subject, and
+    /// otherwise scores spread as 软考's are (10 to 30 per cent pass). With the session's
+    /// recheck window set, DIR/复核申请.csv: some of those a little under the mark on a
+    /// subjective paper ask for a recheck.
+    #[command(after_help = examples(&[
+        "kaowu samples scores --out centre",
+        "kaowu import scores centre/成绩.csv",
+    ]))]
+    Scores {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Write the certificate list (证书.csv) of those who passed, some asking for post.
+    #[command(after_help = examples(&[
+        "kaowu samples certificates --out centre",
+        "kaowu certificates import centre/证书.csv --received 2027-03-01",
+    ]))]
+    Certificates {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Write the centre's answers (复核结果.csv) to the pending rechecks.
+    #[command(after_help = examples(&[
+        "kaowu samples recheck-answers --out centre",
+        "kaowu recheck results centre/复核结果.csv",
+    ]))]
+    RecheckAnswers {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -1233,6 +1488,17 @@ pub struct SettingsArgs {
     /// When payment closes; approved applications unpaid by then expire.
     #[arg(long, value_name = "TIME", help_heading = "Settings")]
     pub payment_closes: Option<String>,
+    /// The first day score rechecks (复核) are accepted, e.g. 2027-01-05.
+    #[arg(long, value_name = "DATE", help_heading = "Settings")]
+    pub recheck_opens: Option<String>,
+    /// The last day score rechecks are accepted (7 to 15 days after the scores, in most
+    /// provinces).
+    #[arg(long, value_name = "DATE", help_heading = "Settings")]
+    pub recheck_closes: Option<String>,
+    /// A subject's pass mark in this session, e.g. 论文=45 or 应用技术=42.5 [default: 45 of 75
+    /// in every subject]; may be given for several subjects.
+    #[arg(long, value_name = "SUBJECT=SCORE", help_heading = "Settings")]
+    pub pass_mark: Vec<String>,
 }
 
 /// `--dry-run`, on every command that changes data.
@@ -1383,6 +1649,21 @@ pub enum ImportCommand {
         "kaowu import sites samples/sites.csv",
     ]))]
     Sites(ImportArgs),
+    /// Import the national centre's score file (成绩): a row per candidate.
+    ///
+    /// Columns, with the centre's pinyin initials: KSSJ 考试时间 (optional: 2026年下半年,
+    /// 202611), ZGMC 资格名称 (optional), ZKZH 准考证号, ZJH 证件号码, XM 姓名 (optional),
+    /// SWCJ 上午成绩, XWCJ 下午成绩, LWCJ 论文成绩 (高级 only; - where a level writes no essay).
+    /// A score runs 0 to 75 with at most one decimal; 缺考 and 违纪 are kept as such. Each row
+    /// must name a candidate of this session by admit-card number and ID number both; a
+    /// 姓名 that differs is flagged and the scores kept. An unknown number, an ID number of
+    /// someone else, a score out of range, a row of another session: the whole file is
+    /// refused, every problem named. A corrected file may be imported again; the pass
+    /// decisions follow with `kaowu scores judge`.
+    #[command(after_help = examples(&[
+        "kaowu import scores 成绩.csv --dry-run",
+    ]))]
+    Scores(ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -1464,6 +1745,9 @@ mod tests {
                 "kaowu attendance",
                 "kaowu roomlog",
                 "kaowu violations",
+                "kaowu scores",
+                "kaowu recheck",
+                "kaowu certificates",
                 "kaowu applications",
                 "kaowu export",
                 "kaowu samples",

@@ -52,7 +52,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cli::ImportCommand::Payments(a)) => {
             commands::payments::import(g, &a.with_stdin()?).await
         }
+        Command::Import(cli::ImportCommand::Scores(a)) => {
+            commands::scores::import_scores(g, a).await
+        }
         Command::Import(c) => commands::import::run(g, c).await,
+        Command::Scores(c) => commands::scores::run(g, c).await,
+        Command::Recheck(c) => commands::recheck::run(g, c).await,
+        Command::Certificates(c) => commands::certificates::run(g, c).await,
         Command::Fees(c) => commands::fees::run(g, c).await,
         Command::Plan(c) => commands::plan::run(g, c).await,
         Command::Sites(c) => commands::sites::run(g, c).await,
@@ -77,6 +83,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Samples(cli::SamplesCommand::ExamDay { out, seed }) => {
             commands::exam_day_samples::run(g, out, *seed).await
         }
+        Command::Samples(cli::SamplesCommand::Scores { out, seed }) => {
+            commands::score_samples::scores(g, out, *seed).await
+        }
+        Command::Samples(cli::SamplesCommand::Certificates { out, seed }) => {
+            commands::score_samples::certificates(g, out, *seed).await
+        }
+        Command::Samples(cli::SamplesCommand::RecheckAnswers { out, seed }) => {
+            commands::score_samples::recheck_answers(g, out, *seed).await
+        }
         Command::Payments(c) => commands::payments::run(g, c).await,
         Command::Applications(c) => commands::applications::run(g, c).await,
         Command::Seat(c) => commands::seat::run(g, c).await,
@@ -86,6 +101,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Roomlog(c) => commands::roomlog::run(g, c).await,
         Command::Violations(c) => commands::violations::run(g, c).await,
         Command::Export(cli::ExportCommand::Roster(a)) => commands::roster::run(g, a).await,
+        Command::Export(cli::ExportCommand::PassList(a)) => commands::pass_list::run(g, a).await,
     }
 }
 

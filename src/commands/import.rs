@@ -93,8 +93,8 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
         // The dispatch sends these to their own files.
-        ImportCommand::Applications(_) | ImportCommand::Payments(_) => {
-            unreachable!("dispatched to import_applications and payments")
+        ImportCommand::Applications(_) | ImportCommand::Payments(_) | ImportCommand::Scores(_) => {
+            unreachable!("dispatched to import_applications, payments and scores")
         }
     };
     let args = &args.with_stdin()?;

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::books::{fees_due, order_of, recon_app};
 use super::exam_day::{ExamDay, ExamDayFigures, Grouped, figures};
+use super::results::{PassCount, ResultFigures, Results};
 use super::{connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::db::payments::{PayRow, PaymentRow};
@@ -54,6 +55,8 @@ pub struct Report {
     payments: Payments,
     seats: Seats,
     attendance: Attendance,
+    /// Pass rates (合格率) and the expected recheck load, once scores are imported.
+    results: ResultFigures,
 }
 
 #[derive(Debug, Serialize)]
@@ -841,6 +844,8 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
     let exam_day = figures(&day, &recorded, &cases);
     drop((day, recorded, cases));
     t.mark("exam day");
+    let results = super::results::figures(&Results::load(&mut tx, id).await?);
+    t.mark("results");
     drop(tx);
     db.close().await;
 
@@ -862,6 +867,7 @@ pub async fn run(g: &GlobalArgs, args: &ReportArgs) -> Result<()> {
         },
         seats: seats(&sittings, &sites, &uses),
         attendance: attendance(exam_day),
+        results,
     };
     if let Some(out) = &args.out {
         write_workbook(out, &report)?;
@@ -923,6 +929,7 @@ fn write_workbook(out: &Path, r: &Report) -> Result<()> {
     write_payments(&mut book, r)?;
     write_seats(&mut book, r)?;
     write_attendance(&mut book, r)?;
+    write_results(&mut book, r)?;
     book.save(out)?;
     Ok(())
 }
@@ -1421,6 +1428,7 @@ fn print_summary(r: &Report) -> Result<()> {
     print_payments(r)?;
     print_seats(r)?;
     print_attendance(r)?;
+    print_results(r)?;
     if let Some(w) = &r.workbook {
         outln!("wrote {w}")?;
     }
@@ -1473,6 +1481,112 @@ fn print_attendance(r: &Report) -> Result<()> {
         ]);
     }
     outln!("{tb}")?;
+    Ok(())
+}
+
+/// The pass rates, each named with its denominator, and the expected recheck load.
+fn print_results(r: &Report) -> Result<()> {
+    let f = &r.results;
+    if !f.scored || !f.judged {
+        outln!("results: {}", f.note)?;
+        if !f.scored {
+            return Ok(());
+        }
+    }
+    let t = &f.total;
+    outln!(
+        "results: {} 报考, {} 全科参考 (sat every subject), {} 合格; 合格率 = 合格/全科参考 {}, = 合格/报考 {}",
+        t.applied,
+        t.sat_all,
+        t.passed,
+        pct(t.pass_rate_of_sat_all),
+        pct(t.pass_rate_of_applied)
+    )?;
+    let mut tb = table(&[
+        "级别",
+        "报考",
+        "全科参考",
+        "合格",
+        "合格/全科参考",
+        "合格/报考",
+    ]);
+    for g in &f.by_level {
+        tb.add_row(pass_cells(&g.level, &g.count));
+    }
+    outln!("{tb}")?;
+    let near: Vec<String> = f
+        .near_mark
+        .iter()
+        .map(|n| format!("{} {}", n.subject, n.at_43_44))
+        .collect();
+    outln!(
+        "at 43 to 44.5, a little under the mark (the recheck load to expect): {}",
+        near.join(", ")
+    )?;
+    Ok(())
+}
+
+fn pass_cells(label: &str, c: &PassCount) -> Vec<String> {
+    vec![
+        label.to_string(),
+        c.applied.to_string(),
+        c.sat_all.to_string(),
+        c.passed.to_string(),
+        pct(c.pass_rate_of_sat_all),
+        pct(c.pass_rate_of_applied),
+    ]
+}
+
+fn write_results(book: &mut Book, r: &Report) -> Result<()> {
+    let f = &r.results;
+    if !f.scored {
+        return Ok(());
+    }
+    let mut s = sheet(book, r, "合格率")?;
+    s.header(&[
+        "考区",
+        "级别",
+        "资格名称",
+        "报考",
+        "全科参考",
+        "合格",
+        "合格率（合格/全科参考）",
+        "合格率（合格/报考）",
+    ])?;
+    for g in &f.by_group {
+        let c = &g.count;
+        s.row(&[
+            Cell::Text(&g.exam_area),
+            Cell::Text(&g.level),
+            Cell::Text(&g.qualification),
+            Cell::Count(c.applied),
+            Cell::Count(c.sat_all),
+            Cell::Count(c.passed),
+            Cell::Share(c.pass_rate_of_sat_all),
+            Cell::Share(c.pass_rate_of_applied),
+        ])?;
+    }
+    let t = &f.total;
+    s.total(&[
+        Cell::Text("合计"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Count(t.applied),
+        Cell::Count(t.sat_all),
+        Cell::Count(t.passed),
+        Cell::Share(t.pass_rate_of_sat_all),
+        Cell::Share(t.pass_rate_of_applied),
+    ])?;
+    let mut s = sheet(book, r, "复核预估")?;
+    s.no_filter();
+    s.header(&["科目", "有成绩", "43至44.5分"])?;
+    for n in &f.near_mark {
+        s.row(&[
+            Cell::Text(n.subject),
+            Cell::Count(n.scored),
+            Cell::Count(n.at_43_44),
+        ])?;
+    }
     Ok(())
 }
 

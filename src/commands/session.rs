@@ -8,6 +8,7 @@ use super::{Rejected, connect, current_session, now, print_json, table};
 use crate::cli::{GlobalArgs, SessionCommand, SettingsArgs};
 use crate::db::sessions::SessionRow;
 use crate::model::date::parse_datetime;
+use crate::model::score::Score;
 use crate::model::session::{SessionCode, Settings, format_bytes, parse_bytes};
 
 #[derive(Serialize)]
@@ -185,7 +186,9 @@ async fn show(g: &GlobalArgs, code: Option<&String>) -> Result<()> {
     if let Some(code) = code {
         g2.session = Some(code.clone());
     }
-    let s = SessionView::from(&current_session(&mut tx, &g2).await?);
+    let row = current_session(&mut tx, &g2).await?;
+    let mut s = SessionView::from(&row);
+    s.settings = tx.session_settings(&row).await?;
     if g.json {
         return print_json(&s);
     }
@@ -215,7 +218,7 @@ async fn set(g: &GlobalArgs, edit: &SessionEdit<'_>) -> Result<()> {
     let mut tx = db.begin_write().await?;
     let row = current_session(&mut tx, g).await?;
     tx.lock_session(row.id).await?;
-    let before = row.settings();
+    let before = tx.session_settings(&row).await?;
     let after = apply(before.clone(), edit.settings).map_err(|p| Rejected {
         what: "session set".into(),
         problems: p,
@@ -328,6 +331,48 @@ fn apply(mut s: Settings, a: &SettingsArgs) -> Result<Settings, Vec<String>> {
             },
         }
     }
+    for (flag, arg, slot) in [
+        ("--recheck-opens", &a.recheck_opens, &mut s.recheck_opens),
+        ("--recheck-closes", &a.recheck_closes, &mut s.recheck_closes),
+    ] {
+        match arg.as_deref().map(str::trim) {
+            None => {}
+            Some("") => *slot = None,
+            Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(d) => *slot = Some(d),
+                Err(_) => problems.push(format!(
+                    "{flag}: expected a date like \"2027-01-05\", found \"{text}\""
+                )),
+            },
+        }
+    }
+    for pair in &a.pass_mark {
+        let Some((subject, mark)) = pair.split_once('=') else {
+            problems.push(format!(
+                "--pass-mark: expected SUBJECT=SCORE such as 论文=45, found \"{pair}\""
+            ));
+            continue;
+        };
+        let subject = subject.trim();
+        let Some(subject) = crate::model::level::Level::ALL
+            .iter()
+            .find_map(|l| l.subject(subject))
+        else {
+            problems.push(format!(
+                "--pass-mark: \"{subject}\" is not a subject of 软考 (综合知识, 案例分析, 论文, 基础知识, 应用技术)"
+            ));
+            continue;
+        };
+        match Score::parse(mark) {
+            Ok(m) if m == Score::PASS => {
+                s.pass_marks.remove(subject);
+            }
+            Ok(m) => {
+                s.pass_marks.insert(subject.to_string(), m);
+            }
+            Err(e) => problems.push(format!("--pass-mark {subject}: {e}")),
+        }
+    }
     problems.extend(s.check());
     if problems.is_empty() {
         Ok(s)
@@ -372,6 +417,30 @@ fn settings_lines(s: &Settings) -> Vec<(&'static str, String)> {
             window(s.registration_opens, s.registration_closes),
         ),
         ("payment", window(s.payment_opens, s.payment_closes)),
+        (
+            "recheck (复核)",
+            match (s.recheck_opens, s.recheck_closes) {
+                (None, None) => "not set".to_string(),
+                (o, c) => format!(
+                    "{} to {}",
+                    o.map_or_else(|| "open".to_string(), |d| d.to_string()),
+                    c.map_or_else(|| "open".to_string(), |d| d.to_string())
+                ),
+            },
+        ),
+        (
+            "pass marks (合格标准)",
+            if s.pass_marks.is_empty() {
+                "45 of 75 in every subject".to_string()
+            } else {
+                let marks: Vec<String> = s
+                    .pass_marks
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                format!("{}; 45 of 75 in the others", marks.join(", "))
+            },
+        ),
     ]
 }
 

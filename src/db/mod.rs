@@ -13,6 +13,7 @@ pub mod plan;
 pub mod report;
 pub mod review;
 pub mod roster;
+pub mod scores;
 pub mod seating;
 pub mod sessions;
 pub mod sites;

@@ -21,6 +21,8 @@ pub struct SessionRow {
     pub registration_closes: Option<NaiveDateTime>,
     pub payment_opens: Option<NaiveDateTime>,
     pub payment_closes: Option<NaiveDateTime>,
+    pub recheck_opens: Option<String>,
+    pub recheck_closes: Option<String>,
     pub created_at: NaiveDateTime,
 }
 
@@ -36,13 +38,22 @@ impl SessionRow {
             registration_closes: self.registration_closes,
             payment_opens: self.payment_opens,
             payment_closes: self.payment_closes,
+            recheck_opens: self
+                .recheck_opens
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            recheck_closes: self
+                .recheck_closes
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            pass_marks: std::collections::BTreeMap::new(),
         }
     }
 }
 
 const COLUMNS: &str = "id, code, name, province, photo_min_width, photo_min_height, photo_min_bytes, \
     photo_max_bytes, card_number_template, registration_opens, registration_closes, payment_opens, \
-    payment_closes, created_at";
+    payment_closes, recheck_opens, recheck_closes, created_at";
 
 /// What `status` counts for each session.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -89,7 +100,7 @@ impl Tx {
         s: &Settings,
         now: NaiveDateTime,
     ) -> Result<i64> {
-        Ok(with_conn!(self, |c| {
+        let id: i64 = with_conn!(self, |c| {
             sqlx::query_scalar(
                 "INSERT INTO sessions (code, name, province, photo_min_width, photo_min_height, \
                  photo_min_bytes, photo_max_bytes, card_number_template, registration_opens, \
@@ -111,7 +122,10 @@ impl Tx {
             .bind(now)
             .fetch_one(&mut *c)
             .await?
-        }))
+        });
+        // The recheck window and the pass marks, as `session set` writes them.
+        self.update_session(id, name, province, s).await?;
+        Ok(id)
     }
 
     pub async fn update_session(
@@ -126,7 +140,8 @@ impl Tx {
                 "UPDATE sessions SET name = $2, province = $3, photo_min_width = $4, \
                  photo_min_height = $5, photo_min_bytes = $6, photo_max_bytes = $7, \
                  card_number_template = $8, registration_opens = $9, registration_closes = $10, \
-                 payment_opens = $11, payment_closes = $12 WHERE id = $1",
+                 payment_opens = $11, payment_closes = $12, recheck_opens = $13, \
+                 recheck_closes = $14 WHERE id = $1",
             )
             .bind(id)
             .bind(name)
@@ -140,8 +155,57 @@ impl Tx {
             .bind(s.registration_closes)
             .bind(s.payment_opens)
             .bind(s.payment_closes)
+            .bind(s.recheck_opens.map(|d| d.to_string()))
+            .bind(s.recheck_closes.map(|d| d.to_string()))
             .execute(&mut *c)
             .await?;
+        });
+        self.set_pass_marks(id, &s.pass_marks).await
+    }
+
+    /// The session's settings with its pass marks.
+    pub async fn session_settings(&mut self, row: &SessionRow) -> Result<Settings> {
+        let mut s = row.settings();
+        for (subject, mark) in self.pass_marks(row.id).await? {
+            let mark = u16::try_from(mark).unwrap_or(u16::MAX);
+            s.pass_marks
+                .insert(subject, crate::model::score::Score(mark));
+        }
+        Ok(s)
+    }
+
+    /// The session's pass marks that differ from 45, by subject, in tenths.
+    pub async fn pass_marks(&mut self, session_id: i64) -> Result<Vec<(String, i64)>> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT subject, mark FROM pass_marks WHERE session_id = $1 ORDER BY subject",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        }))
+    }
+
+    async fn set_pass_marks(
+        &mut self,
+        session_id: i64,
+        marks: &std::collections::BTreeMap<String, crate::model::score::Score>,
+    ) -> Result<()> {
+        with_conn!(self, |c| {
+            sqlx::query("DELETE FROM pass_marks WHERE session_id = $1")
+                .bind(session_id)
+                .execute(&mut *c)
+                .await?;
+            for (subject, mark) in marks {
+                sqlx::query(
+                    "INSERT INTO pass_marks (session_id, subject, mark) VALUES ($1, $2, $3)",
+                )
+                .bind(session_id)
+                .bind(subject)
+                .bind(i64::from(mark.0))
+                .execute(&mut *c)
+                .await?;
+            }
         });
         Ok(())
     }

@@ -57,6 +57,12 @@ impl Score {
     }
 }
 
+impl serde::Serialize for Score {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(f64::from(self.0) / 10.0)
+    }
+}
+
 impl fmt::Display for Score {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_multiple_of(10) {
@@ -82,13 +88,22 @@ pub enum Entry {
 impl Entry {
     /// A cell of the centre's file: a score, 缺考, 违纪 (or 作弊, 无效), or `-`.
     pub fn parse(text: &str) -> Result<Entry, String> {
-        match fold_ascii(text.trim()).as_str() {
+        // A leading apostrophe is a spreadsheet's mark of text (`'-`), not part of the value.
+        let t = fold_ascii(text.trim());
+        match t.trim_start_matches('\'') {
             "-" | "—" | "/" => Ok(Entry::NoPaper),
             "缺考" | "缺" => Ok(Entry::Absent),
             "违纪" | "作弊" | "无效" | "违纪违规" => Ok(Entry::Void),
-            t => Score::parse(t)
-                .map(Entry::Scored)
-                .map_err(|e| format!("{e}, 缺考, 违纪 or - (no such paper)")),
+            t => Score::parse(t).map(Entry::Scored).map_err(|e| {
+                if e.contains("at most 75") {
+                    e
+                } else {
+                    format!(
+                        "expected a score from 0 to 75 with at most one decimal, 缺考, 违纪 or - (no such paper), found \"{}\"",
+                        text.trim()
+                    )
+                }
+            }),
         }
     }
 }
@@ -103,6 +118,42 @@ pub fn subject_of_paper(level: Level, paper: Paper) -> Option<&'static str> {
         (_, Paper::Morning) => Some("基础知识"),
         (_, Paper::Afternoon) => Some("应用技术"),
         (_, Paper::Essay) => None,
+    }
+}
+
+/// The session (year, half) a score file's 考试时间 (KSSJ) names: `2026年下半年`, `2026H2`,
+/// `202611`, `2026-11`, `2026年11月`, `2026.5` (a month up to June is the first half).
+pub fn exam_session(text: &str) -> Option<(u16, u8)> {
+    let t = fold_ascii(text.trim()).to_ascii_uppercase();
+    let year: u16 = t.get(..4)?.parse().ok()?;
+    if !(2000..=2099).contains(&year) {
+        return None;
+    }
+    let rest = t[4..].trim_start_matches(['年', '-', '.', '/', ' ']);
+    let half = match rest {
+        "上半年" | "上" | "H1" => 1,
+        "下半年" | "下" | "H2" => 2,
+        _ => {
+            let month: u8 = rest.trim_end_matches('月').parse().ok()?;
+            match month {
+                1..=6 => 1,
+                7..=12 => 2,
+                _ => return None,
+            }
+        }
+    };
+    Some((year, half))
+}
+
+/// Whether a paper may be rechecked (复核): only the subjective ones (案例分析, 应用技术, 论文);
+/// 综合知识 and 基础知识 are machine-marked choice questions.
+pub fn recheckable(subject: &str) -> Result<(), String> {
+    match subject {
+        "案例分析" | "应用技术" | "论文" => Ok(()),
+        "综合知识" | "基础知识" => Err(format!(
+            "{subject} is machine-marked (choice questions): a recheck is for 案例分析, 应用技术 or 论文 only"
+        )),
+        _ => Err(format!("\"{subject}\" is not a subject of 软考")),
     }
 }
 
@@ -193,6 +244,39 @@ mod tests {
 
     fn judged(level: Level, pairs: &[(&'static str, &str)]) -> Verdict {
         judge(level, &entries(pairs), &BTreeMap::new(), &[])
+    }
+
+    #[test]
+    fn only_subjective_papers_are_rechecked() {
+        for s in ["案例分析", "应用技术", "论文"] {
+            assert_eq!(recheckable(s), Ok(()));
+        }
+        for s in ["综合知识", "基础知识"] {
+            assert!(
+                recheckable(s).unwrap_err().contains("machine-marked"),
+                "{s}"
+            );
+        }
+        assert!(recheckable("英语").is_err());
+    }
+
+    #[test]
+    fn the_exam_time_names_a_session() {
+        for (t, want) in [
+            ("2026年下半年", Some((2026, 2))),
+            ("2026H2", Some((2026, 2))),
+            ("2026h1", Some((2026, 1))),
+            ("202611", Some((2026, 2))),
+            ("202605", Some((2026, 1))),
+            ("2026-11", Some((2026, 2))),
+            ("2026年5月", Some((2026, 1))),
+            ("２０２６年下半年", Some((2026, 2))),
+            ("2026年13月", None),
+            ("26H2", None),
+            ("", None),
+        ] {
+            assert_eq!(exam_session(t), want, "{t}");
+        }
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! A session (考试批次) and its settings: photo rules, the admit-card number template, and
 //! the registration and payment windows. Settings differ by year, so none is a constant.
 
-use chrono::NaiveDateTime;
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
+
+use super::level::Level;
+use super::score::Score;
 
 use super::text::fold_ascii;
 
@@ -54,6 +59,11 @@ pub struct Settings {
     pub registration_closes: Option<NaiveDateTime>,
     pub payment_opens: Option<NaiveDateTime>,
     pub payment_closes: Option<NaiveDateTime>,
+    /// The score-recheck (复核) window: requests dated from the first day to the last.
+    pub recheck_opens: Option<NaiveDate>,
+    pub recheck_closes: Option<NaiveDate>,
+    /// Pass marks that differ from 45 of 75, by subject.
+    pub pass_marks: BTreeMap<String, Score>,
 }
 
 /// The default admit-card number: 14 digits. The site is its number within the exam area
@@ -74,6 +84,9 @@ impl Default for Settings {
             registration_closes: None,
             payment_opens: None,
             payment_closes: None,
+            recheck_opens: None,
+            recheck_closes: None,
+            pass_marks: BTreeMap::new(),
         }
     }
 }
@@ -108,6 +121,23 @@ impl Settings {
             {
                 out.push(format!(
                     "the {what} window closes ({c}) before it opens ({o})"
+                ));
+            }
+        }
+        if let (Some(o), Some(c)) = (self.recheck_opens, self.recheck_closes)
+            && c < o
+        {
+            out.push(format!(
+                "the recheck window closes ({c}) before it opens ({o})"
+            ));
+        }
+        for subject in self.pass_marks.keys() {
+            if !Level::ALL
+                .iter()
+                .any(|l| l.subjects().contains(&subject.as_str()))
+            {
+                out.push(format!(
+                    "a pass mark for \"{subject}\", which is not a subject of 软考"
                 ));
             }
         }
