@@ -33,6 +33,7 @@ mod printing;
 mod report;
 mod review;
 mod roster;
+mod scores;
 mod seat;
 mod session;
 mod sheets;

@@ -1,0 +1,393 @@
+//! Scores, pass lists, rechecks and certificates (issue 25). The pass list is recomputed
+//! here from the centre's score file itself (read with csv, not kaowu) on both databases; a
+//! recheck that lifts a score over the mark puts the candidate on the list; certificates are
+//! matched, handed out and counted; a score file that cannot be is refused whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::cards::seated;
+use crate::common::{Env, backends, s};
+
+/// The rows of a UTF-8 CSV (BOM allowed), header first.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+/// A paper passes at 45 of 75; `-` is no paper (only 初级 and 中级 have none, and only the
+/// essay); 缺考, 违纪 and anything else fail.
+fn paper_passes(cell: &str) -> bool {
+    cell.trim_start_matches('\'')
+        .parse::<f64>()
+        .is_ok_and(|v| v >= 45.0)
+}
+
+/// Per admit card, from the centre's file: (passed, sat every paper).
+fn recompute(file: &Path) -> BTreeMap<String, (bool, bool)> {
+    let rows = csv_rows(file);
+    let h = &rows[0];
+    let (card, am, pm, essay) = (
+        col(h, "ZKZH"),
+        col(h, "SWCJ"),
+        col(h, "XWCJ"),
+        col(h, "LWCJ"),
+    );
+    rows[1..]
+        .iter()
+        .map(|r| {
+            let no_essay = r[essay].trim_start_matches('\'') == "-";
+            let papers: Vec<&str> = if no_essay {
+                vec![&r[am], &r[pm]]
+            } else {
+                vec![&r[am], &r[pm], &r[essay]]
+            };
+            let passed = papers.iter().all(|p| paper_passes(p));
+            let sat = papers.iter().all(|p| *p != "缺考");
+            (r[card].clone(), (passed, sat))
+        })
+        .collect()
+}
+
+/// The cards on the pass list files of `dir`.
+fn listed(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let rows = csv_rows(&p);
+        let c = col(&rows[0], "准考证号");
+        out.extend(rows[1..].iter().map(|r| r[c].clone()));
+    }
+    out
+}
+
+/// The seated sample session after the exam: attendance and cases recorded, the recheck
+/// window set, the centre's file written into `centre/` and imported, and judged.
+fn judged(env: &Env) -> std::path::PathBuf {
+    seated(env);
+    let returns = env.path("returns");
+    env.ok(&["samples", "exam-day", "--out", s(&returns)]);
+    env.ok(&["attendance", "import", s(&returns.join("缺考名单.csv"))]);
+    env.ok(&["violations", "import", s(&returns.join("违纪.xlsx"))]);
+    env.ok(&[
+        "session",
+        "set",
+        "--recheck-opens",
+        "2027-01-05",
+        "--recheck-closes",
+        "2027-01-14",
+    ]);
+    let centre = env.path("centre");
+    env.ok(&["samples", "scores", "--out", s(&centre)]);
+    env.ok(&["import", "scores", s(&centre.join("成绩.csv"))]);
+    env.ok(&["scores", "judge", "--yes"]);
+    centre
+}
+
+#[test]
+fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
+    let mut lists = Vec::new();
+    for env in backends() {
+        let centre = judged(&env);
+        let want = recompute(&centre.join("成绩.csv"));
+        let passed: BTreeSet<String> = want
+            .iter()
+            .filter(|(_, (p, _))| *p)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let pl = env.path("pl");
+        env.ok(&["export", "pass-list", "--format", "csv", "--out", s(&pl)]);
+        assert_eq!(listed(&pl), passed, "[{}] the pass list", env.backend);
+        let r = env.json(&["report"]);
+        let t = &r["results"]["total"];
+        let sat = want.values().filter(|(_, sat)| *sat).count();
+        assert_eq!(t["applied"], want.len(), "[{}] {t}", env.backend);
+        assert_eq!(t["sat_all"], sat, "[{}] {t}", env.backend);
+        assert_eq!(t["passed"], passed.len(), "[{}] {t}", env.backend);
+        let rate = t["pass_rate_of_sat_all"].as_f64().unwrap();
+        assert!((rate - passed.len() as f64 / sat as f64).abs() < 1e-9);
+        let by_group: u64 = r["results"]["by_group"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["passed"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            by_group,
+            passed.len() as u64,
+            "[{}] groups add up",
+            env.backend
+        );
+
+        // The public list masks every ID number.
+        let posted = env.path("posted");
+        env.ok(&[
+            "export",
+            "pass-list",
+            "--public",
+            "--format",
+            "csv",
+            "--out",
+            s(&posted),
+        ]);
+        for e in std::fs::read_dir(&posted).unwrap() {
+            let rows = csv_rows(&e.unwrap().path());
+            let id = col(&rows[0], "证件号码");
+            assert!(rows[1..].iter().all(|r| r[id].contains("********")));
+        }
+
+        // A candidate short of the mark in one subjective paper asks for a recheck, and the
+        // centre lifts it to 45: the pass list follows.
+        let rows = csv_rows(&centre.join("成绩.csv"));
+        let h = &rows[0];
+        let (card, am, pm, essay, id) = (
+            col(h, "ZKZH"),
+            col(h, "SWCJ"),
+            col(h, "XWCJ"),
+            col(h, "LWCJ"),
+            col(h, "ZJH"),
+        );
+        let short = rows[1..]
+            .iter()
+            .find(|r| {
+                r[essay].trim_start_matches('\'') == "-"
+                    && paper_passes(&r[am])
+                    && r[pm].parse::<f64>().is_ok_and(|v| v < 45.0)
+            })
+            .expect("someone short in the afternoon only");
+        env.fails(
+            1,
+            &[
+                "recheck",
+                "add",
+                "--card-no",
+                &short[card],
+                "--subject",
+                "基础知识",
+                "--on",
+                "2027-01-06",
+                "--yes",
+            ],
+        );
+        env.fails(
+            1,
+            &[
+                "recheck",
+                "add",
+                "--card-no",
+                &short[card],
+                "--subject",
+                "应用技术",
+                "--on",
+                "2027-01-20",
+                "--yes",
+            ],
+        );
+        let req = env.json(&[
+            "recheck",
+            "add",
+            "--card-no",
+            &short[card],
+            "--subject",
+            "应用技术",
+            "--on",
+            "2027-01-06",
+            "--id-number",
+            &short[id],
+            "--yes",
+        ]);
+        let reference = req["requests"][0]["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        env.ok(&["recheck", "export", "--out", "fh.xlsx"]);
+        let answer = env.write(
+            "answer.csv",
+            &format!(
+                "复核编号,原成绩,复核后成绩,复核结论\n{reference},{},45,更正\n",
+                short[pm]
+            ),
+        );
+        env.ok(&["recheck", "results", s(&answer)]);
+        env.fails(1, &["recheck", "results", s(&answer)]);
+        std::fs::remove_dir_all(&pl).unwrap();
+        env.ok(&["export", "pass-list", "--format", "csv", "--out", s(&pl)]);
+        let mut after = passed.clone();
+        after.insert(short[card].clone());
+        assert_eq!(
+            listed(&pl),
+            after,
+            "[{}] the list after the recheck",
+            env.backend
+        );
+        let shown = env.json(&["recheck", "list"]);
+        assert_eq!(shown[0]["result"], "更正");
+        assert_eq!(shown[0]["new_score"], 45.0);
+
+        // Certificates: matched, handed out, counted.
+        env.ok(&["samples", "certificates", "--out", s(&centre)]);
+        env.ok(&[
+            "certificates",
+            "import",
+            s(&centre.join("证书.csv")),
+            "--received",
+            "2027-03-01",
+        ]);
+        let certs = csv_rows(&centre.join("证书.csv"));
+        let (no, how) = (col(&certs[0], "证书编号"), col(&certs[0], "领取方式"));
+        let in_person: Vec<&Vec<String>> =
+            certs[1..].iter().filter(|r| r[how] == "现场领取").collect();
+        env.ok(&[
+            "certificates",
+            "issue",
+            &in_person[0][no],
+            "--to",
+            "self",
+            "--on",
+            "2027-03-02",
+            "--yes",
+        ]);
+        env.fails(
+            1,
+            &[
+                "certificates",
+                "issue",
+                &in_person[1][no],
+                "--to",
+                "proxy",
+                "--proxy-name",
+                "李华",
+                "--proxy-id",
+                "11010519491231002X",
+                "--yes",
+            ],
+        );
+        env.ok(&[
+            "certificates",
+            "issue",
+            &in_person[1][no],
+            "--to",
+            "proxy",
+            "--proxy-name",
+            "李华",
+            "--proxy-id",
+            "11010519491231002X",
+            "--letter",
+            "--on",
+            "2027-03-02",
+            "--yes",
+        ]);
+        env.fails(
+            1,
+            &[
+                "certificates",
+                "issue",
+                &in_person[0][no],
+                "--to",
+                "self",
+                "--yes",
+            ],
+        );
+        let held = env.json(&["certificates", "held", "--on", "2027-03-05"]);
+        let sum = |k: &str| -> u64 {
+            held["areas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a[k].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(sum("certificates"), (certs.len() - 1) as u64);
+        assert_eq!(sum("issued_self"), 1);
+        assert_eq!(sum("issued_proxy"), 1);
+        assert_eq!(sum("held"), (certs.len() - 3) as u64);
+        assert_eq!(sum("expired"), 0);
+        let out = env.path("handout");
+        let sheets = env.json(&[
+            "certificates",
+            "sheets",
+            "--out",
+            s(&out),
+            "--from",
+            "2027-03-02",
+            "--days",
+            "2",
+        ]);
+        assert_eq!(sheets["certificates"], certs.len() - 1);
+        lists.push(listed(&pl));
+    }
+    assert!(
+        lists.windows(2).all(|w| w[0] == w[1]),
+        "both databases list the same"
+    );
+}
+
+#[test]
+fn a_score_file_that_cannot_be_is_refused_whole() {
+    let env = Env::sqlite();
+    seated(&env);
+    let centre = env.path("centre");
+    env.ok(&["samples", "scores", "--out", s(&centre)]);
+    let rows = csv_rows(&centre.join("成绩.csv"));
+    let h = &rows[0];
+    let (card, id, essay) = (col(h, "ZKZH"), col(h, "ZJH"), col(h, "LWCJ"));
+    let mids: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[essay].trim_start_matches('\'') == "-")
+        .take(4)
+        .collect();
+    let senior = rows[1..]
+        .iter()
+        .find(|r| r[essay].trim_start_matches('\'') != "-")
+        .unwrap();
+    let text = format!(
+        "KSSJ,ZKZH,ZJH,XM,SWCJ,XWCJ,LWCJ\n\
+         2026年下半年,{},{},某某,50,50,-\n\
+         2026年下半年,99999999999999,{},某某,50,50,-\n\
+         2026年下半年,{},{},某某,50,50,-\n\
+         2026年下半年,{},{},某某,76,44.55,-\n\
+         2026年上半年,{},{},某某,50,50,-\n\
+         2026年下半年,{},{},某某,50,50,60\n",
+        senior[card],
+        senior[id],
+        mids[0][id],
+        mids[0][card],
+        mids[1][id],
+        mids[1][card],
+        mids[1][id],
+        mids[2][card],
+        mids[2][id],
+        mids[3][card],
+        mids[3][id],
+    );
+    let bad = env.write("bad.csv", &text);
+    let err = env.fails(1, &["import", "scores", s(&bad)]);
+    for want in [
+        "bad.csv:3: ZKZH",
+        "bad.csv:4: ZJH",
+        "bad.csv:5: SWCJ",
+        "at most 75",
+        "bad.csv:5: XWCJ",
+        "bad.csv:6: KSSJ",
+        "another session",
+        "bad.csv:7: LWCJ",
+        "has no essay",
+    ] {
+        assert!(err.contains(want), "{want} in:\n{err}");
+    }
+    // Nothing was written: there is nothing to judge.
+    let err = env.fails(1, &["scores", "judge", "--yes"]);
+    assert!(err.contains("no scores yet"), "{err}");
+}
