@@ -933,6 +933,9 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
+    if let Some(why) = not_undone(&info.kind) {
+        return Err(Rejected::one(what, why).into());
+    }
     if info.kind == "withdraw" && tx.released_by(batch).await? > 0 {
         return Err(Rejected::one(
             what,
@@ -948,8 +951,9 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
-    // Attendance lives in its own table: its states are checked as they are put back.
-    let members = if info.kind == "attendance" {
+    // Attendance and certificates live in their own tables: what they held is checked as
+    // it is put back.
+    let members = if info.kind == "attendance" || info.kind.starts_with("certificate-") {
         Vec::new()
     } else {
         tx.batch_members(batch).await?
@@ -999,6 +1003,7 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
     }
     let mut change = Undo::new(batch, plan, snapshots);
     change.attendance_of(&journal);
+    change.certificates_of(&journal);
     let cx = Ctx::new(g, db, session);
     apply(&cx, &mut change, confirm).await
 }
@@ -1011,6 +1016,8 @@ struct Undo {
     snapshots: Vec<(i64, crate::db::applications::NewApplication)>,
     /// An attendance batch's states: (application, subject, before, after).
     attendance: Vec<(i64, String, Option<String>, Option<String>)>,
+    /// A certificate hand-out batch's certificates: (application, how it went out).
+    certificates: Vec<(i64, String)>,
     report: UndoReport,
 }
 
@@ -1043,6 +1050,7 @@ impl Undo {
             plan,
             snapshots,
             attendance: Vec::new(),
+            certificates: Vec::new(),
             report: UndoReport {
                 undone,
                 dry_run: false,
@@ -1057,10 +1065,26 @@ impl Undo {
 impl Undo {
     /// What the batch changed: applications, or an attendance import's states.
     fn noun(&self) -> &'static str {
-        if self.attendance.is_empty() {
-            "applications"
-        } else {
+        if !self.attendance.is_empty() {
             "attendance states"
+        } else if !self.certificates.is_empty() {
+            "certificate hand-outs"
+        } else {
+            "applications"
+        }
+    }
+
+    /// The certificates a hand-out batch recorded as handed out, to hold again.
+    fn certificates_of(&mut self, journal: &[crate::db::review::JournalRow]) {
+        self.certificates = journal
+            .iter()
+            .filter(|j| j.field == "certificate-issue")
+            .map(|j| (j.application_id, j.new_value.clone().unwrap_or_default()))
+            .collect();
+        if !self.certificates.is_empty() {
+            self.report
+                .changes
+                .insert("certificates held again".into(), self.certificates.len());
         }
     }
 
@@ -1103,6 +1127,7 @@ impl Change for Undo {
             .len()
             .max(self.snapshots.len())
             .max(self.attendance.len())
+            .max(self.certificates.len())
     }
 
     fn preview(&self, dry_run: bool) -> String {
@@ -1174,11 +1199,12 @@ impl Change for Undo {
             }
         }
         let restored = restore_attendance(tx, undone, batch, &self.attendance, &reason).await?;
+        let held = hold_certificates(tx, undone, batch, &self.certificates, &reason).await?;
         // A withdrawal's refund goes with it, and a seating's seats and card numbers.
         tx.revoke_refunds(undone).await?;
         let released = tx.release_batch_seats(undone, batch).await?;
         tx.drop_batch_cards(undone).await?;
-        self.report.reverted = moved.max(self.snapshots.len()).max(restored);
+        self.report.reverted = moved.max(self.snapshots.len()).max(restored).max(held);
         Ok(Written {
             summary: format!("{reason}: {} reverted", self.report.reverted),
             changed: self.report.reverted,
@@ -1212,6 +1238,61 @@ impl Change for Undo {
             self.noun()
         )
     }
+}
+
+/// Why a batch of this kind is not undone, if it is not: each says what to do instead.
+fn not_undone(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "scores" => {
+            "scores are the centre's: import its corrected file, which changes what differs, \
+             then kaowu scores judge"
+        }
+        "judge" => {
+            "decisions follow the scores and the pass marks: correct those (kaowu import \
+             scores, kaowu session set --pass-mark) and judge again"
+        }
+        "recheck" | "recheck-results" => {
+            "a recheck request and the centre's answer are records sent and received; a score \
+             the centre corrects again comes in its corrected file (kaowu import scores)"
+        }
+        "certificates" => {
+            "a certificate list is not undone; import the corrected file, which updates what \
+             changed"
+        }
+        _ => return None,
+    })
+}
+
+/// Holds again the certificates a hand-out batch recorded as handed out, journalling each;
+/// fails when any was not that batch's any more.
+async fn hold_certificates(
+    tx: &mut Tx,
+    undone: i64,
+    batch: i64,
+    certificates: &[(i64, String)],
+    reason: &str,
+) -> Result<usize> {
+    if certificates.is_empty() {
+        return Ok(0);
+    }
+    let done = tx.unissue_certificates(undone).await? as usize;
+    if done != certificates.len() {
+        bail!("batch {undone} changed while it was being undone; nothing was changed, try again");
+    }
+    let journal: Vec<crate::db::payments::JournalLine<'_>> = certificates
+        .iter()
+        .map(|(id, how)| {
+            (
+                *id,
+                "certificate-issue".to_string(),
+                Some(how.as_str()),
+                None,
+                reason,
+            )
+        })
+        .collect();
+    tx.journal_many(batch, &journal).await?;
+    Ok(done)
 }
 
 /// Puts back the attendance states an attendance batch changed, journalling each; fails

@@ -375,4 +375,18 @@ impl Tx {
         });
         Ok(n == 1)
     }
+
+    /// Holds again the certificates batch `undone` recorded as handed out or posted.
+    pub async fn unissue_certificates(&mut self, undone: i64) -> Result<u64> {
+        Ok(with_conn!(self, |c| {
+            sqlx::query(
+                "UPDATE certificates SET issued_how = NULL, issued_on = NULL, proxy_name = '', \
+                 proxy_id = '', waybill = '', issue_batch = NULL WHERE issue_batch = $1",
+            )
+            .bind(undone)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }))
+    }
 }

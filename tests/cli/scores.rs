@@ -314,6 +314,35 @@ fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
         assert_eq!(sum("issued_proxy"), 1);
         assert_eq!(sum("held"), (certs.len() - 3) as u64);
         assert_eq!(sum("expired"), 0);
+        // A hand-out recorded in error is undone; the centre's scores are not.
+        let log = env.json(&["review", "log"]);
+        let batch_of = |kind: &str| {
+            log.as_array()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|b| b["kind"] == kind)
+                .unwrap_or_else(|| panic!("no {kind} batch in {log}"))["id"]
+                .as_i64()
+                .unwrap()
+                .to_string()
+        };
+        env.ok(&["review", "undo", &batch_of("certificate-issue"), "--yes"]);
+        let held = env.json(&["certificates", "held", "--on", "2027-03-05"]);
+        let again: u64 = held["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["held"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            again,
+            (certs.len() - 2) as u64,
+            "[{}] undo holds it again",
+            env.backend
+        );
+        let err = env.fails(1, &["review", "undo", &batch_of("scores"), "--yes"]);
+        assert!(err.contains("corrected file"), "{err}");
         let out = env.path("handout");
         let sheets = env.json(&[
             "certificates",
