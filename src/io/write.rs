@@ -72,9 +72,10 @@ pub fn not_in_gbk(text: &str) -> Option<char> {
 /// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front, as
 /// OWASP's advice on CSV injection says. Excel shows the `'` with the value (`'=1+1`), so
 /// staff still read what the applicant wrote; a tab in front would hide the marking and
-/// is lost when the cell is trimmed.
+/// is lost when the cell is trimmed. A lone `-` (the centre's "no such paper") is no
+/// formula to any spreadsheet and stays as it is.
 pub fn spreadsheet_safe(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text != "-" && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)
@@ -288,7 +289,15 @@ mod tests {
         ] {
             assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
         }
-        for good in ["张三", "530102199001011234", "", " =1", "a=b", "'quoted"] {
+        for good in [
+            "张三",
+            "530102199001011234",
+            "",
+            " =1",
+            "a=b",
+            "'quoted",
+            "-",
+        ] {
             assert_eq!(spreadsheet_safe(good), good);
         }
     }
