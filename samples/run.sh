@@ -101,6 +101,31 @@ kaowu violations list
 kaowu violations documents --out violations
 kaowu violations register --out violations/违纪违规人员登记表.xlsx
 
+step "scores (成绩) from the national centre (generated from the session into centre/), then who passed"
+kaowu session set --recheck-opens 2027-01-05 --recheck-closes 2027-01-14
+kaowu samples scores --out centre
+kaowu import scores centre/成绩.csv
+kaowu scores judge --yes
+
+step "rechecks (复核): requests within the window, the batch for the centre, its answers"
+case "$(kaowu recheck list --json)" in
+  '[]') kaowu recheck import centre/复核申请.csv ;;
+esac
+kaowu recheck export --out centre/复核申请汇总.xlsx
+kaowu samples recheck-answers --out centre
+kaowu recheck results centre/复核结果.csv
+kaowu recheck list
+
+step "pass lists (合格名单) per exam area in pass-list/, and masked to post in pass-list/posted/"
+kaowu export pass-list --out pass-list
+kaowu export pass-list --public --out pass-list/posted
+
+step "certificates (证书): matched to the pass list, hand-out sheets per exam area, what is held"
+kaowu samples certificates --out centre
+kaowu certificates import centre/证书.csv --received 2027-03-01
+kaowu certificates sheets --out certificates --from 2027-03-02 --days 3 --place 各州市人事考试机构
+kaowu certificates held --on 2027-03-01
+
 step "report (统计): report.xlsx with charts, one page here; the same figures with --json"
 kaowu report --out report.xlsx
 

@@ -277,6 +277,7 @@ fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
         ],
     )?;
     after_the_exam(steps)?;
+    after_the_scores(steps)?;
     steps.step(
         "report (统计) with charts",
         &["report", "--out", "report.xlsx"],
@@ -343,6 +344,90 @@ fn after_the_exam(steps: &mut Steps) -> Result<()> {
     Ok(())
 }
 
+/// What the national centre sends back and what the office does with it: scores, pass
+/// decisions and lists, rechecks, certificates.
+fn after_the_scores(steps: &mut Steps) -> Result<()> {
+    steps.step(
+        "the recheck window (复核)",
+        &[
+            "session",
+            "set",
+            "--recheck-opens",
+            "2027-01-05",
+            "--recheck-closes",
+            "2027-01-14",
+        ],
+    )?;
+    steps.step(
+        "what the national centre sends: scores and recheck requests",
+        &["samples", "scores", "--out", "centre"],
+    )?;
+    steps.step("scores (成绩)", &["import", "scores", "centre/成绩.csv"])?;
+    steps.step("pass decisions (合格判定)", &["scores", "judge", "--yes"])?;
+    steps.step(
+        "recheck requests (复核申请)",
+        &["recheck", "import", "centre/复核申请.csv"],
+    )?;
+    steps.step(
+        "the requests for the centre",
+        &["recheck", "export", "--out", "centre/复核申请汇总.xlsx"],
+    )?;
+    steps.step(
+        "the centre's answers",
+        &["samples", "recheck-answers", "--out", "centre"],
+    )?;
+    steps.step(
+        "recheck answers (复核结果)",
+        &["recheck", "results", "centre/复核结果.csv"],
+    )?;
+    steps.step(
+        "pass lists (合格名单) per exam area",
+        &["export", "pass-list", "--out", "pass-list"],
+    )?;
+    steps.step(
+        "pass lists to post (masked)",
+        &[
+            "export",
+            "pass-list",
+            "--public",
+            "--out",
+            "pass-list/posted",
+        ],
+    )?;
+    steps.step(
+        "the certificate list",
+        &["samples", "certificates", "--out", "centre"],
+    )?;
+    steps.step(
+        "certificates (证书)",
+        &[
+            "certificates",
+            "import",
+            "centre/证书.csv",
+            "--received",
+            "2027-03-01",
+        ],
+    )?;
+    steps.step(
+        "hand-out sheets (发放签收表) and the mail list",
+        &[
+            "certificates",
+            "sheets",
+            "--out",
+            "certificates",
+            "--from",
+            "2027-03-02",
+            "--days",
+            "3",
+        ],
+    )?;
+    steps.step(
+        "certificates held",
+        &["certificates", "held", "--on", "2027-03-01"],
+    )?;
+    Ok(())
+}
+
 /// What the demo leaves in `out`, each path with what it is.
 fn outputs(out: &Path) -> Vec<(String, String)> {
     [
@@ -377,8 +462,20 @@ fn outputs(out: &Path) -> Vec<(String, String)> {
             "each violation case's 记录单, 告知书 and 决定书 (PDF), and the register (XLSX)",
         ),
         (
+            "centre/",
+            "what the national centre sent: scores, recheck answers, the certificate list",
+        ),
+        (
+            "pass-list/",
+            "the pass list (合格名单) per exam area; posted/ the lists to post, ID masked",
+        ),
+        (
+            "certificates/",
+            "the certificate hand-out sheets (发放签收表, PDF and XLSX) per exam area, the mail list",
+        ),
+        (
             "report.xlsx",
-            "the session's figures with charts, exam day included",
+            "the session's figures with charts, exam day and pass rates included",
         ),
     ]
     .iter()

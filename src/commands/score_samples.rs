@@ -87,6 +87,8 @@ pub async fn scores(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
         &["KSSJ", "ZGMC", "ZKZH", "ZJH", "XM", "SWCJ", "XWCJ", "LWCJ"],
     )?;
     let mut requests = Vec::new();
+    // The closest to the mark that did not ask: a small session still gets one request.
+    let mut closest: Option<(&&Candidate, &str, Score)> = None;
     let mut candidates: Vec<&Candidate> = res.candidates.iter().collect();
     candidates.sort_by(|a, b| a.card_no.cmp(&b.card_no));
     for c in &candidates {
@@ -112,8 +114,12 @@ pub async fn scores(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
             } else {
                 let s = paper_score(&mut rng, ability, level, paper);
                 // Near the mark on a subjective paper, some ask for a recheck.
-                if paper != Paper::Morning && (430..450).contains(&s.0) && rng.u8(..100) < 30 {
-                    requests.push((c, subject, s));
+                if paper != Paper::Morning && s < Score::PASS {
+                    if (430..450).contains(&s.0) && rng.u8(..100) < 30 {
+                        requests.push((c, subject, s));
+                    } else if closest.is_none_or(|(_, _, b)| s > b) {
+                        closest = Some((c, subject, s));
+                    }
                 }
                 s.to_string()
             };
@@ -133,6 +139,9 @@ pub async fn scores(g: &GlobalArgs, out: &Path, seed: u64) -> Result<()> {
         csv.push(&row)?;
     }
     csv.finish()?;
+    if requests.is_empty() {
+        requests.extend(closest);
+    }
     let mut files = vec![path.display().to_string()];
     if let Some(opens) = settings.recheck_opens {
         let path = out.join("复核申请.csv");

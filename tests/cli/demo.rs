@@ -62,6 +62,23 @@ fn the_demo_makes_every_output_of_a_session_and_never_touches_a_database() {
     let documents = pdfs(&out.join("violations"));
     assert_eq!(documents.len(), 9 + 2, "{documents:?}");
     assert!(out.join("violations/违纪违规人员登记表.xlsx").exists());
+    // After the scores: who passed is listed, rated, and has a certificate on a sheet.
+    let r = &report["results"]["total"];
+    let passed = r["passed"].as_u64().unwrap();
+    assert!(passed > 0 && passed < r["applied"].as_u64().unwrap(), "{r}");
+    let listed = std::fs::read_dir(out.join("pass-list"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "xlsx")
+        })
+        .count();
+    assert!(listed >= 1 && out.join("pass-list/posted").is_dir());
+    assert!(!pdfs(&out.join("certificates")).is_empty());
+    assert!(out.join("certificates/邮寄名单.xlsx").exists());
 
     // Again into the same folder: refused, the database as it was.
     let before = std::fs::read(out.join("kaowu.db")).unwrap();
