@@ -113,8 +113,11 @@ pub enum Command {
     /// 未录入, and the rates with their denominators (参考率 = 实考 / 应考, 缺考率 = 缺考 / 应考,
     /// 违纪率 = 违纪 / 实考); until then the report says attendance is not recorded. --out
     /// writes an XLSX with sheets 汇总, 报名统计, 审核, 不通过原因, 缴费, 资格缴费, 对账, 考场,
-    /// 考点, 考勤 (and 考勤考点, 考勤级别, 考勤资格, 考勤科目 once recorded) and Excel charts; the
-    /// terminal gets one page, --json every figure. Reads only.
+    /// 考点, 考勤 (and 考勤考点, 考勤级别, 考勤资格, 考勤科目 once recorded; 合格率 and 复核预估 once
+    /// scores are imported) and Excel charts; the terminal gets one page, --json every figure.
+    /// Once `kaowu scores judge` has run: 合格率 by exam area, level and qualification, over
+    /// those who sat every subject (合格 / 全科参考) and over those who applied (合格 / 报考),
+    /// and per subject how many scored 43 to 44.5 (the recheck load to expect). Reads only.
     #[command(after_help = examples(&[
         "kaowu report --out report.xlsx",
         "kaowu report --json > report.json",

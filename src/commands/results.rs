@@ -303,8 +303,10 @@ pub fn figures(res: &Results) -> ResultFigures {
     let mut near: BTreeMap<usize, NearMark> = BTreeMap::new();
     for ((_, subject), e) in &res.scores {
         let Entry::Scored(s) = e else { continue };
+        // In exam order: 高级's papers, then those of 中级 and 初级.
         let Some((rank, name)) = Level::ALL
             .iter()
+            .rev()
             .flat_map(|l| l.subjects())
             .enumerate()
             .find(|(_, x)| **x == subject.as_str())
