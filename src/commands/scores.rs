@@ -77,6 +77,18 @@ fn parse_line(c: &mut Cells<'_, '_>) -> Option<Line> {
     })
 }
 
+/// A name as compared: without spaces, and with the dots that systems put between the parts
+/// of a 少数民族 name (·, •, ‧, ．, .) as one.
+fn same_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '•' | '‧' | '．' | '.' | '・' => '·',
+            c => c,
+        })
+        .collect()
+}
+
 /// What the file says of the session's candidates, checked against them.
 #[derive(Default)]
 struct Matched {
@@ -165,7 +177,7 @@ fn match_rows(
         }
         if let Some(n) = &l.name
             && !n.is_empty()
-            && n != &c.name
+            && same_name(n) != same_name(&c.name)
         {
             out.names
                 .push((l.line, l.card_no.clone(), n.clone(), c.name.clone()));
@@ -710,4 +722,17 @@ pub async fn write_verdicts(
         .collect();
     tx.journal_many(batch, &journal).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_name;
+
+    #[test]
+    fn names_differ_only_in_what_they_say() {
+        assert_eq!(same_name("木森·扎西尼玛"), same_name("木森•扎西尼玛"));
+        assert_eq!(same_name("木森.扎西尼玛"), same_name("木森 · 扎西尼玛"));
+        assert_eq!(same_name("张 三"), same_name("张三"));
+        assert_ne!(same_name("周一霞"), same_name("周一夏"));
+    }
 }

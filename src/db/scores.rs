@@ -239,12 +239,15 @@ impl Tx {
         let sql = format!(
             "SELECT {RECHECK_COLUMNS} FROM rechecks WHERE session_id = $1 ORDER BY reference"
         );
-        Ok(with_conn!(self, |c| {
+        let mut rows: Vec<RecheckRow> = with_conn!(self, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(session_id)
                 .fetch_all(&mut *c)
                 .await?
-        }))
+        });
+        // In byte order on both backends (PostgreSQL's collation may order text otherwise).
+        rows.sort_by(|a, b| a.reference.cmp(&b.reference));
+        Ok(rows)
     }
 
     /// Records a recheck request: (reference, application, subject, date, score in tenths).
@@ -305,12 +308,14 @@ impl Tx {
         let sql = format!(
             "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE session_id = $1 ORDER BY cert_no"
         );
-        Ok(with_conn!(self, |c| {
+        let mut rows: Vec<CertificateRow> = with_conn!(self, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(session_id)
                 .fetch_all(&mut *c)
                 .await?
-        }))
+        });
+        rows.sort_by(|a, b| a.cert_no.cmp(&b.cert_no));
+        Ok(rows)
     }
 
     /// Stores certificates received on `received_on`, replacing the number and delivery of

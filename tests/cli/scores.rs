@@ -99,6 +99,7 @@ fn judged(env: &Env) -> std::path::PathBuf {
 #[test]
 fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
     let mut lists = Vec::new();
+    let mut outputs = Vec::new();
     for env in backends() {
         let centre = judged(&env);
         let want = recompute(&centre.join("成绩.csv"));
@@ -356,11 +357,77 @@ fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
         ]);
         assert_eq!(sheets["certificates"], certs.len() - 1);
         lists.push(listed(&pl));
+        outputs.push(fixed_outputs(&env));
     }
     assert!(
         lists.windows(2).all(|w| w[0] == w[1]),
         "both databases list the same"
     );
+    if let [sqlite, postgres] = outputs.as_slice() {
+        assert_eq!(
+            sqlite.keys().collect::<Vec<_>>(),
+            postgres.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in sqlite {
+            assert!(
+                bytes == &postgres[name],
+                "{name} differs between the databases"
+            );
+        }
+    }
+}
+
+/// The pass lists, the recheck batch and the hand-out sheets written with a fixed date, by
+/// path: the same bytes on either database.
+fn fixed_outputs(env: &Env) -> BTreeMap<String, Vec<u8>> {
+    let fixed = env.path("fixed");
+    let run = |args: &[&str]| {
+        let out = env
+            .kaowu()
+            .env("SOURCE_DATE_EPOCH", "1794355200")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    run(&["export", "pass-list", "--out", s(&fixed.join("pl"))]);
+    run(&[
+        "export",
+        "pass-list",
+        "--public",
+        "--out",
+        s(&fixed.join("posted")),
+    ]);
+    run(&[
+        "recheck",
+        "export",
+        "--all",
+        "--out",
+        s(&fixed.join("fh.xlsx")),
+    ]);
+    run(&[
+        "certificates",
+        "sheets",
+        "--out",
+        s(&fixed.join("cert")),
+        "--from",
+        "2027-03-02",
+    ]);
+    let mut out = BTreeMap::new();
+    let mut dirs = vec![fixed.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let name = p.strip_prefix(&fixed).unwrap().display().to_string();
+                out.insert(name, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    assert!(out.len() > 6, "{:?}", out.keys());
+    out
 }
 
 #[test]
