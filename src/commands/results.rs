@@ -37,8 +37,10 @@ pub struct Results {
 
 impl Results {
     pub async fn load(tx: &mut Tx, session_id: i64) -> Result<Results> {
+        let mut t = crate::progress::Phases::new();
         let mut candidates = tx.score_candidates(session_id).await?;
         candidates.sort_by_key(|c| c.application_id);
+        t.mark("results: candidates");
         let scores = tx
             .scores(session_id)
             .await?
@@ -50,6 +52,7 @@ impl Results {
                 ))
             })
             .collect();
+        t.mark("results: scores");
         let mut void: HashMap<i64, Voided> = HashMap::new();
         for case in tx.violations(session_id).await? {
             let Ok(clause) = Clause::parse(&case.clause) else {
@@ -80,6 +83,7 @@ impl Results {
             .into_iter()
             .map(|v| (v.application_id, v))
             .collect();
+        t.mark("results: cases, marks, decisions");
         Ok(Results {
             candidates,
             scores,
