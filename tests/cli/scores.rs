@@ -487,3 +487,92 @@ fn a_score_file_that_cannot_be_is_refused_whole() {
     let err = env.fails(1, &["scores", "judge", "--yes"]);
     assert!(err.contains("no scores yet"), "{err}");
 }
+
+/// The office's own certificate list: one by post, the rest in person; a certificate for
+/// someone not on the pass list refuses it; the courier's waybills mark the posted one sent
+/// and appear on the mail list.
+#[test]
+fn certificates_by_post_go_out_with_their_waybills() {
+    let env = Env::sqlite();
+    let centre = judged(&env);
+    let pl = env.path("pl");
+    env.ok(&["export", "pass-list", "--format", "csv", "--out", s(&pl)]);
+    let passed = listed(&pl);
+    let rows = csv_rows(&centre.join("成绩.csv"));
+    let (card, id) = (col(&rows[0], "ZKZH"), col(&rows[0], "ZJH"));
+    let person = |c: &str| rows.iter().find(|r| r[card] == c).unwrap()[id].clone();
+    let mut text = String::from("证书编号,准考证号,证件号码,领取方式,邮寄地址,联系电话\n");
+    for (i, c) in passed.iter().enumerate() {
+        let (how, address) = if i == 0 {
+            ("邮寄", "云南省昆明市五华区人民中路1号")
+        } else {
+            ("现场领取", "")
+        };
+        text.push_str(&format!(
+            "C{:05},{c},{},{how},{address},13800000000\n",
+            i + 1,
+            person(c)
+        ));
+    }
+    let failed = rows[1..]
+        .iter()
+        .find(|r| !passed.contains(&r[card]))
+        .unwrap();
+    let bad = env.write(
+        "bad.csv",
+        &format!("{text}C99999,{},{},现场领取,,\n", failed[card], failed[id]),
+    );
+    let err = env.fails(1, &["certificates", "import", s(&bad)]);
+    assert!(err.contains("is not on the pass list"), "{err}");
+    let good = env.write("certs.csv", &text);
+    let done = env.json(&[
+        "certificates",
+        "import",
+        s(&good),
+        "--received",
+        "2027-03-01",
+    ]);
+    assert_eq!(done["added"], passed.len(), "{done}");
+    assert_eq!(done["by_post"], 1, "{done}");
+    let wrong = env.write("wrong.csv", "证书编号,运单号\nC00002,SF1234567890\n");
+    let err = env.fails(1, &["certificates", "waybills", s(&wrong)]);
+    assert!(err.contains("collected in person"), "{err}");
+    let bills = env.write(
+        "bills.csv",
+        "证书编号,运单号,寄出日期\nC00001,SF1234567890,2027-03-03\n",
+    );
+    env.ok(&["certificates", "waybills", s(&bills)]);
+    env.fails(1, &["certificates", "waybills", s(&bills)]);
+    let held = env.json(&["certificates", "held", "--on", "2027-03-05"]);
+    let sum = |k: &str| -> u64 {
+        held["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a[k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("posted"), 1);
+    assert_eq!(sum("held"), (passed.len() - 1) as u64);
+    let out = env.path("handout");
+    env.ok(&[
+        "certificates",
+        "sheets",
+        "--out",
+        s(&out),
+        "--from",
+        "2027-03-02",
+    ]);
+    let mut book = calamine::open_workbook_auto(out.join("邮寄名单.xlsx")).unwrap();
+    use calamine::Reader;
+    let range = book.worksheet_range("邮寄名单").unwrap();
+    let cells: Vec<String> = range.rows().flatten().map(ToString::to_string).collect();
+    for want in [
+        "C00001",
+        "SF1234567890",
+        "2027-03-03",
+        "云南省昆明市五华区人民中路1号",
+    ] {
+        assert!(cells.iter().any(|c| c == want), "{want} in {cells:?}");
+    }
+}
