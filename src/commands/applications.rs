@@ -85,7 +85,88 @@ struct Shown {
     attendance: Vec<SubjectState>,
     /// Violation cases.
     violations: Vec<CaseLine>,
+    /// Scores in exam order, the decision, rechecks and the certificate, once imported.
+    results: ResultsView,
     history: Vec<JournalRow>,
+}
+
+#[derive(Serialize, Default)]
+struct ResultsView {
+    scores: Vec<ScoreLine>,
+    /// 合格 or 不合格, once judged.
+    verdict: Option<&'static str>,
+    /// Why not: `应用技术 44.5 < 45；论文 缺考`.
+    failed: String,
+    rechecks: Vec<RecheckLine>,
+    certificate: Option<CertificateLine>,
+}
+
+#[derive(Serialize)]
+struct ScoreLine {
+    subject: String,
+    /// `44.5`, `缺考` or `违纪`.
+    score: String,
+}
+
+#[derive(Serialize)]
+struct RecheckLine {
+    reference: String,
+    subject: String,
+    requested_on: String,
+    result: String,
+    new_score: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CertificateLine {
+    cert_no: String,
+    by_post: bool,
+    issued_how: Option<String>,
+    issued_on: Option<String>,
+    waybill: String,
+}
+
+/// A candidate's results as `applications show` gives them.
+fn results_view(r: crate::db::scores::ResultsOf) -> ResultsView {
+    use super::results::{shown, stored_entry};
+    let tenths = |n: i64| crate::model::score::Score(u16::try_from(n).unwrap_or(0)).to_string();
+    let mut scores: Vec<ScoreLine> = r
+        .scores
+        .into_iter()
+        .filter_map(|(subject, entry, score)| {
+            Some(ScoreLine {
+                score: shown(stored_entry(&entry, score)?),
+                subject,
+            })
+        })
+        .collect();
+    scores.sort_by_key(|s| crate::model::plan::exam_rank(&s.subject));
+    ResultsView {
+        scores,
+        verdict: r
+            .verdict
+            .as_ref()
+            .map(|v| super::results::verdict_word(v.0 == 1)),
+        failed: r.verdict.map(|v| v.1).unwrap_or_default(),
+        rechecks: r
+            .rechecks
+            .into_iter()
+            .map(|x| RecheckLine {
+                reference: x.reference,
+                subject: x.subject,
+                requested_on: x.requested_on,
+                result: x.result,
+                new_score: x.new_score.map(tenths),
+            })
+            .collect(),
+        certificate: r.certificate.map(|c| CertificateLine {
+            cert_no: c.cert_no,
+            by_post: c.by_post == 1,
+            issued_how: c.issued_how,
+            issued_on: c.issued_on,
+            waybill: c.waybill,
+        }),
+    }
 }
 
 /// A subject's attendance, and the case that voids its result if one does.
@@ -220,6 +301,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
     let (seats, card) = tx.seats_of(row.id).await?;
     let recorded = tx.attendance_of(row.id).await?;
     let cases = tx.violations_of(row.id).await?;
+    let results = results_view(tx.results_of(row.id).await?);
     drop(tx);
     db.close().await;
 
@@ -264,6 +346,7 @@ async fn show(g: &GlobalArgs, no: &str) -> Result<()> {
         stale: card.map(|c| c.1).unwrap_or_default(),
         attendance,
         violations,
+        results,
         history,
     };
     if g.json {
@@ -432,8 +515,57 @@ fn print_payments_and_seats(shown: &Shown) -> Result<()> {
             v.step
         )?;
     }
+    print_results(&shown.results)?;
     outln!("history:")?;
     super::batch::print_journal(&shown.history, true)?;
+    Ok(())
+}
+
+/// Scores, the decision, rechecks and the certificate, where there are any.
+fn print_results(r: &ResultsView) -> Result<()> {
+    if !r.scores.is_empty() {
+        let scores: Vec<String> = r
+            .scores
+            .iter()
+            .map(|s| format!("{} {}", s.subject, s.score))
+            .collect();
+        outln!("scores (成绩): {}", scores.join(", "))?;
+    }
+    if let Some(v) = r.verdict {
+        if r.failed.is_empty() {
+            outln!("decision (合格判定): {v}")?;
+        } else {
+            outln!("decision (合格判定): {v} ({})", r.failed)?;
+        }
+    }
+    for x in &r.rechecks {
+        outln!(
+            "recheck (复核) {}: {} requested {}: {}{}",
+            x.reference,
+            x.subject,
+            x.requested_on,
+            x.result,
+            x.new_score
+                .as_ref()
+                .map_or_else(String::new, |s| format!(", score after {s}"))
+        )?;
+    }
+    if let Some(c) = &r.certificate {
+        let how = match (c.issued_how.as_deref(), c.by_post) {
+            (Some("self"), _) => "collected in person".to_string(),
+            (Some("proxy"), _) => "collected by a proxy (代领)".to_string(),
+            (Some(_), _) => format!("posted, waybill {}", c.waybill),
+            (None, true) => "to be posted".to_string(),
+            (None, false) => "held for collection".to_string(),
+        };
+        outln!(
+            "certificate (证书) {}: {how}{}",
+            c.cert_no,
+            c.issued_on
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" on {d}"))
+        )?;
+    }
     Ok(())
 }
 

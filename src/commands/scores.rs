@@ -486,7 +486,9 @@ pub async fn write_scores(
             Some((app, subject, entry, score))
         })
         .collect();
+    let mut t = crate::progress::Phases::new();
     tx.set_scores(batch, &rows).await?;
+    t.mark("score rows");
     let before: Vec<(i64, String, Option<String>, String)> = changes
         .iter()
         .map(|&(app, subject, e, b)| (app, format!("score:{subject}"), b.map(shown), shown(e)))
@@ -496,6 +498,7 @@ pub async fn write_scores(
         .map(|(app, field, b, e)| (*app, field.clone(), b.as_deref(), Some(e.as_str()), reason))
         .collect();
     tx.journal_many(batch, &journal).await?;
+    t.mark("journal");
     Ok(())
 }
 

@@ -394,4 +394,51 @@ impl Tx {
             .rows_affected()
         }))
     }
+
+    /// One candidate's scores, decision, rechecks and certificate, for `applications show`.
+    pub async fn results_of(&mut self, application_id: i64) -> Result<ResultsOf> {
+        let scores: Vec<(String, String, Option<i64>)> = with_conn!(self, |c| {
+            sqlx::query_as("SELECT subject, entry, score FROM scores WHERE application_id = $1")
+                .bind(application_id)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        let verdict: Option<(i64, String)> = with_conn!(self, |c| {
+            sqlx::query_as("SELECT passed, failed FROM verdicts WHERE application_id = $1")
+                .bind(application_id)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        let sql =
+            format!("SELECT {RECHECK_COLUMNS} FROM rechecks WHERE application_id = $1 ORDER BY id");
+        let rechecks: Vec<RecheckRow> = with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(application_id)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        let sql =
+            format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE application_id = $1");
+        let certificate: Option<CertificateRow> = with_conn!(self, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(application_id)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(ResultsOf {
+            scores,
+            verdict,
+            rechecks,
+            certificate,
+        })
+    }
+}
+
+/// One candidate's results as stored: scores (subject, entry, tenths), the decision
+/// (passed, why not), rechecks and the certificate.
+pub struct ResultsOf {
+    pub scores: Vec<(String, String, Option<i64>)>,
+    pub verdict: Option<(i64, String)>,
+    pub rechecks: Vec<RecheckRow>,
+    pub certificate: Option<CertificateRow>,
 }

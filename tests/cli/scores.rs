@@ -233,6 +233,20 @@ fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
             "[{}] the list after the recheck",
             env.backend
         );
+        let found = env.json(&["applications", "list", "--id-number", &short[id]]);
+        let no = found[0]["registration_no"].as_str().unwrap().to_string();
+        let one = env.json(&["applications", "show", &no]);
+        let r = &one["results"];
+        assert_eq!(r["verdict"], "合格", "{r}");
+        assert_eq!(r["rechecks"][0]["new_score"], "45", "{r}");
+        assert!(
+            r["scores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["subject"] == "应用技术" && x["score"] == "45"),
+            "{r}"
+        );
         let shown = env.json(&["recheck", "list"]);
         assert_eq!(shown[0]["result"], "更正");
         assert_eq!(shown[0]["new_score"], 45.0);
