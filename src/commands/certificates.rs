@@ -381,7 +381,7 @@ impl Change for Certs {
     fn preview(&self, dry_run: bool) -> String {
         let r = &self.report;
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };
@@ -804,7 +804,7 @@ impl Change for Issue {
 
     fn preview(&self, dry_run: bool) -> String {
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };
@@ -980,7 +980,7 @@ impl Change for Posted {
 
     fn preview(&self, dry_run: bool) -> String {
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };

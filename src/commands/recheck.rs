@@ -360,7 +360,7 @@ impl Change for Requests {
 
     fn preview(&self, dry_run: bool) -> String {
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };
@@ -847,7 +847,7 @@ impl Change for Answers {
     fn preview(&self, dry_run: bool) -> String {
         let r = &self.report;
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };

@@ -381,7 +381,7 @@ impl Change for Scores {
     fn preview(&self, dry_run: bool) -> String {
         let r = &self.report;
         let (verb, add, change) = if dry_run {
-            ("dry run, nothing written", "would add", "would change")
+            ("would record (dry run)", "would add", "would change")
         } else {
             ("to record", "add", "change")
         };
@@ -634,7 +634,7 @@ impl Change for Judge {
             format!("{}, 45 in the others", m.join(", "))
         };
         let verb = if dry_run {
-            "dry run, nothing written"
+            "would record (dry run)"
         } else {
             "to record"
         };

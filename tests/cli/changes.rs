@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::common::{Env, backends, s, sample};
 use crate::hostile::state;
+use crate::scores::{col, csv_rows};
 
 /// A dry run's wording, as the change itself would say it: a preview line the real run
 /// would print is the dry run's line with these replaced.
@@ -274,6 +275,67 @@ fn every_change_previews_asks_and_reports_the_same_way() {
                 "告知",
                 "--on",
                 "2026-11-12",
+            ],
+        );
+
+        // After the scores (issue 25): the decisions, a recheck request, a certificate
+        // handed out.
+        env.ok(&[
+            "session",
+            "set",
+            "--recheck-opens",
+            "2027-01-05",
+            "--recheck-closes",
+            "2027-01-14",
+        ]);
+        let centre = env.path("centre");
+        env.ok(&["samples", "scores", "--out", s(&centre)]);
+        env.ok(&["import", "scores", s(&centre.join("成绩.csv"))]);
+        let judged = protocol(&env, &["scores", "judge"]);
+        assert!(judged["passed"].as_u64().unwrap() > 0, "{judged}");
+        nothing(&env, &["scores", "judge"], "every decision stands");
+        let rows = csv_rows(&centre.join("成绩.csv"));
+        let (card, pm, essay) = (
+            col(&rows[0], "ZKZH"),
+            col(&rows[0], "XWCJ"),
+            col(&rows[0], "LWCJ"),
+        );
+        let scored = rows[1..]
+            .iter()
+            .find(|r| r[pm].parse::<f64>().is_ok())
+            .unwrap();
+        let subject = if scored[essay] == "-" {
+            "应用技术"
+        } else {
+            "案例分析"
+        };
+        protocol(
+            &env,
+            &[
+                "recheck",
+                "add",
+                "--card-no",
+                &scored[card],
+                "--subject",
+                subject,
+                "--on",
+                "2027-01-06",
+            ],
+        );
+        env.ok(&["samples", "certificates", "--out", s(&centre)]);
+        env.ok(&["certificates", "import", s(&centre.join("证书.csv"))]);
+        let certs = csv_rows(&centre.join("证书.csv"));
+        let no = &certs[1][col(&certs[0], "证书编号")];
+        protocol(
+            &env,
+            &[
+                "certificates",
+                "issue",
+                no,
+                "--to",
+                "self",
+                "--on",
+                "2027-03-02",
             ],
         );
     }

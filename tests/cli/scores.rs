@@ -10,7 +10,7 @@ use crate::cards::seated;
 use crate::common::{Env, backends, s};
 
 /// The rows of a UTF-8 CSV (BOM allowed), header first.
-fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).unwrap();
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -20,7 +20,7 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn col(header: &[String], name: &str) -> usize {
+pub fn col(header: &[String], name: &str) -> usize {
     header
         .iter()
         .position(|h| h == name)
