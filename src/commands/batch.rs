@@ -75,6 +75,15 @@ pub(crate) trait Change {
     }
 }
 
+/// How a preview says what it would record: marked on a dry run as the others are.
+pub(crate) fn recording(dry_run: bool) -> &'static str {
+    if dry_run {
+        "would record (dry run)"
+    } else {
+        "to record"
+    }
+}
+
 /// Shows a change, asks, and makes it as one batch; see [`Change`]. The preview goes to
 /// stdout, or under `--json` (whose document stdout carries) to stderr and only for a dry
 /// run. Nothing to do and `--dry-run` end after the preview, with the report under `--json`.

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use super::batch::{Change, Written, apply};
+use super::batch::{Change, Written, apply, recording};
 use super::intake::{Diff, FileDigest, read_rows, record_import, reject_if_any};
 use super::printing::load_template;
 use super::results::Results;
@@ -380,11 +380,7 @@ impl Change for Certs {
 
     fn preview(&self, dry_run: bool) -> String {
         let r = &self.report;
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let mut out = format!(
             "certificates (证书) {}: {verb}: {} certificates received {}, {} by post: add {}, change {}, unchanged {}\n",
             r.file, r.certificates, r.received, r.by_post, r.added, r.changed, r.unchanged
@@ -803,11 +799,7 @@ impl Change for Issue {
     }
 
     fn preview(&self, dry_run: bool) -> String {
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let to = match &self.how {
             Handout::InPerson => "本人领取".to_string(),
             Handout::Proxy(name, id) => {
@@ -979,11 +971,7 @@ impl Change for Posted {
     }
 
     fn preview(&self, dry_run: bool) -> String {
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let mut out = format!(
             "waybills (邮寄单号) {}: {verb}: {} certificates sent by post\n",
             self.file,

@@ -10,7 +10,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::batch::{Change, Written, apply};
+use super::batch::{Change, Written, apply, recording};
 use super::intake::{Diff, FileDigest, read_rows, record_import, reject_if_any};
 use super::results::{Results, failed_text, shown, verdict_word};
 use super::scores::{write_scores, write_verdicts};
@@ -359,11 +359,7 @@ impl Change for Requests {
     }
 
     fn preview(&self, dry_run: bool) -> String {
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let mut out = format!(
             "recheck requests (复核申请) of session {}: {verb}: {}\n",
             self.report.session,
@@ -846,11 +842,7 @@ impl Change for Answers {
 
     fn preview(&self, dry_run: bool) -> String {
         let r = &self.report;
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let mut out = format!(
             "recheck answers (复核结果) {}: {verb}: {} answers, {} scores stand, {} change\n",
             r.file,

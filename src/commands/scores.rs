@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::batch::{Change, Written, apply};
+use super::batch::{Change, Written, apply, recording};
 use super::intake::{Diff, FileDigest, read_rows, record_import, reject_if_any};
 use super::results::{self, Results, failed_text, shown, verdict_word};
 use super::{Ctx, connect, current_session};
@@ -633,11 +633,7 @@ impl Change for Judge {
                 .collect();
             format!("{}, 45 in the others", m.join(", "))
         };
-        let verb = if dry_run {
-            "would record (dry run)"
-        } else {
-            "to record"
-        };
+        let verb = recording(dry_run);
         let mut out = format!(
             "pass decisions (合格判定) of session {}: {verb}: {} candidates, {} 合格, {} 不合格 \
              (every subject at or above its mark in this session: {marks}); {} change, {} unchanged\n",

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Doc, Fitted, Font, LINE, Op, Page, Pt, fit, mm, rect, text_in};
+use super::{Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, fit, mm, rect, text_in};
 
 /// The built-in layout, for the caller's `load_template`.
 pub const TEMPLATE: &str = include_str!("../../templates/certificate_handout.json");
@@ -241,54 +241,6 @@ fn values(s: &Sheet) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A template text filled in.
-struct Filled {
-    text: String,
-    /// Placeholders the code does not know (left as they are).
-    unknown: Vec<String>,
-    /// How many placeholders the text has, and how many of them came out empty.
-    placeholders: usize,
-    empty: usize,
-}
-
-/// `t` with its placeholders ({name}) replaced in one pass, so that a value is never read
-/// as a template.
-fn fill(t: &str, values: &[(&str, String)]) -> Filled {
-    let mut f = Filled {
-        text: String::with_capacity(t.len()),
-        unknown: Vec::new(),
-        placeholders: 0,
-        empty: 0,
-    };
-    let mut rest = t;
-    while let Some(i) = rest.find('{') {
-        f.text.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let name = after
-            .find('}')
-            .map(|j| &after[..j])
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        let Some(n) = name else {
-            f.text.push('{');
-            rest = after;
-            continue;
-        };
-        f.placeholders += 1;
-        if let Some((_, v)) = values.iter().find(|(k, _)| *k == n) {
-            f.text.push_str(v);
-            if v.trim().is_empty() {
-                f.empty += 1;
-            }
-        } else {
-            f.unknown.push(n.to_string());
-            f.text.push_str(&rest[i..i + n.len() + 2]);
-        }
-        rest = &after[n.len() + 1..];
-    }
-    f.text.push_str(rest);
-    f
-}
-
 /// A template line filled in; None when it comes out blank, or when it has placeholders
 /// and all of them are empty ("领取地点：" for certificates sent by post says nothing).
 fn line(t: &str, values: &[(&str, String)]) -> Option<String> {
@@ -341,21 +293,6 @@ fn check_rows(font: &Font, layout: &Layout, sheet: &Sheet) -> Result<(), String>
                     u32::from(ch)
                 ));
             }
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a text with a character the font lacks (it would print as a blank).
-fn check_glyphs(font: &Font, ops: &[Op]) -> Result<(), String> {
-    for op in ops {
-        if let Op::Text { s, .. } = op
-            && let Some(ch) = font.missing(s)
-        {
-            return Err(format!(
-                "the font has no glyph for '{ch}' (U+{:04X}) in \"{s}\"",
-                u32::from(ch)
-            ));
         }
     }
     Ok(())

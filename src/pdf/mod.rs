@@ -1020,3 +1020,69 @@ mod tests {
         assert!(text.contains("准考证号：孙㛃 A1"), "{text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// template texts, shared by the template-driven documents
+
+/// A template text filled in.
+pub(crate) struct Filled {
+    pub text: String,
+    /// Placeholders the code does not know (left as they are).
+    pub unknown: Vec<String>,
+    /// How many placeholders the text has, and how many of them came out empty.
+    pub placeholders: usize,
+    pub empty: usize,
+}
+
+/// `t` with its placeholders ({name}) replaced in one pass, so that a value is never read
+/// as a template.
+pub(crate) fn fill(t: &str, values: &[(&str, String)]) -> Filled {
+    let mut f = Filled {
+        text: String::with_capacity(t.len()),
+        unknown: Vec::new(),
+        placeholders: 0,
+        empty: 0,
+    };
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        f.text.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let name = after
+            .find('}')
+            .map(|j| &after[..j])
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let Some(n) = name else {
+            f.text.push('{');
+            rest = after;
+            continue;
+        };
+        f.placeholders += 1;
+        if let Some((_, v)) = values.iter().find(|(k, _)| *k == n) {
+            f.text.push_str(v);
+            if v.trim().is_empty() {
+                f.empty += 1;
+            }
+        } else {
+            f.unknown.push(n.to_string());
+            f.text.push_str(&rest[i..i + n.len() + 2]);
+        }
+        rest = &after[n.len() + 1..];
+    }
+    f.text.push_str(rest);
+    f
+}
+
+/// Refuses a text with a character the font lacks (it would print as a blank).
+pub(crate) fn check_glyphs(font: &Font, ops: &[Op]) -> Result<(), String> {
+    for op in ops {
+        if let Op::Text { s, .. } = op
+            && let Some(ch) = font.missing(s)
+        {
+            return Err(format!(
+                "the font has no glyph for '{ch}' (U+{:04X}) in \"{s}\"",
+                u32::from(ch)
+            ));
+        }
+    }
+    Ok(())
+}

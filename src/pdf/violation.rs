@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Doc, Font, Op, Page, Pt, fit, mm, rect, text_in};
+use super::{Doc, Font, Op, Page, Pt, check_glyphs, fill, fit, mm, rect, text_in};
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;
@@ -243,7 +243,7 @@ pub fn texts(layout: &Layout, case: &Case) -> String {
     let values = values(layout, case);
     let mut out = String::new();
     for s in template_strings(layout) {
-        out.push_str(&fill(&s, &values).0);
+        out.push_str(&fill(&s, &values).text);
     }
     for (_, v) in &values {
         out.push_str(v);
@@ -303,36 +303,6 @@ fn values(layout: &Layout, c: &Case) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `t` with its placeholders ({name}) replaced in one pass, so that a value is never
-/// read as a template; the names of those it does not know (left as they are).
-fn fill(t: &str, values: &[(&str, String)]) -> (String, Vec<String>) {
-    let mut out = String::with_capacity(t.len());
-    let mut unknown = Vec::new();
-    let mut rest = t;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let name = after
-            .find('}')
-            .map(|j| &after[..j])
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        let Some(n) = name else {
-            out.push('{');
-            rest = after;
-            continue;
-        };
-        if let Some((_, v)) = values.iter().find(|(k, _)| *k == n) {
-            out.push_str(v);
-        } else {
-            unknown.push(n.to_string());
-            out.push_str(&rest[i..i + n.len() + 2]);
-        }
-        rest = &after[n.len() + 1..];
-    }
-    out.push_str(rest);
-    (out, unknown)
-}
-
 /// Every text of the template (but its font's file name).
 fn template_strings(layout: &Layout) -> Vec<String> {
     fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
@@ -359,24 +329,9 @@ fn check_placeholders(layout: &Layout, values: &[(&'static str, String)]) -> Res
     let mut known = values.to_vec();
     known.extend([("page", String::new()), ("pages", String::new())]);
     for s in template_strings(layout) {
-        if let Some(n) = fill(&s, &known).1.first() {
+        if let Some(n) = fill(&s, &known).unknown.first() {
             return Err(format!(
                 "the template names {{{n}}} in \"{s}\", which is not a field of a case"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a text with a character the font lacks (it would print as a blank).
-fn check_glyphs(font: &Font, ops: &[Op]) -> Result<(), String> {
-    for op in ops {
-        if let Op::Text { s, .. } = op
-            && let Some(ch) = font.missing(s)
-        {
-            return Err(format!(
-                "the font has no glyph for '{ch}' (U+{:04X}) in \"{s}\"",
-                u32::from(ch)
             ));
         }
     }
@@ -684,7 +639,7 @@ fn footer(
 ) {
     let mut values = values.to_vec();
     values.extend([("page", page.to_string()), ("pages", pages.to_string())]);
-    let s = fill(&layout.footer, &values).0;
+    let s = fill(&layout.footer, &values).text;
     if s.trim().is_empty() {
         return;
     }
@@ -708,7 +663,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn fill(&self, t: &str) -> String {
-        fill(t, self.values).0
+        fill(t, self.values).text
     }
 
     /// `s`'s lines (a line break starts a new one, indented when `indent`) wrapped into
