@@ -1,5 +1,6 @@
-//! Documents for candidates and staff: admit cards (准考证), sign-in sheets (考场签到表) and
-//! door stickers (门贴). Pure renderers: they take the data, the layout and the font, and
+//! Documents for candidates and staff: admit cards (准考证), sign-in sheets (考场签到表),
+//! door stickers (门贴), a violation case's record, notice and decision (违纪违规记录单, 告知书,
+//! 决定书) and the certificate hand-out sheet (证书发放签收表). Pure renderers: they take the data, the layout and the font, and
 //! return PDF bytes; they never touch the database.
 
 pub mod card;
