@@ -239,7 +239,82 @@ struct ScoresReport {
     unchanged: usize,
     /// Senior candidates without an essay score (they cannot pass).
     no_essay: usize,
+    /// Where the file and what was recorded on exam day disagree.
+    disagree: Disagreements,
     names_differ: Vec<NameDiffers>,
+}
+
+/// Where the centre's file and the exam-day records disagree: by kind, and the first
+/// [`Disagreements::LISTED`]. Flagged, not refused: the decision follows the recorded
+/// cases (a subject a case voids fails whatever the file says), and the office takes the
+/// rest up with the centre.
+#[derive(Serialize, Default)]
+struct Disagreements {
+    /// absent_but_scored (缺考 recorded, a score in the file), present_but_absent (实到
+    /// recorded, 缺考 in the file), case_but_scored (a recorded case voids it, a score in the
+    /// file), void_without_case (违纪 in the file, no case recorded).
+    counts: BTreeMap<&'static str, usize>,
+    listed: Vec<Disagreement>,
+}
+
+#[derive(Serialize)]
+struct Disagreement {
+    kind: &'static str,
+    card_no: String,
+    subject: &'static str,
+    file: String,
+}
+
+impl Disagreements {
+    const LISTED: usize = 50;
+}
+
+fn disagreements(
+    entries: &[(i64, &'static str, Entry)],
+    res: &Results,
+    recorded: &HashMap<(i64, String), String>,
+) -> Disagreements {
+    let mut out = Disagreements::default();
+    for &(app, subject, e) in entries {
+        let state = recorded
+            .get(&(app, subject.to_string()))
+            .map(String::as_str);
+        let voided = match res.void.get(&app) {
+            Some(results::Voided::All) => true,
+            Some(results::Voided::Subjects(list)) => list.iter().any(|s| s == subject),
+            None => false,
+        };
+        let kind = match (e, state) {
+            (Entry::Scored(_), _) if voided => "case_but_scored",
+            (Entry::Scored(_), Some("absent")) => "absent_but_scored",
+            (Entry::Absent, Some("present" | "left_early")) => "present_but_absent",
+            (Entry::Void, _) if !voided => "void_without_case",
+            _ => continue,
+        };
+        *out.counts.entry(kind).or_default() += 1;
+        if out.listed.len() < Disagreements::LISTED {
+            out.listed.push(Disagreement {
+                kind,
+                card_no: res
+                    .candidate(app)
+                    .map(|c| c.card_no.clone())
+                    .unwrap_or_default(),
+                subject,
+                file: shown(e),
+            });
+        }
+    }
+    out
+}
+
+/// What a disagreement means, as the preview says it.
+fn disagreement_text(kind: &str) -> &'static str {
+    match kind {
+        "absent_but_scored" => "recorded 缺考 on exam day but scored in the file",
+        "present_but_absent" => "recorded 实到 on exam day but 缺考 in the file",
+        "case_but_scored" => "void by a recorded case but scored in the file (judged void)",
+        _ => "违纪 in the file but no case recorded",
+    }
 }
 
 #[derive(Serialize)]
@@ -297,7 +372,14 @@ async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         rules.into_iter().map(|p| (lines[p.row].line, p)).collect(),
     )?;
     let seen = tx.scores_fingerprint(session.id).await?;
+    let recorded: HashMap<(i64, String), String> = tx
+        .attendance(session.id)
+        .await?
+        .into_iter()
+        .map(|a| ((a.application_id, a.subject), a.state))
+        .collect();
     drop(tx);
+    let disagree = disagreements(&matched.entries, &res, &recorded);
     let card_of: HashMap<i64, &str> = res
         .candidates
         .iter()
@@ -333,6 +415,7 @@ async fn import(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         changed: diff.changed.len(),
         unchanged: diff.unchanged,
         no_essay: matched.no_essay,
+        disagree,
         names_differ: matched
             .names
             .iter()
@@ -399,6 +482,21 @@ impl Change for Scores {
             out.push_str(&format!(
                 "  {} 高级 candidates have no essay score (论文 -): they cannot pass\n",
                 r.no_essay
+            ));
+        }
+        for (kind, n) in &r.disagree.counts {
+            out.push_str(&format!(
+                "  {n} {}: flagged, take it up with the centre\n",
+                disagreement_text(kind)
+            ));
+        }
+        for d in r.disagree.listed.iter().take(20) {
+            out.push_str(&format!(
+                "    {} {}: {} ({})\n",
+                d.card_no,
+                d.subject,
+                d.file,
+                disagreement_text(d.kind)
             ));
         }
         for n in &r.names_differ {

@@ -590,3 +590,47 @@ fn certificates_by_post_go_out_with_their_waybills() {
         assert!(cells.iter().any(|c| c == want), "{want} in {cells:?}");
     }
 }
+
+/// A score file that disagrees with what exam day recorded is flagged, not refused: a
+/// score for someone recorded absent, 缺考 for someone recorded present, 违纪 with no case.
+#[test]
+fn a_score_file_that_disagrees_with_exam_day_is_flagged() {
+    let env = Env::sqlite();
+    let centre = judged(&env);
+    let rows = csv_rows(&centre.join("成绩.csv"));
+    let h = rows[0].clone();
+    let (am, pm, essay) = (col(&h, "SWCJ"), col(&h, "XWCJ"), col(&h, "LWCJ"));
+    let clean = env.json(&["import", "scores", s(&centre.join("成绩.csv")), "--dry-run"]);
+    assert_eq!(
+        clean["disagree"]["counts"],
+        serde_json::json!({}),
+        "the generator follows exam day: {clean}"
+    );
+    let mut edited = rows.clone();
+    let absent = edited[1..]
+        .iter()
+        .position(|r| r[am] == "缺考" && r[essay] == "-")
+        .expect("someone absent")
+        + 1;
+    edited[absent][am] = "50".into();
+    let scored = edited[1..]
+        .iter()
+        .position(|r| r[am].parse::<f64>().is_ok() && r[pm].parse::<f64>().is_ok())
+        .unwrap()
+        + 1;
+    edited[scored][pm] = "违纪".into();
+    let mut w = csv::Writer::from_path(env.path("edited.csv")).unwrap();
+    for r in &edited {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let r = env.json(&["import", "scores", "edited.csv", "--dry-run"]);
+    let counts = &r["disagree"]["counts"];
+    assert_eq!(counts["absent_but_scored"], 1, "{r}");
+    assert_eq!(counts["void_without_case"], 1, "{r}");
+    let out = env.ok(&["import", "scores", "edited.csv", "--dry-run"]);
+    assert!(
+        out.contains("recorded 缺考 on exam day but scored in the file"),
+        "{out}"
+    );
+}
