@@ -259,13 +259,18 @@ pub struct NearMark {
     pub at_43_44: i64,
 }
 
+/// The result figures of a session without scores.
+pub fn not_scored() -> ResultFigures {
+    ResultFigures {
+        note: "scores not imported yet (kaowu import scores FILE)".to_string(),
+        ..ResultFigures::default()
+    }
+}
+
 /// The report's result figures from what is stored.
 pub fn figures(res: &Results) -> ResultFigures {
     if res.scores.is_empty() {
-        return ResultFigures {
-            note: "scores not imported yet (kaowu import scores FILE)".to_string(),
-            ..ResultFigures::default()
-        };
+        return not_scored();
     }
     let judged = !res.verdicts.is_empty();
     let mut total = PassCount::default();
