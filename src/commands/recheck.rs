@@ -739,9 +739,12 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         }
     }
     let mut verdicts = Vec::new();
+    // A candidate with two papers changed is judged once (PostgreSQL refuses to store one
+    // row twice in one statement).
+    let mut judged = std::collections::HashSet::new();
     // Before `scores judge` has run there is no decision to redo: it makes them all.
     for (app, ..) in scores.iter().filter(|_| !res.verdicts.is_empty()) {
-        let Some(c) = res.candidate(*app) else {
+        let Some(c) = res.candidate(*app).filter(|_| judged.insert(*app)) else {
             continue;
         };
         let v = after.judge(c);
@@ -751,7 +754,6 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
             verdicts.push((*app, v.passed(), why, before.map(|b| b.passed == 1)));
         }
     }
-    verdicts.dedup_by_key(|v| v.0);
     let report = AnswersReport {
         session: session.code.clone(),
         file: args.shown(),

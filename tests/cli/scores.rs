@@ -233,6 +233,66 @@ fn the_pass_list_and_its_rates_follow_the_score_file_and_a_recheck() {
             "[{}] the list after the recheck",
             env.backend
         );
+        // Two papers of one candidate changed in one answer file: one decision redone.
+        let senior = rows[1..]
+            .iter()
+            .find(|r| {
+                r[pm].parse::<f64>().is_ok_and(|v| v < 44.0) && r[essay].parse::<f64>().is_ok()
+            })
+            .expect("a 高级 candidate with both papers scored, short in 案例分析");
+        let mut refs = Vec::new();
+        for subject in ["案例分析", "论文"] {
+            let r = env.json(&[
+                "recheck",
+                "add",
+                "--card-no",
+                &senior[card],
+                "--subject",
+                subject,
+                "--on",
+                "2027-01-07",
+                "--yes",
+            ]);
+            refs.push(r["requests"][0]["reference"].as_str().unwrap().to_string());
+        }
+        // ... with another candidate's changed answer between them in the file.
+        let other = rows[1..]
+            .iter()
+            .find(|r| {
+                r[card] != senior[card] && r[card] != short[card] && r[pm].parse::<f64>().is_ok()
+            })
+            .unwrap();
+        let other_subject = if other[essay] == "-" {
+            "应用技术"
+        } else {
+            "案例分析"
+        };
+        let r = env.json(&[
+            "recheck",
+            "add",
+            "--card-no",
+            &other[card],
+            "--subject",
+            other_subject,
+            "--on",
+            "2027-01-07",
+            "--yes",
+        ]);
+        let other_ref = r["requests"][0]["reference"].as_str().unwrap().to_string();
+        let up = |v: &str| (v.parse::<f64>().unwrap() + 1.0).min(75.0);
+        let both = env.write(
+            "both.csv",
+            &format!(
+                "复核编号,复核后成绩\n{},{}\n{other_ref},{}\n{},{}\n",
+                refs[0],
+                up(&senior[pm]),
+                up(&other[pm]),
+                refs[1],
+                up(&senior[essay]),
+            ),
+        );
+        let done = env.json(&["recheck", "results", s(&both)]);
+        assert_eq!(done["changed"].as_array().unwrap().len(), 3, "{done}");
         let found = env.json(&["applications", "list", "--id-number", &short[id]]);
         let no = found[0]["registration_no"].as_str().unwrap().to_string();
         let one = env.json(&["applications", "show", &no]);
