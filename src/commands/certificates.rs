@@ -933,7 +933,6 @@ async fn waybills(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         sent,
         file: args.shown(),
         report: None,
-        dry_run: args.change.dry_run,
     };
     let cx = Ctx::new(g, db, session);
     let confirm = Confirm {
@@ -948,7 +947,6 @@ struct Posted {
     sent: Vec<(i64, String, String, String)>,
     file: String,
     report: Option<PostedReport>,
-    dry_run: bool,
 }
 
 #[derive(Serialize)]
@@ -1018,7 +1016,6 @@ impl Change for Posted {
     }
 
     fn report(&mut self, dry_run: bool, batch: Option<i64>) -> &PostedReport {
-        let _ = self.dry_run;
         self.report = Some(PostedReport {
             file: self.file.clone(),
             dry_run,

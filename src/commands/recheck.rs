@@ -695,7 +695,7 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
     let db = connect(g).await?;
     let mut tx = db.begin().await?;
     let session = current_session(&mut tx, g).await?;
-    let res = Results::load(&mut tx, session.id).await?;
+    let mut res = Results::load(&mut tx, session.id).await?;
     let stored: HashMap<String, RecheckRow> = tx
         .rechecks(session.id)
         .await?
@@ -709,14 +709,8 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         problems,
         rules.into_iter().map(|p| (lines[p.row].0, p)).collect(),
     )?;
-    // The scores that change, and the decisions that follow from them.
-    let mut after = Results {
-        candidates: res.candidates.clone(),
-        scores: res.scores.clone(),
-        void: res.void.clone(),
-        marks: res.marks.clone(),
-        verdicts: HashMap::new(),
-    };
+    // The scores that change, put in place in `res` (each paper is answered once), and the
+    // decisions that follow from them.
     let mut scores = Vec::new();
     for a in &checked {
         let subject = Level::ALL
@@ -732,7 +726,7 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
                 before,
                 a.recheck.reference.clone(),
             ));
-            after.scores.insert(
+            res.scores.insert(
                 (a.recheck.application_id, subject.to_string()),
                 Entry::Scored(a.new),
             );
@@ -747,7 +741,7 @@ async fn answers(g: &GlobalArgs, args: &ImportArgs) -> Result<()> {
         let Some(c) = res.candidate(*app).filter(|_| judged.insert(*app)) else {
             continue;
         };
-        let v = after.judge(c);
+        let v = res.judge(c);
         let before = res.verdicts.get(app);
         let why = failed_text(&v);
         if before.is_none_or(|b| (b.passed == 1) != v.passed() || b.failed != why) {
