@@ -25,7 +25,7 @@ use crate::io::table::{self, Column, Schema};
 use crate::io::xlsx::{Book, Cell};
 use crate::model::RowProblem;
 use crate::model::id_number;
-use crate::pdf::handout::{Layout, Row, Sheet, TEMPLATE};
+use crate::pdf::sheet::{HANDOUT, Layout, Row, Sheet};
 
 pub const CERTIFICATES: Schema = Schema {
     what: "certificates (证书)",
@@ -515,7 +515,39 @@ struct SheetsReport {
 }
 
 /// An exam area's hand-out sheet as XLSX, the rows of its PDF.
-fn area_workbook(path: &Path, title: &str, area: &str, rows: &[Row]) -> Result<()> {
+/// One certificate to hand out, every value as printed on the sign sheet and its workbook.
+struct HandoutRow {
+    no: usize,             // 序号 1..
+    name: String,          // up to 15 characters, with · in 少数民族 names
+    masked_id: String,     // "530102********1234"
+    qualification: String, // "信息系统项目管理师（高级）"
+    cert_no: String,       // "2026H2530100001", up to 24 characters
+    method: String,        // "现场领取" | "代领"
+    pickup_day: String,    // "2027年3月2日"
+    receiver: String,      // once handed out: "本人" or the proxy's name
+    issued_on: String,     // "2027年3月2日", or ""
+}
+
+impl HandoutRow {
+    /// The row by the keys of `templates/certificate_handout.json`'s columns.
+    fn sheet_row(&self) -> Row {
+        Row {
+            cells: vec![
+                ("no", self.no.to_string()),
+                ("name", self.name.clone()),
+                ("masked_id", self.masked_id.clone()),
+                ("qualification", self.qualification.clone()),
+                ("cert_no", self.cert_no.clone()),
+                ("method", self.method.clone()),
+                ("pickup_day", self.pickup_day.clone()),
+                ("receiver", self.receiver.clone()),
+                ("issued_on", self.issued_on.clone()),
+            ],
+        }
+    }
+}
+
+fn area_workbook(path: &Path, title: &str, area: &str, rows: &[HandoutRow]) -> Result<()> {
     let mut book = Book::new();
     let mut s = book.sheet(area, &format!("{title}证书发放签收表（{area}）"))?;
     s.header(&[
@@ -591,7 +623,7 @@ async fn sheets(g: &GlobalArgs, out: &Path, from: &str, days: u32, place: &str) 
         ));
     }
     let (layout, _, font) =
-        load_template::<Layout>(TEMPLATE, None, |l: &Layout| (&l.font, l.font_index))?;
+        load_template::<Layout>(HANDOUT, None, |l: &Layout| (&l.font, l.font_index))?;
     let mut by_area: BTreeMap<&str, Vec<Held<'_>>> = BTreeMap::new();
     for cert in &certs {
         let Some(who) = res.candidate(cert.application_id) else {
@@ -614,60 +646,64 @@ async fn sheets(g: &GlobalArgs, out: &Path, from: &str, days: u32, place: &str) 
         mail.extend(post);
         let on = pickup_days(person.len(), from, days);
         let last = on.last().copied().unwrap_or(from);
-        let sheet = Sheet {
-            title: title.clone(),
-            exam_area: (*area).to_string(),
-            issuer: issuer.clone(),
-            place: place.to_string(),
-            days: if last == from {
-                chinese_date(&from.to_string())
-            } else {
-                format!(
-                    "{}至{}（按证书编号分日领取）",
-                    chinese_date(&from.to_string()),
-                    chinese_date(&last.to_string())
-                )
-            },
-            rows: person
-                .iter()
-                .zip(&on)
-                .enumerate()
-                .map(|(i, (h, day))| Row {
-                    no: i + 1,
-                    name: h.who.name.clone(),
-                    masked_id: id_number::mask(&h.who.id_number),
-                    qualification: h.who.qualification.clone(),
-                    cert_no: h.cert.cert_no.clone(),
-                    method: match h.cert.issued_how.as_deref() {
-                        Some("proxy") => "代领",
-                        _ => "现场领取",
-                    }
-                    .to_string(),
-                    pickup_day: chinese_date(&day.to_string()),
-                    receiver: match h.cert.issued_how.as_deref() {
-                        Some("self") => "本人".to_string(),
-                        Some("proxy") => h.cert.proxy_name.clone(),
-                        _ => String::new(),
-                    },
-                    issued_on: h
-                        .cert
-                        .issued_on
-                        .as_deref()
-                        .map(chinese_date)
-                        .unwrap_or_default(),
-                })
-                .collect(),
+        let days = if last == from {
+            chinese_date(&from.to_string())
+        } else {
+            format!(
+                "{}至{}（按证书编号分日领取）",
+                chinese_date(&from.to_string()),
+                chinese_date(&last.to_string())
+            )
         };
-        let text = crate::pdf::handout::texts(&layout, &sheet);
+        let rows: Vec<HandoutRow> = person
+            .iter()
+            .zip(&on)
+            .enumerate()
+            .map(|(i, (h, day))| HandoutRow {
+                no: i + 1,
+                name: h.who.name.clone(),
+                masked_id: id_number::mask(&h.who.id_number),
+                qualification: h.who.qualification.clone(),
+                cert_no: h.cert.cert_no.clone(),
+                method: match h.cert.issued_how.as_deref() {
+                    Some("proxy") => "代领",
+                    _ => "现场领取",
+                }
+                .to_string(),
+                pickup_day: chinese_date(&day.to_string()),
+                receiver: match h.cert.issued_how.as_deref() {
+                    Some("self") => "本人".to_string(),
+                    Some("proxy") => h.cert.proxy_name.clone(),
+                    _ => String::new(),
+                },
+                issued_on: h
+                    .cert
+                    .issued_on
+                    .as_deref()
+                    .map(chinese_date)
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let sheet = Sheet {
+            values: vec![
+                ("title", title.clone()),
+                ("exam_area", (*area).to_string()),
+                ("issuer", issuer.clone()),
+                ("place", place.to_string()),
+                ("days", days),
+            ],
+            rows: rows.iter().map(HandoutRow::sheet_row).collect(),
+        };
+        let text = crate::pdf::sheet::texts(&layout, &sheet);
         let narrowed = font
             .narrowed(text.chars(), "".chars())
             .map_err(|e| anyhow::anyhow!("the template's font: {e}"))?;
-        let pdf = crate::pdf::handout::render(&narrowed, &layout, &sheet, date)
+        let pdf = crate::pdf::sheet::render(&narrowed, &layout, &sheet, date)
             .map_err(|e| anyhow::anyhow!("发放签收表 of {area}: {e}"))?;
         let pdf_path = out.join(format!("发放签收表_{area}.pdf"));
         atomic::write(&pdf_path, &pdf)?;
         let xlsx_path = out.join(format!("发放签收表_{area}.xlsx"));
-        area_workbook(&xlsx_path, &title, area, &sheet.rows)?;
+        area_workbook(&xlsx_path, &title, area, &rows)?;
         files.push(pdf_path.display().to_string());
         files.push(xlsx_path.display().to_string());
     }

@@ -1,11 +1,13 @@
 //! Documents for candidates and staff: admit cards (准考证), sign-in sheets (考场签到表),
 //! door stickers (门贴), a violation case's record, notice and decision (违纪违规记录单, 告知书,
-//! 决定书) and the certificate hand-out sheet (证书发放签收表). Pure renderers: they take the data, the layout and the font, and
-//! return PDF bytes; they never touch the database.
+//! 决定书), the sign sheets (the certificate hand-out sheet 证书发放签收表 and a site's staff
+//! arrangement 监考安排表) and the staff badges (工作证). Pure renderers: they take the data,
+//! the layout and the font, and return PDF bytes; they never touch the database.
 
+pub mod badge;
 pub mod card;
-pub mod handout;
 pub mod room;
+pub mod sheet;
 pub mod violation;
 
 use std::borrow::Cow;

@@ -1,8 +1,10 @@
-//! The certificate hand-out sign sheet (证书发放签收表) of an exam area (考区): one row per
-//! certificate with a box for the receiver to sign in, the heading and the header row
-//! repeated on every numbered page, the count and the issuer's signature lines below the
-//! last row. A pure renderer laid out by `templates/certificate_handout.json`: every label
-//! and line is a template text with placeholders, so that an office rewords them there.
+//! A sign sheet: a table with one row per person, the heading and the header row repeated
+//! on every numbered page, the count and signature lines below the last row. It draws the
+//! certificate hand-out sheet (证书发放签收表) of an exam area (考区), one row per
+//! certificate with a box for the receiver to sign in (`templates/certificate_handout.json`),
+//! and the staff arrangement (监考安排表) of an exam site, one row per post
+//! (`templates/staff_arrangement.json`). A pure renderer laid out by its template: every
+//! label and line is a template text with placeholders, so that an office rewords them there.
 //! Every row has the same height; a long value shrinks, then wraps to two lines, and one
 //! that still does not fit is an error rather than text over its neighbour.
 
@@ -12,8 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, fit, mm, rect, text_in};
 
-/// The built-in layout, for the caller's `load_template`.
-pub const TEMPLATE: &str = include_str!("../../templates/certificate_handout.json");
+/// The built-in layouts, for the caller's `load_template`: the certificate hand-out sign
+/// sheet (证书发放签收表) and a site's staff arrangement (监考安排表).
+pub const HANDOUT: &str = include_str!("../../templates/certificate_handout.json");
+pub const STAFF: &str = include_str!("../../templates/staff_arrangement.json");
 
 /// A4 landscape: a certificate's data in nine columns and a box wide enough to sign in
 /// need more than the 180 mm across a portrait page.
@@ -92,46 +96,36 @@ pub struct Column {
     pub width_mm: f32,
 }
 
-/// One certificate to hand out, every value prepared by the caller as printed.
-#[derive(Debug, Clone, Serialize)]
+/// One row, every value prepared by the caller as printed, by the column key that shows
+/// it. A column whose key no cell names is an empty box to fill in by hand (a signature).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Row {
-    pub no: usize,             // 序号 1..
-    pub name: String,          // up to 15 characters, with · in 少数民族 names
-    pub masked_id: String,     // "530102********1234"
-    pub qualification: String, // "信息系统项目管理师（高级）"
-    pub cert_no: String,       // "2026H2530100001", up to 24 characters
-    pub method: String,        // "现场领取" | "代领" | "邮寄"
-    pub pickup_day: String,    // "2027年3月2日", or "" (by post)
-    pub receiver: String,      // once handed out: "本人", the proxy's name, the waybill number
-    pub issued_on: String,     // "2027年3月2日", or ""
+    pub cells: Vec<(&'static str, String)>,
 }
 
 impl Row {
     /// The value of column `key`; empty for a box to fill in by hand.
-    fn cell(&self, key: &str) -> String {
-        match key {
-            "no" => self.no.to_string(),
-            "name" => self.name.clone(),
-            "masked_id" => self.masked_id.clone(),
-            "qualification" => self.qualification.clone(),
-            "cert_no" => self.cert_no.clone(),
-            "method" => self.method.clone(),
-            "pickup_day" => self.pickup_day.clone(),
-            "receiver" => self.receiver.clone(),
-            "issued_on" => self.issued_on.clone(),
-            _ => String::new(),
+    fn cell(&self, key: &str) -> &str {
+        self.cells
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// How an error names the row: its 序号 (`no`) where it has one.
+    fn label(&self, index: usize) -> String {
+        match self.cell("no") {
+            "" => (index + 1).to_string(),
+            no => no.to_string(),
         }
     }
 }
 
-/// One exam area's sheet.
-#[derive(Debug, Clone, Serialize)]
+/// One sheet: the values of the template's placeholders ({count} and the footer's {page}
+/// and {pages} are the renderer's own) and the rows.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Sheet {
-    pub title: String,     // "2026年下半年计算机技术与软件专业技术资格（水平）考试"
-    pub exam_area: String, // "昆明", "西双版纳傣族自治州"
-    pub issuer: String,    // "云南省人事考试院"
-    pub place: String,     // where to collect, up to ~60 characters, or ""
-    pub days: String,      // "2027年3月2日至2027年3月6日（按证书编号分日领取）", or ""
+    pub values: Vec<(&'static str, String)>,
     pub rows: Vec<Row>,
 }
 
@@ -143,7 +137,12 @@ pub struct Sheet {
 pub fn render(font: &Font, layout: &Layout, sheet: &Sheet, date: i64) -> Result<Vec<u8>, String> {
     let values = values(sheet);
     let heading = line(&layout.heading, &values).unwrap_or_default();
-    let title = format!("{heading} {}", sheet.exam_area);
+    // The document's title names the sheet's place: its site, else its exam area.
+    let place = ["site", "exam_area"]
+        .iter()
+        .find_map(|k| sheet.values.iter().find(|(n, v)| n == k && !v.is_empty()))
+        .map_or("", |(_, v)| v.as_str());
+    let title = format!("{heading} {place}");
     Doc::new(font, title.trim(), date).finish(pages(font, layout, sheet)?)
 }
 
@@ -164,16 +163,7 @@ pub fn texts(layout: &Layout, sheet: &Sheet) -> String {
         out.push_str(v);
     }
     for r in &sheet.rows {
-        for v in [
-            &r.name,
-            &r.masked_id,
-            &r.qualification,
-            &r.cert_no,
-            &r.method,
-            &r.pickup_day,
-            &r.receiver,
-            &r.issued_on,
-        ] {
+        for (_, v) in &r.cells {
             out.push_str(v);
         }
     }
@@ -201,8 +191,8 @@ fn pages(font: &Font, layout: &Layout, sheet: &Sheet) -> Result<Vec<Page>, Strin
         let mut ops = Vec::new();
         c.heading(&mut ops)?;
         let mut top = c.header_row(&mut ops, table_top)?;
-        for r in &sheet.rows[part] {
-            top = c.row(&mut ops, r, top)?;
+        for (j, r) in sheet.rows[part.clone()].iter().enumerate() {
+            top = c.row(&mut ops, r, part.start + j, top)?;
         }
         if i + 1 == n {
             c.closing(&mut ops, top)?;
@@ -231,14 +221,9 @@ fn split_rows(n: usize, (full, last): (usize, usize)) -> Vec<Range<usize>> {
 
 /// The placeholders' values for `sheet` ({page} and {pages} are the footer's own).
 fn values(s: &Sheet) -> Vec<(&'static str, String)> {
-    vec![
-        ("title", s.title.clone()),
-        ("exam_area", s.exam_area.clone()),
-        ("issuer", s.issuer.clone()),
-        ("place", s.place.clone()),
-        ("days", s.days.clone()),
-        ("count", s.rows.len().to_string()),
-    ]
+    let mut v = s.values.clone();
+    v.push(("count", s.rows.len().to_string()));
+    v
 }
 
 /// A template line filled in; None when it comes out blank, or when it has placeholders
@@ -272,7 +257,7 @@ fn check_placeholders(layout: &Layout, values: &[(&'static str, String)]) -> Res
     for (t, known) in all {
         if let Some(n) = fill(t, known).unknown.first() {
             return Err(format!(
-                "the template names {{{n}}} in \"{t}\", which is not a field of a hand-out sheet"
+                "the template names {{{n}}} in \"{t}\", which is not a field of this sheet"
             ));
         }
     }
@@ -282,13 +267,13 @@ fn check_placeholders(layout: &Layout, values: &[(&'static str, String)]) -> Res
 /// Refuses a row with a character the font lacks, naming the row and the column, before
 /// anything is laid out.
 fn check_rows(font: &Font, layout: &Layout, sheet: &Sheet) -> Result<(), String> {
-    for r in &sheet.rows {
+    for (i, r) in sheet.rows.iter().enumerate() {
         for c in &layout.columns {
             let v = r.cell(&c.key);
-            if let Some(ch) = font.missing(&v) {
+            if let Some(ch) = font.missing(v) {
                 return Err(format!(
                     "row {} ({}): the font has no glyph for '{ch}' (U+{:04X}) in \"{v}\"",
-                    r.no,
+                    r.label(i),
                     c.label,
                     u32::from(ch)
                 ));
@@ -496,14 +481,14 @@ impl Ctx<'_> {
     }
 
     /// A certificate's row from `top`; returns its bottom.
-    fn row(&self, ops: &mut Vec<Op>, r: &Row, top: f32) -> Result<f32, String> {
+    fn row(&self, ops: &mut Vec<Op>, r: &Row, index: usize, top: f32) -> Result<f32, String> {
         let h = mm(self.layout.row_mm).0;
         let mut x = self.g.x0;
         for c in &self.layout.columns {
             let w = mm(c.width_mm).0;
             rect(ops, Pt(x), Pt(top - h), Pt(w), Pt(h), false);
-            self.cell(ops, &r.cell(&c.key), [x, top, w, h])
-                .map_err(|e| format!("row {} ({}): {e}", r.no, c.label))?;
+            self.cell(ops, r.cell(&c.key), [x, top, w, h])
+                .map_err(|e| format!("row {} ({}): {e}", r.label(index), c.label))?;
             x += w;
         }
         Ok(top - h)
@@ -656,7 +641,12 @@ mod tests {
     use crate::pdf::testing::{page_texts, wqy};
 
     fn layout() -> Layout {
-        serde_json::from_str(TEMPLATE).unwrap()
+        serde_json::from_str(HANDOUT).unwrap()
+    }
+
+    /// Sets the value of `key` in a sheet's values or a row's cells.
+    fn put(to: &mut [(&'static str, String)], key: &str, v: impl Into<String>) {
+        to.iter_mut().find(|(k, _)| *k == key).unwrap().1 = v.into();
     }
 
     /// `n` certificates, handed out in each of the three ways, some already handed out.
@@ -669,34 +659,42 @@ mod tests {
                     _ => ("代领", "2027年3月3日", "李春华"),
                 };
                 let handed = i % 4 == 0;
+                let when_handed = |v: &str| if handed { v.into() } else { String::new() };
                 Row {
-                    no: i,
-                    name: format!("张{}", ["伟", "秀英", "晓明", "丽"][i % 4]),
-                    masked_id: format!("530102********{:04}", 1000 + i),
-                    qualification: ["信息系统项目管理师（高级）", "软件设计师（中级）"][i % 2]
-                        .into(),
-                    cert_no: format!("2026H2530100{i:03}"),
-                    method: method.into(),
-                    pickup_day: pickup_day.into(),
-                    receiver: if handed {
-                        receiver.into()
-                    } else {
-                        String::new()
-                    },
-                    issued_on: if handed {
-                        "2027年3月2日".into()
-                    } else {
-                        String::new()
-                    },
+                    cells: vec![
+                        ("no", i.to_string()),
+                        ("name", format!("张{}", ["伟", "秀英", "晓明", "丽"][i % 4])),
+                        ("masked_id", format!("530102********{:04}", 1000 + i)),
+                        (
+                            "qualification",
+                            ["信息系统项目管理师（高级）", "软件设计师（中级）"][i % 2].into(),
+                        ),
+                        ("cert_no", format!("2026H2530100{i:03}")),
+                        ("method", method.into()),
+                        ("pickup_day", pickup_day.into()),
+                        ("receiver", when_handed(receiver)),
+                        ("issued_on", when_handed("2027年3月2日")),
+                    ],
                 }
             })
             .collect();
         Sheet {
-            title: "2026年下半年计算机技术与软件专业技术资格（水平）考试".into(),
-            exam_area: "昆明".into(),
-            issuer: "云南省人事考试院".into(),
-            place: "昆明市五华区学府路3号云南省人事考试院一楼服务大厅".into(),
-            days: "2027年3月2日至2027年3月6日（按证书编号分日领取）".into(),
+            values: vec![
+                (
+                    "title",
+                    "2026年下半年计算机技术与软件专业技术资格（水平）考试".into(),
+                ),
+                ("exam_area", "昆明".into()),
+                ("issuer", "云南省人事考试院".into()),
+                (
+                    "place",
+                    "昆明市五华区学府路3号云南省人事考试院一楼服务大厅".into(),
+                ),
+                (
+                    "days",
+                    "2027年3月2日至2027年3月6日（按证书编号分日领取）".into(),
+                ),
+            ],
             rows,
         }
     }
@@ -705,22 +703,37 @@ mod tests {
     /// certificate number, a long qualification, waybill and proxy, a long area and place.
     fn long_sheet() -> Sheet {
         let mut s = sheet(3);
-        s.exam_area = "西双版纳傣族自治州".into();
-        s.issuer = "西双版纳傣族自治州人力资源和社会保障局人事考试中心".into();
-        s.place = "西双版纳傣族自治州景洪市宣慰大道与勐泐大道交叉口东北侧州人力资源和社会保障局综合服务大楼一楼人事考试窗口（请由东门进入）"
-            .into();
-        assert!(s.place.chars().count() >= 55);
-        s.days = "2027年3月2日至2027年3月6日，每日上午9:00—11:30、下午14:30—17:00（按证书编号分日领取，节假日不办理）".into();
+        put(&mut s.values, "exam_area", "西双版纳傣族自治州");
+        put(
+            &mut s.values,
+            "issuer",
+            "西双版纳傣族自治州人力资源和社会保障局人事考试中心",
+        );
+        put(
+            &mut s.values,
+            "place",
+            "西双版纳傣族自治州景洪市宣慰大道与勐泐大道交叉口东北侧州人力资源和社会保障局综合服务大楼一楼人事考试窗口（请由东门进入）",
+        );
+        assert!(s.values[3].1.chars().count() >= 55);
+        put(
+            &mut s.values,
+            "days",
+            "2027年3月2日至2027年3月6日，每日上午9:00—11:30、下午14:30—17:00（按证书编号分日领取，节假日不办理）",
+        );
         let r = &mut s.rows[0];
-        r.name = "阿依古丽·买买提依明·阿不都拉".into();
-        assert_eq!(r.name.chars().count(), 15);
-        r.cert_no = "RK2026H25301000012345678".into();
-        assert_eq!(r.cert_no.len(), 24);
-        r.qualification = "计算机辅助设计师与信息系统管理工程师（中级）".into();
-        r.receiver = "欧阳买买提·阿不都热合曼".into();
-        r.issued_on = "2027年12月28日".into();
-        r.pickup_day = "2027年12月28日".into();
-        s.rows[2].receiver = "YT7788990011223344".into();
+        put(&mut r.cells, "name", "阿依古丽·买买提依明·阿不都拉");
+        assert_eq!(r.cell("name").chars().count(), 15);
+        put(&mut r.cells, "cert_no", "RK2026H25301000012345678");
+        assert_eq!(r.cell("cert_no").len(), 24);
+        put(
+            &mut r.cells,
+            "qualification",
+            "计算机辅助设计师与信息系统管理工程师（中级）",
+        );
+        put(&mut r.cells, "receiver", "欧阳买买提·阿不都热合曼");
+        put(&mut r.cells, "issued_on", "2027年12月28日");
+        put(&mut r.cells, "pickup_day", "2027年12月28日");
+        put(&mut s.rows[2].cells, "receiver", "YT7788990011223344");
         s
     }
 
@@ -779,8 +792,11 @@ mod tests {
             assert!(p.contains("2026H2530100"), "page {} has no row", i + 1);
         }
         for r in &s.rows {
-            let on = pages.iter().filter(|p| p.contains(&r.cert_no)).count();
-            assert_eq!(on, 1, "{} on {on} pages", r.cert_no);
+            let on = pages
+                .iter()
+                .filter(|p| p.contains(r.cell("cert_no")))
+                .count();
+            assert_eq!(on, 1, "{} on {on} pages", r.cell("cert_no"));
         }
     }
 
@@ -816,13 +832,13 @@ mod tests {
             .collect();
         let r = &s.rows[0];
         for want in [
-            r.name.as_str(),
-            &r.cert_no,
-            &r.qualification,
-            &r.receiver,
-            &s.exam_area,
-            &s.place,
-            &s.rows[2].receiver,
+            r.cell("name"),
+            r.cell("cert_no"),
+            r.cell("qualification"),
+            r.cell("receiver"),
+            &s.values[1].1,
+            &s.values[3].1,
+            s.rows[2].cell("receiver"),
         ] {
             let want: String = want.chars().filter(|c| !c.is_whitespace()).collect();
             assert!(text.contains(&want), "lacks {want}: {text}");
@@ -833,7 +849,11 @@ mod tests {
     fn a_value_too_long_for_its_box_names_its_row_and_column() {
         let layout = layout();
         let mut s = sheet(3);
-        s.rows[1].qualification = "信息系统项目管理师".repeat(6);
+        put(
+            &mut s.rows[1].cells,
+            "qualification",
+            "信息系统项目管理师".repeat(6),
+        );
         let font = font_for(&[&s]);
         let e = render(&font, &layout, &s, 0).unwrap_err();
         assert!(e.starts_with("row 2 (资格名称): "), "{e}");
@@ -843,13 +863,13 @@ mod tests {
     fn a_character_the_font_lacks_is_named() {
         let layout = layout();
         let mut s = sheet(3);
-        s.rows[2].name = "王\u{10FFFD}".into();
+        put(&mut s.rows[2].cells, "name", "王\u{10FFFD}");
         let font = font_for(&[&s]);
         let e = render(&font, &layout, &s, 0).unwrap_err();
         assert!(e.contains("row 3 (姓名)") && e.contains("U+10FFFD"), "{e}");
 
         let mut s = sheet(3);
-        s.place = "景洪市😀大厅".into();
+        put(&mut s.values, "place", "景洪市😀大厅");
         let font = font_for(&[&s]);
         let e = render(&font, &layout, &s, 0).unwrap_err();
         assert!(e.contains("U+1F600"), "{e}");
@@ -874,8 +894,8 @@ mod tests {
     fn a_line_about_nothing_is_left_out() {
         let layout = layout();
         let mut s = sheet(2);
-        s.place.clear();
-        s.days.clear();
+        put(&mut s.values, "place", String::new());
+        put(&mut s.values, "days", String::new());
         let font = font_for(&[&s]);
         let p = page_texts(&render(&font, &layout, &s, 0).unwrap()).concat();
         assert!(p.contains("考区：昆明"), "{p}");
