@@ -80,6 +80,18 @@ step "rosters (名册): a workbook per exam area in rosters/; lists to post (mas
 kaowu export roster --by exam-area --out rosters
 kaowu export roster --by room --public --one-file --out posted
 
+step "exam staff (考务人员): a list tight for the posts (generated into staff/), the posts filled reproducibly and verified"
+kaowu samples staff --out staff --shape tight
+kaowu import staff staff/考务人员.csv
+kaowu staff need
+case "$(kaowu staff need --json)" in
+  *'"assigned": null'*) kaowu staff assign --seed 20261101 --yes ;;
+esac
+kaowu staff verify
+
+step "staff documents in staff/: 监考安排表 per site (PDF, XLSX), 个人安排, 工作证 with photos, 劳务费发放表"
+kaowu staff documents --out staff --photos staff/staff-photos
+
 step "after the exam: what the sites send back (generated from the seating into returns/)"
 kaowu samples exam-day --out returns
 

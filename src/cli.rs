@@ -194,6 +194,15 @@ pub enum Command {
     ]))]
     Sheets(SheetsArgs),
 
+    /// Exam staff (考务人员): the posts each site needs, who holds them, their documents.
+    ///
+    /// Import the staff list (`kaowu import staff`), see the posts the seating needs
+    /// (`staff need`), fill them (`staff assign`), check them (`staff verify`), move one
+    /// person who declines (`staff replace`) and write the 监考安排表, badges and pay sheet
+    /// (`staff documents`).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+
     /// Attendance (考勤) per candidate and subject, from what the sites send back.
     #[command(subcommand)]
     Attendance(AttendanceCommand),
@@ -703,6 +712,94 @@ pub enum RecheckCommand {
         "kaowu recheck results 复核结果.xlsx",
     ]))]
     Results(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// The posts the seated session needs, per sitting and site, from the session's rules.
+    ///
+    /// Per site and sitting: one chief (主考), a patrol (巡视) per patrol.rooms rooms in use,
+    /// a technician (技术) per tech.rooms computer rooms, the spares (备用), and each room's
+    /// invigilators (监考): room.base up to room.up_to candidates, one more per room.step
+    /// more (computer rooms by the computer.* rules). Set the rules with `kaowu session set
+    /// --staff KEY=VALUE`. Also: how many on the staff list may take each role, and, once
+    /// assigned, the duties per person (fewest, most, the spread).
+    #[command(after_help = examples(&[
+        "kaowu staff need",
+        "kaowu staff need --json",
+    ]))]
+    Need,
+    /// Fill every post from the staff list, reproducibly (the same seed, the same posts).
+    ///
+    /// Hard rules: one post per person at a time; only at the half-days they are available,
+    /// within their caps (per day, in total); only roles they may take (a spare post also
+    /// takes an invigilator); never in a room holding a candidate from their own employer
+    /// (names compared without spaces, brackets or legal form) or a declared relative, nor
+    /// as chief, patrol, technician or spare at a site holding a relative. Soft: duties
+    /// spread evenly, whole days rather than half-days, the same room all day and the same
+    /// site all session, an experienced person (监考经历) in every room. A post that cannot be filled stops the
+    /// run, naming it; nothing is written. Posts held already are kept (a later run fills
+    /// only new posts and releases those no longer needed). Undo with `kaowu review undo`.
+    #[command(after_help = examples(&[
+        "kaowu staff assign --seed 2026 --dry-run",
+        "kaowu staff assign --seed 2026 --yes",
+    ]))]
+    Assign {
+        /// The random seed [default: a random one, printed and stored].
+        #[arg(long)]
+        seed: Option<u64>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Check the posts held against every rule, and derive the assignment again.
+    ///
+    /// Exit 1 when a post is open or a rule is broken (each named); a post held that the
+    /// seed no longer derives (the seating or the staff list changed since, or someone
+    /// was replaced) is reported, not an error.
+    #[command(after_help = examples(&[
+        "kaowu staff verify",
+    ]))]
+    Verify,
+    /// Move one person out of their posts after a decline, without moving anyone else.
+    ///
+    /// PERSON is the staff number (编号) or the ID number. Every post they hold (or those at
+    /// --sitting) goes to the best free person who may take it; they are not given a post
+    /// at those sittings again.
+    #[command(after_help = examples(&[
+        "kaowu staff replace 0007 --yes",
+        "kaowu staff replace 0007 --sitting 2026-11-08上午 --yes",
+    ]))]
+    Replace {
+        /// The staff number or ID number.
+        person: String,
+        /// Only the posts of this sitting (its label, or a half-day like 2026-11-08上午);
+        /// may be given several times [default: every post they hold].
+        #[arg(long, value_name = "SITTING")]
+        sitting: Vec<String>,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Write the staff documents: 监考安排表 per site, each person's list, badges, pay sheet.
+    ///
+    /// DIR/监考安排表_<考区>_<考点代码>.xlsx and .pdf (a row per post: date, sitting, room,
+    /// role, name, employer, phone, a box to sign in); DIR/个人安排.xlsx (each person's own
+    /// duties, to send them); DIR/工作证.pdf (a badge per person, laid out by
+    /// templates/staff_badge.json, with the photo <证件号码>.jpg from --photos when there);
+    /// DIR/劳务费发放表.xlsx (姓名, 证件号码, 单位, 角色, duties, rate, 应发, tax withheld, 实发,
+    /// bank card, signature; a subtotal per site and the total). The bank card appears on the
+    /// pay sheet only.
+    #[command(after_help = examples(&[
+        "kaowu staff documents --out 考务",
+        "kaowu staff documents --out 考务 --photos 考务照片",
+    ]))]
+    Documents {
+        /// The folder to write into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A folder of badge photos named by ID number (<证件号码>.jpg).
+        #[arg(long, value_name = "DIR")]
+        photos: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1320,6 +1417,29 @@ pub enum SamplesCommand {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Write a staff list (考务人员.csv) for the seated session: tight, ample or infeasible.
+    ///
+    /// Reads the posts the seating needs (`kaowu staff need`) and writes people for them:
+    /// employers drawn from the candidates' (so that 交叉监考 matters), some with declared
+    /// relatives among the candidates, some available only some half-days, some bound to
+    /// or kept from a site, a few with bank cards missing; badge photos in staff-photos/
+    /// (<证件号码>.jpg) for most. tight: just enough people for every post within the caps;
+    /// ample: a third more; infeasible: the chiefs (主考) one short of what the sittings need.
+    #[command(after_help = examples(&[
+        "kaowu samples staff --out staff",
+        "kaowu import staff staff/考务人员.csv",
+    ]))]
+    Staff {
+        /// The folder to write to (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// tight, ample or infeasible.
+        #[arg(long, default_value = "ample", value_parser = ["tight", "ample", "infeasible"])]
+        shape: String,
+        /// The random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Write the certificate list (证书.csv) of those who passed, some asking for post.
     #[command(after_help = examples(&[
         "kaowu samples certificates --out centre",
@@ -1502,6 +1622,11 @@ pub struct SettingsArgs {
     /// in every subject]; may be given for several subjects.
     #[arg(long, value_name = "SUBJECT=SCORE", help_heading = "Settings")]
     pub pass_mark: Vec<String>,
+    /// A staffing rule or pay rate, e.g. room.up_to=30, patrol.rooms=8, spares=2,
+    /// cap.day=2, rate.监考=200, tax=labour; may be given several times (`kaowu staff need`
+    /// lists the rules and their values).
+    #[arg(long, value_name = "KEY=VALUE", help_heading = "Settings")]
+    pub staff: Vec<String>,
 }
 
 /// `--dry-run`, on every command that changes data.
@@ -1652,6 +1777,20 @@ pub enum ImportCommand {
         "kaowu import sites samples/sites.csv",
     ]))]
     Sites(ImportArgs),
+    /// Import the staff list (考务人员): who may work at the exam, and when.
+    ///
+    /// Columns: 姓名 name, 证件号码 id_number (GB 11643), 工作单位 employer, 手机 phone, 性别
+    /// gender (optional), 岗位 roles (监考, 主考, 巡视, 技术, 备用; several with 、), 可用时间
+    /// available (half-days like 2026-11-08上午, 2026-11-08全天; blank: any), 每日上限 cap_day
+    /// and 总上限 cap_total (blank: the session's cap.day and cap.total), 指定考点 and 回避考点
+    /// (site codes, or 考区/代码), 亲属证件号码 relatives (ID numbers of relatives who sit the
+    /// exam), 监考经历 experience (duties served before), 银行卡号 bank_card (printed on the pay
+    /// sheet only), 编号 staff_no (optional; numbered 0001… in file order). Rows are matched
+    /// by ID number.
+    #[command(after_help = examples(&[
+        "kaowu import staff 考务人员.xlsx --dry-run",
+    ]))]
+    Staff(ImportArgs),
     /// Import the national centre's score file (成绩): a row per candidate.
     ///
     /// Columns, with the centre's pinyin initials: KSSJ 考试时间 (optional: 2026年下半年,
@@ -1745,6 +1884,7 @@ mod tests {
                 "kaowu review",
                 "kaowu payments",
                 "kaowu seat",
+                "kaowu staff",
                 "kaowu attendance",
                 "kaowu roomlog",
                 "kaowu violations",

@@ -59,6 +59,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Scores(c) => commands::scores::run(g, c).await,
         Command::Recheck(c) => commands::recheck::run(g, c).await,
         Command::Certificates(c) => commands::certificates::run(g, c).await,
+        Command::Staff(c) => commands::staff::run(g, c).await,
         Command::Fees(c) => commands::fees::run(g, c).await,
         Command::Plan(c) => commands::plan::run(g, c).await,
         Command::Sites(c) => commands::sites::run(g, c).await,
@@ -88,6 +89,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Samples(cli::SamplesCommand::Certificates { out, seed }) => {
             commands::score_samples::certificates(g, out, *seed).await
+        }
+        Command::Samples(cli::SamplesCommand::Staff { out, shape, seed }) => {
+            commands::staff_samples::run(g, out, shape, *seed).await
         }
         Command::Samples(cli::SamplesCommand::RecheckAnswers { out, seed }) => {
             commands::score_samples::recheck_answers(g, out, *seed).await

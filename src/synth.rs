@@ -388,6 +388,14 @@ impl PhotoPool {
         }
     }
 
+    /// A plain white-background photo for `key` (a staff member's ID number, for a badge).
+    pub fn portrait_for(&self, key: &str) -> Vec<u8> {
+        let index = key.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
+        with_comment(&self.white[index % self.white.len()], key, 0)
+    }
+
     /// The bytes of one candidate's photo file.
     pub fn photo(&self, g: &Generated) -> Option<Vec<u8>> {
         let index = g.registration_no.bytes().fold(0usize, |h, b| {

@@ -276,6 +276,7 @@ fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
             "posted",
         ],
     )?;
+    exam_staff(steps)?;
     after_the_exam(steps)?;
     after_the_scores(steps)?;
     steps.step(
@@ -283,6 +284,42 @@ fn seating_and_outputs(steps: &mut Steps) -> Result<()> {
         &["report", "--out", "report.xlsx"],
     )?;
     steps.step("status", &["status"])?;
+    Ok(())
+}
+
+/// The exam staff: a list with a third more people than the posts need (an office keeps
+/// reserves: with a list just big enough, nobody is free to cover a decline), imported; the
+/// posts filled, checked, one person's decline covered; the 监考安排表, badges and pay sheet.
+fn exam_staff(steps: &mut Steps) -> Result<()> {
+    steps.step(
+        "a staff list (考务人员) with reserves",
+        &["samples", "staff", "--out", "input", "--shape", "ample"],
+    )?;
+    steps.step(
+        "exam staff (考务人员)",
+        &["import", "staff", "input/考务人员.csv"],
+    )?;
+    steps.step("the posts each site needs", &["staff", "need"])?;
+    steps.step(
+        "fill the posts (监考编排)",
+        &["staff", "assign", "--seed", "20261101", "--yes"],
+    )?;
+    steps.step(
+        "one declines: cover their posts",
+        &["staff", "replace", "0001", "--yes"],
+    )?;
+    steps.step("verify the staff posts", &["staff", "verify"])?;
+    steps.step(
+        "监考安排表, 工作证 and 劳务费发放表",
+        &[
+            "staff",
+            "documents",
+            "--out",
+            "staff",
+            "--photos",
+            "input/staff-photos",
+        ],
+    )?;
     Ok(())
 }
 
@@ -452,6 +489,10 @@ fn outputs(out: &Path) -> Vec<(String, String)> {
         (
             "posted/名册.xlsx",
             "lists to post, a sheet per room, ID and phone masked",
+        ),
+        (
+            "staff/",
+            "the 监考安排表 per site (PDF, XLSX), each person's list, 工作证 (PDF), 劳务费发放表",
         ),
         (
             "returns/",

@@ -1,4 +1,4 @@
-//! `kaowu import plan|fees|sites`: read a file, check every row, compare with what is
+//! `kaowu import plan|fees|sites|staff`: read a file, check every row, compare with what is
 //! stored by natural key, and write the difference in one transaction (or, with
 //! `--dry-run`, only print it).
 
@@ -59,6 +59,7 @@ pub const SITES: Schema = Schema {
         Column::req("room", "考场号", "room").aka(&["考场", "考场编号"]),
         Column::req("seats", "座位数", "seats").aka(&["座位数量", "容量"]),
         Column::opt("disabled_seats", "停用座位", "disabled_seats").aka(&["停用座位号"]),
+        Column::opt("computer", "机房", "computer").aka(&["考场类型", "是否机房", "computer_room"]),
     ],
 };
 
@@ -92,6 +93,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
         ImportCommand::Plan(a) => ("plan", a),
         ImportCommand::Fees(a) => ("fees", a),
         ImportCommand::Sites(a) => ("sites", a),
+        ImportCommand::Staff(a) => ("staff", a),
         // The dispatch sends these to their own files.
         ImportCommand::Applications(_) | ImportCommand::Payments(_) | ImportCommand::Scores(_) => {
             unreachable!("dispatched to import_applications, payments and scores")
@@ -106,6 +108,7 @@ pub async fn run(g: &GlobalArgs, cmd: &ImportCommand) -> Result<()> {
     let (header, rows, diff) = match kind {
         "plan" => import_plan(&mut tx, &session, args).await?,
         "fees" => import_fees(&mut tx, &session, args).await?,
+        "staff" => super::import_staff::import_staff(&mut tx, &session, args).await?,
         _ => import_sites(&mut tx, &session, args).await?,
     };
     if !header.unknown.is_empty() {
@@ -588,6 +591,7 @@ fn parse_room_row(c: &mut Cells<'_, '_>) -> Option<RoomRow> {
     let disabled = c
         .get("disabled_seats", false, |v| parse_seat_list(&v.text()))
         .unwrap_or_default();
+    let computer = c.get("computer", false, computer_room).unwrap_or(false);
     Some(RoomRow {
         line: c.line(),
         exam_area: exam_area?,
@@ -597,7 +601,24 @@ fn parse_room_row(c: &mut Cells<'_, '_>) -> Option<RoomRow> {
         room: room?,
         seats: seats?,
         disabled_seats: disabled,
+        computer,
     })
+}
+
+/// A room's kind: 机房 (是, 机房, computer, Y, 1) or an ordinary room (否, 普通, 笔试, N, 0,
+/// empty).
+fn computer_room(v: &Value) -> Result<bool, String> {
+    let t = fold_ascii(&v.text()).trim().to_lowercase();
+    match t.as_str() {
+        "是" | "机房" | "机考" | "computer" | "y" | "yes" | "1" | "true" => Ok(true),
+        "否" | "普通" | "普通考场" | "笔试" | "ordinary" | "n" | "no" | "0" | "false" | "" => {
+            Ok(false)
+        }
+        _ => Err(format!(
+            "expected 机房 or 普通 (是 or 否), found {}",
+            v.shown()
+        )),
+    }
 }
 
 /// The problems of the rooms read: the site rules, and site codes that differ from
@@ -644,6 +665,8 @@ fn sites_diff(rows: &[RoomRow], stored: &[RoomRow]) -> Diff {
             field(&mut f, "考点名称", &s.site_name, &r.site_name);
             field(&mut f, "考点地址", &s.address, &r.address);
             field(&mut f, "座位数", s.seats, r.seats);
+            let kind = |c: bool| if c { "机房" } else { "普通" };
+            field(&mut f, "机房", kind(s.computer), kind(r.computer));
             field(
                 &mut f,
                 "停用座位",

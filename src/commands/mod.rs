@@ -31,6 +31,7 @@ pub mod measure;
 pub mod moves;
 pub mod printing;
 pub mod results;
+pub mod staffing;
 
 // One file per subcommand (or group).
 pub mod applications;
@@ -43,6 +44,7 @@ pub mod exam_day_samples;
 pub mod fees;
 pub mod import;
 pub mod import_applications;
+pub mod import_staff;
 pub mod pass_list;
 pub mod payments;
 pub mod plan;
@@ -58,6 +60,9 @@ pub mod seat;
 pub mod session;
 pub mod sheets;
 pub mod sites;
+pub mod staff;
+pub mod staff_documents;
+pub mod staff_samples;
 pub mod status;
 pub mod violations;
 

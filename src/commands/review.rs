@@ -890,6 +890,27 @@ async fn log(g: &GlobalArgs, batch: Option<i64>, application: Option<&str>) -> R
     Ok(())
 }
 
+/// The posts a staff batch gave and released, all of which its undo changes; refused when a
+/// later staff batch released posts it gave (that one is undone first).
+async fn staff_batch(tx: &mut Tx, batch: i64, what: &str) -> Result<usize> {
+    let (placed, released, later) = tx.staff_batch_posts(batch).await?;
+    if !later.is_empty() {
+        return Err(Rejected::one(
+            what,
+            format!(
+                "posts this batch gave were changed since by batch {}; undo that first",
+                later
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into());
+    }
+    Ok((placed + released) as usize)
+}
+
 async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
     let what = format!("review undo {batch}");
     let db = connect(g).await?;
@@ -902,37 +923,6 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
             session.code
         );
     };
-    if info.kind == "import" {
-        return Err(Rejected::one(
-            what,
-            "an import is not undone; import the corrected file, which updates what changed",
-        )
-        .into());
-    }
-    if info.kind == "payments" || info.kind == "mark-paid" {
-        return Err(Rejected::one(
-            what,
-            "a recorded payment is not undone: money was received; duplicates and mistakes go \
-             to the finance office through kaowu payments reconcile",
-        )
-        .into());
-    }
-    if info.kind == "seat-reseat" || info.kind == "seat-release" {
-        return Err(Rejected::one(
-            what,
-            "a reseat is redone with another kaowu seat assign --reseat AREA, and a released seat is \
-             given again with kaowu seat add",
-        )
-        .into());
-    }
-    if info.kind == "violation" || info.kind == "violation-step" {
-        return Err(Rejected::one(
-            what,
-            "a violation case is a legal record and its steps are never taken back: a case \
-             recorded in error goes on to its decision, which says so",
-        )
-        .into());
-    }
     if let Some(why) = not_undone(&info.kind) {
         return Err(Rejected::one(what, why).into());
     }
@@ -951,9 +941,19 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
         )
         .into());
     }
-    // Attendance and certificates live in their own tables: what they held is checked as
-    // it is put back.
-    let members = if info.kind == "attendance" || info.kind.starts_with("certificate-") {
+    // A staff batch is undone whole, unless a later staff batch released posts it gave
+    // (that one is undone first).
+    let staff_posts = if info.kind.starts_with("staff-") {
+        staff_batch(&mut tx, batch, &what).await?
+    } else {
+        0
+    };
+    // Attendance, certificates and staff posts live in their own tables: what they held is
+    // checked as it is put back.
+    let members = if info.kind == "attendance"
+        || info.kind.starts_with("certificate-")
+        || info.kind.starts_with("staff-")
+    {
         Vec::new()
     } else {
         tx.batch_members(batch).await?
@@ -1004,6 +1004,13 @@ async fn undo(g: &GlobalArgs, batch: i64, confirm: &Confirm) -> Result<()> {
     let mut change = Undo::new(batch, plan, snapshots);
     change.attendance_of(&journal);
     change.certificates_of(&journal);
+    if staff_posts > 0 {
+        change.staff_posts = staff_posts;
+        change
+            .report
+            .changes
+            .insert("staff posts given back or taken back".into(), staff_posts);
+    }
     let cx = Ctx::new(g, db, session);
     apply(&cx, &mut change, confirm).await
 }
@@ -1018,6 +1025,9 @@ struct Undo {
     attendance: Vec<(i64, String, Option<String>, Option<String>)>,
     /// A certificate hand-out batch's certificates: (application, how it went out).
     certificates: Vec<(i64, String)>,
+    /// A staff batch's posts: those it gave (released by the undo) and those it released
+    /// (held again).
+    staff_posts: usize,
     report: UndoReport,
 }
 
@@ -1051,6 +1061,7 @@ impl Undo {
             snapshots,
             attendance: Vec::new(),
             certificates: Vec::new(),
+            staff_posts: 0,
             report: UndoReport {
                 undone,
                 dry_run: false,
@@ -1065,7 +1076,9 @@ impl Undo {
 impl Undo {
     /// What the batch changed: applications, or an attendance import's states.
     fn noun(&self) -> &'static str {
-        if !self.attendance.is_empty() {
+        if self.staff_posts > 0 {
+            "staff posts"
+        } else if !self.attendance.is_empty() {
             "attendance states"
         } else if !self.certificates.is_empty() {
             "certificate hand-outs"
@@ -1128,6 +1141,7 @@ impl Change for Undo {
             .max(self.snapshots.len())
             .max(self.attendance.len())
             .max(self.certificates.len())
+            .max(self.staff_posts)
     }
 
     fn preview(&self, dry_run: bool) -> String {
@@ -1200,11 +1214,21 @@ impl Change for Undo {
         }
         let restored = restore_attendance(tx, undone, batch, &self.attendance, &reason).await?;
         let held = hold_certificates(tx, undone, batch, &self.certificates, &reason).await?;
+        let staff = tx.undo_staff_batch(undone, batch).await? as usize;
+        if staff != self.staff_posts {
+            bail!(
+                "batch {undone}'s staff posts changed while it was being undone; nothing was changed, try again"
+            );
+        }
         // A withdrawal's refund goes with it, and a seating's seats and card numbers.
         tx.revoke_refunds(undone).await?;
         let released = tx.release_batch_seats(undone, batch).await?;
         tx.drop_batch_cards(undone).await?;
-        self.report.reverted = moved.max(self.snapshots.len()).max(restored).max(held);
+        self.report.reverted = moved
+            .max(self.snapshots.len())
+            .max(restored)
+            .max(held)
+            .max(staff);
         Ok(Written {
             summary: format!("{reason}: {} reverted", self.report.reverted),
             changed: self.report.reverted,
@@ -1212,6 +1236,7 @@ impl Change for Undo {
                 (moved, &["application_states"]),
                 (released as usize, &["seats", "admit_cards"]),
                 (restored, &["attendance"]),
+                (staff, &["staff_posts"]),
             ],
         })
     }
@@ -1243,6 +1268,21 @@ impl Change for Undo {
 /// Why a batch of this kind is not undone, if it is not: each says what to do instead.
 fn not_undone(kind: &str) -> Option<&'static str> {
     Some(match kind {
+        "import" => {
+            "an import is not undone; import the corrected file, which updates what changed"
+        }
+        "payments" | "mark-paid" => {
+            "a recorded payment is not undone: money was received; duplicates and mistakes go \
+             to the finance office through kaowu payments reconcile"
+        }
+        "seat-reseat" | "seat-release" => {
+            "a reseat is redone with another kaowu seat assign --reseat AREA, and a released \
+             seat is given again with kaowu seat add"
+        }
+        "violation" | "violation-step" => {
+            "a violation case is a legal record and its steps are never taken back: a case \
+             recorded in error goes on to its decision, which says so"
+        }
         "scores" => {
             "scores are the centre's: import its corrected file, which changes what differs, \
              then kaowu scores judge"

@@ -224,7 +224,7 @@ const ROOMS_PER_SITE: usize = 60;
 /// Rooms of 30 seats enough for every area's candidates, spread over the area's sites: the
 /// real ones of [`SITES`], then as many numbered ones as the rooms need.
 fn sites_csv(apps: &[Generated]) -> Vec<u8> {
-    let mut text = String::from("考区,考点代码,考点名称,考点地址,考场号,座位数,停用座位\r\n");
+    let mut text = String::from("考区,考点代码,考点名称,考点地址,考场号,座位数,停用座位,机房\r\n");
     for (area, ..) in synth::AREAS {
         let n = apps.iter().filter(|g| g.exam_area == *area).count();
         let rooms = (n * 115 / 100).div_ceil(30).max(2);
@@ -261,8 +261,10 @@ fn sites_csv(apps: &[Generated]) -> Vec<u8> {
             let (code, name, address) = &sites[r % sites.len()];
             let number = r / sites.len() + 1;
             let disabled = if number % 7 == 3 { "30" } else { "" };
+            // One room in eight a computer room (机房), for technicians' posts.
+            let computer = if number.is_multiple_of(8) { "是" } else { "" };
             text.push_str(&format!(
-                "{area},{code},{name},{address},{number:02},30,{disabled}\r\n"
+                "{area},{code},{name},{address},{number:02},30,{disabled},{computer}\r\n"
             ));
         }
     }

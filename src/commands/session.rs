@@ -223,6 +223,12 @@ async fn set(g: &GlobalArgs, edit: &SessionEdit<'_>) -> Result<()> {
         what: "session set".into(),
         problems: p,
     })?;
+    let stored_rules = tx.staff_rules(row.id).await?;
+    let (rule_changes, rule_pairs) =
+        staff_rules(&stored_rules, &edit.settings.staff).map_err(|p| Rejected {
+            what: "session set".into(),
+            problems: p,
+        })?;
     let new_name = edit.name.clone().unwrap_or_else(|| row.name.clone());
     let new_province = edit.province.clone().map_or_else(
         || row.province.clone(),
@@ -236,9 +242,13 @@ async fn set(g: &GlobalArgs, edit: &SessionEdit<'_>) -> Result<()> {
         changes.push(format!("province: {} -> {new_province}", row.province));
     }
     changes.extend(settings_diff(&before, &after));
+    changes.extend(rule_changes);
     if !edit.dry_run && !changes.is_empty() {
         tx.update_session(row.id, &new_name, &new_province, &after)
             .await?;
+        for (k, v) in &rule_pairs {
+            tx.set_staff_rule(row.id, k, v).await?;
+        }
         tx.commit().await?;
     }
     print_set_result(g, &row.code, edit.dry_run, &changes)
@@ -273,6 +283,46 @@ fn print_set_result(g: &GlobalArgs, code: &str, dry_run: bool, changes: &[String
         }
     }
     Ok(())
+}
+
+/// What `--staff` changes: the changes in words and the `(key, value)` pairs to store.
+type StaffChanges = (Vec<String>, Vec<(String, String)>);
+
+/// The staff rules `--staff KEY=VALUE` sets: what changes (in words) and the pairs to
+/// store, each checked against the rules with those stored.
+fn staff_rules(stored: &[(String, String)], pairs: &[String]) -> Result<StaffChanges, Vec<String>> {
+    use crate::model::staff::Rules;
+    let mut problems = Vec::new();
+    let mut rules = Rules::with(stored).map_err(|e| vec![e])?;
+    let mut changes = Vec::new();
+    let mut out = Vec::new();
+    for pair in pairs {
+        let Some((k, v)) = pair.split_once('=') else {
+            problems.push(format!(
+                "--staff: expected KEY=VALUE such as room.up_to=30, found \"{pair}\""
+            ));
+            continue;
+        };
+        let before = rules.clone();
+        if let Err(e) = rules.set(k, v) {
+            problems.push(format!("--staff: {e}"));
+            continue;
+        }
+        if rules != before {
+            let key = Rules::stored_key(k);
+            let old = stored
+                .iter()
+                .find(|(sk, _)| *sk == key)
+                .map_or("default", |(_, v)| v.as_str());
+            changes.push(format!("staff rule {key}: {old} -> {}", v.trim()));
+            out.push((key, v.trim().to_string()));
+        }
+    }
+    if problems.is_empty() {
+        Ok((changes, out))
+    } else {
+        Err(problems)
+    }
 }
 
 /// Applies the flags given onto `s` and checks the result; every problem is listed.

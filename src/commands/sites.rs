@@ -18,6 +18,7 @@ struct RoomView {
     seats: u32,
     disabled_seats: Vec<u32>,
     usable_seats: u32,
+    computer: bool,
 }
 
 pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
@@ -42,6 +43,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
             room: r.room,
             seats: r.seats,
             disabled_seats: r.disabled_seats,
+            computer: r.computer,
         })
         .collect();
     if g.json {
@@ -67,6 +69,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
         "座位数",
         "停用座位",
         "可用座位",
+        "类型",
     ]);
     for r in &rows {
         t.add_row(vec![
@@ -77,6 +80,7 @@ pub async fn run(g: &GlobalArgs, cmd: &SitesCommand) -> Result<()> {
             r.seats.to_string(),
             format_seat_list(&r.disabled_seats),
             r.usable_seats.to_string(),
+            if r.computer { "机房" } else { "普通" }.to_string(),
         ]);
     }
     outln!("{t}")?;

@@ -18,6 +18,7 @@ pub mod seating;
 pub mod sessions;
 pub mod sites;
 mod sqlite_raw;
+pub mod staff;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -12,6 +12,7 @@ struct RoomRecord {
     number: i64,
     seats: i64,
     disabled_seats: String,
+    computer: i64,
 }
 
 impl Tx {
@@ -20,7 +21,7 @@ impl Tx {
         let rows: Vec<RoomRecord> = with_conn!(self, |c| {
             sqlx::query_as(
                 "SELECT s.exam_area, s.code AS site_code, s.name AS site_name, s.address, \
-                 r.number, r.seats, r.disabled_seats \
+                 r.number, r.seats, r.disabled_seats, r.computer \
                  FROM rooms r JOIN sites s ON s.id = r.site_id WHERE s.session_id = $1 \
                  ORDER BY s.exam_area, s.code, r.number",
             )
@@ -39,6 +40,7 @@ impl Tx {
                 room: r.number as u32,
                 seats: r.seats as u32,
                 disabled_seats: parse_seat_list(&r.disabled_seats).unwrap_or_default(),
+                computer: r.computer != 0,
             })
             .collect())
     }
@@ -82,15 +84,18 @@ impl Tx {
     pub async fn upsert_room(&mut self, site_id: i64, r: &RoomRow) -> Result<()> {
         with_conn!(self, |c| {
             sqlx::query(
-                "INSERT INTO rooms (site_id, number, seats, disabled_seats, usable_seats) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO rooms (site_id, number, seats, disabled_seats, usable_seats, computer) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (site_id, number) DO UPDATE SET seats = excluded.seats, \
-                 disabled_seats = excluded.disabled_seats, usable_seats = excluded.usable_seats",
+                 disabled_seats = excluded.disabled_seats, usable_seats = excluded.usable_seats, \
+                 computer = excluded.computer",
             )
             .bind(site_id)
             .bind(i64::from(r.room))
             .bind(i64::from(r.seats))
             .bind(format_seat_list(&r.disabled_seats))
             .bind(i64::from(r.usable_seats()))
+            .bind(i64::from(r.computer))
             .execute(&mut *c)
             .await?;
         });

@@ -17,6 +17,8 @@ pub mod score;
 pub mod seating;
 pub mod session;
 pub mod site;
+pub mod staff;
+pub mod staff_assign;
 pub mod text;
 pub mod violation;
 

@@ -18,6 +18,8 @@ pub struct RoomRow {
     pub seats: u32,
     /// Sorted, without duplicates.
     pub disabled_seats: Vec<u32>,
+    /// A computer room (机房): its invigilators and technicians follow their own rules.
+    pub computer: bool,
 }
 
 impl RoomRow {
@@ -165,6 +167,7 @@ mod tests {
             room,
             seats,
             disabled_seats: disabled.to_vec(),
+            computer: false,
         }
     }
 

@@ -37,4 +37,5 @@ mod scores;
 mod seat;
 mod session;
 mod sheets;
+mod staff;
 mod status;
