@@ -732,7 +732,8 @@ pub enum StaffCommand {
     /// Fill every post from the staff list, reproducibly (the same seed, the same posts).
     ///
     /// Hard rules: one post per person at a time; only at the half-days they are available,
-    /// within their caps (per day, in total); only roles they may take (a spare post also
+    /// in their exam area (考区) and at sites they may work at, within their caps (per day,
+    /// in total); only roles they may take (a spare post also
     /// takes an invigilator); never in a room holding a candidate from their own employer
     /// (names compared without spaces, brackets or legal form) or a declared relative, nor
     /// as chief, patrol, technician or spare at a site holding a relative. Soft: duties
@@ -1419,12 +1420,12 @@ pub enum SamplesCommand {
     },
     /// Write a staff list (考务人员.csv) for the seated session: tight, ample or infeasible.
     ///
-    /// Reads the posts the seating needs (`kaowu staff need`) and writes people for them:
-    /// employers drawn from the candidates' (so that 交叉监考 matters), some with declared
+    /// Reads the posts the seating needs (`kaowu staff need`) and writes people for them,
+    /// each exam area's (考区) for its own posts: employers drawn from the candidates' (so that 交叉监考 matters), some with declared
     /// relatives among the candidates, some available only some half-days, some bound to
     /// or kept from a site, a few with bank cards missing; badge photos in staff-photos/
     /// (<证件号码>.jpg) for most. tight: just enough people for every post within the caps;
-    /// ample: a third more; infeasible: the chiefs (主考) one short of what the sittings need.
+    /// ample: a third more; infeasible: the chiefs (主考) of one area one short of its posts.
     #[command(after_help = examples(&[
         "kaowu samples staff --out staff",
         "kaowu import staff staff/考务人员.csv",

@@ -16,7 +16,7 @@ CREATE TABLE staff_rules (
 
 -- A person who may work at the exam, as the staff file says. roles: 监考、主考 …;
 -- available: '' for any time, else half-days '2026-11-08上午,2026-11-08下午'; caps NULL take
--- the session's; sites as '考区/考点代码' joined by ','; relatives: ID numbers joined by ','.
+-- the session's; exam_area '' for any; sites as '考区/考点代码' joined by ','; relatives: ID numbers joined by ','.
 -- The bank card is printed on the pay sheet only.
 CREATE TABLE staff (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -31,6 +31,7 @@ CREATE TABLE staff (
     available   TEXT NOT NULL DEFAULT '',
     cap_day     BIGINT,
     cap_total   BIGINT,
+    exam_area   TEXT NOT NULL DEFAULT '',
     must_sites  TEXT NOT NULL DEFAULT '',
     not_sites   TEXT NOT NULL DEFAULT '',
     relatives   TEXT NOT NULL DEFAULT '',

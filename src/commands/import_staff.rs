@@ -30,6 +30,7 @@ pub const STAFF: Schema = Schema {
         Column::opt("available", "可用时间", "available").aka(&["可安排时间", "可监考时间"]),
         Column::opt("cap_day", "每日上限", "cap_day").aka(&["每天最多场次"]),
         Column::opt("cap_total", "总上限", "cap_total").aka(&["最多场次", "总场次上限"]),
+        Column::opt("exam_area", "考区", "exam_area").aka(&["所属考区", "工作考区"]),
         Column::opt("must_sites", "指定考点", "must_sites"),
         Column::opt("not_sites", "回避考点", "not_sites"),
         Column::opt("relatives", "亲属证件号码", "relatives").aka(&["回避亲属", "亲属"]),
@@ -42,6 +43,8 @@ pub const STAFF: Schema = Schema {
 struct StaffLine {
     line: usize,
     record: StaffRecord,
+    /// The exam area as written (`丽江市` for 丽江 too), before it is looked up.
+    area: String,
     must: Vec<String>,
     not: Vec<String>,
 }
@@ -60,18 +63,50 @@ pub async fn import_staff(
         read_rows(args.source(), args, STAFF, |c| parse_row(c, today, year))?;
     let sites = tx.staff_sites(session.id).await?;
     let stored = tx.staff(session.id).await?;
+    let areas: std::collections::BTreeSet<String> =
+        sites.iter().map(|s| s.exam_area.clone()).collect();
     let mut rules = Vec::new();
     for (i, r) in rows.iter_mut().enumerate() {
+        if !r.area.is_empty() {
+            let matched = crate::model::fee::match_area(&r.area, &areas).to_string();
+            if areas.contains(&matched) {
+                r.record.exam_area = matched;
+            } else {
+                rules.push((
+                    r.line,
+                    RowProblem::new(
+                        i,
+                        "exam_area",
+                        format!(
+                            "{} is not an exam area (考区) of the session; it has: {}",
+                            r.area,
+                            areas.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
+                ));
+            }
+        }
         for (key, list) in [("must_sites", &r.must), ("not_sites", &r.not)] {
             let mut keys = Vec::new();
             for s in list {
-                match site_key(s, &sites) {
+                match site_key(s, &sites, &r.record.exam_area) {
                     Ok(k) => keys.push(k),
                     Err(e) => rules.push((r.line, RowProblem::new(i, key, e))),
                 }
             }
             keys.sort();
             keys.dedup();
+            // A site one must work at lies in the exam area one works in.
+            let area = &r.record.exam_area;
+            if key == "must_sites"
+                && !area.is_empty()
+                && let Some(k) = keys.iter().find(|k| !k.starts_with(&format!("{area}/")))
+            {
+                rules.push((
+                    r.line,
+                    RowProblem::new(i, key, format!("{k} is not in 考区 {area}")),
+                ));
+            }
             let joined = keys.join(",");
             if key == "must_sites" {
                 r.record.must_sites = joined;
@@ -105,6 +140,7 @@ fn parse_row(c: &mut Cells<'_, '_>, today: chrono::NaiveDate, year: i32) -> Opti
         .unwrap_or_default();
     let cap_day = c.get("cap_day", false, positive);
     let cap_total = c.get("cap_total", false, positive);
+    let area = c.text("exam_area", false).unwrap_or_default();
     let must = c.text("must_sites", false).unwrap_or_default();
     let not = c.text("not_sites", false).unwrap_or_default();
     let relatives = c
@@ -140,12 +176,14 @@ fn parse_row(c: &mut Cells<'_, '_>, today: chrono::NaiveDate, year: i32) -> Opti
             available: available.text(),
             cap_day: cap_day.map(i64::from),
             cap_total: cap_total.map(i64::from),
+            exam_area: String::new(),
             must_sites: String::new(),
             not_sites: String::new(),
             relatives,
             experience: i64::from(experience),
             bank_card,
         },
+        area,
         must: split_sites(&must).map(str::to_string).collect(),
         not: split_sites(&not).map(str::to_string).collect(),
     })
@@ -197,14 +235,19 @@ fn bank_card(v: &Value) -> Result<String, String> {
 
 /// A site named by its code (when one exam area has it) or `考区/代码`, as stored:
 /// `考区/代码`.
-fn site_key(text: &str, sites: &[StaffSite]) -> Result<String, String> {
+/// `考区/代码` of the site `text` names: `考区/代码`, or a code, looked up in the person's
+/// exam area when they have one (`001` is then theirs), else in every area.
+fn site_key(text: &str, sites: &[StaffSite], area: &str) -> Result<String, String> {
     let t = fold_ascii(text);
     let matches: Vec<&StaffSite> = match t.split_once('/') {
         Some((area, code)) => sites
             .iter()
             .filter(|s| s.exam_area == area.trim() && s.code == code.trim())
             .collect(),
-        None => sites.iter().filter(|s| s.code == t.trim()).collect(),
+        None => sites
+            .iter()
+            .filter(|s| s.code == t.trim() && (area.is_empty() || s.exam_area == area))
+            .collect(),
     };
     match matches.as_slice() {
         [s] => Ok(format!("{}/{}", s.exam_area, s.code)),
@@ -328,6 +371,7 @@ fn diff(rows: &[StaffLine], stored: &[StaffRecord]) -> Diff {
                 ("可用时间", s.available.clone(), n.available.clone()),
                 ("每日上限", opt(s.cap_day), opt(n.cap_day)),
                 ("总上限", opt(s.cap_total), opt(n.cap_total)),
+                ("考区", s.exam_area.clone(), n.exam_area.clone()),
                 ("指定考点", s.must_sites.clone(), n.must_sites.clone()),
                 ("回避考点", s.not_sites.clone(), n.not_sites.clone()),
                 ("亲属证件号码", s.relatives.clone(), n.relatives.clone()),

@@ -389,9 +389,12 @@ fn badges(
             staff_no: who.staff_no.clone(),
             role: roles.iter().map(|r| r.zh()).collect::<Vec<_>>().join("、"),
             employer: who.employer.clone(),
+            // Several sites are numbered ①, ② (as a candidate's card numbers theirs), and
+            // each duty says which.
             site: sites
                 .iter()
-                .map(|&s| st.site_name(s))
+                .enumerate()
+                .map(|(k, &s)| format!("{}{}", mark(k, sites.len()), st.site_name(s)))
                 .collect::<Vec<_>>()
                 .join("；"),
             duties: posts
@@ -399,11 +402,13 @@ fn badges(
                 .map(|&i| {
                     let post = &st.problem.posts[i];
                     let h = half_of(&st.sittings[post.sitting]);
+                    let k = sites.iter().position(|&s| s == post.site).unwrap_or(0);
                     format!(
-                        "{}月{}日{} {} {}",
+                        "{}月{}日{} {}{} {}",
                         h.date.month(),
                         h.date.day(),
                         if h.afternoon { "下午" } else { "上午" },
+                        mark(k, sites.len()),
                         match post.room {
                             Some(_) => st.room_name(post.room),
                             None => "考点".to_string(),
@@ -433,6 +438,16 @@ fn badges(
         .map_err(|e| anyhow::anyhow!("工作证: {e}"))?;
     atomic::write(path, &pdf)?;
     Ok(())
+}
+
+/// ①, ② ... for the `k`th of `n` sites; nothing for one site.
+fn mark(k: usize, n: usize) -> String {
+    const CIRCLED: &str = "①②③④⑤⑥⑦⑧⑨⑩";
+    match CIRCLED.chars().nth(k) {
+        _ if n < 2 => String::new(),
+        Some(c) => c.to_string(),
+        None => format!("({})", k + 1),
+    }
 }
 
 /// Each person's pay: duties by role at the session's rates, the tax on the total, and the

@@ -78,12 +78,21 @@ pub async fn run(g: &GlobalArgs, out: &Path, shape: &str, seed: u64) -> Result<(
         );
     }
     let mut rng = fastrand::Rng::with_seed(seed);
-    let least = least_people(&st);
-    let count = |g: u8| -> u32 {
+    // People are recruited per exam area (考区) and work there: each area's list covers its
+    // own posts.
+    let areas = areas_with_posts(&st);
+    // The infeasible list is short of a chief in the area with the most chief posts.
+    let short = areas
+        .iter()
+        .max_by_key(|(a, least)| (least[0], std::cmp::Reverse(a.clone())))
+        .map(|(a, _)| a.clone())
+        .unwrap_or_default();
+    let count = |area: &str, least: &[u32; 4], g: u8| -> u32 {
         let n = least[usize::from(g)];
         match (shape, g) {
+            ("infeasible", 0) if area == short => n - 1,
+            (_, _) if n == 0 => 0,
             ("ample", _) => n + n.div_ceil(3) + 1,
-            ("infeasible", 0) => n - 1,
             (_, 3) => n + n.div_ceil(30) + 2,
             _ => n + 1,
         }
@@ -98,15 +107,8 @@ pub async fn run(g: &GlobalArgs, out: &Path, shape: &str, seed: u64) -> Result<(
             .into_iter()
             .collect(),
         candidate_ids: candidates.iter().map(|c| c.id_number.as_str()).collect(),
-        sites_used: st
-            .problem
-            .posts
-            .iter()
-            .map(|p| p.site)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-        slack: count(3) - least[3],
+        sites_used: Vec::new(),
+        slack: 0,
         restricted: 0,
         bound_sites: HashSet::new(),
         ids: HashSet::new(),
@@ -121,42 +123,68 @@ pub async fn run(g: &GlobalArgs, out: &Path, shape: &str, seed: u64) -> Result<(
     let pool = crate::synth::PhotoPool::new(seed);
     let mut photos = 0;
     let mut written: BTreeMap<&str, u32> = BTreeMap::new();
-    for (g, roles) in [(0u8, "主考"), (1, "技术"), (2, "巡视"), (3, "监考")] {
-        for i in 0..count(g) {
-            let cells = draw.person(&mut rng, g, i, roles);
-            if rng.u8(..100) < 85 {
-                let id = &cells[2];
-                crate::io::atomic::write(
-                    &photos_dir.join(format!("{id}.jpg")),
-                    &pool.portrait_for(id),
-                )?;
-                photos += 1;
+    let mut least_all = [0u32; 4];
+    for (area, least) in &areas {
+        for (all, n) in least_all.iter_mut().zip(least) {
+            *all += n;
+        }
+        draw.sites_used = st
+            .problem
+            .posts
+            .iter()
+            .map(|p| p.site)
+            .filter(|&s| st.sites[s].exam_area == *area)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        draw.slack = count(area, least, 3) - least[3];
+        draw.restricted = 0;
+        for (g, roles) in [(0u8, "主考"), (1, "技术"), (2, "巡视"), (3, "监考")] {
+            for i in 0..count(area, least, g) {
+                let mut cells = draw.person(&mut rng, g, i, roles);
+                cells[AREA] = area.clone();
+                if rng.u8(..100) < 85 {
+                    let id = &cells[2];
+                    crate::io::atomic::write(
+                        &photos_dir.join(format!("{id}.jpg")),
+                        &pool.portrait_for(id),
+                    )?;
+                    photos += 1;
+                }
+                let row: Vec<Value<'_>> = cells
+                    .iter()
+                    .map(|t| Value::Text(t.as_str().into()))
+                    .collect();
+                csv.push(&row)?;
+                *written.entry(roles).or_default() += 1;
             }
-            let row: Vec<Value<'_>> = cells
-                .iter()
-                .map(|t| Value::Text(t.as_str().into()))
-                .collect();
-            csv.push(&row)?;
-            *written.entry(roles).or_default() += 1;
         }
     }
     csv.finish()?;
     eprintln!(
-        "wrote {} ({shape}) and {photos} photos in {}: {}; posts need at least {} chiefs, {} technicians, {} patrols, {} invigilators and spares within the caps",
+        "wrote {} ({shape}{}) and {photos} photos in {}: {}; posts need at least {} chiefs, {} technicians, {} patrols, {} invigilators and spares within the caps, each exam area its own",
         path.display(),
+        if shape == "infeasible" {
+            format!(": a chief short in {short}")
+        } else {
+            String::new()
+        },
         photos_dir.display(),
         written
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", "),
-        least[0],
-        least[1],
-        least[2],
-        least[3]
+        least_all[0],
+        least_all[1],
+        least_all[2],
+        least_all[3]
     );
     Ok(())
 }
+
+/// The column of 考区 in [`HEADER`].
+const AREA: usize = 9;
 
 const HEADER: &[&str] = &[
     "姓名",
@@ -168,6 +196,7 @@ const HEADER: &[&str] = &[
     "可用时间",
     "每日上限",
     "总上限",
+    "考区",
     "指定考点",
     "回避考点",
     "亲属证件号码",
@@ -175,9 +204,25 @@ const HEADER: &[&str] = &[
     "银行卡号",
 ];
 
-/// The fewest people who can hold each group's posts within the caps: chiefs, technicians,
-/// patrols, and invigilators with spares (a spare post takes an invigilator too).
-fn least_people(st: &Staffing) -> [u32; 4] {
+/// The exam areas with posts, each with the fewest people its posts need per group.
+fn areas_with_posts(st: &Staffing) -> Vec<(String, [u32; 4])> {
+    st.sites
+        .iter()
+        .map(|s| s.exam_area.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|a| {
+            let least = least_people(st, &a);
+            (a, least)
+        })
+        .filter(|(_, least)| least.iter().any(|&n| n > 0))
+        .collect()
+}
+
+/// The fewest people who can hold each group's posts of exam area `area` within the caps:
+/// chiefs, technicians, patrols, and invigilators with spares (a spare post takes an
+/// invigilator too).
+fn least_people(st: &Staffing, area: &str) -> [u32; 4] {
     let group = |r: Role| match r {
         Role::Chief => 0,
         Role::Tech => 1,
@@ -185,7 +230,12 @@ fn least_people(st: &Staffing) -> [u32; 4] {
         Role::Invigilator | Role::Spare => 3,
     };
     let mut per: BTreeMap<(u8, usize), u32> = BTreeMap::new();
-    for p in &st.problem.posts {
+    for p in st
+        .problem
+        .posts
+        .iter()
+        .filter(|p| st.sites[p.site].exam_area == area)
+    {
         *per.entry((group(p.role), p.sitting)).or_default() += 1;
     }
     let days: BTreeMap<chrono::NaiveDate, Vec<usize>> =
@@ -315,6 +365,7 @@ impl Draw<'_> {
             phone,
             role,
             available,
+            String::new(),
             String::new(),
             String::new(),
             must,

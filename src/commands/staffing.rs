@@ -89,7 +89,9 @@ impl Staffing {
                 }
                 m
             });
-        let (people, employers, relatives) = people(&staff, &rules, &declined, &site_by_key)?;
+        let (areas, site_area) = site_areas(&sites);
+        let (people, employers, relatives) =
+            people(&staff, &rules, &declined, &site_by_key, &areas)?;
         let mut room_employers: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
         let mut room_candidates: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
         let mut site_candidates: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
@@ -133,6 +135,7 @@ impl Staffing {
                 .collect(),
             posts: posts(&room_loads, &rules),
             people,
+            site_area,
             room_employers,
             room_candidates,
             site_candidates,
@@ -238,6 +241,18 @@ pub fn half_of(s: &StaffSitting) -> HalfDay {
     }
 }
 
+/// The exam areas, sorted, and each site's by its index there.
+fn site_areas(sites: &[StaffSite]) -> (Vec<&str>, Vec<u32>) {
+    let mut areas: Vec<&str> = sites.iter().map(|s| s.exam_area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    let site_area = sites
+        .iter()
+        .map(|s| areas.binary_search(&s.exam_area.as_str()).unwrap_or(0) as u32)
+        .collect();
+    (areas, site_area)
+}
+
 /// Interned employers and relatives' ID numbers of the staff: a candidate's are looked up,
 /// and only those someone on the list shares matter.
 type Interned = HashMap<String, u32>;
@@ -248,6 +263,7 @@ fn people(
     rules: &Rules,
     declined: &HashMap<i64, Vec<usize>>,
     site_by_key: &HashMap<String, usize>,
+    areas: &[&str],
 ) -> Result<(Vec<Person>, Interned, Interned)> {
     let mut employers: Interned = HashMap::new();
     let mut relatives: Interned = HashMap::new();
@@ -276,6 +292,12 @@ fn people(
             cap_total: s
                 .cap_total
                 .map_or(rules.cap_total, |c| u32::try_from(c).unwrap_or(0)),
+            // An area no site has any more (the sites were imported again): nowhere.
+            area: (!s.exam_area.is_empty()).then(|| {
+                areas
+                    .binary_search(&s.exam_area.as_str())
+                    .map_or(u32::MAX, |i| i as u32)
+            }),
             must_sites: sites_of(&s.must_sites),
             not_sites: sites_of(&s.not_sites),
             employer,
@@ -352,7 +374,7 @@ fn fingerprint(rules: &Rules, pr: &Problem, staff: &[StaffRecord]) -> String {
     for p in staff {
         let _ = write!(
             s,
-            "|{} {} {} {} {} {:?} {:?} {} {} {} {}",
+            "|{} {} {} {} {} {:?} {:?} {} {} {} {} {}",
             p.staff_no,
             p.id_number,
             p.employer,
@@ -360,6 +382,7 @@ fn fingerprint(rules: &Rules, pr: &Problem, staff: &[StaffRecord]) -> String {
             p.available,
             p.cap_day,
             p.cap_total,
+            p.exam_area,
             p.must_sites,
             p.not_sites,
             p.relatives,

@@ -17,6 +17,8 @@ pub struct StaffRecord {
     pub available: String,
     pub cap_day: Option<i64>,
     pub cap_total: Option<i64>,
+    /// The exam area (考区) they work in; empty: any.
+    pub exam_area: String,
     pub must_sites: String,
     pub not_sites: String,
     pub relatives: String,
@@ -101,7 +103,7 @@ pub struct AssignmentRow {
 }
 
 const STAFF_COLUMNS: &str = "id, staff_no, name, id_number, employer, phone, gender, roles, \
-    available, cap_day, cap_total, must_sites, not_sites, relatives, experience, bank_card";
+    available, cap_day, cap_total, exam_area, must_sites, not_sites, relatives, experience, bank_card";
 
 impl Tx {
     /// The staff list, by staff number.
@@ -123,13 +125,15 @@ impl Tx {
             sqlx::query_scalar(
                 "INSERT INTO staff (session_id, staff_no, name, id_number, employer, phone, gender, \
                  roles, available, cap_day, cap_total, must_sites, not_sites, relatives, experience, \
-                 bank_card) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 bank_card, exam_area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15, $16, $17) \
                  ON CONFLICT (session_id, id_number) DO UPDATE SET name = excluded.name, \
                  employer = excluded.employer, phone = excluded.phone, gender = excluded.gender, \
                  roles = excluded.roles, available = excluded.available, cap_day = excluded.cap_day, \
                  cap_total = excluded.cap_total, must_sites = excluded.must_sites, \
                  not_sites = excluded.not_sites, relatives = excluded.relatives, \
-                 experience = excluded.experience, bank_card = excluded.bank_card RETURNING id",
+                 experience = excluded.experience, bank_card = excluded.bank_card, \
+                 exam_area = excluded.exam_area RETURNING id",
             )
             .bind(session_id)
             .bind(&r.staff_no)
@@ -147,6 +151,7 @@ impl Tx {
             .bind(&r.relatives)
             .bind(r.experience)
             .bind(&r.bank_card)
+            .bind(&r.exam_area)
             .fetch_one(&mut *c)
             .await?
         }))

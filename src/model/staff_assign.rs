@@ -38,6 +38,9 @@ pub struct Person {
     pub available: Availability,
     pub cap_day: u32,
     pub cap_total: u32,
+    /// The exam area (考区) they work in, by the index [`Problem::site_area`] gives each
+    /// site; `None`: any.
+    pub area: Option<u32>,
     /// Sites they must work at (empty: any), and must not.
     pub must_sites: Vec<usize>,
     pub not_sites: Vec<usize>,
@@ -56,6 +59,8 @@ pub struct Problem {
     pub sittings: Vec<SittingSlot>,
     pub posts: Vec<Post>,
     pub people: Vec<Person>,
+    /// The exam area of each site, as an index.
+    pub site_area: Vec<u32>,
     /// The employers (interned, sorted) of the candidates in a room at a sitting.
     pub room_employers: HashMap<(usize, usize), Vec<u32>>,
     /// The candidates' ID numbers (interned, sorted) in a room at a sitting, and at a site.
@@ -68,7 +73,7 @@ pub struct Problem {
 pub struct Breach {
     pub post: Option<usize>,
     pub person: Option<usize>,
-    /// A short name of the rule: `open`, `role`, `availability`, `site`, `employer`,
+    /// A short name of the rule: `open`, `role`, `availability`, `area`, `site`, `employer`,
     /// `relative`, `twice`, `cap-day`, `cap-total`.
     pub rule: &'static str,
     pub detail: String,
@@ -91,10 +96,12 @@ impl Unfilled {
             format!("nobody on the list may be {}", role.zh())
         } else if self.eligible == 0 {
             format!(
-                "none of the {} who may be {} is available there then and free of the employer, relative and site rules",
+                "none of the {} who may be {} is available there then and free of the area, site, employer and relative rules",
                 self.with_role,
                 role.zh()
             )
+        } else if self.eligible == 1 {
+            "the one person who could hold it is placed elsewhere at that time or at their cap of duties".into()
         } else {
             format!(
                 "the {} who could hold it are all placed elsewhere at that time or at their cap of duties",
@@ -156,6 +163,12 @@ impl Problem {
         if !person.available.allows(here.half) || person.declined.contains(&post.sitting) {
             return Some("availability");
         }
+        if person
+            .area
+            .is_some_and(|a| self.site_area.get(post.site) != Some(&a))
+        {
+            return Some("area");
+        }
         if (!person.must_sites.is_empty() && !person.must_sites.contains(&post.site))
             || person.not_sites.contains(&post.site)
         {
@@ -185,6 +198,7 @@ impl Problem {
         let detail = match rule {
             "role" => format!("may not be {}", post.role.zh()),
             "availability" => format!("is not available {}", here.half.text()),
+            "area" => "works in another exam area (考区)".into(),
             "site" => "may not work at this site".into(),
             "employer" => "a candidate in the room is from their employer".into(),
             _ => "a declared relative sits the exam there".into(),

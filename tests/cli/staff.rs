@@ -133,6 +133,7 @@ fn computer_rooms() -> BTreeSet<Room> {
 /// One person of the staff list, as its file gives them.
 struct Person {
     name: String,
+    area: String,
     employer: String,
     roles: BTreeSet<String>,
     available: BTreeSet<String>,
@@ -162,6 +163,7 @@ fn staff_list(file: &Path) -> BTreeMap<String, Person> {
                 format!("{:04}", i + 1),
                 Person {
                     name: r[c("姓名")].clone(),
+                    area: r[c("考区")].clone(),
                     employer: employer(&r[c("工作单位")]),
                     roles: split(&r[c("岗位")], &['、', ',']),
                     available: split(&r[c("可用时间")], &[',', '、']),
@@ -333,6 +335,12 @@ fn check_rules(env: &Env, dir: &Path, list: &Path, roster: &Path) -> BTreeMap<St
             p.available.is_empty() || p.available.contains(&h.half),
             "[{b}] {h:?} outside {:?}",
             p.available
+        );
+        // Only in their exam area (考区), when they have one.
+        assert!(
+            p.area.is_empty() || p.area == h.area,
+            "[{b}] {h:?} outside 考区 {}",
+            p.area
         );
         let key = format!("{}/{}", h.area, h.site);
         assert!(
@@ -679,9 +687,14 @@ fn an_infeasible_list_stops_naming_the_posts_and_writes_nothing() {
                 )
             })
             .collect();
+        // One post is named on the error's line, several each on a line of its own.
         let named: Vec<&str> = e
             .lines()
-            .map(str::trim)
+            .map(|l| {
+                l.rsplit_once("cannot be filled: ")
+                    .map_or(l, |(_, p)| p)
+                    .trim()
+            })
             .filter(|l| l.contains("主考 #"))
             .collect();
         assert!(!named.is_empty(), "[{}] {e}", env.backend);
@@ -761,14 +774,16 @@ fn a_bad_staff_list_is_refused_naming_row_and_column() {
     seated(&env);
     let f = env.write(
         "staff.csv",
-        "姓名,证件号码,工作单位,手机,岗位,可用时间,亲属证件号码,银行卡号\n\
-         张伟,530102199001011234,昆明市第一中学,13800138000,监考,,,\n\
-         李娜,11010519491231002X,昆明市第三中学,1380013800,监考,,,\n\
-         王芳,110105194912310046,昆明市第十中学,13800138001,考务,,,\n\
-         赵强,110105194912310062,云南大学,13800138002,监考,11月31日上午,,\n\
-         孙丽,11010519491231002X,云南大学,13800138003,主考,,,12345\n\
-         周杰,110105194912310089,云南大学,13800138004,主考,,,\n\
-         吴敏,110105194912310089,云南师范大学,13800138005,监考,,,\n",
+        "姓名,证件号码,工作单位,手机,岗位,可用时间,亲属证件号码,银行卡号,考区,指定考点\n\
+         张伟,530102199001011234,昆明市第一中学,13800138000,监考,,,,,\n\
+         李娜,11010519491231002X,昆明市第三中学,1380013800,监考,,,,,\n\
+         王芳,110105194912310046,昆明市第十中学,13800138001,考务,,,,,\n\
+         赵强,110105194912310062,云南大学,13800138002,监考,11月31日上午,,,,\n\
+         孙丽,11010519491231002X,云南大学,13800138003,主考,,,12345,,\n\
+         周杰,110105194912310089,云南大学,13800138004,主考,,,,,\n\
+         吴敏,110105194912310089,云南师范大学,13800138005,监考,,,,,\n\
+         郑强,11010519491231010X,上海大学,13800138006,监考,,,,上海,\n\
+         钱伟,110105194912310126,丽江市第一中学,13800138007,监考,,,,丽江市,昆明/530102001\n",
     );
     let e = env.fails(1, &["import", "staff", s(&f)]);
     for want in [
@@ -777,6 +792,8 @@ fn a_bad_staff_list_is_refused_naming_row_and_column() {
         "staff.csv:4: 岗位",
         "staff.csv:5: 可用时间",
         "staff.csv:6: 银行卡号",
+        "staff.csv:9: 考区: 上海 is not an exam area (考区) of the session",
+        "staff.csv:10: 指定考点: 昆明/530102001 is not in 考区 丽江",
         "nothing was written",
     ] {
         assert!(e.contains(want), "lacks {want}:\n{e}");
