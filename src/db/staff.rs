@@ -127,7 +127,8 @@ impl Tx {
                  roles, available, cap_day, cap_total, must_sites, not_sites, relatives, experience, \
                  bank_card, exam_area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
                  $14, $15, $16, $17) \
-                 ON CONFLICT (session_id, id_number) DO UPDATE SET name = excluded.name, \
+                 ON CONFLICT (session_id, id_number) DO UPDATE SET staff_no = excluded.staff_no, \
+                 name = excluded.name, \
                  employer = excluded.employer, phone = excluded.phone, gender = excluded.gender, \
                  roles = excluded.roles, available = excluded.available, cap_day = excluded.cap_day, \
                  cap_total = excluded.cap_total, must_sites = excluded.must_sites, \
