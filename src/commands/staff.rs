@@ -733,6 +733,18 @@ async fn replace(g: &GlobalArgs, who: &str, only: &[String], confirm: &Confirm) 
     let vacated: Vec<usize> = (0..st.problem.posts.len())
         .filter(|&i| st.held[i] == Some(p) && sittings.contains(&st.problem.posts[i].sitting))
         .collect();
+    if vacated.is_empty() {
+        // A wrong number, most likely: say so rather than record a decline of nothing.
+        return Err(Rejected::one(
+            format!("staff replace {}", st.person_name(p)),
+            if only.is_empty() {
+                "holds no post".to_string()
+            } else {
+                format!("holds no post at {}", only.join(", "))
+            },
+        )
+        .into());
+    }
     // Ties are broken in the order of the last run's seed, so that the same replacement
     // comes out on every machine.
     let seed = runs.last().and_then(|r| r.seed.parse().ok()).unwrap_or(0);

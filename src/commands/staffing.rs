@@ -205,11 +205,11 @@ impl Staffing {
         match self
             .staff
             .iter()
-            .position(|s| s.staff_no == w || s.id_number == w)
+            .position(|s| s.staff_no.to_uppercase() == w || s.id_number == w)
         {
             Some(p) => Ok(p),
             None => bail!(
-                "nobody on the staff list has the number {who}; see kaowu staff documents or import staff"
+                "no one on the staff list has the number {who}; see kaowu staff documents or import staff"
             ),
         }
     }

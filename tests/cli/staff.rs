@@ -807,3 +807,47 @@ fn a_bad_staff_list_is_refused_naming_row_and_column() {
     let need = env.json(&["staff", "need"]);
     assert_eq!(need["staff"], 0, "{need}");
 }
+
+#[test]
+fn a_staff_list_imported_again_keeps_numbers_and_stores_a_new_one_it_gives() {
+    let env = Env::sqlite();
+    seated(&env);
+    let f = env.write(
+        "staff.csv",
+        "姓名,证件号码,工作单位,手机,岗位,考区\n\
+         张伟,11010519491231002X,昆明市第一中学,13800138000,监考,昆明\n\
+         李娜,110105194912310046,昆明市第三中学,13800138001,监考,昆明市\n",
+    );
+    let r = env.json(&["import", "staff", s(&f)]);
+    assert_eq!(r["added"], 2, "{r}");
+    // 编号 given to the second person only; the first keeps 0001.
+    let g = env.write(
+        "staff2.csv",
+        "编号,姓名,证件号码,工作单位,手机,岗位,考区\n\
+         ,张伟,11010519491231002X,昆明市第一中学,13800138000,监考,昆明\n\
+         K-07,李娜,110105194912310046,昆明市第三中学,13800138001,监考,昆明\n",
+    );
+    let r = env.json(&["import", "staff", s(&g)]);
+    assert_eq!(
+        (r["changed"].as_u64(), r["unchanged"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let r = env.json(&["import", "staff", s(&g)]);
+    assert_eq!(r["unchanged"], 2, "stored as the file says: {r}");
+    // The list as stored: 0001 and K-07 (no 0002 any more).
+    for (no, found) in [("0001", true), ("k-07", true), ("0002", false)] {
+        let e = env.fails(
+            if found { 1 } else { 2 },
+            &["staff", "replace", no, "--yes"],
+        );
+        if found {
+            assert!(e.contains("holds no post"), "{no}: {e}");
+        } else {
+            assert!(
+                e.contains("no one on the staff list has the number 0002"),
+                "{e}"
+            );
+        }
+    }
+}
