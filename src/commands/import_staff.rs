@@ -55,7 +55,7 @@ pub async fn import_staff(
     args: &ImportArgs,
 ) -> Result<(Header, usize, Diff)> {
     let today = chrono::Local::now().date_naive();
-    let sittings = tx.staff_sittings(session.id).await?;
+    let sittings = tx.sitting_rows(session.id).await?;
     let year = sittings
         .first()
         .map_or_else(|| today.year(), |s| s.exam_date.year());

@@ -10,7 +10,8 @@ use chrono::Timelike;
 use sha2::{Digest, Sha256};
 
 use crate::db::Tx;
-use crate::db::staff::{PostRow, StaffRecord, StaffSite, StaffSitting};
+use crate::db::seating::SittingRow;
+use crate::db::staff::{PostRow, StaffRecord, StaffSite};
 use crate::model::staff::{
     Availability, HalfDay, Post, Role, Roles, RoomLoad, Rules, employer_key, posts, split_list,
     split_sites,
@@ -21,7 +22,7 @@ use crate::model::staff_assign::{Person, Problem, SittingSlot};
 /// people by position.
 pub struct Staffing {
     pub rules: Rules,
-    pub sittings: Vec<StaffSitting>,
+    pub sittings: Vec<SittingRow>,
     pub sites: Vec<StaffSite>,
     /// Room ids, their numbers and kinds, by the problem's room index.
     pub rooms: Vec<(i64, i64, bool)>,
@@ -44,7 +45,7 @@ impl Staffing {
         let rules = Rules::with(&tx.staff_rules(session_id).await?)
             .map_err(anyhow::Error::msg)
             .context("the session's staff rules")?;
-        let sittings = tx.staff_sittings(session_id).await?;
+        let sittings = tx.sitting_rows(session_id).await?;
         let sites = tx.staff_sites(session_id).await?;
         let loads = tx.room_loads(session_id).await?;
         let staff = tx.staff(session_id).await?;
@@ -234,7 +235,7 @@ impl Staffing {
 }
 
 /// The half-day a sitting is in: before noon is the morning's.
-pub fn half_of(s: &StaffSitting) -> HalfDay {
+pub fn half_of(s: &SittingRow) -> HalfDay {
     HalfDay {
         date: s.exam_date,
         afternoon: s.starts_at.hour() >= 12,

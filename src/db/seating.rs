@@ -28,6 +28,7 @@ pub struct SittingRow {
     pub label: String,
     pub exam_date: chrono::NaiveDate,
     pub starts_at: chrono::NaiveTime,
+    pub ends_at: chrono::NaiveTime,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -148,7 +149,7 @@ impl Tx {
     pub async fn sitting_rows(&mut self, session_id: i64) -> Result<Vec<SittingRow>> {
         let mut rows: Vec<SittingRow> = with_conn!(self, |c| {
             sqlx::query_as(
-                "SELECT id, label, exam_date, starts_at FROM sittings WHERE session_id = $1",
+                "SELECT id, label, exam_date, starts_at, ends_at FROM sittings WHERE session_id = $1",
             )
             .bind(session_id)
             .fetch_all(&mut *c)

@@ -26,16 +26,6 @@ pub struct StaffRecord {
     pub bank_card: String,
 }
 
-/// A sitting with its times.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StaffSitting {
-    pub id: i64,
-    pub label: String,
-    pub exam_date: chrono::NaiveDate,
-    pub starts_at: chrono::NaiveTime,
-    pub ends_at: chrono::NaiveTime,
-}
-
 /// A site of the session.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StaffSite {
@@ -183,27 +173,6 @@ impl Tx {
             .await?;
         });
         Ok(())
-    }
-
-    /// The sittings with their times, in exam order (date, start, label, id).
-    pub async fn staff_sittings(&mut self, session_id: i64) -> Result<Vec<StaffSitting>> {
-        let mut rows: Vec<StaffSitting> = with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT id, label, exam_date, starts_at, ends_at FROM sittings WHERE session_id = $1",
-            )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        });
-        rows.sort_by(|a, b| {
-            (a.exam_date, a.starts_at, &a.label, a.id).cmp(&(
-                b.exam_date,
-                b.starts_at,
-                &b.label,
-                b.id,
-            ))
-        });
-        Ok(rows)
     }
 
     /// The session's sites, by exam area and code (compared here: the backends' text orders

@@ -13,8 +13,9 @@ use serde_json::Value;
 use crate::cards::{pages, seated};
 use crate::common::{Env, backends, s, sample};
 
-/// The rows of the first sheet of a workbook, from the row holding `first` on, as text.
-fn sheet_rows(path: &Path, first: &str) -> Vec<Vec<String>> {
+/// The rows of the first sheet of a workbook, from the row holding `first` on, as text;
+/// dates as 2026-11-07.
+pub fn sheet_rows(path: &Path, first: &str) -> Vec<Vec<String>> {
     let mut book = calamine::open_workbook_auto(path).unwrap();
     let name = book.sheet_names()[0].clone();
     let range = book.worksheet_range(&name).unwrap();
@@ -25,6 +26,13 @@ fn sheet_rows(path: &Path, first: &str) -> Vec<Vec<String>> {
                 .map(|c| match c {
                     Data::Empty => String::new(),
                     Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                    // A date cell (at midnight) as its date; others as calamine shows them.
+                    Data::DateTime(d)
+                        if d.as_datetime()
+                            .is_some_and(|t| t.time() == chrono::NaiveTime::MIN) =>
+                    {
+                        d.as_datetime().unwrap().date().to_string()
+                    }
                     other => other.to_string(),
                 })
                 .collect()

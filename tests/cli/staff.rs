@@ -8,37 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader};
-
+use crate::after_exam::sheet_rows;
 use crate::cards::seated;
 use crate::common::{Env, backends, s, sample};
 use crate::scores::{col, csv_rows};
-
-/// The rows of the first sheet of a workbook from its header row (the one holding
-/// `first`) on, as text; dates as 2026-11-07.
-fn sheet_rows(path: &Path, first: &str) -> Vec<Vec<String>> {
-    let mut book = calamine::open_workbook_auto(path).unwrap();
-    let name = book.sheet_names()[0].clone();
-    let range = book.worksheet_range(&name).unwrap();
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-                    Data::DateTime(d) => d.as_datetime().unwrap().date().to_string(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
-    let at = rows
-        .iter()
-        .position(|r| r.iter().any(|c| c == first))
-        .unwrap_or_else(|| panic!("{} has no header with {first}", path.display()));
-    rows[at..].to_vec()
-}
 
 /// The employer as an office compares two: letters and digits only, lower case, without
 /// the legal form at its end ("昆明 云岭软件有限公司" and "昆明云岭软件公司" are one).
