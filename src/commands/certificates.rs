@@ -12,6 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::batch::{Change, Written, apply, recording};
+use super::documents::{chinese_date, chinese_date_text};
 use super::intake::{Diff, FileDigest, read_rows, record_import, reject_if_any};
 use super::printing::load_template;
 use super::results::Results;
@@ -488,13 +489,6 @@ async fn load(
     Ok((session, res, certs))
 }
 
-fn chinese_date(d: &str) -> String {
-    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or_else(
-        |_| d.to_string(),
-        |d| format!("{}年{}月{}日", d.year(), d.month(), d.day()),
-    )
-}
-
 /// The day each of `n` certificates (in number order) is collected on: the numbers split
 /// into `days` even runs from `from`.
 fn pickup_days(n: usize, from: NaiveDate, days: u32) -> Vec<NaiveDate> {
@@ -647,12 +641,12 @@ async fn sheets(g: &GlobalArgs, out: &Path, from: &str, days: u32, place: &str) 
         let on = pickup_days(person.len(), from, days);
         let last = on.last().copied().unwrap_or(from);
         let days = if last == from {
-            chinese_date(&from.to_string())
+            chinese_date(from)
         } else {
             format!(
                 "{}至{}（按证书编号分日领取）",
-                chinese_date(&from.to_string()),
-                chinese_date(&last.to_string())
+                chinese_date(from),
+                chinese_date(last)
             )
         };
         let rows: Vec<HandoutRow> = person
@@ -670,7 +664,7 @@ async fn sheets(g: &GlobalArgs, out: &Path, from: &str, days: u32, place: &str) 
                     _ => "现场领取",
                 }
                 .to_string(),
-                pickup_day: chinese_date(&day.to_string()),
+                pickup_day: chinese_date(*day),
                 receiver: match h.cert.issued_how.as_deref() {
                     Some("self") => "本人".to_string(),
                     Some("proxy") => h.cert.proxy_name.clone(),
@@ -680,7 +674,7 @@ async fn sheets(g: &GlobalArgs, out: &Path, from: &str, days: u32, place: &str) 
                     .cert
                     .issued_on
                     .as_deref()
-                    .map(chinese_date)
+                    .map(chinese_date_text)
                     .unwrap_or_default(),
             })
             .collect();

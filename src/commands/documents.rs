@@ -136,9 +136,20 @@ pub struct Batch<'a> {
     pub threads: Option<usize>,
 }
 
-/// A file safe to use as one path component.
+/// A file safe to use as one path component, on Windows too (where `* ? " < > |` are not
+/// allowed in a name either).
 pub fn safe(s: &str) -> String {
-    s.replace(['/', '\\', ':'], "_")
+    s.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")
+}
+
+/// A date as printed on documents: `2026年11月8日`.
+pub fn chinese_date(d: chrono::NaiveDate) -> String {
+    d.format("%Y年%-m月%-d日").to_string()
+}
+
+/// The same of a stored `2026-11-08`; text that is no such date is printed as it is.
+pub fn chinese_date_text(d: &str) -> String {
+    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or_else(|_| d.to_string(), chinese_date)
 }
 
 /// The stable base of a set of documents: their layout, their font, their date, and the

@@ -9,6 +9,7 @@ use chrono::Datelike;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::documents::{chinese_date, safe};
 use super::printing::load_template;
 use super::staffing::{Staffing, half_of};
 use super::{connect, current_session, print_json};
@@ -18,24 +19,6 @@ use crate::io::xlsx::{Book, Cell};
 use crate::model::money::Fen;
 use crate::model::staff::{Role, tax};
 use crate::pdf::{badge, sheet};
-
-/// `2026年11月8日`.
-fn chinese_date(d: chrono::NaiveDate) -> String {
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
-
-/// A file name part without path separators.
-fn file_part(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
 
 #[derive(Serialize)]
 struct DocumentsReport {
@@ -183,11 +166,7 @@ pub async fn run(g: &GlobalArgs, out: &Path, photos: Option<&Path>) -> Result<()
 
 fn site_file(st: &Staffing, site: usize) -> String {
     let s = &st.sites[site];
-    format!(
-        "监考安排表_{}_{}",
-        file_part(&s.exam_area),
-        file_part(&s.code)
-    )
+    format!("监考安排表_{}_{}", safe(&s.exam_area), safe(&s.code))
 }
 
 /// `上午 08:30-11:00`.

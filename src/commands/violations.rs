@@ -11,6 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::batch::{Change, Written, apply};
+use super::documents::chinese_date_text;
 use super::exam_day::ExamDay;
 use super::intake::{read_rows, reject_if_any};
 use super::printing::{load_template, year_half};
@@ -784,13 +785,6 @@ fn issuer(province: &str) -> String {
     }
 }
 
-fn chinese_date(d: &str) -> String {
-    match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-        Ok(d) => d.format("%Y年%-m月%-d日").to_string(),
-        Err(_) => d.to_string(),
-    }
-}
-
 /// Every case with what its documents print.
 async fn cases(
     tx: &mut Tx,
@@ -882,7 +876,7 @@ async fn cases(
             notice_date: v
                 .notified_on
                 .as_deref()
-                .map(chinese_date)
+                .map(chinese_date_text)
                 .unwrap_or_default(),
             statement_days: layout.statement_days,
             statement: if v.statement.is_empty() {
@@ -900,7 +894,7 @@ async fn cases(
             decision_date: v
                 .decided_on
                 .as_deref()
-                .map(chinese_date)
+                .map(chinese_date_text)
                 .unwrap_or_default(),
             appeal: layout.appeal.clone(),
         };

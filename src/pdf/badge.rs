@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, image_in, mm, rect, text_in,
+    Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, image_in, mm, rect, sizes, text_in,
 };
 
 /// The built-in layout, for the caller's `load_template`.
@@ -238,18 +238,6 @@ fn field_name(label: &str) -> String {
 /// Millimetres of a length in points.
 fn in_mm(v: f32) -> f32 {
     v * 25.4 / 72.0
-}
-
-/// Sizes from `from` down to `to` in quarter points, `to` last.
-fn sizes(from: f32, to: f32) -> Vec<f32> {
-    let mut out = Vec::new();
-    let mut z = from;
-    while z > to {
-        out.push(z);
-        z -= 0.25;
-    }
-    out.push(to.min(from));
-    out
 }
 
 /// Whether a line may end between `a` and `b`: not within a word of letters and digits (a

@@ -1037,6 +1037,19 @@ pub(crate) struct Filled {
     pub empty: usize,
 }
 
+/// Sizes from `from` down to `to` in quarter points, `to` last: the sizes a text tries,
+/// largest first, to fit its box.
+pub(crate) fn sizes(from: f32, to: f32) -> Vec<f32> {
+    let mut out = Vec::new();
+    let mut z = from;
+    while z > to {
+        out.push(z);
+        z -= 0.25;
+    }
+    out.push(to.min(from));
+    out
+}
+
 /// `t` with its placeholders ({name}) replaced in one pass, so that a value is never read
 /// as a template.
 pub(crate) fn fill(t: &str, values: &[(&str, String)]) -> Filled {

@@ -12,7 +12,9 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, fit, mm, rect, text_in};
+use super::{
+    Doc, Fitted, Font, LINE, Op, Page, Pt, check_glyphs, fill, fit, mm, rect, sizes, text_in,
+};
 
 /// The built-in layouts, for the caller's `load_template`: the certificate hand-out sign
 /// sheet (证书发放签收表) and a site's staff arrangement (监考安排表).
@@ -329,18 +331,6 @@ impl Geom {
     fn baseline(&self, top: f32, size: f32) -> f32 {
         top - (self.step(size) - (self.asc - self.desc) * size) / 2.0 - self.asc * size
     }
-}
-
-/// Sizes from `from` down to `to` in quarter points, `to` last.
-fn sizes(from: f32, to: f32) -> Vec<f32> {
-    let mut out = Vec::new();
-    let mut z = from;
-    while z > to {
-        out.push(z);
-        z -= 0.25;
-    }
-    out.push(to.min(from));
-    out
 }
 
 /// `s` split into two lines no wider than `width`: at a break that is natural (after
